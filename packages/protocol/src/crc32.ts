@@ -1,0 +1,21 @@
+// CRC-32 (IEEE 802.3, as in zip and PNG). A truncated or bit-flipped upload must never be averaged into
+// every shopper's model, and a length check alone does not catch flipped bits.
+const TABLE = (() => {
+  const table = new Uint32Array(256)
+  for (let n = 0; n < 256; n++) {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    table[n] = c >>> 0
+  }
+  return table
+})()
+
+/**
+ * CRC-32 of `bytes`.
+ * @example crc32(new TextEncoder().encode('123456789')) === 0xcbf43926
+ */
+export function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff
+  for (let i = 0; i < bytes.length; i++) crc = TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8)
+  return (crc ^ 0xffffffff) >>> 0
+}

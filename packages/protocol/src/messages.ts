@@ -1,0 +1,103 @@
+import * as v from 'valibot'
+import { ProtocolError } from './errors.ts'
+
+const count = v.pipe(v.number(), v.integer(), v.minValue(0))
+const positive = v.pipe(v.number(), v.finite(), v.minValue(0))
+
+/** Settings the aggregator hands every client for one round of local training. */
+export const RoundConfigSchema = v.object({
+  /** FedProx μ; 0 is plain FedAvg. */
+  mu: positive,
+  localEpochs: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  learningRate: v.pipe(v.number(), v.finite(), v.gtValue(0)),
+  negativesPerPositive: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  batchSize: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  /** Largest n_k the aggregator accepts from one client. */
+  maxSampleCount: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  /** The round closes at this instant (ISO 8601) unless quorum closes it first. */
+  deadline: v.pipe(v.string(), v.isoTimestamp()),
+  /** Updates needed to close the round before its deadline. */
+  minClients: v.pipe(v.number(), v.integer(), v.minValue(1)),
+})
+export type RoundConfig = v.InferOutput<typeof RoundConfigSchema>
+
+/** `GET /v1/round`. */
+export const RoundInfoSchema = v.object({
+  round: count,
+  modelVersion: count,
+  numItems: count,
+  dim: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  config: RoundConfigSchema,
+})
+export type RoundInfo = v.InferOutput<typeof RoundInfoSchema>
+
+/** `POST /v1/updates` answer once the update is durable. */
+export const UpdateAckSchema = v.object({
+  accepted: v.literal(true),
+  round: count,
+  modelVersion: count,
+  idempotencyKey: v.string(),
+  /** True when this key had been accepted before: the update was counted once, earlier. */
+  duplicate: v.boolean(),
+  /** Updates accepted so far in this round, this one included. */
+  participants: count,
+})
+export type UpdateAck = v.InferOutput<typeof UpdateAckSchema>
+
+/** Every error answer of the aggregator. */
+export const ErrorBodySchema = v.object({
+  error: v.object({ code: v.string(), message: v.string() }),
+})
+export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>
+
+/** One closed round, as `GET /v1/status` lists it. */
+export const RoundSummarySchema = v.object({
+  round: count,
+  modelVersion: count,
+  participants: count,
+  samples: count,
+  openedAt: v.string(),
+  closedAt: v.string(),
+  closedBy: v.picklist(['quorum', 'deadline']),
+  /** L2 norm of the aggregated pseudo-gradient applied by the server optimizer. */
+  updateNorm: v.pipe(v.number(), v.finite()),
+})
+export type RoundSummary = v.InferOutput<typeof RoundSummarySchema>
+
+/** `GET /v1/status`. */
+export const StatusSchema = v.object({
+  round: count,
+  modelVersion: count,
+  participants: count,
+  samples: count,
+  numItems: count,
+  dim: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  modelBytes: count,
+  serverOptimizer: v.string(),
+  config: RoundConfigSchema,
+  history: v.array(RoundSummarySchema),
+})
+export type Status = v.InferOutput<typeof StatusSchema>
+
+function parseWith<const S extends v.GenericSchema>(
+  schema: S,
+  what: string,
+  input: unknown,
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, input)
+  if (result.success) return result.output
+  const issue = result.issues[0]
+  const path = issue.path?.map((p) => String(p.key)).join('.') ?? '(root)'
+  throw new ProtocolError('bad_message', `${what}: ${path}: ${issue.message}`)
+}
+
+/** Checks a decoded `GET /v1/round` body. @example const info = parseRoundInfo(await res.json()) */
+export const parseRoundInfo = (input: unknown): RoundInfo => parseWith(RoundInfoSchema, 'round info', input)
+/** Checks a decoded `POST /v1/updates` success body. */
+export const parseUpdateAck = (input: unknown): UpdateAck => parseWith(UpdateAckSchema, 'update ack', input)
+/** Checks a decoded error body. */
+export const parseErrorBody = (input: unknown): ErrorBody => parseWith(ErrorBodySchema, 'error body', input)
+/** Checks a decoded `GET /v1/status` body. */
+export const parseStatus = (input: unknown): Status => parseWith(StatusSchema, 'status', input)
+/** True when `input` is an aggregator error body. */
+export const isErrorBody = (input: unknown): input is ErrorBody => v.is(ErrorBodySchema, input)

@@ -1,0 +1,41 @@
+/**
+ * The rows a client changed in one shared tensor and by how much.
+ * `rowIds` are strictly ascending; `values` holds `rowIds.length * cols` floats, row-major.
+ */
+export interface TensorDelta {
+  name: string
+  cols: number
+  rowIds: Uint32Array
+  values: Float32Array
+}
+
+/** What a client uploads after local training: sparse deltas of the shared tensors and its sample count. */
+export interface ModelUpdate {
+  /** The round the client trained for. */
+  round: number
+  /** The global model version the deltas are relative to. */
+  modelVersion: number
+  /** Opaque random id of the installation (32 hex digits); nothing else identifies the shopper. */
+  clientId: string
+  /** Random per upload (32 hex digits); a retry of the same upload reuses it. */
+  idempotencyKey: string
+  /** n_k: how many training samples the client used; the aggregator weights by it. */
+  sampleCount: number
+  tensors: TensorDelta[]
+}
+
+/** One dense shared tensor of the global model, row-major. */
+export interface ModelTensor {
+  name: string
+  rows: number
+  cols: number
+  values: Float32Array
+}
+
+/** The global model as downloaded: the catalogue's item ids (row i is `itemIds[i]`) and the shared tensors. */
+export interface ModelSnapshot {
+  modelVersion: number
+  round: number
+  itemIds: string[]
+  tensors: ModelTensor[]
+}

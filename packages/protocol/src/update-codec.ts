@@ -1,0 +1,151 @@
+import { ByteReader, ByteWriter, checkFinite, checkU32, readPreamble } from './binary.ts'
+import { FORMAT_VERSION, ITEM_BIAS, ITEM_EMBEDDING, UPDATE_MAGIC } from './constants.ts'
+import { ProtocolError } from './errors.ts'
+import { bytesToHex, hexToBytes } from './ids.ts'
+import type { ModelUpdate, TensorDelta } from './types.ts'
+
+/*
+ * Update format, version 1 (little-endian, every array 4-byte aligned):
+ *
+ *   u32 magic "FRUP" | u16 format version | u16 tensor count
+ *   u32 round | u32 model version | u32 sample count n_k (≥ 1)
+ *   16 B client id | 16 B idempotency key
+ *   per tensor: u8 name length, name (ASCII), zero padding to 4
+ *               u32 row count R | u32 cols C | u32[R] row ids (strictly ascending) | f32[R·C] deltas
+ *   u32 CRC-32 of everything before it
+ */
+
+const MAX_COLS = 4096
+
+/**
+ * Encodes a client's update for `POST /v1/updates`. Refuses what a decoder would refuse, so a bug in a client
+ * shows up where it happens.
+ * @example const body = encodeUpdate({ round: 3, modelVersion: 3, clientId, idempotencyKey: newRandomId(), sampleCount: 40, tensors })
+ */
+export function encodeUpdate(update: ModelUpdate): Uint8Array {
+  checkU32(update.round, 'round')
+  checkU32(update.modelVersion, 'model version')
+  checkSampleCount(update.sampleCount)
+  if (update.tensors.length > 0xffff)
+    throw new ProtocolError('bad_header', `too many tensors: ${update.tensors.length}`)
+  const w = new ByteWriter()
+  w.u32(UPDATE_MAGIC)
+  w.u16(FORMAT_VERSION)
+  w.u16(update.tensors.length)
+  w.u32(update.round)
+  w.u32(update.modelVersion)
+  w.u32(update.sampleCount)
+  w.bytes(hexToBytes(update.clientId, 'client id'))
+  w.bytes(hexToBytes(update.idempotencyKey, 'idempotency key'))
+  for (const t of update.tensors) {
+    checkDelta(t)
+    w.name(t.name)
+    w.u32(t.rowIds.length)
+    w.u32(t.cols)
+    w.u32s(t.rowIds)
+    w.f32s(t.values)
+  }
+  return w.finish()
+}
+
+/**
+ * Decodes and checks an update: framing, checksum, ids, sample count, row ids strictly ascending, every
+ * value finite. Whether it fits the current model is `checkUpdateFits`.
+ * @throws ProtocolError with a `code` saying what was wrong
+ * @example const update = decodeUpdate(new Uint8Array(await req.arrayBuffer()))
+ */
+export function decodeUpdate(bytes: Uint8Array): ModelUpdate {
+  const r = new ByteReader(bytes, 'update')
+  const { tensorCount } = readPreamble(r, UPDATE_MAGIC, FORMAT_VERSION, 'update')
+  const round = r.u32('round')
+  const modelVersion = r.u32('model version')
+  const sampleCount = r.u32('sample count')
+  checkSampleCount(sampleCount)
+  const clientId = bytesToHex(r.bytesOf(16, 'client id'))
+  const idempotencyKey = bytesToHex(r.bytesOf(16, 'idempotency key'))
+  const tensors: TensorDelta[] = []
+  const seen = new Set<string>()
+  for (let i = 0; i < tensorCount; i++) {
+    const name = r.name(`tensor ${i} name`)
+    if (seen.has(name)) throw new ProtocolError('bad_tensor', `tensor ${JSON.stringify(name)} appears twice`)
+    seen.add(name)
+    const rows = r.u32(`${name} row count`)
+    const cols = r.u32(`${name} cols`)
+    if (cols < 1 || cols > MAX_COLS)
+      throw new ProtocolError('bad_tensor', `${name}: cols must be 1..${MAX_COLS}, got ${cols}`)
+    // Check the size before allocating: a forged row count must not make us allocate gigabytes.
+    if (rows * 4 * (1 + cols) > r.remaining) {
+      throw new ProtocolError(
+        'truncated',
+        `${name}: ${rows} rows × ${cols} cols do not fit in ${r.remaining} bytes`,
+      )
+    }
+    const rowIds = r.u32s(rows, `${name} row ids`)
+    const values = r.f32s(rows * cols, `${name} deltas`)
+    const delta = { name, cols, rowIds, values }
+    checkDelta(delta)
+    tensors.push(delta)
+  }
+  r.done('update')
+  return { round, modelVersion, clientId, idempotencyKey, sampleCount, tensors }
+}
+
+/**
+ * Checks that a decoded update fits a model of `numItems` rows and `dim` columns: known tensor names with
+ * the right width and every row id in range.
+ * @throws ProtocolError `shape_mismatch` or `bad_row_ids`
+ * @example checkUpdateFits(update, { numItems: 240, dim: 32 })
+ */
+export function checkUpdateFits(
+  update: ModelUpdate,
+  model: { numItems: number; dim: number; tensors?: ReadonlyMap<string, number> },
+): void {
+  const widths =
+    model.tensors ??
+    new Map([
+      [ITEM_EMBEDDING, model.dim],
+      [ITEM_BIAS, 1],
+    ])
+  for (const t of update.tensors) {
+    const cols = widths.get(t.name)
+    if (cols === undefined) {
+      throw new ProtocolError(
+        'shape_mismatch',
+        `unknown tensor ${JSON.stringify(t.name)}; the model has ${[...widths.keys()].join(', ')}`,
+      )
+    }
+    if (t.cols !== cols)
+      throw new ProtocolError('shape_mismatch', `${t.name}: ${t.cols} columns, the model has ${cols}`)
+    const last = t.rowIds[t.rowIds.length - 1]
+    if (last !== undefined && last >= model.numItems) {
+      throw new ProtocolError(
+        'bad_row_ids',
+        `${t.name}: row id ${last} is out of range (the model has ${model.numItems} items)`,
+      )
+    }
+  }
+}
+
+function checkSampleCount(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) {
+    throw new ProtocolError('bad_sample_count', `sample count must be a positive integer, got ${n}`)
+  }
+}
+
+function checkDelta(t: TensorDelta): void {
+  if (t.values.length !== t.rowIds.length * t.cols) {
+    throw new ProtocolError(
+      'bad_tensor',
+      `${t.name}: ${t.values.length} values for ${t.rowIds.length} rows × ${t.cols} cols`,
+    )
+  }
+  for (let i = 1; i < t.rowIds.length; i++) {
+    if (t.rowIds[i]! <= t.rowIds[i - 1]!) {
+      throw new ProtocolError(
+        'bad_row_ids',
+        `${t.name}: row ids must be strictly ascending (repeated or unsorted ${t.rowIds[i]} after ${t.rowIds[i - 1]})`,
+      )
+    }
+  }
+  checkFinite(t.values, `${t.name} deltas`)
+}
