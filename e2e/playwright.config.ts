@@ -1,0 +1,42 @@
+import { defineConfig } from '@playwright/test'
+
+/**
+ * End-to-end tests in real headless Chromium (Debian's build at /usr/bin/chromium; CHROMIUM_PATH overrides),
+ * against the built storefront served by `vite preview` and real aggregator processes the tests start.
+ */
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const storefrontPort = Number(process.env.E2E_STOREFRONT_PORT ?? 4317)
+
+export default defineConfig({
+  testDir: '.',
+  testMatch: '**/*.spec.ts',
+  timeout: 300_000,
+  expect: { timeout: 30_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: process.env.CI ? [['list'], ['html', { open: 'never' }]] : 'list',
+  use: {
+    baseURL: `http://127.0.0.1:${storefrontPort}`,
+    launchOptions: {
+      executablePath: chromiumPath,
+      args: [
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--enable-unsafe-swiftshader',
+      ],
+    },
+    trace: 'retain-on-failure',
+  },
+  webServer: {
+    command: `npm run build -w @fedrec/storefront && npm run preview -w @fedrec/storefront -- --host 127.0.0.1 --port ${storefrontPort} --strictPort`,
+    cwd: '..',
+    url: `http://127.0.0.1:${storefrontPort}/`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 180_000,
+    stdout: 'pipe',
+  },
+})

@@ -1,0 +1,118 @@
+import { type DBSchema, type IDBPDatabase, openDB } from 'idb'
+import type { EventType } from './events.ts'
+
+/** One thing the shopper did, as kept on the device. Never sent anywhere. */
+export interface StoredEvent {
+  id?: number
+  type: EventType
+  itemId: string
+  /** Milliseconds since the epoch. */
+  ts: number
+  /** Where the interaction came from, e.g. 'widget' for a click on a recommendation. */
+  source?: string
+}
+
+/** The shopper's private state: the opaque client id and the user vector. Neither leaves as such. */
+export interface StoredProfile {
+  key: 'self'
+  clientId: string
+  /** The private user vector, or null before the first training. */
+  userVector: Float32Array | null
+  /** The last round this device uploaded an update for. */
+  lastRound: number | null
+}
+
+/** The last downloaded global model, as its wire bytes (checksummed, so a damaged record is caught on read). */
+export interface StoredModel {
+  key: 'current'
+  modelVersion: number
+  etag: string
+  bytes: ArrayBuffer
+}
+
+/** The typed schema of the local database (`idb`). Bump DB_VERSION and extend `upgrade` to change it. */
+export interface FedrecDB extends DBSchema {
+  events: { key: number; value: StoredEvent; indexes: { byItem: string; byTs: number } }
+  profile: { key: 'self'; value: StoredProfile }
+  model: { key: 'current'; value: StoredModel }
+}
+
+export const DB_VERSION = 1
+export const DEFAULT_DB_NAME = 'fedrec'
+export type FedrecDatabase = IDBPDatabase<FedrecDB>
+
+/**
+ * Opens (and creates or upgrades) the shopper's local database. The page and the worker each open their
+ * own connection; both close theirs when another tab needs to upgrade the schema.
+ * @example const db = await openFedrecDB('fedrec')
+ */
+export async function openFedrecDB(name: string = DEFAULT_DB_NAME): Promise<FedrecDatabase> {
+  const db: FedrecDatabase = await openDB<FedrecDB>(name, DB_VERSION, {
+    upgrade(db, oldVersion) {
+      // Versioned, cumulative upgrades: each step takes the schema from version n to n + 1.
+      if (oldVersion < 1) {
+        const events = db.createObjectStore('events', { keyPath: 'id', autoIncrement: true })
+        events.createIndex('byItem', 'itemId')
+        events.createIndex('byTs', 'ts')
+        db.createObjectStore('profile', { keyPath: 'key' })
+        db.createObjectStore('model', { keyPath: 'key' })
+      }
+    },
+    blocking() {
+      // Another tab wants a newer schema: let it, rather than leaving both tabs stuck.
+      db.close()
+    },
+  })
+  return db
+}
+
+/** Every local trace, gone: events, profile (client id and user vector) and the cached model. */
+export async function clearAll(db: FedrecDatabase): Promise<void> {
+  const tx = db.transaction(['events', 'profile', 'model'], 'readwrite')
+  await Promise.all([
+    tx.objectStore('events').clear(),
+    tx.objectStore('profile').clear(),
+    tx.objectStore('model').clear(),
+    tx.done,
+  ])
+}
+
+/** Reads the history, oldest first, keeping only well-formed records (the store is outside data too). */
+export async function readEvents(db: FedrecDatabase): Promise<StoredEvent[]> {
+  const rows: unknown[] = await db.getAllFromIndex('events', 'byTs')
+  return rows.filter(isStoredEvent)
+}
+
+export function isStoredEvent(x: unknown): x is StoredEvent {
+  if (typeof x !== 'object' || x === null) return false
+  const r = x as Record<string, unknown>
+  return (
+    (r.type === 'click' || r.type === 'add_to_cart' || r.type === 'purchase') &&
+    typeof r.itemId === 'string' &&
+    r.itemId.length > 0 &&
+    typeof r.ts === 'number' &&
+    Number.isFinite(r.ts)
+  )
+}
+
+export function isStoredProfile(x: unknown): x is StoredProfile {
+  if (typeof x !== 'object' || x === null) return false
+  const r = x as Record<string, unknown>
+  return (
+    r.key === 'self' &&
+    typeof r.clientId === 'string' &&
+    (r.userVector === null || r.userVector instanceof Float32Array) &&
+    (r.lastRound === null || typeof r.lastRound === 'number')
+  )
+}
+
+export function isStoredModel(x: unknown): x is StoredModel {
+  if (typeof x !== 'object' || x === null) return false
+  const r = x as Record<string, unknown>
+  return (
+    r.key === 'current' &&
+    typeof r.modelVersion === 'number' &&
+    typeof r.etag === 'string' &&
+    r.bytes instanceof ArrayBuffer
+  )
+}

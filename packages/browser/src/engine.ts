@@ -1,0 +1,388 @@
+import {
+  type BackendName,
+  buildSamples,
+  createRng,
+  createScorer,
+  type EventWeights,
+  initUserVector,
+  type RowEvent,
+  type Scorer,
+  type SharedWeights,
+  selectBackend,
+  sharedWeightsFromSnapshot,
+  trainLocal,
+} from '@fedrec/core'
+import {
+  decodeModel,
+  encodeUpdate,
+  MODEL_MEDIA_TYPE,
+  newRandomId,
+  parseRoundInfo,
+  parseUpdateAck,
+  type RoundInfo,
+  UPDATE_MEDIA_TYPE,
+} from '@fedrec/protocol'
+import type * as tfjs from '@tensorflow/tfjs-core'
+import createDebug from 'debug'
+import {
+  clearAll,
+  type FedrecDatabase,
+  isStoredModel,
+  isStoredProfile,
+  openFedrecDB,
+  readEvents,
+  type StoredProfile,
+} from './db.ts'
+import { FedrecError } from './errors.ts'
+import { DEFAULT_RETRY, fetchWithRetry, RejectedError, type RetryPolicy } from './net.ts'
+
+const log = createDebug('fedrec:browser:engine')
+
+/** What one `sync()` did. */
+export interface SyncReport {
+  /** The round this device trained for. */
+  round: number
+  /** The global model version it trained on. */
+  modelVersion: number
+  /** The tfjs backend that trained: 'webgl', then 'wasm', then 'cpu' as fallbacks. */
+  backend: BackendName
+  /** n_k: training samples (positive/negative pairs) used; 0 when there was nothing to learn from. */
+  samples: number
+  /** Mean training loss of the last local epoch (NaN when nothing was trained). */
+  loss: number
+  /** Bytes this round sent: the update body (0 when nothing was uploaded). */
+  bytesUp: number
+  /** Bytes this round received: round info, model (0 when the cached one was current) and ack bodies. */
+  bytesDown: number
+  /** Wall time of the whole round on this device. */
+  ms: number
+  /** Whether an update was uploaded and acknowledged. */
+  uploaded: boolean
+}
+
+/** One recommended item, best first. */
+export interface Recommendation {
+  itemId: string
+  score: number
+}
+
+export interface EngineConfig {
+  endpoint: string
+  dbName: string
+  backends: BackendName[]
+  eventWeights?: EventWeights
+  retry?: RetryPolicy
+}
+
+interface LoadedModel {
+  version: number
+  weights: SharedWeights
+  itemIds: string[]
+  rowOf: Map<string, number>
+}
+
+/**
+ * The worker side of the library: owns tfjs, the cached model, training and scoring. The page talks to it
+ * only through comlink. Exported (rather than hidden in worker.ts) so it can be tested in a real browser.
+ */
+export class Engine {
+  private backend: BackendName | null = null
+  private model: LoadedModel | null = null
+  private scorer: Scorer | null = null
+  private inFlight: Promise<SyncReport> | null = null
+  private readonly retry: RetryPolicy
+
+  private constructor(
+    private readonly tf: typeof tfjs,
+    private readonly db: FedrecDatabase,
+    private readonly config: EngineConfig,
+  ) {
+    this.retry = config.retry ?? DEFAULT_RETRY
+  }
+
+  static async create(tf: typeof tfjs, config: EngineConfig): Promise<Engine> {
+    let db: FedrecDatabase
+    try {
+      db = await openFedrecDB(config.dbName)
+    } catch (cause) {
+      throw new FedrecError('storage', `cannot open IndexedDB "${config.dbName}": ${String(cause)}`, {
+        cause,
+      })
+    }
+    return new Engine(tf, db, config)
+  }
+
+  private url(path: string): string {
+    return new URL(path, this.config.endpoint).toString()
+  }
+
+  /** The backend in use, choosing one on first call: the configured order, first that works. */
+  async ensureBackend(): Promise<BackendName> {
+    if (this.backend) return this.backend
+    try {
+      this.backend = await selectBackend(this.tf, this.config.backends)
+    } catch (cause) {
+      throw new FedrecError(
+        'no_backend',
+        `no tfjs backend works here (tried ${this.config.backends.join(', ')})`,
+        {
+          cause,
+        },
+      )
+    }
+    log('backend %s', this.backend)
+    return this.backend
+  }
+
+  /** Drops a backend that failed mid-work (e.g. a lost WebGL context) and moves to the next one. */
+  private async fallBack(failed: BackendName, cause: unknown): Promise<BackendName> {
+    const rest = this.config.backends.slice(this.config.backends.indexOf(failed) + 1)
+    log('backend %s failed (%o); falling back to %o', failed, cause, rest)
+    this.disposeScorer()
+    this.backend = null
+    if (rest.length === 0)
+      throw new FedrecError('no_backend', `backend ${failed} failed and none is left`, { cause })
+    this.config.backends = rest
+    return this.ensureBackend()
+  }
+
+  /** One federated round. Concurrent calls share the round in progress instead of training twice. */
+  sync(): Promise<SyncReport> {
+    this.inFlight ??= this.runSync().finally(() => {
+      this.inFlight = null
+    })
+    return this.inFlight
+  }
+
+  private async runSync(attempt = 0): Promise<SyncReport> {
+    const started = performance.now()
+    let bytesDown = 0
+    const roundRes = await fetchWithRetry(this.url('v1/round'), { cache: 'no-store' }, this.retry)
+    const roundText = await roundRes.text()
+    bytesDown += byteLength(roundText)
+    const info = parseRoundInfo(JSON.parse(roundText))
+    bytesDown += await this.ensureModel(info.modelVersion)
+    const model = this.model!
+    const backend = await this.ensureBackend()
+    const profile = await this.readProfile()
+    const base = { round: info.round, modelVersion: model.version, backend, bytesDown }
+
+    if (profile.lastRound === info.round) {
+      // This device already contributed to this round (e.g. from another tab): nothing to add.
+      return {
+        ...base,
+        samples: 0,
+        loss: Number.NaN,
+        bytesUp: 0,
+        ms: performance.now() - started,
+        uploaded: false,
+      }
+    }
+    const events: RowEvent[] = []
+    for (const e of await readEvents(this.db)) {
+      const row = model.rowOf.get(e.itemId)
+      if (row !== undefined) events.push({ type: e.type, row })
+    }
+    if (events.length === 0) {
+      return {
+        ...base,
+        samples: 0,
+        loss: Number.NaN,
+        bytesUp: 0,
+        ms: performance.now() - started,
+        uploaded: false,
+      }
+    }
+
+    const trained = await this.train(info, model.weights, profile, events)
+    const update = encodeUpdate({
+      round: info.round,
+      modelVersion: info.modelVersion,
+      clientId: profile.clientId,
+      idempotencyKey: newRandomId(),
+      sampleCount: Math.min(trained.result.sampleCount, info.config.maxSampleCount),
+      tensors: trained.result.deltas,
+    })
+    await this.db.put('profile', { ...profile, userVector: trained.result.userVector })
+
+    let ackText: string
+    try {
+      const res = await fetchWithRetry(
+        this.url('v1/updates'),
+        { method: 'POST', headers: { 'content-type': UPDATE_MEDIA_TYPE }, body: update },
+        this.retry,
+      )
+      ackText = await res.text()
+    } catch (err) {
+      const stale =
+        err instanceof RejectedError && ['round_closed', 'stale_model', 'future_round'].includes(err.reason)
+      if (stale && attempt === 0) {
+        // The round moved on while we trained: start again on the new round and model, once.
+        log('round moved on (%s); retraining', (err as RejectedError).reason)
+        return this.runSync(attempt + 1)
+      }
+      if (err instanceof RejectedError && err.reason === 'already_submitted') {
+        await this.db.put('profile', { ...(await this.readProfile()), lastRound: info.round })
+        throw new FedrecError('already_submitted', `this device already contributed to round ${info.round}`)
+      }
+      throw err
+    }
+    bytesDown += byteLength(ackText)
+    parseUpdateAck(JSON.parse(ackText))
+    await this.db.put('profile', { ...(await this.readProfile()), lastRound: info.round })
+    return {
+      ...base,
+      backend: trained.backend,
+      samples: trained.result.sampleCount,
+      loss: trained.result.loss,
+      bytesUp: update.byteLength,
+      ms: performance.now() - started,
+      uploaded: true,
+    }
+  }
+
+  private async train(info: RoundInfo, weights: SharedWeights, profile: StoredProfile, events: RowEvent[]) {
+    const seed = crypto.getRandomValues(new Uint32Array(1))[0]!
+    const rng = createRng(seed)
+    const userVector =
+      profile.userVector && profile.userVector.length === weights.dim
+        ? profile.userVector
+        : initUserVector(weights.dim, rng)
+    const samples = buildSamples(events, {
+      numItems: weights.numItems,
+      negativesPerPositive: info.config.negativesPerPositive,
+      rng,
+      ...(this.config.eventWeights ? { eventWeights: this.config.eventWeights } : {}),
+    })
+    let backend = await this.ensureBackend()
+    for (;;) {
+      try {
+        const result = await trainLocal(this.tf, {
+          weights,
+          userVector,
+          samples,
+          epochs: info.config.localEpochs,
+          learningRate: info.config.learningRate,
+          batchSize: info.config.batchSize,
+          mu: info.config.mu,
+          rng,
+        })
+        return { result, backend }
+      } catch (err) {
+        if (err instanceof FedrecError) throw err
+        backend = await this.fallBack(backend, err)
+      }
+    }
+  }
+
+  /** Makes `this.model` the given version: from memory, from IndexedDB, or downloaded. Returns bytes downloaded. */
+  private async ensureModel(version: number | 'latest'): Promise<number> {
+    if (this.model && this.model.version === version) return 0
+    const cached: unknown = await this.db.get('model', 'current')
+    if (isStoredModel(cached) && cached.modelVersion === version) {
+      try {
+        this.setModel(new Uint8Array(cached.bytes))
+        return 0
+      } catch (err) {
+        log('cached model unreadable (%o); downloading again', err)
+      }
+    }
+    const headers: Record<string, string> = {}
+    if (isStoredModel(cached)) headers['if-none-match'] = cached.etag
+    const res = await fetchWithRetry(this.url('v1/model'), { headers, cache: 'no-store' }, this.retry)
+    if (res.status === 304 && isStoredModel(cached)) {
+      this.setModel(new Uint8Array(cached.bytes))
+      return 0
+    }
+    const type = res.headers.get('content-type') ?? ''
+    if (!type.startsWith(MODEL_MEDIA_TYPE)) {
+      throw new FedrecError(
+        'rejected',
+        `GET /v1/model answered ${JSON.stringify(type)}, not ${MODEL_MEDIA_TYPE}`,
+      )
+    }
+    const bytes = new Uint8Array(await res.arrayBuffer())
+    const loaded = this.setModel(bytes)
+    const etag = res.headers.get('etag') ?? `"v${loaded.version}"`
+    await this.db.put('model', {
+      key: 'current',
+      modelVersion: loaded.version,
+      etag,
+      bytes: bytes.slice().buffer,
+    })
+    return bytes.byteLength
+  }
+
+  private setModel(bytes: Uint8Array): LoadedModel {
+    const snapshot = decodeModel(bytes)
+    const weights = sharedWeightsFromSnapshot(snapshot)
+    const rowOf = new Map<string, number>()
+    for (const [row, id] of snapshot.itemIds.entries()) rowOf.set(id, row)
+    this.disposeScorer()
+    this.model = { version: snapshot.modelVersion, weights, itemIds: snapshot.itemIds, rowOf }
+    log('model v%d: %d items × %d', snapshot.modelVersion, weights.numItems, weights.dim)
+    return this.model
+  }
+
+  private async readProfile(): Promise<StoredProfile> {
+    const stored: unknown = await this.db.get('profile', 'self')
+    if (isStoredProfile(stored)) return stored
+    const fresh: StoredProfile = { key: 'self', clientId: newRandomId(), userVector: null, lastRound: null }
+    await this.db.put('profile', fresh)
+    return fresh
+  }
+
+  /**
+   * The k best items for this shopper, scored in the worker against the cached model with the private user
+   * vector. Items the shopper bought are left out. Before any training the user vector is zero, so the
+   * ranking is by item bias: what is popular across all shoppers.
+   */
+  async recommend(k: number): Promise<Recommendation[]> {
+    if (!this.model) {
+      // No sync yet in this worker: the cached model if there is one, else whatever is current.
+      const cached: unknown = await this.db.get('model', 'current')
+      await this.ensureModel(isStoredModel(cached) ? cached.modelVersion : 'latest')
+    }
+    const model = this.model!
+    const profile = await this.readProfile()
+    const user =
+      profile.userVector && profile.userVector.length === model.weights.dim
+        ? profile.userVector
+        : new Float32Array(model.weights.dim)
+    const bought = new Set<number>()
+    for (const e of await readEvents(this.db)) {
+      const row = model.rowOf.get(e.itemId)
+      if (e.type === 'purchase' && row !== undefined) bought.add(row)
+    }
+    for (;;) {
+      const backend = await this.ensureBackend()
+      try {
+        this.scorer ??= createScorer(this.tf, model.weights)
+        const top = await this.scorer.topK(user, k, bought)
+        return top.map(({ row, score }) => ({ itemId: model.itemIds[row]!, score }))
+      } catch (err) {
+        await this.fallBack(backend, err)
+      }
+    }
+  }
+
+  /** Erases every local trace and forgets the in-memory copies too. */
+  async forget(): Promise<void> {
+    await this.inFlight?.catch(() => undefined)
+    this.disposeScorer()
+    this.model = null
+    await clearAll(this.db)
+  }
+
+  private disposeScorer(): void {
+    this.scorer?.dispose()
+    this.scorer = null
+  }
+
+  dispose(): void {
+    this.disposeScorer()
+    this.db.close()
+  }
+}
+
+const byteLength = (text: string): number => new TextEncoder().encode(text).byteLength

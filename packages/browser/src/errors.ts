@@ -1,0 +1,62 @@
+/** Codes a caller can act on. */
+export type FedrecErrorCode =
+  | 'bad_option'
+  | 'bad_event'
+  | 'network'
+  | 'rejected'
+  | 'already_submitted'
+  | 'storage'
+  | 'no_backend'
+  | 'closed'
+  | 'internal'
+
+/**
+ * Every error the library throws. Errors lose their class when they cross the worker boundary, so compare
+ * `err.name === 'FedrecError'` and `err.code`, not `instanceof`.
+ * @example try { await rec.sync() } catch (err) { if (isFedrecError(err) && err.code === 'network') retryLater() }
+ */
+export class FedrecError extends Error {
+  override name = 'FedrecError'
+  readonly code: FedrecErrorCode
+
+  constructor(code: FedrecErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+const CODES = new Set<string>([
+  'bad_option',
+  'bad_event',
+  'network',
+  'rejected',
+  'already_submitted',
+  'storage',
+  'no_backend',
+  'closed',
+  'internal',
+])
+
+/** True for a FedrecError, including one rebuilt from a worker's message (same name, same fields). */
+export function isFedrecError(err: unknown): err is FedrecError {
+  return (
+    err instanceof Error && err.name === 'FedrecError' && typeof (err as { code?: unknown }).code === 'string'
+  )
+}
+
+// The worker sends errors as { name, message } plus our code carried in the message prefix "[code] ";
+// this turns them back into FedrecErrors on the page.
+const PREFIX = /^\[([a-z_]+)\] /
+
+export function encodeForTransfer(err: unknown): Error {
+  if (isFedrecError(err)) return new Error(`[${err.code}] ${err.message}`)
+  if (err instanceof Error) return new Error(`[internal] ${err.name}: ${err.message}`)
+  return new Error(`[internal] ${String(err)}`)
+}
+
+export function decodeFromTransfer(err: unknown): FedrecError {
+  const message = err instanceof Error ? err.message : String(err)
+  const match = PREFIX.exec(message)
+  const code = match && CODES.has(match[1]!) ? (match[1] as FedrecErrorCode) : 'internal'
+  return new FedrecError(code, match ? message.slice(match[0].length) : message, { cause: err })
+}

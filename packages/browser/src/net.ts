@@ -1,0 +1,72 @@
+import { isErrorBody } from '@fedrec/protocol'
+import createDebug from 'debug'
+import { FedrecError } from './errors.ts'
+
+const log = createDebug('fedrec:browser:net')
+
+export interface RetryPolicy {
+  /** Attempts after the first one. */
+  retries: number
+  /** First back-off; doubled after each failure, with jitter. */
+  baseDelayMs: number
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 4, baseDelayMs: 300 }
+
+/** The aggregator said no: a 4xx with its `{ error: { code, message } }` body. */
+export class RejectedError extends FedrecError {
+  readonly status: number
+  readonly reason: string
+
+  constructor(status: number, reason: string, message: string) {
+    super('rejected', `aggregator refused (${status} ${reason}): ${message}`)
+    this.status = status
+    this.reason = reason
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * fetch with retries and exponential back-off for what may pass (network failures, 5xx, 429); a 4xx is the
+ * server's final word and becomes a RejectedError at once. Retrying an upload resends the same bytes with
+ * the same idempotency key, so the aggregator counts it once.
+ */
+export async function fetchWithRetry(url: string, init: RequestInit, policy: RetryPolicy): Promise<Response> {
+  let lastError: unknown
+  for (let attempt = 0; attempt <= policy.retries; attempt++) {
+    if (attempt > 0) {
+      const delay = policy.baseDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() / 2)
+      log('retry %d of %s in %d ms', attempt, url, Math.round(delay))
+      await sleep(delay)
+    }
+    let res: Response
+    try {
+      res = await fetch(url, init)
+    } catch (err) {
+      lastError = err
+      continue
+    }
+    if (res.status >= 500 || res.status === 429) {
+      lastError = new Error(`HTTP ${res.status}`)
+      await res.body?.cancel()
+      continue
+    }
+    if (res.status >= 400) throw await rejection(res)
+    return res
+  }
+  throw new FedrecError('network', `aggregator unreachable at ${url} after ${policy.retries + 1} attempts`, {
+    cause: lastError,
+  })
+}
+
+async function rejection(res: Response): Promise<RejectedError> {
+  let body: unknown
+  try {
+    body = await res.json()
+  } catch {
+    body = undefined
+  }
+  if (isErrorBody(body)) return new RejectedError(res.status, body.error.code, body.error.message)
+  return new RejectedError(res.status, 'http_error', `HTTP ${res.status}`)
+}

@@ -1,0 +1,64 @@
+// The Web Worker entry: everything tfjs lives here, never on the page's main thread.
+import '@tensorflow/tfjs-backend-cpu'
+import '@tensorflow/tfjs-backend-webgl'
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url'
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url'
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url'
+import * as tf from '@tensorflow/tfjs-core'
+import * as Comlink from 'comlink'
+import { Engine, type EngineConfig, type Recommendation, type SyncReport } from './engine.ts'
+import { encodeForTransfer, FedrecError } from './errors.ts'
+
+// The .wasm files are emitted as assets by the bundler (Vite `?url`), so nothing is fetched from a CDN.
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+})
+
+let engine: Engine | null = null
+
+const ready = (): Engine => {
+  if (!engine) throw new FedrecError('closed', 'the recommender worker is not initialised (or was closed)')
+  return engine
+}
+
+// Errors cross the worker boundary as plain { name, message }: carry our code inside the message.
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    throw encodeForTransfer(err)
+  }
+}
+
+const api = {
+  init(config: EngineConfig): Promise<void> {
+    return guarded(async () => {
+      engine?.dispose()
+      engine = await Engine.create(tf, config)
+    })
+  },
+  sync(): Promise<SyncReport> {
+    return guarded(() => ready().sync())
+  },
+  recommend(k: number): Promise<Recommendation[]> {
+    return guarded(() => ready().recommend(k))
+  },
+  backend(): Promise<string> {
+    return guarded(() => ready().ensureBackend())
+  },
+  forget(): Promise<void> {
+    return guarded(() => ready().forget())
+  },
+  close(): void {
+    engine?.dispose()
+    engine = null
+  },
+}
+
+/** What the page may ask of the worker (the page imports only this type, so tfjs stays out of its bundle). */
+export type WorkerApi = typeof api
+
+Comlink.expose(api)
