@@ -1,0 +1,36 @@
+/**
+ * The model and its maths: seeded randomness, training samples from a shopper's events, the shared
+ * weights, local training on a slice of rows (FedAvg / FedProx objective), scoring, metrics and backend
+ * selection; plus the aggregation maths. Imports only `@tensorflow/tfjs-core`: the caller registers the
+ * backends it wants (webgl / wasm / cpu) and passes `tf` in.
+ * @example
+ * import * as tf from '@tensorflow/tfjs-core'
+ * import '@tensorflow/tfjs-backend-wasm'
+ * import { buildSamples, createRng, selectBackend, trainLocal } from '@fedrec/core'
+ * await selectBackend(tf, ['wasm', 'cpu'])
+ * const result = await trainLocal(tf, { weights, userVector, samples, epochs: 2, learningRate: 0.01, batchSize: 256, rng })
+ */
+export * from './aggregation/index.ts'
+export { type BackendAttempt, BackendError, type BackendName, selectBackend } from './backend.ts'
+export { ModelError, type ModelErrorCode } from './errors.ts'
+export {
+  DEFAULT_EVENT_WEIGHTS,
+  EVENT_TYPES,
+  type EventType,
+  type EventWeights,
+  isEventType,
+} from './events.ts'
+export { hitRatioAtK, ndcgAtK, rankAmong } from './metrics.ts'
+export type { LossKind } from './objective.ts'
+export { createRng, type Rng } from './rng.ts'
+export { buildSamples, type RowEvent, type SampleOptions, type TrainingSamples } from './samples.ts'
+export { createScorer, type ScoredRow, type Scorer } from './scorer.ts'
+export { type LocalTrainingOptions, type LocalTrainingResult, trainLocal } from './train-local.ts'
+export {
+  DEFAULT_DIM,
+  initSharedWeights,
+  initUserVector,
+  type SharedWeights,
+  sharedWeightsFromSnapshot,
+  sharedWeightsToTensors,
+} from './weights.ts'
