@@ -71,7 +71,7 @@ export class ByteWriter {
     this.bytes(encoder.encode(name))
     this.align4()
   }
-  finish(): Uint8Array {
+  finish(): Uint8Array<ArrayBuffer> {
     const body = this.buf.subarray(0, this.at)
     const sum = crc32(body)
     this.u32(sum)

@@ -30,7 +30,7 @@ const DTYPE_FLOAT32 = 0
  * Encodes the global model for `GET /v1/model`.
  * @example const body = encodeModel({ modelVersion: 4, round: 4, itemIds, tensors: [embedding, bias] })
  */
-export function encodeModel(snapshot: ModelSnapshot): Uint8Array {
+export function encodeModel(snapshot: ModelSnapshot): Uint8Array<ArrayBuffer> {
   checkU32(snapshot.modelVersion, 'model version')
   checkU32(snapshot.round, 'round')
   checkSnapshot(snapshot)

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { crc32 } from './crc32.ts'
 import { ProtocolError } from './errors.ts'
 import { newRandomId } from './ids.ts'
+import { platform } from './platform.ts'
 import type { ModelUpdate } from './types.ts'
 import { checkUpdateFits, decodeUpdate, encodeUpdate } from './update-codec.ts'
 
@@ -53,9 +54,9 @@ describe('update codec', () => {
   })
 
   it('rejects a body that is not an update', () => {
-    expect(codeOf(() => decodeUpdate(new TextEncoder().encode('{"round":1,"deltas":[1,2,3]}')))).toBe(
-      'checksum',
-    )
+    expect(
+      codeOf(() => decodeUpdate(new platform.TextEncoder().encode('{"round":1,"deltas":[1,2,3]}'))),
+    ).toBe('checksum')
     expect(codeOf(() => decodeUpdate(new Uint8Array(3)))).toBe('truncated')
   })
 
@@ -142,6 +143,6 @@ describe('update codec', () => {
 
 describe('crc32', () => {
   it('matches the standard check value', () => {
-    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926)
+    expect(crc32(new platform.TextEncoder().encode('123456789'))).toBe(0xcbf43926)
   })
 })

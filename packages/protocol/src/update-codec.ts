@@ -22,7 +22,7 @@ const MAX_COLS = 4096
  * shows up where it happens.
  * @example const body = encodeUpdate({ round: 3, modelVersion: 3, clientId, idempotencyKey: newRandomId(), sampleCount: 40, tensors })
  */
-export function encodeUpdate(update: ModelUpdate): Uint8Array {
+export function encodeUpdate(update: ModelUpdate): Uint8Array<ArrayBuffer> {
   checkU32(update.round, 'round')
   checkU32(update.modelVersion, 'model version')
   checkSampleCount(update.sampleCount)

@@ -1,0 +1,30 @@
+/** Why the aggregator refused an update or a request. Stable strings: they become `{ error: { code } }`. */
+export type AggregatorErrorCode =
+  /** n_k above the configured maximum: one client must not outweigh the round. */
+  | 'sample_count_too_large'
+  /** The update is for a round that has already closed. */
+  | 'round_closed'
+  /** The update names a round that has not opened yet. */
+  | 'future_round'
+  /** The deltas are relative to another model version than the current one. */
+  | 'stale_model'
+  /** This client already has an accepted update in this round (under another idempotency key). */
+  | 'already_submitted'
+  /** The idempotency key was accepted before, from another client. */
+  | 'idempotency_conflict'
+  /** The model has no items yet: there is nothing to train. */
+  | 'empty_catalogue'
+
+/**
+ * A request the round logic refuses. The HTTP layer maps each code to a status in one place.
+ * @example throw new AggregatorError('stale_model', 'update is relative to model version 3, the current one is 4')
+ */
+export class AggregatorError extends Error {
+  override name = 'AggregatorError'
+  readonly code: AggregatorErrorCode
+
+  constructor(code: AggregatorErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}

@@ -1,0 +1,583 @@
+import { randomInt } from 'node:crypto'
+import {
+  type Accumulator,
+  applyRound,
+  createAccumulator,
+  createRng,
+  createServerOptimizer,
+  DEFAULT_DIM,
+  initSharedWeights,
+  type ServerOptimizer,
+} from '@fedrec/core'
+import {
+  checkUpdateFits,
+  decodeUpdate,
+  encodeModel,
+  ITEM_BIAS,
+  ITEM_EMBEDDING,
+  type ModelUpdate,
+  parseUpdateAck,
+  type RoundConfig,
+  type RoundInfo,
+  type RoundSummary,
+  type Status,
+  type UpdateAck,
+} from '@fedrec/protocol'
+import createDebug from 'debug'
+import { StartupError } from '../errors.ts'
+import {
+  type AggregatorStore,
+  type OptimizerState,
+  openStore,
+  type RoundRecord,
+  type StoredModel,
+} from '../store/index.ts'
+import { hashClientId, logTag, newClientSalt } from './client-hash.ts'
+import { AggregatorError } from './errors.ts'
+import { type AggregatorOptions, type ResolvedOptions, resolveOptions } from './options.ts'
+
+export { AggregatorError, type AggregatorErrorCode } from './errors.ts'
+export { type AggregatorOptions, DEFAULTS } from './options.ts'
+
+const logRound = createDebug('fedrec:aggregator:round')
+const logUpdate = createDebug('fedrec:aggregator:update')
+const logModel = createDebug('fedrec:aggregator:model')
+
+/** τ of the adaptive server optimizers; also the initial second moment (τ²) of rows added to the catalogue. */
+const SERVER_TAU = 1e-3
+/** How many closed rounds `status()` lists. */
+const HISTORY_LIMIT = 1000
+/** setTimeout's longest delay (about 24.8 days); a later deadline is re-armed when this one fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * The aggregation endpoint's domain, without HTTP: the open round, the global model and the durable store.
+ *
+ * Numbering: version 0 is the initial model and round r trains on model version r — the two numbers are
+ * always equal while a round is open. Closing round r publishes version r + 1 and opens round r + 1. A
+ * deadline that passes with no update extends the round (same round, same version) unless catalogue items
+ * are pending, in which case the round closes with no optimizer step so that the new items are published.
+ */
+export interface Aggregator {
+  /** `GET /v1/round`. */
+  roundInfo(): RoundInfo
+  /** The current model, encoded once per version. */
+  model(): { version: number; bytes: Uint8Array }
+  /**
+   * Accepts one encoded update: stores it durably, then counts it, then closes the round on quorum.
+   * @throws ProtocolError (malformed or misshaped update), AggregatorError (refused by the round logic)
+   */
+  submit(bytes: Uint8Array): UpdateAck
+  /** `GET /v1/status`. */
+  status(): Status
+  /** Queues item ids for the catalogue; they join the model when the current round closes. */
+  queueCatalogue(itemIds: readonly string[]): { added: number; pending: number }
+  /** Closes (or extends) the round if its deadline has passed. The deadline timer calls it. */
+  checkDeadline(): void
+  /** Stops the timer and closes the store. */
+  close(): void
+}
+
+/**
+ * Opens the store (creating a fresh model if the file does not exist), replays the open round's stored
+ * updates so every acknowledged update is counted exactly once, and arms the deadline timer.
+ * @throws StartupError when the store is not a fedrec store, is corrupt, or contradicts the options
+ * @example
+ * const aggregator = createAggregator({ store: '.fedrec/aggregator.sqlite', catalogue, minClients: 3 })
+ * const info = aggregator.roundInfo()
+ */
+export function createAggregator(options: AggregatorOptions): Aggregator {
+  const opts = resolveOptions(options)
+  const store = openStore(opts.store)
+  try {
+    return start(store, opts)
+  } catch (err) {
+    store.close()
+    throw err
+  }
+}
+
+function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
+  const iso = (ms: number): string => new Date(ms).toISOString()
+  const deadlineMs = Math.round(opts.roundDeadlineSeconds * 1000)
+  if (store.isNew) initialise(store, opts, iso(opts.now()))
+
+  const seed = Number(store.meta('seed'))
+  const salt = store.meta('client_salt') ?? ''
+  if (!Number.isInteger(seed) || salt === '')
+    throw new StartupError(`store ${store.path} lacks its seed or salt`)
+  let model = loadModel(store)
+  if (opts.dim !== undefined && opts.dim !== model.dim) {
+    throw new StartupError(
+      `store ${store.path} holds a model of dim ${model.dim}; --dim ${opts.dim} was given`,
+    )
+  }
+  if (opts.seed !== undefined && opts.seed !== seed) {
+    logModel('ignoring seed %d: the store was created with seed %d', opts.seed, seed)
+  }
+  const optimizer: ServerOptimizer = createServerOptimizer({
+    name: opts.serverOptimizer,
+    // undefined → the optimizer's own default (1 for fedavg/fedavgm, 0.01 for the adaptive ones).
+    learningRate: opts.serverLearningRate,
+    tau: SERVER_TAU,
+  })
+  let optimizerState = store.loadOptimizerState()
+  if (store.meta('server_optimizer') !== opts.serverOptimizer) {
+    // Moments of one optimizer mean nothing to another.
+    if (optimizerState.size > 0)
+      logModel('server optimizer is now %s: its state starts afresh', opts.serverOptimizer)
+    optimizerState = new Map()
+    store.transaction(() => {
+      store.saveOptimizerState(optimizerState)
+      store.setMeta('server_optimizer', opts.serverOptimizer)
+    })
+  }
+  let round = store.openRound()
+  if (round.modelVersion !== model.version || round.round !== model.round) {
+    throw new StartupError(
+      `store ${store.path} is inconsistent: open round ${round.round} is for model version ${round.modelVersion}, the stored model is version ${model.version}`,
+    )
+  }
+  if (opts.catalogue) {
+    const added = store.queueItems(opts.catalogue, iso(opts.now()))
+    if (added > 0)
+      logModel('%d new catalogue items queued; they join the model when round %d closes', added, round.round)
+  }
+
+  let accumulator = newAccumulator(model, opts)
+  let replayed = 0
+  for (const payload of store.roundPayloads(round.round)) {
+    try {
+      if (!accumulator) throw new Error('the model has no items')
+      accumulator.add(decodeUpdate(payload))
+    } catch (err) {
+      throw new StartupError(
+        `store ${store.path}: stored update ${replayed} of round ${round.round} cannot be replayed (${(err as Error).message})`,
+        { cause: err },
+      )
+    }
+    replayed += 1
+  }
+  if (accumulator && accumulator.participants > 0) {
+    logRound('round %d: replayed %d stored updates', round.round, accumulator.participants)
+  }
+  let encoded: { version: number; bytes: Uint8Array } | undefined
+  let timer: NodeJS.Timeout | undefined
+  let closed = false
+
+  const participants = (): number => accumulator?.participants ?? 0
+
+  const config = (): RoundConfig => ({
+    mu: opts.mu,
+    localEpochs: opts.localEpochs,
+    learningRate: opts.learningRate,
+    negativesPerPositive: opts.negativesPerPositive,
+    batchSize: opts.batchSize,
+    maxSampleCount: opts.maxSampleCount,
+    deadline: round.deadline,
+    minClients: opts.minClients,
+  })
+
+  const encodedModel = (): { version: number; bytes: Uint8Array } => {
+    if (encoded?.version !== model.version) {
+      const bytes = encodeModel({
+        modelVersion: model.version,
+        round: model.round,
+        itemIds: model.itemIds,
+        tensors: [
+          { name: ITEM_EMBEDDING, rows: model.itemIds.length, cols: model.dim, values: model.itemEmbedding },
+          { name: ITEM_BIAS, rows: model.itemIds.length, cols: 1, values: model.itemBias },
+        ],
+      })
+      encoded = { version: model.version, bytes }
+    }
+    return encoded
+  }
+
+  /** One SQLite transaction: the new model, optimizer state, the closed round, payloads dropped, next round. */
+  const closeRound = (closedBy: 'quorum' | 'deadline'): void => {
+    const closedAt = iso(opts.now())
+    const count = participants()
+    const samples = accumulator?.samples ?? 0
+    let embedding = model.itemEmbedding
+    let bias = model.itemBias
+    let state = optimizerState
+    let updateNorm = 0
+    if (accumulator && count > 0) {
+      // Step copies, so a failed write leaves the served model and the state in memory untouched.
+      const params = new Map([
+        [ITEM_EMBEDDING, embedding.slice()],
+        [ITEM_BIAS, bias.slice()],
+      ])
+      state = copyState(optimizerState)
+      ;({ updateNorm } = applyRound(params, accumulator.result(), optimizer, state))
+      embedding = params.get(ITEM_EMBEDDING)!
+      bias = params.get(ITEM_BIAS)!
+    }
+    const pending = store.pendingItems()
+    const version = model.version + 1
+    if (pending.length > 0) {
+      // Rows initialised like the first ones, from a generator derived from the seed and the version, so a
+      // store rebuilt from the same inputs gets the same rows.
+      const fresh = initSharedWeights(pending.length, model.dim, createRng(mix(seed, version)))
+      embedding = concat(embedding, fresh.itemEmbedding)
+      bias = concat(bias, fresh.itemBias)
+      state = extendState(state, model.dim, pending.length)
+    }
+    const next: StoredModel = {
+      version,
+      round: round.round + 1,
+      dim: model.dim,
+      itemIds: pending.length > 0 ? [...model.itemIds, ...pending] : model.itemIds,
+      itemEmbedding: embedding,
+      itemBias: bias,
+      createdAt: closedAt,
+    }
+    const nextRound = openRecord(round.round + 1, version, opts.now(), deadlineMs)
+    store.transaction(() => {
+      store.saveModel(next)
+      store.saveOptimizerState(state)
+      store.closeRound(round.round, { closedAt, closedBy, participants: count, samples, updateNorm })
+      store.dropPayloads(round.round)
+      store.clearPendingItems()
+      store.insertRound(nextRound)
+    })
+    logRound(
+      'round %d closed by %s: %d participants, %d samples, update norm %d; model version %d (%d items, %d new) published',
+      round.round,
+      closedBy,
+      count,
+      samples,
+      updateNorm,
+      version,
+      next.itemIds.length,
+      pending.length,
+    )
+    const resized = next.itemIds.length !== model.itemIds.length
+    model = next
+    optimizerState = state
+    round = nextRound
+    if (resized || !accumulator) accumulator = newAccumulator(model, opts)
+    else accumulator.reset()
+    arm()
+  }
+
+  const arm = (): void => {
+    if (timer) clearTimeout(timer)
+    timer = undefined
+    if (!opts.deadlineTimer || closed) return
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, Date.parse(round.deadline) - opts.now()))
+    timer = setTimeout(() => {
+      try {
+        aggregator.checkDeadline()
+      } catch (err) {
+        // A failed close (disk full…) leaves the round open; try again at the next tick of the clock.
+        logRound('closing round %d on its deadline failed: %O', round.round, err)
+        timer = setTimeout(arm, 1000).unref()
+      }
+    }, delay)
+    // The HTTP server keeps the process alive; the timer alone must not.
+    timer.unref()
+  }
+
+  const aggregator: Aggregator = {
+    roundInfo() {
+      return {
+        round: round.round,
+        modelVersion: model.version,
+        numItems: model.itemIds.length,
+        dim: model.dim,
+        config: config(),
+      }
+    },
+
+    model: encodedModel,
+
+    submit(bytes) {
+      const update = decodeUpdate(bytes)
+      const clientHash = hashClientId(salt, update.clientId)
+      const tag = logTag(clientHash)
+      const prior = store.findUpdate(update.idempotencyKey)
+      if (prior) {
+        if (prior.clientHash !== clientHash) {
+          throw new AggregatorError(
+            'idempotency_conflict',
+            `idempotency key ${update.idempotencyKey} was used before by another client`,
+          )
+        }
+        logUpdate('client %s: retry of an accepted update (round %d), answering its ack', tag, prior.round)
+        return { ...parseUpdateAck(JSON.parse(prior.ack)), duplicate: true }
+      }
+      check(update, clientHash)
+      if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
+      const ack: UpdateAck = {
+        accepted: true,
+        round: round.round,
+        modelVersion: model.version,
+        idempotencyKey: update.idempotencyKey,
+        duplicate: false,
+        participants: accumulator.participants + 1,
+      }
+      // Durable first, counted second: a crash in between is healed by the replay at start.
+      store.transaction(() =>
+        store.insertUpdate({
+          idempotencyKey: update.idempotencyKey,
+          clientHash,
+          round: round.round,
+          sampleCount: update.sampleCount,
+          payload: bytes,
+          ack: JSON.stringify(ack),
+          receivedAt: iso(opts.now()),
+        }),
+      )
+      try {
+        accumulator.add(update)
+      } catch (err) {
+        // checkUpdateFits passed, so this is not expected; never keep an update that was not counted.
+        store.deleteUpdate(update.idempotencyKey)
+        throw err
+      }
+      logUpdate(
+        'client %s: update accepted for round %d (%d samples, %d/%d participants)',
+        tag,
+        round.round,
+        update.sampleCount,
+        ack.participants,
+        opts.minClients,
+      )
+      if (accumulator.participants >= opts.minClients) {
+        try {
+          closeRound('quorum')
+        } catch (err) {
+          // The update is durable and counted, so it is acknowledged; the round stays open and closes on
+          // the next update or on its deadline.
+          logRound('closing round %d on quorum failed: %O', round.round, err)
+        }
+      }
+      return ack
+    },
+
+    status() {
+      return {
+        round: round.round,
+        modelVersion: model.version,
+        participants: participants(),
+        samples: accumulator?.samples ?? 0,
+        numItems: model.itemIds.length,
+        dim: model.dim,
+        modelBytes: encodedModel().bytes.byteLength,
+        serverOptimizer: opts.serverOptimizer,
+        config: config(),
+        history: store.history(HISTORY_LIMIT).map(toSummary),
+      }
+    },
+
+    queueCatalogue(itemIds) {
+      const added = store.queueItems(itemIds, iso(opts.now()))
+      const pending = store.pendingItems().length
+      logModel('catalogue: %d ids offered, %d queued, %d pending', itemIds.length, added, pending)
+      // With no items nobody can be training, so no in-flight update can be invalidated: publish now.
+      if (model.itemIds.length === 0 && pending > 0) {
+        closeRound('deadline')
+        return { added, pending: 0 }
+      }
+      return { added, pending }
+    },
+
+    checkDeadline() {
+      if (closed) return
+      const now = opts.now()
+      if (now < Date.parse(round.deadline)) {
+        arm()
+        return
+      }
+      if (participants() > 0 || store.pendingItems().length > 0) {
+        closeRound('deadline')
+        return
+      }
+      const deadline = iso(now + deadlineMs)
+      store.setDeadline(round.round, deadline)
+      round = { ...round, deadline }
+      logRound('round %d reached its deadline with no update; new deadline %s', round.round, deadline)
+      arm()
+    },
+
+    close() {
+      closed = true
+      if (timer) clearTimeout(timer)
+      store.close()
+    },
+  }
+
+  const check = (update: ModelUpdate, clientHash: string): void => {
+    if (update.round < round.round) {
+      throw new AggregatorError(
+        'round_closed',
+        `round ${update.round} is closed; the current round is ${round.round}`,
+      )
+    }
+    if (update.round > round.round) {
+      throw new AggregatorError(
+        'future_round',
+        `round ${update.round} has not opened; the current round is ${round.round}`,
+      )
+    }
+    if (update.modelVersion !== model.version) {
+      throw new AggregatorError(
+        'stale_model',
+        `the update is relative to model version ${update.modelVersion}; the current one is ${model.version}`,
+      )
+    }
+    checkUpdateFits(update, { numItems: model.itemIds.length, dim: model.dim })
+    if (update.sampleCount > opts.maxSampleCount) {
+      throw new AggregatorError(
+        'sample_count_too_large',
+        `sample count ${update.sampleCount} exceeds the maximum of ${opts.maxSampleCount}`,
+      )
+    }
+    if (store.hasClientSubmitted(round.round, clientHash)) {
+      throw new AggregatorError(
+        'already_submitted',
+        `this client already has an accepted update in round ${round.round}`,
+      )
+    }
+  }
+
+  logRound(
+    'round %d open (model version %d, %d items, dim %d), deadline %s, %d/%d participants',
+    round.round,
+    model.version,
+    model.itemIds.length,
+    model.dim,
+    round.deadline,
+    participants(),
+    opts.minClients,
+  )
+  // A lowered --min-clients may already be met by the replayed updates.
+  if (accumulator && accumulator.participants >= opts.minClients) closeRound('quorum')
+  arm()
+  return aggregator
+}
+
+function initialise(store: AggregatorStore, opts: ResolvedOptions, now: string): void {
+  const seed = opts.seed ?? randomInt(2 ** 31)
+  const dim = opts.dim ?? DEFAULT_DIM
+  const itemIds = [...new Set(opts.catalogue ?? [])]
+  const weights =
+    itemIds.length > 0
+      ? initSharedWeights(itemIds.length, dim, createRng(seed))
+      : { itemEmbedding: new Float32Array(0), itemBias: new Float32Array(0) }
+  store.initialise({
+    meta: {
+      created_at: now,
+      dim: String(dim),
+      seed: String(seed),
+      client_salt: newClientSalt(),
+      server_optimizer: opts.serverOptimizer,
+    },
+    model: {
+      version: 0,
+      round: 0,
+      dim,
+      itemIds,
+      itemEmbedding: weights.itemEmbedding,
+      itemBias: weights.itemBias,
+      createdAt: now,
+    },
+    round: openRecord(0, 0, Date.parse(now), Math.round(opts.roundDeadlineSeconds * 1000)),
+  })
+  logModel(
+    'fresh store %s: model version 0 with %d items, dim %d, seed %d',
+    store.path,
+    itemIds.length,
+    dim,
+    seed,
+  )
+}
+
+function loadModel(store: AggregatorStore): StoredModel {
+  try {
+    return store.loadModel()
+  } catch (err) {
+    throw new StartupError(`store ${store.path}: the model cannot be read (${(err as Error).message})`, {
+      cause: err,
+    })
+  }
+}
+
+function newAccumulator(model: StoredModel, opts: ResolvedOptions): Accumulator | undefined {
+  const rows = model.itemIds.length
+  // The accumulator needs at least one row; with an empty catalogue there is nothing to train.
+  if (rows === 0) return undefined
+  return createAccumulator({
+    tensors: [
+      { name: ITEM_EMBEDDING, rows, cols: model.dim },
+      { name: ITEM_BIAS, rows, cols: 1 },
+    ],
+    rowNormalization: opts.rowNormalization,
+  })
+}
+
+function openRecord(round: number, modelVersion: number, nowMs: number, deadlineMs: number): RoundRecord {
+  return {
+    round,
+    modelVersion,
+    openedAt: new Date(nowMs).toISOString(),
+    deadline: new Date(nowMs + deadlineMs).toISOString(),
+    closedAt: null,
+    closedBy: null,
+    participants: null,
+    samples: null,
+    updateNorm: null,
+  }
+}
+
+function toSummary(r: RoundRecord): RoundSummary {
+  return {
+    round: r.round,
+    // The version this round trained on; it published modelVersion + 1.
+    modelVersion: r.modelVersion,
+    participants: r.participants ?? 0,
+    samples: r.samples ?? 0,
+    openedAt: r.openedAt,
+    closedAt: r.closedAt ?? '',
+    closedBy: r.closedBy ?? 'deadline',
+    updateNorm: r.updateNorm ?? 0,
+  }
+}
+
+function copyState(state: OptimizerState): OptimizerState {
+  const out: OptimizerState = new Map()
+  for (const [name, { m, v }] of state) {
+    const entry: { m?: Float32Array; v?: Float32Array } = {}
+    if (m) entry.m = m.slice()
+    if (v) entry.v = v.slice()
+    out.set(name, entry)
+  }
+  return out
+}
+
+/** Grows every moment by the rows of new items: m = 0, v = τ² as the optimizer starts them. */
+function extendState(state: OptimizerState, dim: number, newRows: number): OptimizerState {
+  const out: OptimizerState = new Map()
+  for (const [name, { m, v }] of state) {
+    const extra = newRows * (name === ITEM_EMBEDDING ? dim : 1)
+    const entry: { m?: Float32Array; v?: Float32Array } = {}
+    if (m) entry.m = concat(m, new Float32Array(extra))
+    if (v) entry.v = concat(v, new Float32Array(extra).fill(SERVER_TAU * SERVER_TAU))
+    out.set(name, entry)
+  }
+  return out
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
+}
+
+/** A 32-bit seed for the rows added at `version`, derived from the store's seed. */
+function mix(seed: number, version: number): number {
+  return (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(version, 0xc2b2ae35)) >>> 0
+}

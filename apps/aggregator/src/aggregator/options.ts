@@ -1,0 +1,77 @@
+import type { RowNormalization, ServerOptimizerName } from '@fedrec/core'
+
+/**
+ * Everything `createAggregator` needs. Only `store` is required; the defaults are the CLI's.
+ * @example const options: AggregatorOptions = { store: ':memory:', catalogue: ['sku-1', 'sku-2'], minClients: 2 }
+ */
+export interface AggregatorOptions {
+  /** SQLite file (its directory is created), or `':memory:'` for tests. */
+  store: string
+  /**
+   * Item ids. A fresh store's model starts with them; on an existing store, ids it does not know yet are
+   * queued and join the model when the current round closes.
+   */
+  catalogue?: readonly string[]
+  /** Embedding width of a fresh model (default 32); an existing store must have the same if it is given. */
+  dim?: number
+  /** Seed of the initialisation of a fresh model and of rows added later (default: random, kept in the store). */
+  seed?: number
+  /** Quorum: the round closes as soon as this many updates are accepted (default 3). */
+  minClients?: number
+  /** A round closes at the latest this many seconds after it opened (default 300). */
+  roundDeadlineSeconds?: number
+  /** Client training settings handed out in every RoundInfo. */
+  mu?: number
+  localEpochs?: number
+  learningRate?: number
+  negativesPerPositive?: number
+  batchSize?: number
+  /** Largest n_k accepted from one client (default 100,000). */
+  maxSampleCount?: number
+  serverOptimizer?: ServerOptimizerName
+  /**
+   * η of the server optimizer. Default: the optimizer's own — 1 for fedavg and fedavgm (1 with fedavg is
+   * plain FedAvg), 0.01 for fedadam, fedyogi and fedadagrad, whose steps do not scale with the delta.
+   */
+  serverLearningRate?: number | undefined
+  rowNormalization?: RowNormalization
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  now?: () => number
+  /** Close rounds on their deadline with a timer (default true); tests may call `checkDeadline()` instead. */
+  deadlineTimer?: boolean
+}
+
+/** The options with every default filled in. */
+export type ResolvedOptions = Required<
+  Omit<AggregatorOptions, 'catalogue' | 'dim' | 'seed' | 'serverLearningRate'>
+> &
+  Pick<AggregatorOptions, 'catalogue' | 'dim' | 'seed' | 'serverLearningRate'>
+
+/** The CLI's defaults, in one place. */
+export const DEFAULTS = {
+  minClients: 3,
+  roundDeadlineSeconds: 300,
+  mu: 0,
+  localEpochs: 2,
+  learningRate: 0.05,
+  negativesPerPositive: 4,
+  batchSize: 256,
+  maxSampleCount: 100_000,
+  serverOptimizer: 'fedavg',
+  rowNormalization: 'all',
+} as const satisfies Partial<AggregatorOptions>
+
+/** Fills in the defaults. */
+export function resolveOptions(options: AggregatorOptions): ResolvedOptions {
+  return {
+    ...DEFAULTS,
+    now: Date.now,
+    deadlineTimer: true,
+    ...withoutUndefined(options),
+    store: options.store,
+  }
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}

@@ -1,0 +1,28 @@
+import { Hono } from 'hono'
+import type { Aggregator } from '../aggregator/index.ts'
+import { parseItemIds } from '../catalogue.ts'
+import { HttpError } from '../errors.ts'
+import { operatorAuth } from './operator-auth.ts'
+import { limitBody } from './updates.ts'
+
+/**
+ * `POST /catalogue` (operator token) with `{ itemIds: string[] }` → `{ added, pending }`. New ids are
+ * queued and join the model when the current round closes, so updates in flight stay valid.
+ */
+export function catalogueRoutes(
+  aggregator: Aggregator,
+  { operatorToken, maxBodyBytes }: { operatorToken: string; maxBodyBytes: number },
+): Hono {
+  return new Hono().post('/catalogue', operatorAuth(operatorToken), limitBody(maxBodyBytes), async (c) => {
+    let body: unknown
+    try {
+      body = await c.req.json()
+    } catch (err) {
+      throw new HttpError(400, 'bad_json', 'the body must be JSON: { "itemIds": ["…"] }', { cause: err })
+    }
+    if (typeof body !== 'object' || body === null || !('itemIds' in body)) {
+      throw new HttpError(400, 'bad_message', 'the body must be an object with an itemIds array')
+    }
+    return c.json(aggregator.queueCatalogue(parseItemIds(body.itemIds, 'itemIds')))
+  })
+}

@@ -1,0 +1,47 @@
+import { AggregationError } from '@fedrec/core'
+import { ProtocolError } from '@fedrec/protocol'
+import createDebug from 'debug'
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { AggregatorError, type AggregatorErrorCode } from '../aggregator/index.ts'
+import { CatalogueError } from '../catalogue.ts'
+import { HttpError } from '../errors.ts'
+
+const log = createDebug('fedrec:aggregator:http')
+
+const AGGREGATOR_STATUS: Record<AggregatorErrorCode, ContentfulStatusCode> = {
+  sample_count_too_large: 400,
+  round_closed: 409,
+  future_round: 409,
+  stale_model: 409,
+  already_submitted: 409,
+  idempotency_conflict: 409,
+  empty_catalogue: 409,
+}
+
+/**
+ * The one place errors become answers: `{ error: { code, message } }` with a status by error class and code.
+ * Unknown errors are a 500 whose message says nothing about the internals; the log has the details.
+ * @example app.onError(errorToResponse)
+ */
+export function errorToResponse(err: Error, c: Context): Response {
+  const { status, code, message } = classify(err)
+  if (status >= 500) log('%s %s failed: %O', c.req.method, c.req.path, err)
+  else log('%s %s refused: %d %s: %s', c.req.method, c.req.path, status, code, message)
+  return c.json({ error: { code, message } }, status)
+}
+
+function classify(err: Error): { status: ContentfulStatusCode; code: string; message: string } {
+  if (err instanceof HttpError) return { status: err.status, code: err.code, message: err.message }
+  if (err instanceof ProtocolError) return { status: 400, code: err.code, message: err.message }
+  if (err instanceof AggregationError) return { status: 400, code: err.code, message: err.message }
+  if (err instanceof AggregatorError)
+    return { status: AGGREGATOR_STATUS[err.code], code: err.code, message: err.message }
+  if (err instanceof CatalogueError) return { status: 400, code: 'bad_item_id', message: err.message }
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode
+    return { status, code: `http_${status}`, message: err.message || 'request refused' }
+  }
+  return { status: 500, code: 'internal', message: 'internal error; see the aggregator log' }
+}

@@ -1,0 +1,65 @@
+import createDebug from 'debug'
+import { Hono } from 'hono'
+import { cors } from 'hono/cors'
+import type { Aggregator } from '../aggregator/index.ts'
+import { HttpError } from '../errors.ts'
+import { catalogueRoutes } from './catalogue.ts'
+import { errorToResponse } from './errors.ts'
+import { modelRoutes } from './model.ts'
+import { roundRoutes } from './round.ts'
+import { statusRoutes } from './status.ts'
+import { updateRoutes } from './updates.ts'
+
+export { errorToResponse } from './errors.ts'
+
+const log = createDebug('fedrec:aggregator:http')
+
+/**
+ * Options of {@link createApp}.
+ * @example const options: AppOptions = { corsOrigins: ['https://shop.example'], maxBodyBytes: 8 << 20, operatorToken }
+ */
+export interface AppOptions {
+  /** Origins allowed to call the API from a browser; `['*']` allows any. */
+  corsOrigins: readonly string[]
+  /** Largest request body accepted. */
+  maxBodyBytes: number
+  /** Bearer token of the operator endpoints. */
+  operatorToken: string
+}
+
+/**
+ * The HTTP face of an aggregator: `/healthz` and the `/v1` API, JSON errors `{ error: { code, message } }`.
+ * @example
+ * const app = createApp(createAggregator({ store: ':memory:', catalogue }), { corsOrigins: ['*'], maxBodyBytes: 8 << 20, operatorToken })
+ * const res = await app.request('/v1/round')
+ */
+export function createApp(aggregator: Aggregator, options: AppOptions): Hono {
+  const app = new Hono()
+  app.use(async (c, next) => {
+    const started = performance.now()
+    await next()
+    log('%s %s %d %dms', c.req.method, c.req.path, c.res.status, Math.round(performance.now() - started))
+  })
+  app.use(
+    cors({
+      origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins],
+      allowMethods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'Authorization', 'If-None-Match'],
+      exposeHeaders: ['ETag'],
+      maxAge: 600,
+    }),
+  )
+  app.get('/healthz', (c) => c.json({ ok: true }))
+  const v1 = new Hono()
+    .route('/', roundRoutes(aggregator))
+    .route('/', modelRoutes(aggregator))
+    .route('/', updateRoutes(aggregator, options))
+    .route('/', statusRoutes(aggregator))
+    .route('/', catalogueRoutes(aggregator, options))
+  app.route('/v1', v1)
+  app.notFound((c) =>
+    errorToResponse(new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c),
+  )
+  app.onError(errorToResponse)
+  return app
+}

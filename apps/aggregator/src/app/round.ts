@@ -1,0 +1,10 @@
+import { Hono } from 'hono'
+import type { Aggregator } from '../aggregator/index.ts'
+
+/** `GET /round` → RoundInfo: the open round, the model version it trains on and the client settings. */
+export function roundRoutes(aggregator: Aggregator): Hono {
+  return new Hono().get('/round', (c) => {
+    c.header('Cache-Control', 'no-store')
+    return c.json(aggregator.roundInfo())
+  })
+}

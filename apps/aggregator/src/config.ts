@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto'
+import { isServerOptimizerName, SERVER_OPTIMIZERS } from '@fedrec/core'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { DEFAULTS } from './aggregator/index.ts'
+import type { ServerOptions } from './server.ts'
+
+/** Where the store lives unless --store or FEDREC_STORE says otherwise (relative to the working directory). */
+export const DEFAULT_STORE = '.fedrec/aggregator.sqlite'
+/** 8 MiB: a 50,000-item × 32 update is 6.6 MB if a client touched every row. */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+
+const int =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (value: string): number => {
+    const n = Number(value)
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer in ${min}..${max}, got ${JSON.stringify(value)}`)
+    return n
+  }
+
+const num =
+  (min: number, { exclusive = false } = {}) =>
+  (value: string): number => {
+    const n = Number(value)
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || (exclusive && n === min))
+      throw new InvalidArgumentError(
+        `expected a number ${exclusive ? '>' : '≥'} ${min}, got ${JSON.stringify(value)}`,
+      )
+    return n
+  }
+
+const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env)
+
+/**
+ * The CLI: every flag also reads a FEDREC_* environment variable; a flag wins over the variable.
+ * @example const options = parseCommandLine(process.argv) // ServerOptions
+ */
+export function createCommand(): Command {
+  return new Command('fedrec-aggregator')
+    .description(
+      'The fedrec aggregation endpoint: averages the weight deltas of many shoppers and publishes the next shared model.\n' +
+        'Prints one line "fedrec aggregator listening on http://HOST:PORT" to stdout once it serves.\n' +
+        'Logs: DEBUG=fedrec:aggregator:*',
+    )
+    .addOption(opt('--host <host>', 'interface to listen on', 'FEDREC_HOST').default('127.0.0.1'))
+    .addOption(
+      opt('--port <port>', 'port; 0 picks a free one', 'FEDREC_PORT').default(8787).argParser(int(0, 65535)),
+    )
+    .addOption(
+      opt('--store <file>', 'SQLite store; its directory is created', 'FEDREC_STORE').default(DEFAULT_STORE),
+    )
+    .addOption(
+      opt(
+        '--catalogue <file>',
+        'JSON array of item ids (or of objects with an "id"); new ids are added to the model',
+        'FEDREC_CATALOGUE',
+      ),
+    )
+    .addOption(
+      opt('--dim <n>', 'embedding width of a fresh model', 'FEDREC_DIM').default(32).argParser(int(1, 4096)),
+    )
+    .addOption(
+      opt(
+        '--seed <n>',
+        'seed of the initial weights (default: random, kept in the store)',
+        'FEDREC_SEED',
+      ).argParser(int(0, 2 ** 32 - 1)),
+    )
+    .addOption(
+      opt('--min-clients <n>', 'quorum: updates that close a round', 'FEDREC_MIN_CLIENTS')
+        .default(DEFAULTS.minClients)
+        .argParser(int(1)),
+    )
+    .addOption(
+      opt(
+        '--round-deadline <seconds>',
+        'a round closes at the latest this long after it opens',
+        'FEDREC_ROUND_DEADLINE',
+      )
+        .default(DEFAULTS.roundDeadlineSeconds)
+        .argParser(num(0, { exclusive: true })),
+    )
+    .addOption(
+      opt('--mu <mu>', 'FedProx μ handed to clients (0 = FedAvg)', 'FEDREC_MU')
+        .default(DEFAULTS.mu)
+        .argParser(num(0)),
+    )
+    .addOption(
+      opt('--local-epochs <n>', 'local epochs per round', 'FEDREC_LOCAL_EPOCHS')
+        .default(DEFAULTS.localEpochs)
+        .argParser(int(1)),
+    )
+    .addOption(
+      opt('--learning-rate <lr>', 'client learning rate', 'FEDREC_LEARNING_RATE')
+        .default(DEFAULTS.learningRate)
+        .argParser(num(0, { exclusive: true })),
+    )
+    .addOption(
+      opt('--negatives <n>', 'sampled negatives per positive', 'FEDREC_NEGATIVES')
+        .default(DEFAULTS.negativesPerPositive)
+        .argParser(int(1)),
+    )
+    .addOption(
+      opt('--batch-size <n>', 'client batch size', 'FEDREC_BATCH_SIZE')
+        .default(DEFAULTS.batchSize)
+        .argParser(int(1)),
+    )
+    .addOption(
+      opt('--max-sample-count <n>', 'largest n_k accepted from one client', 'FEDREC_MAX_SAMPLE_COUNT')
+        .default(DEFAULTS.maxSampleCount)
+        .argParser(int(1, 0xffffffff)),
+    )
+    .addOption(
+      opt('--server-optimizer <name>', 'server optimizer', 'FEDREC_SERVER_OPTIMIZER')
+        .default(DEFAULTS.serverOptimizer)
+        .choices(SERVER_OPTIMIZERS),
+    )
+    .addOption(
+      opt(
+        '--server-lr <lr>',
+        'server learning rate η (default: 1 for fedavg and fedavgm — 1 with fedavg is plain FedAvg —, 0.01 for the adaptive optimizers)',
+        'FEDREC_SERVER_LR',
+      ).argParser(num(0, { exclusive: true })),
+    )
+    .addOption(
+      opt(
+        '--row-normalization <mode>',
+        'divide a row by the samples of all clients or only of those that touched it',
+        'FEDREC_ROW_NORMALIZATION',
+      )
+        .default(DEFAULTS.rowNormalization)
+        .choices(['all', 'touched']),
+    )
+    .addOption(
+      opt(
+        '--cors-origin <origins>',
+        'comma-separated origins allowed to call the API; * for any',
+        'FEDREC_CORS_ORIGIN',
+      ).default('*'),
+    )
+    .addOption(
+      opt('--max-body-bytes <n>', 'largest request body', 'FEDREC_MAX_BODY_BYTES')
+        .default(DEFAULT_MAX_BODY_BYTES)
+        .argParser(int(1)),
+    )
+    .addOption(
+      opt(
+        '--operator-token <token>',
+        'bearer token of the operator endpoints (default: a random one, printed to stderr)',
+        'FEDREC_OPERATOR_TOKEN',
+      ),
+    )
+    .showHelpAfterError('(run with --help for every option)')
+}
+
+/**
+ * Parses argv (and FEDREC_* variables) into the server's options. `--dim` and `--seed` are passed on only
+ * when given, so that an existing store's values are not contradicted by a default.
+ * @example const options = parseCommandLine(['node', 'cli.ts', '--port', '0'])
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+): ServerOptions & { operatorTokenGenerated: boolean } {
+  const command = createCommand().parse([...argv])
+  const o = command.opts<Record<string, unknown>>()
+  const given = (key: string): boolean => {
+    const source = command.getOptionValueSource(key)
+    return source !== undefined && source !== 'default'
+  }
+  const serverOptimizer = o.serverOptimizer
+  if (!isServerOptimizerName(serverOptimizer)) throw new InvalidArgumentError(`unknown server optimizer`)
+  const rowNormalization = o.rowNormalization === 'touched' ? 'touched' : 'all'
+  const token = typeof o.operatorToken === 'string' && o.operatorToken !== '' ? o.operatorToken : undefined
+  return {
+    host: String(o.host),
+    port: Number(o.port),
+    store: String(o.store),
+    catalogueFile: typeof o.catalogue === 'string' ? o.catalogue : undefined,
+    dim: given('dim') ? Number(o.dim) : undefined,
+    seed: given('seed') ? Number(o.seed) : undefined,
+    minClients: Number(o.minClients),
+    roundDeadlineSeconds: Number(o.roundDeadline),
+    mu: Number(o.mu),
+    localEpochs: Number(o.localEpochs),
+    learningRate: Number(o.learningRate),
+    negativesPerPositive: Number(o.negatives),
+    batchSize: Number(o.batchSize),
+    maxSampleCount: Number(o.maxSampleCount),
+    serverOptimizer,
+    serverLearningRate: o.serverLr === undefined ? undefined : Number(o.serverLr),
+    rowNormalization,
+    corsOrigins: String(o.corsOrigin)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+    maxBodyBytes: Number(o.maxBodyBytes),
+    operatorToken: token ?? randomBytes(24).toString('base64url'),
+    operatorTokenGenerated: token === undefined,
+  }
+}

@@ -1,0 +1,26 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+/**
+ * An error the HTTP layer answers with `status` and JSON `{ error: { code, message } }`.
+ * @example throw new HttpError(409, 'stale_model', `update is for model version 3, the current one is 4`)
+ */
+export class HttpError extends Error {
+  override name = 'HttpError'
+  readonly status: ContentfulStatusCode
+  readonly code: string
+
+  constructor(status: ContentfulStatusCode, code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.status = status
+    this.code = code
+  }
+}
+
+/**
+ * The aggregator cannot start: a store that is not a fedrec store or is corrupt, or options that contradict
+ * it. The CLI prints the message and exits with code 1; it never falls back to a fresh model.
+ * @example throw new StartupError(`${path} is not a fedrec aggregator store`)
+ */
+export class StartupError extends Error {
+  override name = 'StartupError'
+}

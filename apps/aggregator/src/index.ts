@@ -1,0 +1,18 @@
+/**
+ * The fedrec aggregation endpoint as a library, for launchers and end-to-end tests that want it in-process.
+ * @example
+ * const server = await startServer({ host: '127.0.0.1', port: 0, store: ':memory:', catalogue, corsOrigins: ['*'], maxBodyBytes: 8 << 20, operatorToken: 'secret' })
+ */
+export {
+  type Aggregator,
+  AggregatorError,
+  type AggregatorErrorCode,
+  type AggregatorOptions,
+  createAggregator,
+  DEFAULTS,
+} from './aggregator/index.ts'
+export { type AppOptions, createApp } from './app/index.ts'
+export { parseItemIds, readCatalogueFile } from './catalogue.ts'
+export { createCommand, DEFAULT_MAX_BODY_BYTES, DEFAULT_STORE, parseCommandLine } from './config.ts'
+export { HttpError, StartupError } from './errors.ts'
+export { type RunningServer, type ServerOptions, startServer } from './server.ts'

@@ -1,0 +1,78 @@
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import createDebug from 'debug'
+import { type Aggregator, type AggregatorOptions, createAggregator } from './aggregator/index.ts'
+import { type AppOptions, createApp } from './app/index.ts'
+import { readCatalogueFile } from './catalogue.ts'
+
+const log = createDebug('fedrec:aggregator:server')
+
+/**
+ * Options of {@link startServer}: the aggregator's and the app's, plus where to listen.
+ * @example const options: ServerOptions = { host: '127.0.0.1', port: 0, store: ':memory:', corsOrigins: ['*'], maxBodyBytes: 8 << 20, operatorToken }
+ */
+export interface ServerOptions extends Omit<AggregatorOptions, 'catalogue'>, AppOptions {
+  host: string
+  /** 0 picks a free port. */
+  port: number
+  /** JSON catalogue file read at start (see readCatalogueFile). */
+  catalogueFile?: string | undefined
+  catalogue?: readonly string[]
+}
+
+/** A listening aggregator. */
+export interface RunningServer {
+  /** `http://HOST:PORT` with the port actually bound. */
+  url: string
+  port: number
+  aggregator: Aggregator
+  /** Stops accepting, lets requests in flight finish (at most `graceMs`), then closes the store. */
+  close(graceMs?: number): Promise<void>
+}
+
+/**
+ * Opens the store, builds the app and listens. Rejects with a StartupError when the store is unusable.
+ * @example
+ * const server = await startServer({ ...options, port: 0 })
+ * await fetch(`${server.url}/v1/round`)
+ * await server.close()
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const catalogue = options.catalogueFile ? readCatalogueFile(options.catalogueFile) : options.catalogue
+  const aggregator = createAggregator({ ...options, catalogue })
+  const app = createApp(aggregator, options)
+  try {
+    const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
+      (resolve, reject) => {
+        const server = serve(
+          { fetch: app.fetch, hostname: options.host, port: options.port },
+          (info: AddressInfo) => resolve({ server, port: info.port }),
+        )
+        server.once('error', reject)
+      },
+    )
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host
+    const url = `http://${host}:${port}`
+    log('serving %s (store %s)', url, options.store)
+    return {
+      url,
+      port,
+      aggregator,
+      close: (graceMs = 5000) =>
+        new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            if ('closeAllConnections' in server) server.closeAllConnections()
+          }, graceMs)
+          server.close(() => {
+            clearTimeout(force)
+            aggregator.close()
+            resolve()
+          })
+          if ('closeIdleConnections' in server) server.closeIdleConnections()
+        }),
+    }
+  } catch (err) {
+    aggregator.close()
+    throw err
+  }
+}

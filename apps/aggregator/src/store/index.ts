@@ -1,0 +1,441 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import createDebug from 'debug'
+import { StartupError } from '../errors.ts'
+import {
+  asRow,
+  blob,
+  floatsFromBlob,
+  floatsToBlob,
+  int,
+  nullable,
+  real,
+  StoreCorruptError,
+  text,
+} from './rows.ts'
+import { SCHEMA_SQL, SCHEMA_VERSION, STORE_FORMAT } from './schema.ts'
+
+export { StoreCorruptError } from './rows.ts'
+export { SCHEMA_VERSION, STORE_FORMAT } from './schema.ts'
+
+const log = createDebug('fedrec:aggregator:store')
+
+/** The current global model as stored: the catalogue and the two shared item tensors. */
+export interface StoredModel {
+  version: number
+  round: number
+  dim: number
+  itemIds: string[]
+  /** numItems × dim, row-major. */
+  itemEmbedding: Float32Array
+  /** numItems. */
+  itemBias: Float32Array
+  createdAt: string
+}
+
+/** Server optimizer moments per tensor name, as `applyRound` keeps them. */
+export type OptimizerState = Map<string, { m?: Float32Array; v?: Float32Array }>
+
+/** One round: open while `closedAt` is null. */
+export interface RoundRecord {
+  round: number
+  modelVersion: number
+  openedAt: string
+  deadline: string
+  closedAt: string | null
+  closedBy: 'quorum' | 'deadline' | null
+  participants: number | null
+  samples: number | null
+  updateNorm: number | null
+}
+
+/** How a round ended, written when it closes. */
+export interface RoundClosing {
+  closedAt: string
+  closedBy: 'quorum' | 'deadline'
+  participants: number
+  samples: number
+  updateNorm: number
+}
+
+/** One accepted update; `payload` is null once its round has closed. */
+export interface UpdateRecord {
+  idempotencyKey: string
+  clientHash: string
+  round: number
+  sampleCount: number
+  payload: Uint8Array | null
+  /** The UpdateAck JSON answered when it was accepted. */
+  ack: string
+  receivedAt: string
+}
+
+/** Everything a fresh store is created with, in one transaction. */
+export interface StoreInit {
+  meta: Record<string, string>
+  model: StoredModel
+  round: RoundRecord
+}
+
+/**
+ * The aggregator's durable state in one SQLite file (WAL, `synchronous = FULL`: a committed transaction
+ * survives a crash or power cut, so an ack means durable). Every method is synchronous; group writes with
+ * `transaction()`.
+ */
+export interface AggregatorStore {
+  readonly path: string
+  /** True when the file had no fedrec tables yet: call `initialise()` before anything else. */
+  readonly isNew: boolean
+  initialise(init: StoreInit): void
+  meta(key: string): string | undefined
+  setMeta(key: string, value: string): void
+  loadModel(): StoredModel
+  /** Replaces the stored model (only the current version is kept) and appends new catalogue rows. */
+  saveModel(model: StoredModel): void
+  loadOptimizerState(): OptimizerState
+  saveOptimizerState(state: OptimizerState): void
+  openRound(): RoundRecord
+  insertRound(round: RoundRecord): void
+  setDeadline(round: number, deadline: string): void
+  closeRound(round: number, closing: RoundClosing): void
+  /** Closed rounds, oldest first, at most the `limit` most recent. */
+  history(limit: number): RoundRecord[]
+  findUpdate(idempotencyKey: string): UpdateRecord | undefined
+  hasClientSubmitted(round: number, clientHash: string): boolean
+  insertUpdate(update: UpdateRecord): void
+  deleteUpdate(idempotencyKey: string): void
+  /**
+   * Payloads of a round's accepted updates in acceptance order, streamed one at a time (a round can hold
+   * more than fits in memory at once). No writes until the iteration ends.
+   */
+  roundPayloads(round: number): IterableIterator<Uint8Array>
+  dropPayloads(round: number): void
+  pendingItems(): string[]
+  /** Queues ids that are neither in the catalogue nor pending; returns how many were new. */
+  queueItems(itemIds: readonly string[], queuedAt: string): number
+  clearPendingItems(): void
+  transaction<T>(fn: () => T): T
+  close(): void
+}
+
+/**
+ * Opens (or creates) the store at `path` (`':memory:'` for tests). A file that exists but is not a fedrec
+ * aggregator store, is of another schema version, or is corrupt is refused with a `StartupError`: never
+ * a silent fresh model over an operator's data.
+ * @example
+ * const store = openStore('.fedrec/aggregator.sqlite')
+ * if (store.isNew) store.initialise({ meta, model, round })
+ */
+export function openStore(path: string): AggregatorStore {
+  const inMemory = path === ':memory:'
+  const existed = !inMemory && existsSync(path)
+  if (!inMemory && !existed) mkdirSync(dirname(path), { recursive: true })
+  let db: Database.Database | undefined
+  let tables: unknown[]
+  try {
+    // Only this process uses the file (exclusive lock below): waiting on a lock means another aggregator.
+    db = new Database(path, { fileMustExist: existed, timeout: 200 })
+    // Exclusive locking: a second aggregator on the same file would double-count rounds. With WAL this
+    // also keeps the shared-memory index private to this process.
+    db.pragma('locking_mode = EXCLUSIVE')
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = FULL')
+    db.pragma('foreign_keys = ON')
+    const check = db.pragma('quick_check', { simple: true })
+    if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`)
+    tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all()
+  } catch (err) {
+    db?.close()
+    const reason = err instanceof Error ? err.message : String(err)
+    const busy = /locked|busy/i.test(reason)
+    throw new StartupError(
+      busy
+        ? `store ${path} is in use by another process (${reason})`
+        : `store ${path} is not a readable SQLite database (${reason}); refusing to start with a fresh model over it — move it away or choose another --store`,
+      { cause: err },
+    )
+  }
+  const isNew = tables.length === 0
+  if (isNew) {
+    log('%s %s: creating a fresh store', path, existed ? 'is an empty database' : 'does not exist')
+  } else {
+    try {
+      checkFormat(db)
+    } catch (err) {
+      db.close()
+      throw err
+    }
+  }
+  return wrap(db, path, isNew)
+}
+
+function checkFormat(db: Database.Database): void {
+  const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get()
+  const format = hasMeta ? db.prepare(`SELECT value FROM meta WHERE key = 'format'`).pluck().get() : undefined
+  if (format !== STORE_FORMAT) {
+    throw new StartupError(
+      `store ${db.name} is a SQLite database but not a fedrec aggregator store (meta.format is ${JSON.stringify(format ?? null)}); refusing to touch it`,
+    )
+  }
+  const version = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()
+  if (version !== String(SCHEMA_VERSION)) {
+    throw new StartupError(
+      `store ${db.name} has schema version ${JSON.stringify(version ?? null)}; this aggregator reads version ${SCHEMA_VERSION}`,
+    )
+  }
+}
+
+function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorStore {
+  // Prepared lazily: on a fresh file the tables do not exist until initialise().
+  const cache = new Map<string, Database.Statement>()
+  const sql = (source: string): Database.Statement => {
+    let stmt = cache.get(source)
+    if (!stmt) {
+      stmt = db.prepare(source)
+      cache.set(source, stmt)
+    }
+    return stmt
+  }
+
+  const store: AggregatorStore = {
+    path,
+    isNew,
+
+    initialise({ meta, model, round }) {
+      db.transaction(() => {
+        db.exec(SCHEMA_SQL)
+        for (const [key, value] of Object.entries(meta)) store.setMeta(key, value)
+        store.setMeta('schema_version', String(SCHEMA_VERSION))
+        // Written last, though the transaction makes the order moot: a file without it is not ours.
+        store.setMeta('format', STORE_FORMAT)
+        store.saveModel(model)
+        store.insertRound(round)
+      })()
+    },
+
+    meta(key) {
+      const value = sql(`SELECT value FROM meta WHERE key = ?`).pluck().get(key)
+      return value === undefined ? undefined : text({ value }, 'value', `meta.${key}`)
+    },
+
+    setMeta(key, value) {
+      sql(
+        `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ).run(key, value)
+    },
+
+    loadModel() {
+      const rows = sql(`SELECT * FROM model`).all()
+      if (rows.length !== 1) throw new StoreCorruptError(`expected one model row, found ${rows.length}`)
+      const row = asRow(rows[0], 'model')
+      const numItems = int(row, 'num_items', 'model')
+      const dim = int(row, 'dim', 'model')
+      const itemIds = sql(`SELECT row, item_id FROM items ORDER BY row`)
+        .all()
+        .map((r, i) => {
+          const item = asRow(r, 'items')
+          if (int(item, 'row', 'items') !== i) throw new StoreCorruptError(`items: row ${i} is missing`)
+          return text(item, 'item_id', 'items')
+        })
+      if (itemIds.length !== numItems)
+        throw new StoreCorruptError(`model has ${numItems} items but the catalogue lists ${itemIds.length}`)
+      return {
+        version: int(row, 'version', 'model'),
+        round: int(row, 'round', 'model'),
+        dim,
+        itemIds,
+        itemEmbedding: floatsFromBlob(
+          blob(row, 'item_embedding', 'model'),
+          numItems * dim,
+          'model.item_embedding',
+        ),
+        itemBias: floatsFromBlob(blob(row, 'item_bias', 'model'), numItems, 'model.item_bias'),
+        createdAt: text(row, 'created_at', 'model'),
+      }
+    },
+
+    saveModel(model) {
+      const known = int(asRow(sql(`SELECT count(*) AS n FROM items`).get(), 'items'), 'n', 'items')
+      const insertItem = sql(`INSERT INTO items (row, item_id) VALUES (?, ?)`)
+      for (let i = known; i < model.itemIds.length; i++) insertItem.run(i, model.itemIds[i])
+      sql(`DELETE FROM model`).run()
+      sql(
+        `INSERT INTO model (version, round, num_items, dim, item_embedding, item_bias, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        model.version,
+        model.round,
+        model.itemIds.length,
+        model.dim,
+        floatsToBlob(model.itemEmbedding),
+        floatsToBlob(model.itemBias),
+        model.createdAt,
+      )
+    },
+
+    loadOptimizerState() {
+      const state: OptimizerState = new Map()
+      for (const r of sql(`SELECT tensor, slot, data FROM optimizer_state`).all()) {
+        const row = asRow(r, 'optimizer_state')
+        const tensor = text(row, 'tensor', 'optimizer_state')
+        const slot = text(row, 'slot', 'optimizer_state')
+        if (slot !== 'm' && slot !== 'v') throw new StoreCorruptError(`optimizer_state: unknown slot ${slot}`)
+        const bytes = blob(row, 'data', 'optimizer_state')
+        const entry = state.get(tensor) ?? {}
+        entry[slot] = floatsFromBlob(bytes, bytes.byteLength / 4, `optimizer_state.${tensor}.${slot}`)
+        state.set(tensor, entry)
+      }
+      return state
+    },
+
+    saveOptimizerState(state) {
+      sql(`DELETE FROM optimizer_state`).run()
+      const insert = sql(`INSERT INTO optimizer_state (tensor, slot, data) VALUES (?, ?, ?)`)
+      for (const [tensor, { m, v }] of state) {
+        if (m) insert.run(tensor, 'm', floatsToBlob(m))
+        if (v) insert.run(tensor, 'v', floatsToBlob(v))
+      }
+    },
+
+    openRound() {
+      const rows = sql(`SELECT * FROM rounds WHERE closed_at IS NULL`).all()
+      if (rows.length !== 1) throw new StoreCorruptError(`expected one open round, found ${rows.length}`)
+      return toRound(rows[0])
+    },
+
+    insertRound(r) {
+      sql(
+        `INSERT INTO rounds (round, model_version, opened_at, deadline, closed_at, closed_by, participants, samples, update_norm)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        r.round,
+        r.modelVersion,
+        r.openedAt,
+        r.deadline,
+        r.closedAt,
+        r.closedBy,
+        r.participants,
+        r.samples,
+        r.updateNorm,
+      )
+    },
+
+    setDeadline(round, deadline) {
+      sql(`UPDATE rounds SET deadline = ? WHERE round = ?`).run(deadline, round)
+    },
+
+    closeRound(round, c) {
+      const { changes } = sql(
+        `UPDATE rounds SET closed_at = ?, closed_by = ?, participants = ?, samples = ?, update_norm = ?
+         WHERE round = ? AND closed_at IS NULL`,
+      ).run(c.closedAt, c.closedBy, c.participants, c.samples, c.updateNorm, round)
+      if (changes !== 1) throw new StoreCorruptError(`round ${round} is not open`)
+    },
+
+    history(limit) {
+      return sql(
+        `SELECT * FROM (SELECT * FROM rounds WHERE closed_at IS NOT NULL ORDER BY round DESC LIMIT ?) ORDER BY round`,
+      )
+        .all(limit)
+        .map(toRound)
+    },
+
+    findUpdate(key) {
+      const row = sql(`SELECT * FROM updates WHERE idempotency_key = ?`).get(key)
+      return row === undefined ? undefined : toUpdate(row)
+    },
+
+    hasClientSubmitted(round, clientHash) {
+      return (
+        sql(`SELECT 1 FROM updates WHERE round = ? AND client_hash = ?`).get(round, clientHash) !== undefined
+      )
+    },
+
+    insertUpdate(u) {
+      sql(
+        `INSERT INTO updates (idempotency_key, client_hash, round, sample_count, payload, ack, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(u.idempotencyKey, u.clientHash, u.round, u.sampleCount, u.payload, u.ack, u.receivedAt)
+    },
+
+    deleteUpdate(key) {
+      sql(`DELETE FROM updates WHERE idempotency_key = ?`).run(key)
+    },
+
+    *roundPayloads(round) {
+      const rows = sql(`SELECT payload FROM updates WHERE round = ? AND payload IS NOT NULL ORDER BY rowid`)
+        .pluck()
+        .iterate(round)
+      for (const payload of rows) yield blob({ payload }, 'payload', `updates of round ${round}`)
+    },
+
+    dropPayloads(round) {
+      sql(`UPDATE updates SET payload = NULL WHERE round = ?`).run(round)
+    },
+
+    pendingItems() {
+      return sql(`SELECT item_id FROM pending_items ORDER BY seq`)
+        .pluck()
+        .all()
+        .map((item_id) => text({ item_id }, 'item_id', 'pending_items'))
+    },
+
+    queueItems(itemIds, queuedAt) {
+      const insert = sql(
+        `INSERT INTO pending_items (item_id, queued_at)
+         SELECT @id, @at WHERE NOT EXISTS (SELECT 1 FROM items WHERE item_id = @id)
+         ON CONFLICT (item_id) DO NOTHING`,
+      )
+      let added = 0
+      db.transaction(() => {
+        for (const id of itemIds) added += insert.run({ id, at: queuedAt }).changes
+      })()
+      return added
+    },
+
+    clearPendingItems() {
+      sql(`DELETE FROM pending_items`).run()
+    },
+
+    transaction(fn) {
+      return db.transaction(fn)()
+    },
+
+    close() {
+      if (db.open) db.close()
+    },
+  }
+  return store
+}
+
+function toRound(input: unknown): RoundRecord {
+  const row = asRow(input, 'rounds')
+  const closedBy = nullable(row, 'closed_by', 'rounds', text)
+  if (closedBy !== null && closedBy !== 'quorum' && closedBy !== 'deadline')
+    throw new StoreCorruptError(`rounds.closed_by: unknown value ${closedBy}`)
+  return {
+    round: int(row, 'round', 'rounds'),
+    modelVersion: int(row, 'model_version', 'rounds'),
+    openedAt: text(row, 'opened_at', 'rounds'),
+    deadline: text(row, 'deadline', 'rounds'),
+    closedAt: nullable(row, 'closed_at', 'rounds', text),
+    closedBy,
+    participants: nullable(row, 'participants', 'rounds', int),
+    samples: nullable(row, 'samples', 'rounds', int),
+    updateNorm: nullable(row, 'update_norm', 'rounds', real),
+  }
+}
+
+function toUpdate(input: unknown): UpdateRecord {
+  const row = asRow(input, 'updates')
+  return {
+    idempotencyKey: text(row, 'idempotency_key', 'updates'),
+    clientHash: text(row, 'client_hash', 'updates'),
+    round: int(row, 'round', 'updates'),
+    sampleCount: int(row, 'sample_count', 'updates'),
+    payload: nullable(row, 'payload', 'updates', blob),
+    ack: text(row, 'ack', 'updates'),
+    receivedAt: text(row, 'received_at', 'updates'),
+  }
+}

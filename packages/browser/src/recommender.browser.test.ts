@@ -1,0 +1,105 @@
+import { encodeModel, ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
+import { afterEach, describe, expect, it } from 'vitest'
+import { openFedrecDB } from './db.ts'
+import { isFedrecError } from './errors.ts'
+import { createRecommender, type Recommender } from './recommender.ts'
+
+// Real Chromium, real IndexedDB, the real worker on real WebGL. The network is not needed: a model is put in
+// the local cache the way a sync leaves it, and nothing here calls sync().
+
+const ITEMS = ['a', 'b', 'c', 'd', 'e']
+const DIM = 4
+
+async function seedModel(dbName: string): Promise<void> {
+  const embedding = new Float32Array(ITEMS.length * DIM)
+  const bias = Float32Array.of(0.5, 0.4, 0.3, 0.2, 0.1) // 'a' most popular … 'e' least
+  const bytes = encodeModel({
+    modelVersion: 1,
+    round: 1,
+    itemIds: ITEMS,
+    tensors: [
+      { name: ITEM_EMBEDDING, rows: ITEMS.length, cols: DIM, values: embedding },
+      { name: ITEM_BIAS, rows: ITEMS.length, cols: 1, values: bias },
+    ],
+  })
+  const db = await openFedrecDB(dbName)
+  await db.put('model', { key: 'current', modelVersion: 1, etag: '"v1"', bytes: bytes.slice().buffer })
+  db.close()
+}
+
+const open: Recommender[] = []
+async function make(dbName: string): Promise<Recommender> {
+  const rec = await createRecommender({ endpoint: 'http://127.0.0.1:9/', dbName, retry: { retries: 0, baseDelayMs: 1 } })
+  open.push(rec)
+  return rec
+}
+
+afterEach(() => {
+  for (const rec of open.splice(0)) rec.close()
+})
+
+describe('createRecommender in a real browser', () => {
+  it('keeps history in IndexedDB and recommends from the cached model, without what was bought', async () => {
+    const dbName = `t-${crypto.randomUUID()}`
+    await seedModel(dbName)
+    const rec = await make(dbName)
+    await rec.track({ type: 'click', itemId: 'c' })
+    await rec.track({ type: 'purchase', itemId: 'a' })
+    const history = await rec.history()
+    expect(history.map((e) => [e.type, e.itemId])).toEqual([
+      ['click', 'c'],
+      ['purchase', 'a'],
+    ])
+    expect(history.every((e) => typeof e.ts === 'number')).toBe(true)
+    // No user vector yet: ranked by item bias (popularity), bought item 'a' left out.
+    const items = await rec.recommend({ k: 3 })
+    expect(items.map((i) => i.itemId)).toEqual(['b', 'c', 'd'])
+    expect(items[0]!.score).toBeCloseTo(0.4, 5)
+  })
+
+  it('trains on WebGL in the worker', async () => {
+    const rec = await make(`t-${crypto.randomUUID()}`)
+    expect(await rec.backend()).toBe('webgl')
+  })
+
+  it('refuses malformed events with a clear error and stores nothing', async () => {
+    const rec = await make(`t-${crypto.randomUUID()}`)
+    const bad: unknown[] = [null, { type: 'view', itemId: 'a' }, { type: 'click', itemId: '' }, { type: 'click', itemId: 7 }]
+    for (const event of bad) {
+      const err = await rec.track(event as never).catch((e: unknown) => e)
+      expect(isFedrecError(err) && err.code).toBe('bad_event')
+    }
+    expect(await rec.history()).toEqual([])
+  })
+
+  it('forget() erases events, profile and cached model', async () => {
+    const dbName = `t-${crypto.randomUUID()}`
+    await seedModel(dbName)
+    const rec = await make(dbName)
+    await rec.track({ type: 'add_to_cart', itemId: 'b' })
+    await rec.recommend({ k: 2 })
+    await rec.forget()
+    expect(await rec.history()).toEqual([])
+    const db = await openFedrecDB(dbName)
+    expect(await db.count('model')).toBe(0)
+    expect(await db.count('profile')).toBe(0)
+    expect(await db.count('events')).toBe(0)
+    db.close()
+  })
+
+  it('sync() against an unreachable aggregator fails with a network error and loses nothing', async () => {
+    const dbName = `t-${crypto.randomUUID()}`
+    const rec = await make(dbName)
+    await rec.track({ type: 'click', itemId: 'a' })
+    const err = await rec.sync().catch((e: unknown) => e)
+    expect(isFedrecError(err) && err.code).toBe('network')
+    expect((await rec.history()).length).toBe(1)
+  })
+
+  it('a closed recommender says so', async () => {
+    const rec = await make(`t-${crypto.randomUUID()}`)
+    rec.close()
+    const err = await rec.track({ type: 'click', itemId: 'a' }).catch((e: unknown) => e)
+    expect(isFedrecError(err) && err.code).toBe('closed')
+  })
+})
