@@ -26,12 +26,26 @@ export async function startAggregator(args: string[] = [], storeDir?: string): P
   const storePath = join(dir, 'aggregator.sqlite')
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(root, 'apps/aggregator/src/cli.ts'), '--host', '127.0.0.1', '--port', '0', '--store', storePath, ...args],
+    [
+      '--import',
+      'tsx',
+      join(root, 'apps/aggregator/src/cli.ts'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--store',
+      storePath,
+      ...args,
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
   )
   const output: string[] = []
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`aggregator did not start:\n${output.join('\n')}`)), 30_000)
+    const timer = setTimeout(
+      () => reject(new Error(`aggregator did not start:\n${output.join('\n')}`)),
+      30_000,
+    )
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
         output.push(line)

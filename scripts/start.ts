@@ -9,7 +9,13 @@ const storefrontPort = process.env.STOREFRONT_PORT ?? '5173'
 const host = '127.0.0.1'
 const children: ChildProcess[] = []
 
-function run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void) {
+function run(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  onLine: (line: string) => void,
+) {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   children.push(child)
   for (const stream of [child.stdout, child.stderr]) {
@@ -58,7 +64,15 @@ run(
     run(
       'storefront',
       process.execPath,
-      ['node_modules/vite/bin/vite.js', 'apps/storefront', '--host', host, '--port', storefrontPort, '--strictPort'],
+      [
+        'node_modules/vite/bin/vite.js',
+        'apps/storefront',
+        '--host',
+        host,
+        '--port',
+        storefrontPort,
+        '--strictPort',
+      ],
       { VITE_FEDREC_ENDPOINT: `${aggregatorUrl}/` },
       (l) => {
         if (/ready in/.test(l)) {

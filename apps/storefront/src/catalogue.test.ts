@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { CatalogueError, categorySlug, parseCatalogue } from './catalogue.ts'
+
+const item = { id: 'sku-a', name: 'A', category: 'Kitchen', price: 1.5, description: '', color: '#aabbcc' }
+
+describe('parseCatalogue', () => {
+  it('accepts the committed catalogue: 8 categories of 30', () => {
+    const json: unknown = JSON.parse(
+      readFileSync(new URL('../public/catalogue.json', import.meta.url), 'utf8'),
+    )
+    const catalogue = parseCatalogue(json)
+    expect(catalogue.products).toHaveLength(240)
+    expect(catalogue.categories).toHaveLength(8)
+    expect(catalogue.byId('sku-kitchen-007')?.category).toBe('Kitchen')
+  })
+
+  it('names the entry that is wrong', () => {
+    expect(() => parseCatalogue({})).toThrow(CatalogueError)
+    expect(() => parseCatalogue([item, { ...item, id: 'sku-b', price: '3' }])).toThrow(
+      /catalogue\[1\].*price/,
+    )
+    expect(() => parseCatalogue([item, item])).toThrow(/duplicate id/)
+    expect(() => parseCatalogue([{ ...item, color: 'red' }])).toThrow(/color/)
+  })
+
+  it('looks products up by id', () => {
+    const catalogue = parseCatalogue([item])
+    expect(catalogue.byId('sku-a')).toEqual(item)
+    expect(catalogue.byId('nope')).toBeUndefined()
+  })
+})
+
+describe('categorySlug', () => {
+  it('lower-cases and dashes', () => {
+    expect(categorySlug('Home & Garden')).toBe('home-garden')
+  })
+})

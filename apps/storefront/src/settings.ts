@@ -1,0 +1,88 @@
+import type { RecommenderOptions } from '@fedrec/browser'
+
+export type BackendName = NonNullable<RecommenderOptions['backends']>[number]
+const BACKENDS: readonly BackendName[] = ['webgl', 'wasm', 'cpu']
+const isBackendName = (x: string): x is BackendName => (BACKENDS as readonly string[]).includes(x)
+
+/** How this storefront talks to the aggregator, read from the page URL with build-time fallbacks. */
+export interface StorefrontSettings {
+  /** Base URL of the aggregation endpoint, absolute. */
+  endpoint: string
+  /** Background sync period in seconds; 0 turns the timer off. */
+  syncEverySeconds: number
+  /** Background sync after this many tracked events; 0 turns it off. */
+  syncAfterEvents: number
+  /** tfjs backends to try in order (QA: force the WASM or CPU fallback); undefined = the library's default. */
+  backends?: BackendName[]
+}
+
+export const DEFAULT_ENDPOINT = 'http://127.0.0.1:8787/'
+export const DEFAULT_SYNC_EVERY_SECONDS = 60
+export const DEFAULT_SYNC_AFTER_EVENTS = 5
+
+export interface ParsedSettings {
+  settings: StorefrontSettings
+  /** One line per ignored value, for console.warn: a typo in a URL should be visible, not fatal. */
+  warnings: string[]
+}
+
+/**
+ * Reads `?endpoint=`, `?syncEvery=` (seconds), `?syncAfter=` (events) and `?backends=` (e.g. `wasm,cpu`)
+ * from a query string. The endpoint
+ * falls back to `VITE_FEDREC_ENDPOINT`, then to the local aggregator. Pure, so it is tested in Node.
+ * @example parseSettings('?endpoint=http://agg.test/&syncEvery=0', {}, 'http://shop.test/').settings
+ */
+export function parseSettings(
+  search: string,
+  env: { VITE_FEDREC_ENDPOINT?: string | undefined },
+  base: string,
+): ParsedSettings {
+  const params = new URLSearchParams(search)
+  const warnings: string[] = []
+
+  let endpoint = DEFAULT_ENDPOINT
+  const candidates: [source: string, value: string | null | undefined][] = [
+    ['?endpoint=', params.get('endpoint')],
+    ['VITE_FEDREC_ENDPOINT', env.VITE_FEDREC_ENDPOINT],
+  ]
+  for (const [source, value] of candidates) {
+    if (value === null || value === undefined || value.trim() === '') continue
+    const url = parseHttpUrl(value.trim(), base)
+    if (url) {
+      endpoint = url
+      break
+    }
+    warnings.push(`${source} ${JSON.stringify(value)} is not an http(s) URL; ignored`)
+  }
+
+  const count = (name: string, fallback: number): number => {
+    const raw = params.get(name)
+    if (raw === null || raw.trim() === '') return fallback
+    const value = Number(raw)
+    if (Number.isFinite(value) && value >= 0) return value
+    warnings.push(`?${name}=${JSON.stringify(raw)} must be a number ≥ 0; using ${fallback}`)
+    return fallback
+  }
+
+  const settings: StorefrontSettings = {
+    endpoint,
+    syncEverySeconds: count('syncEvery', DEFAULT_SYNC_EVERY_SECONDS),
+    syncAfterEvents: Math.floor(count('syncAfter', DEFAULT_SYNC_AFTER_EVENTS)),
+  }
+  const backends = params.get('backends')
+  if (backends !== null && backends.trim() !== '') {
+    const names = backends.split(',').map((b) => b.trim())
+    if (names.every(isBackendName)) settings.backends = names
+    else warnings.push(`?backends=${JSON.stringify(backends)} must list webgl, wasm or cpu; ignored`)
+  }
+  return { settings, warnings }
+}
+
+function parseHttpUrl(value: string, base: string): string | null {
+  try {
+    const url = new URL(value, base)
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : null
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,4 @@
+interface ImportMetaEnv {
+  /** Aggregator URL baked in at build time; `?endpoint=` in the page URL overrides it. */
+  readonly VITE_FEDREC_ENDPOINT?: string
+}
