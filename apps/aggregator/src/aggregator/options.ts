@@ -52,8 +52,11 @@ export const DEFAULTS = {
   minClients: 3,
   roundDeadlineSeconds: 300,
   mu: 0,
-  localEpochs: 2,
-  learningRate: 0.05,
+  // Measured on the e2e shop pattern (six shoppers, three tastes, four rounds; a Node replay of the same
+  // pipeline, five seeds): 2 epochs at 0.05 left the worst shopper's top 10 at 40-60 % in its favourite
+  // category, 5 at 0.1 at 70-90 %. Small histories make one batch per epoch, so epochs are Adam steps.
+  localEpochs: 5,
+  learningRate: 0.1,
   negativesPerPositive: 4,
   batchSize: 256,
   maxSampleCount: 100_000,

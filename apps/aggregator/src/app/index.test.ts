@@ -108,8 +108,8 @@ describe('GET /healthz and /v1/round', () => {
     expect(info).toMatchObject({ round: 0, modelVersion: 0, numItems: NUM_ITEMS, dim: DIM })
     expect(info.config).toEqual({
       mu: 0.01,
-      localEpochs: 2,
-      learningRate: 0.05,
+      localEpochs: 5,
+      learningRate: 0.1,
       negativesPerPositive: 4,
       batchSize: 256,
       maxSampleCount: 500,
