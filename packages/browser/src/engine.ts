@@ -271,7 +271,10 @@ export class Engine {
       } catch (err) {
         // Bad input fails the same way on every backend; a backend fault (lost WebGL context, a kernel
         // error, non-finite results from low precision) is worth another backend.
-        const inputError = err instanceof Error && err.name === 'ModelError' && (err as { code?: string }).code !== 'non_finite'
+        const inputError =
+          err instanceof Error &&
+          err.name === 'ModelError' &&
+          (err as { code?: string }).code !== 'non_finite'
         if (err instanceof FedrecError || inputError) throw err
         backend = await this.fallBack(backend, err)
       }

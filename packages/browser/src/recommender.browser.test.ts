@@ -29,7 +29,11 @@ async function seedModel(dbName: string): Promise<void> {
 
 const open: Recommender[] = []
 async function make(dbName: string): Promise<Recommender> {
-  const rec = await createRecommender({ endpoint: 'http://127.0.0.1:9/', dbName, retry: { retries: 0, baseDelayMs: 1 } })
+  const rec = await createRecommender({
+    endpoint: 'http://127.0.0.1:9/',
+    dbName,
+    retry: { retries: 0, baseDelayMs: 1 },
+  })
   open.push(rec)
   return rec
 }
@@ -64,7 +68,12 @@ describe('createRecommender in a real browser', () => {
 
   it('refuses malformed events with a clear error and stores nothing', async () => {
     const rec = await make(`t-${crypto.randomUUID()}`)
-    const bad: unknown[] = [null, { type: 'view', itemId: 'a' }, { type: 'click', itemId: '' }, { type: 'click', itemId: 7 }]
+    const bad: unknown[] = [
+      null,
+      { type: 'view', itemId: 'a' },
+      { type: 'click', itemId: '' },
+      { type: 'click', itemId: 7 },
+    ]
     for (const event of bad) {
       const err = await rec.track(event as never).catch((e: unknown) => e)
       expect(isFedrecError(err) && err.code).toBe('bad_event')
