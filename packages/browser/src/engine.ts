@@ -5,6 +5,7 @@ import {
   createScorer,
   type EventWeights,
   initUserVector,
+  isWebGLContextLost,
   type RowEvent,
   type Scorer,
   type SharedWeights,
@@ -132,6 +133,11 @@ export class Engine {
     }
     log('backend %s', this.backend)
     return this.backend
+  }
+
+  /** A lost WebGL context does not make tfjs throw: ask, and treat it as the backend failing. */
+  private checkContext(): void {
+    if (isWebGLContextLost(this.tf)) throw new Error('the WebGL context was lost')
   }
 
   /** Drops a backend that failed mid-work (e.g. a lost WebGL context) and moves to the next one. */
@@ -267,6 +273,7 @@ export class Engine {
           mu: info.config.mu,
           rng,
         })
+        this.checkContext()
         return { result, backend }
       } catch (err) {
         // Bad input fails the same way on every backend; a backend fault (lost WebGL context, a kernel
@@ -363,8 +370,10 @@ export class Engine {
     for (;;) {
       const backend = await this.ensureBackend()
       try {
+        this.checkContext()
         this.scorer ??= createScorer(this.tf, model.weights)
         const top = await this.scorer.topK(user, k, bought)
+        this.checkContext()
         return top.map(({ row, score }) => ({ itemId: model.itemIds[row]!, score }))
       } catch (err) {
         await this.fallBack(backend, err)

@@ -1,21 +1,9 @@
 // The Web Worker entry: everything tfjs lives here, never on the page's main thread.
-import '@tensorflow/tfjs-backend-cpu'
-import '@tensorflow/tfjs-backend-webgl'
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url'
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url'
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url'
+import './register-backends.ts'
 import * as tf from '@tensorflow/tfjs-core'
 import * as Comlink from 'comlink'
 import { Engine, type EngineConfig, type Recommendation, type SyncReport } from './engine.ts'
 import { encodeForTransfer, FedrecError } from './errors.ts'
-
-// The .wasm files are emitted as assets by the bundler (Vite `?url`), so nothing is fetched from a CDN.
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-})
 
 let engine: Engine | null = null
 

@@ -69,3 +69,15 @@ async function smokeTest(tf: typeof TF): Promise<void> {
     result.dispose()
   }
 }
+
+/**
+ * True when the active backend is WebGL and its context has been lost (GPU reset, driver update, the browser
+ * reclaiming contexts). tfjs does not throw then: kernels keep "running" and reads return stale or zero data,
+ * so callers must ask, and move to another backend.
+ * @example if (isWebGLContextLost(tf)) await selectBackend(tf, ['wasm', 'cpu'])
+ */
+export function isWebGLContextLost(tf: typeof TF): boolean {
+  if (tf.getBackend() !== 'webgl') return false
+  const gl = (tf.backend() as unknown as { gpgpu?: { gl?: { isContextLost?: () => boolean } } }).gpgpu?.gl
+  return gl?.isContextLost?.() === true
+}

@@ -11,7 +11,13 @@
  * const result = await trainLocal(tf, { weights, userVector, samples, epochs: 2, learningRate: 0.01, batchSize: 256, rng })
  */
 export * from './aggregation/index.ts'
-export { type BackendAttempt, BackendError, type BackendName, selectBackend } from './backend.ts'
+export {
+  type BackendAttempt,
+  BackendError,
+  type BackendName,
+  isWebGLContextLost,
+  selectBackend,
+} from './backend.ts'
 export { ModelError, type ModelErrorCode } from './errors.ts'
 export {
   DEFAULT_EVENT_WEIGHTS,
