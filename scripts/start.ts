@@ -1,6 +1,8 @@
 // `npm start`: the aggregator on its embedded store plus the demo storefront, one command, URLs printed.
 // Settings through the environment: FEDREC_PORT (aggregator, default 8787), STOREFRONT_PORT (5173),
 // FEDREC_STORE (default .fedrec/aggregator.sqlite) and every other FEDREC_* flag of the aggregator.
+// The demo closes a round on every upload (FEDREC_MIN_CLIENTS=1) so that one person trying the shop sees
+// the model version move; a real deployment keeps the aggregator's quorum of 3 or more.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
@@ -56,7 +58,7 @@ run(
     '--catalogue',
     'apps/storefront/public/catalogue.json',
   ],
-  {},
+  { FEDREC_MIN_CLIENTS: process.env.FEDREC_MIN_CLIENTS ?? '1' },
   (line) => {
     const match = /listening on (http:\/\/\S+)/.exec(line)
     if (!match?.[1]) return

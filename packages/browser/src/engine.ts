@@ -209,7 +209,7 @@ export class Engine {
       sampleCount: Math.min(trained.result.sampleCount, info.config.maxSampleCount),
       tensors: trained.result.deltas,
     })
-    await this.db.put('profile', { ...profile, userVector: trained.result.userVector })
+    await this.db.put('profile', { ...profile, userVector: trained.userVector })
 
     let ackText: string
     try {
@@ -263,18 +263,24 @@ export class Engine {
     let backend = await this.ensureBackend()
     for (;;) {
       try {
-        const result = await trainLocal(this.tf, {
+        const common = {
           weights,
-          userVector,
           samples,
           epochs: info.config.localEpochs,
           learningRate: info.config.learningRate,
           batchSize: info.config.batchSize,
-          mu: info.config.mu,
           rng,
+        }
+        const result = await trainLocal(this.tf, { ...common, userVector, mu: info.config.mu })
+        // The trained rows only leave as the update; until the aggregate comes back, scoring sees the global
+        // rows, so fit the private vector to those (Federated Reconstruction's local step).
+        const refit = await trainLocal(this.tf, {
+          ...common,
+          userVector: result.userVector,
+          trainShared: false,
         })
         this.checkContext()
-        return { result, backend }
+        return { result, userVector: refit.userVector, backend }
       } catch (err) {
         // Bad input fails the same way on every backend; a backend fault (lost WebGL context, a kernel
         // error, non-finite results from low precision) is worth another backend.

@@ -161,4 +161,25 @@ describe('trainLocal', () => {
       trainLocal(tf, { ...base, weights, userVector: new Float32Array(3), samples, rng: createRng(1) }),
     ).rejects.toThrow(/dim = 8/)
   })
+  it('with trainShared: false fits only the user vector to the fixed shared rows', async () => {
+    const { weights, userVector, samples } = setup(4)
+    const frozen = { embedding: weights.itemEmbedding.slice(), bias: weights.itemBias.slice() }
+    const before = pairAccuracy(weights, userVector, samples)
+    const r = await trainLocal(tf, {
+      ...base,
+      epochs: 30,
+      weights,
+      userVector,
+      samples,
+      trainShared: false,
+      rng: createRng(5),
+    })
+    expect(r.deltas.every((d) => d.rowIds.length === 0 && d.values.length === 0)).toBe(true)
+    expect(weights.itemEmbedding).toEqual(frozen.embedding)
+    expect(weights.itemBias).toEqual(frozen.bias)
+    // Scored against the unchanged global rows, the refitted vector ranks the shopper's items first.
+    const after = pairAccuracy(weights, r.userVector, samples)
+    expect(after).toBeGreaterThan(0.8)
+    expect(after - before).toBeGreaterThan(0.1)
+  })
 })

@@ -24,6 +24,13 @@ export interface LocalTrainingOptions {
   l2?: number
   /** Shuffles the pairs every epoch. */
   rng: Rng
+  /**
+   * false: train only the user vector, against the shared rows held fixed (no deltas are returned). Used
+   * after a round's training to fit the private vector to the *global* model the device recommends with, as
+   * in Federated Reconstruction (Singhal et al. 2021): the shared rows it trained locally are only uploaded,
+   * and until the aggregate comes back the global ones are what scoring sees. Default true.
+   */
+  trainShared?: boolean
 }
 
 export interface LocalTrainingResult {
@@ -51,7 +58,7 @@ export interface LocalTrainingResult {
  */
 export async function trainLocal(tf: typeof TF, options: LocalTrainingOptions): Promise<LocalTrainingResult> {
   const { weights, userVector, samples, epochs, learningRate, batchSize, rng } = options
-  const { mu = 0, loss = 'bpr', l2 = 0 } = options
+  const { mu = 0, loss = 'bpr', l2 = 0, trainShared = true } = options
   checkOptions(options, mu, l2)
   const { dim } = weights
   if (samples.count === 0) {
@@ -113,11 +120,15 @@ export async function trainLocal(tf: typeof TF, options: LocalTrainingOptions): 
             globalEmbedding,
             globalBias,
           })
-          optimizer.applyGradients([
-            { name: embedding.name, tensor: g.embedding },
-            { name: bias.name, tensor: g.bias },
-            { name: user.name, tensor: g.user },
-          ])
+          optimizer.applyGradients(
+            trainShared
+              ? [
+                  { name: embedding.name, tensor: g.embedding },
+                  { name: bias.name, tensor: g.bias },
+                  { name: user.name, tensor: g.user },
+                ]
+              : [{ name: user.name, tensor: g.user }],
+          )
           return g.weightedLossSum
         })
         steps++
@@ -136,7 +147,7 @@ export async function trainLocal(tf: typeof TF, options: LocalTrainingOptions): 
     const meanLoss = lastEpochWeight > 0 ? l[0]! / lastEpochWeight : 0
     const result = {
       userVector: Float32Array.from(u),
-      deltas: sliceDeltas(slice, dim, e as Float32Array, b as Float32Array),
+      deltas: trainShared ? sliceDeltas(slice, dim, e as Float32Array, b as Float32Array) : noDeltas(dim),
       sampleCount: count,
       loss: meanLoss,
       steps,
