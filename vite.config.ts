@@ -1,23 +1,14 @@
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
+import { chromiumArgs, chromiumPath } from './e2e/chromium.ts'
 
 /**
  * Shared Vite/Vitest configuration. Two test projects split by runtime:
  * - `node`: pure logic (protocol, maths, aggregator) in Node, tfjs on its WASM/CPU backends;
  * - `browser`: code that needs IndexedDB, Web Workers or WebGL, in real headless Chromium
- *   (Debian's build by default; set CHROMIUM_PATH to use another one).
+ *   (e2e/chromium.ts: Debian's build by default; set CHROMIUM_PATH to use another one).
  * Files named `*.browser.test.ts` run in the browser; every other `*.test.ts` in Node.
  */
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-swiftshader',
-]
-
 export default defineConfig({
   test: {
     projects: [

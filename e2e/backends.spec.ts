@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, expect, type Page, test } from '@playwright/test'
 import { type RunningAggregator, startAggregator } from './aggregator.ts'
-import { chromiumPath } from './playwright.config.ts'
+import { chromiumArgs, chromiumPath } from './chromium.ts'
 
 const cataloguePath = fileURLToPath(new URL('../apps/storefront/public/catalogue.json', import.meta.url))
 const catalogue: { id: string; category: string }[] = JSON.parse(readFileSync(cataloguePath, 'utf8'))
@@ -69,10 +69,7 @@ test('without WebGL the worker falls back to WASM and still completes the round'
     browser = await chromium.launch({
       executablePath: chromiumPath,
       args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
+        ...chromiumArgs.filter((a) => a !== '--enable-unsafe-swiftshader'),
         '--disable-gpu',
         '--disable-software-rasterizer',
       ],

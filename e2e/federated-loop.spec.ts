@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { SyncReport } from '@fedrec/browser'
 import { decodeUpdate, ITEM_BIAS, ITEM_EMBEDDING, parseStatus, type Status } from '@fedrec/protocol'
 import { type BrowserContext, expect, type Page, type Request, test } from '@playwright/test'
 import { type RunningAggregator, startAggregator } from './aggregator.ts'
@@ -8,17 +9,6 @@ interface Product {
   id: string
   name: string
   category: string
-}
-interface SyncReport {
-  round: number
-  modelVersion: number
-  backend: string
-  samples: number
-  loss: number
-  bytesUp: number
-  bytesDown: number
-  ms: number
-  uploaded: boolean
 }
 
 const cataloguePath = fileURLToPath(new URL('../apps/storefront/public/catalogue.json', import.meta.url))
@@ -69,8 +59,8 @@ async function checkout(s: Shopper): Promise<void> {
 
 async function sync(s: Shopper): Promise<SyncReport> {
   const report = await s.page.evaluate(() => window.fedrec.sync())
-  s.reports.push(report as SyncReport)
-  return report as SyncReport
+  s.reports.push(report)
+  return report
 }
 
 async function topShare(s: Shopper): Promise<{ share: number; ids: string[] }> {

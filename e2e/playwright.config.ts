@@ -1,10 +1,10 @@
 import { defineConfig } from '@playwright/test'
+import { chromiumArgs, chromiumPath } from './chromium.ts'
 
 /**
  * End-to-end tests in real headless Chromium (Debian's build at /usr/bin/chromium; CHROMIUM_PATH overrides),
  * against the built storefront served by `vite preview` and real aggregator processes the tests start.
  */
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const storefrontPort = Number(process.env.E2E_STOREFRONT_PORT ?? 4317)
 
 export default defineConfig({
@@ -20,14 +20,7 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${storefrontPort}`,
     launchOptions: {
       executablePath: chromiumPath,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--enable-unsafe-swiftshader',
-      ],
+      args: chromiumArgs,
     },
     trace: 'retain-on-failure',
   },

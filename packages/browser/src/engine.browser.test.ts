@@ -1,9 +1,8 @@
 import './register-backends.ts'
-import { encodeModel, ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
 import * as tf from '@tensorflow/tfjs-core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openFedrecDB } from './db.ts'
 import { Engine } from './engine.ts'
+import { seedCache } from './test-model.ts'
 
 // The engine driven directly in a real page (no worker), so a test can reach into the WebGL backend and lose
 // its context the way a GPU reset or a tab in the background does.
@@ -12,26 +11,13 @@ const ITEMS = Array.from({ length: 64 }, (_, i) => `item-${i}`)
 const DIM = 8
 
 async function seed(dbName: string): Promise<void> {
-  const embedding = Float32Array.from({ length: ITEMS.length * DIM }, (_, i) => Math.sin(i) / 4)
-  const bias = Float32Array.from(ITEMS, (_, i) => (ITEMS.length - i) / 100)
-  const bytes = encodeModel({
-    modelVersion: 3,
-    round: 3,
+  await seedCache(dbName, {
     itemIds: ITEMS,
-    tensors: [
-      { name: ITEM_EMBEDDING, rows: ITEMS.length, cols: DIM, values: embedding },
-      { name: ITEM_BIAS, rows: ITEMS.length, cols: 1, values: bias },
-    ],
-  })
-  const db = await openFedrecDB(dbName)
-  await db.put('model', { key: 'current', modelVersion: 3, etag: '"v3"', bytes: bytes.slice().buffer })
-  await db.put('profile', {
-    key: 'self',
-    clientId: '0123456789abcdef0123456789abcdef',
+    embedding: Float32Array.from({ length: ITEMS.length * DIM }, (_, i) => Math.sin(i) / 4),
+    bias: Float32Array.from(ITEMS, (_, i) => (ITEMS.length - i) / 100),
+    version: 3,
     userVector: Float32Array.from({ length: DIM }, (_, i) => (i % 2 ? 0.5 : -0.5)),
-    lastRound: null,
   })
-  db.close()
 }
 
 const engines: Engine[] = []

@@ -172,17 +172,18 @@ export class Engine {
     const backend = await this.ensureBackend()
     const profile = await this.readProfile()
     const base = { round: info.round, modelVersion: model.version, backend, bytesDown }
+    const nothingUploaded = (): SyncReport => ({
+      ...base,
+      samples: 0,
+      loss: Number.NaN,
+      bytesUp: 0,
+      ms: performance.now() - started,
+      uploaded: false,
+    })
 
     if (profile.lastRound === info.round) {
       // This device already contributed to this round (e.g. from another tab): nothing to add.
-      return {
-        ...base,
-        samples: 0,
-        loss: Number.NaN,
-        bytesUp: 0,
-        ms: performance.now() - started,
-        uploaded: false,
-      }
+      return nothingUploaded()
     }
     const events: RowEvent[] = []
     for (const e of await readEvents(this.db)) {
@@ -190,14 +191,7 @@ export class Engine {
       if (row !== undefined) events.push({ type: e.type, row })
     }
     if (events.length === 0) {
-      return {
-        ...base,
-        samples: 0,
-        loss: Number.NaN,
-        bytesUp: 0,
-        ms: performance.now() - started,
-        uploaded: false,
-      }
+      return nothingUploaded()
     }
 
     const trained = await this.train(info, model.weights, profile, events)

@@ -1,31 +1,7 @@
+import { CodedError } from '@fedrec/protocol'
+
 /** Codes a caller can act on. */
-export type FedrecErrorCode =
-  | 'bad_option'
-  | 'bad_event'
-  | 'network'
-  | 'rejected'
-  | 'already_submitted'
-  | 'storage'
-  | 'no_backend'
-  | 'closed'
-  | 'internal'
-
-/**
- * Every error the library throws. Errors lose their class when they cross the worker boundary, so compare
- * `err.name === 'FedrecError'` and `err.code`, not `instanceof`.
- * @example try { await rec.sync() } catch (err) { if (isFedrecError(err) && err.code === 'network') retryLater() }
- */
-export class FedrecError extends Error {
-  override name = 'FedrecError'
-  readonly code: FedrecErrorCode
-
-  constructor(code: FedrecErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
-}
-
-const CODES = new Set<string>([
+export const FEDREC_ERROR_CODES = [
   'bad_option',
   'bad_event',
   'network',
@@ -35,7 +11,19 @@ const CODES = new Set<string>([
   'no_backend',
   'closed',
   'internal',
-])
+] as const
+export type FedrecErrorCode = (typeof FEDREC_ERROR_CODES)[number]
+
+/**
+ * Every error the library throws. Errors lose their class when they cross the worker boundary, so compare
+ * `err.name === 'FedrecError'` and `err.code`, not `instanceof`.
+ * @example try { await rec.sync() } catch (err) { if (isFedrecError(err) && err.code === 'network') retryLater() }
+ */
+export class FedrecError extends CodedError<FedrecErrorCode> {
+  override name = 'FedrecError'
+}
+
+const CODES = new Set<string>(FEDREC_ERROR_CODES)
 
 /** True for a FedrecError, including one rebuilt from a worker's message (same name, same fields). */
 export function isFedrecError(err: unknown): err is FedrecError {

@@ -1,8 +1,8 @@
-import { encodeModel, ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openFedrecDB } from './db.ts'
 import { isFedrecError } from './errors.ts'
 import { createRecommender, type Recommender } from './recommender.ts'
+import { seedCache } from './test-model.ts'
 
 // Real Chromium, real IndexedDB, the real worker on real WebGL. The network is not needed: a model is put in
 // the local cache the way a sync leaves it, and nothing here calls sync().
@@ -11,20 +11,11 @@ const ITEMS = ['a', 'b', 'c', 'd', 'e']
 const DIM = 4
 
 async function seedModel(dbName: string): Promise<void> {
-  const embedding = new Float32Array(ITEMS.length * DIM)
-  const bias = Float32Array.of(0.5, 0.4, 0.3, 0.2, 0.1) // 'a' most popular … 'e' least
-  const bytes = encodeModel({
-    modelVersion: 1,
-    round: 1,
+  await seedCache(dbName, {
     itemIds: ITEMS,
-    tensors: [
-      { name: ITEM_EMBEDDING, rows: ITEMS.length, cols: DIM, values: embedding },
-      { name: ITEM_BIAS, rows: ITEMS.length, cols: 1, values: bias },
-    ],
+    embedding: new Float32Array(ITEMS.length * DIM),
+    bias: Float32Array.of(0.5, 0.4, 0.3, 0.2, 0.1), // 'a' most popular … 'e' least
   })
-  const db = await openFedrecDB(dbName)
-  await db.put('model', { key: 'current', modelVersion: 1, etag: '"v1"', bytes: bytes.slice().buffer })
-  db.close()
 }
 
 const open: Recommender[] = []

@@ -1,3 +1,5 @@
+import { CodedError } from '@fedrec/protocol'
+
 /** Why the model maths refused an input or a result. Stable strings, like the protocol's error codes. */
 export type ModelErrorCode =
   | 'missing_tensor'
@@ -13,12 +15,6 @@ export type ModelErrorCode =
  * @example
  * try { sharedWeightsFromSnapshot(snapshot) } catch (err) { if (err instanceof ModelError) log(err.code) }
  */
-export class ModelError extends Error {
+export class ModelError extends CodedError<ModelErrorCode> {
   override name = 'ModelError'
-  readonly code: ModelErrorCode
-
-  constructor(code: ModelErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
 }

@@ -14,16 +14,24 @@ export type ProtocolErrorCode =
   | 'bad_message'
 
 /**
+ * Base of fedrec's error classes: a stable, machine-readable `code` next to the human message. Each layer
+ * subclasses it with its own code union and `name` (names survive a worker boundary, classes do not).
+ * @example class ModelError extends CodedError<'non_finite' | 'bad_option'> { override name = 'ModelError' }
+ */
+export class CodedError<Code extends string> extends Error {
+  readonly code: Code
+
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+/**
  * A message that does not follow the wire format. Thrown by every decoder and validator here.
  * @example
  * try { decodeUpdate(bytes) } catch (err) { if (err instanceof ProtocolError) reply(400, err.code, err.message) }
  */
-export class ProtocolError extends Error {
+export class ProtocolError extends CodedError<ProtocolErrorCode> {
   override name = 'ProtocolError'
-  readonly code: ProtocolErrorCode
-
-  constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
 }

@@ -10,7 +10,7 @@ export {
   UPDATE_MEDIA_TYPE,
 } from './constants.ts'
 export { crc32 } from './crc32.ts'
-export { ProtocolError, type ProtocolErrorCode } from './errors.ts'
+export { CodedError, ProtocolError, type ProtocolErrorCode } from './errors.ts'
 export { isRandomId, newRandomId } from './ids.ts'
 export {
   type ErrorBody,

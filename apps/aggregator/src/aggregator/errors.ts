@@ -1,3 +1,5 @@
+import { CodedError } from '@fedrec/protocol'
+
 /** Why the aggregator refused an update or a request. Stable strings: they become `{ error: { code } }`. */
 export type AggregatorErrorCode =
   /** n_k above the configured maximum: one client must not outweigh the round. */
@@ -19,12 +21,6 @@ export type AggregatorErrorCode =
  * A request the round logic refuses. The HTTP layer maps each code to a status in one place.
  * @example throw new AggregatorError('stale_model', 'update is relative to model version 3, the current one is 4')
  */
-export class AggregatorError extends Error {
+export class AggregatorError extends CodedError<AggregatorErrorCode> {
   override name = 'AggregatorError'
-  readonly code: AggregatorErrorCode
-
-  constructor(code: AggregatorErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
 }

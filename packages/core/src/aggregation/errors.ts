@@ -1,3 +1,5 @@
+import { CodedError } from '@fedrec/protocol'
+
 /** Why the aggregation maths refused an input. Stable strings: servers put them in `{ error: { code } }`. */
 export type AggregationErrorCode =
   | 'bad_option'
@@ -16,12 +18,6 @@ export type AggregationErrorCode =
  * @example
  * try { acc.add(update) } catch (err) { if (err instanceof AggregationError) reply(422, err.code, err.message) }
  */
-export class AggregationError extends Error {
+export class AggregationError extends CodedError<AggregationErrorCode> {
   override name = 'AggregationError'
-  readonly code: AggregationErrorCode
-
-  constructor(code: AggregationErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
 }
