@@ -146,8 +146,12 @@ export class Engine {
     log('backend %s failed (%o); falling back to %o', failed, cause, rest)
     this.disposeScorer()
     this.backend = null
-    if (rest.length === 0)
-      throw new FedrecError('no_backend', `backend ${failed} failed and none is left`, { cause })
+    if (rest.length === 0) {
+      const why = cause instanceof Error ? cause.message : String(cause)
+      throw new FedrecError('no_backend', `backend ${failed} failed (${why}) and none is left to try`, {
+        cause,
+      })
+    }
     this.config.backends = rest
     return this.ensureBackend()
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ProtocolError } from './errors.ts'
 import { decodeModel, encodeModel } from './model-codec.ts'
+import { codeOf } from './test-support.ts'
 import type { ModelSnapshot } from './types.ts'
 
 const snapshot = (): ModelSnapshot => ({
@@ -12,16 +12,6 @@ const snapshot = (): ModelSnapshot => ({
     { name: 'item_bias', rows: 3, cols: 1, values: Float32Array.of(-1, 0, 1) },
   ],
 })
-
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProtocolError)
-    return (err as ProtocolError).code
-  }
-  throw new Error('expected a ProtocolError')
-}
 
 describe('model codec', () => {
   it('round-trips ids (UTF-8 included) and tensors exactly', () => {

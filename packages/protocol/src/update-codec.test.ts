@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { crc32 } from './crc32.ts'
-import { ProtocolError } from './errors.ts'
 import { newRandomId } from './ids.ts'
 import { platform } from './platform.ts'
+import { codeOf } from './test-support.ts'
 import type { ModelUpdate } from './types.ts'
 import { checkUpdateFits, decodeUpdate, encodeUpdate } from './update-codec.ts'
 
@@ -28,16 +28,6 @@ function reseal(bytes: Uint8Array): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   view.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true)
   return bytes
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProtocolError)
-    return (err as ProtocolError).code
-  }
-  throw new Error('expected a ProtocolError')
 }
 
 describe('update codec', () => {
