@@ -6,15 +6,7 @@
  *   npx tsx apps/storefront/scripts/generate-catalogue.ts
  */
 import { writeFileSync } from 'node:fs'
-
-interface Product {
-  id: string
-  name: string
-  category: string
-  price: number
-  description: string
-  color: string
-}
+import type { Product } from '../src/catalogue.ts'
 
 interface CategorySpec {
   name: string

@@ -16,6 +16,13 @@ export interface ProductCardOptions {
  * A product card: the picture and name link to the product page; the button adds it to the cart.
  * The button sits outside the link because interactive elements must not nest.
  */
+/** The one add-to-cart action of the shop: cart, the recommender's event, and a spoken confirmation. */
+export function addToCart(app: App, product: Product): void {
+  app.cart.add(product.id)
+  app.learner.track({ type: 'add_to_cart', itemId: product.id })
+  app.announce(`Added ${product.name} to your cart`)
+}
+
 export function productCard(
   product: Product,
   app: App,
@@ -48,11 +55,7 @@ export function productCard(
       type: 'button',
       class: 'btn btn-ghost btn-small',
       'aria-label': `Add ${product.name} to cart`,
-      onclick: () => {
-        app.cart.add(product.id)
-        app.learner.track({ type: 'add_to_cart', itemId: product.id })
-        app.announce(`Added ${product.name} to your cart`)
-      },
+      onclick: () => addToCart(app, product),
     },
     icon(ICONS.cart, 16),
     'Add',

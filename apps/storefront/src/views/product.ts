@@ -5,6 +5,7 @@ import { formatPrice, plural } from '../format.ts'
 import { productImage } from '../placeholder.ts'
 import { href, type Route } from '../router.ts'
 import { notFoundView } from './not-found.ts'
+import { addToCart } from './product-card.ts'
 import { productRow } from './product-row.ts'
 import { recommendedRow } from './recommended-row.ts'
 
@@ -74,11 +75,7 @@ export function productView(route: Extract<Route, { type: 'product' }>, app: App
             {
               type: 'button',
               class: 'btn btn-primary btn-large',
-              onclick: () => {
-                app.cart.add(product.id)
-                app.learner.track({ type: 'add_to_cart', itemId: product.id })
-                app.announce(`Added ${product.name} to your cart`)
-              },
+              onclick: () => addToCart(app, product),
             },
             icon(ICONS.cart, 20),
             'Add to cart',
