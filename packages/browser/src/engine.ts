@@ -164,9 +164,12 @@ export class Engine {
     return this.inFlight
   }
 
-  private async runSync(attempt = 0): Promise<SyncReport> {
-    const started = performance.now()
-    let bytesDown = 0
+  /** `carry`: what an earlier attempt of the same round already cost, so the report counts all of it. */
+  private async runSync(
+    carry = { attempt: 0, started: performance.now(), bytesDown: 0, bytesUp: 0 },
+  ): Promise<SyncReport> {
+    const { attempt, started } = carry
+    let bytesDown = carry.bytesDown
     const roundRes = await fetchWithRetry(this.url('v1/round'), { cache: 'no-store' }, this.retry)
     const roundText = await roundRes.text()
     bytesDown += byteLength(roundText)
@@ -180,7 +183,7 @@ export class Engine {
       ...base,
       samples: 0,
       loss: Number.NaN,
-      bytesUp: 0,
+      bytesUp: carry.bytesUp,
       ms: performance.now() - started,
       uploaded: false,
     })
@@ -223,7 +226,12 @@ export class Engine {
       if (stale && attempt === 0) {
         // The round moved on while we trained: start again on the new round and model, once.
         log('round moved on (%s); retraining', (err as RejectedError).reason)
-        return this.runSync(attempt + 1)
+        return this.runSync({
+          attempt: attempt + 1,
+          started,
+          bytesDown,
+          bytesUp: carry.bytesUp + update.byteLength,
+        })
       }
       if (err instanceof RejectedError && err.reason === 'already_submitted') {
         await this.db.put('profile', { ...(await this.readProfile()), lastRound: info.round })
@@ -239,7 +247,7 @@ export class Engine {
       backend: trained.backend,
       samples: trained.result.sampleCount,
       loss: trained.result.loss,
-      bytesUp: update.byteLength,
+      bytesUp: carry.bytesUp + update.byteLength,
       ms: performance.now() - started,
       uploaded: true,
     }
