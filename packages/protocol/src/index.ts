@@ -15,8 +15,13 @@ export { isRandomId, newRandomId } from './ids.ts'
 export {
   type ErrorBody,
   ErrorBodySchema,
+  type EvaluationReport,
+  EvaluationReportSchema,
+  type EvaluationSummary,
+  EvaluationSummarySchema,
   isErrorBody,
   parseErrorBody,
+  parseEvaluationReport,
   parseRoundInfo,
   parseStatus,
   parseUpdateAck,

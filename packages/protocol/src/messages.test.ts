@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ProtocolError } from './errors.ts'
-import { isErrorBody, parseRoundInfo, parseUpdateAck } from './messages.ts'
+import { isErrorBody, parseEvaluationReport, parseRoundInfo, parseUpdateAck } from './messages.ts'
 
 const round = {
   round: 2,
@@ -44,5 +44,21 @@ describe('JSON messages', () => {
     expect(() => parseUpdateAck({ ...ack, accepted: false })).toThrow(ProtocolError)
     expect(isErrorBody({ error: { code: 'stale_model', message: 'm' } })).toBe(true)
     expect(isErrorBody({ error: 'x' })).toBe(false)
+  })
+
+  it('checks evaluation reports: sums within the number of users, a well-formed key', () => {
+    const report = {
+      round: 3,
+      modelVersion: 3,
+      idempotencyKey: 'ab'.repeat(16),
+      users: 2,
+      hits10: 1,
+      ndcg10: 0.5,
+    }
+    expect(parseEvaluationReport(report)).toEqual(report)
+    expect(() => parseEvaluationReport({ ...report, hits10: 3 })).toThrow(/must not exceed users/)
+    expect(() => parseEvaluationReport({ ...report, ndcg10: Number.NaN })).toThrow(/ndcg10/)
+    expect(() => parseEvaluationReport({ ...report, users: 0 })).toThrow(/users/)
+    expect(() => parseEvaluationReport({ ...report, idempotencyKey: 'k' })).toThrow(/idempotencyKey/)
   })
 })

@@ -50,6 +50,37 @@ export const ErrorBodySchema = v.object({
 })
 export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>
 
+/**
+ * `POST /v1/evaluations`: one client's federated-evaluation sums for the global model it downloaded. The
+ * client ranks its own held-out item locally; only these sums leave the device, never the item or its rank.
+ * @example { round: 3, modelVersion: 3, idempotencyKey, users: 1, hits10: 1, ndcg10: 0.63 }
+ */
+export const EvaluationReportSchema = v.pipe(
+  v.object({
+    round: count,
+    modelVersion: count,
+    /** A fresh random id per report: a retried report is counted once. */
+    idempotencyKey: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)),
+    /** Held-out items ranked (1 for one shopper; more when a client reports for several profiles). */
+    users: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000)),
+    /** How many of them ranked in the top 10. */
+    hits10: v.pipe(v.number(), v.finite(), v.minValue(0)),
+    /** Sum of NDCG@10 over them. */
+    ndcg10: v.pipe(v.number(), v.finite(), v.minValue(0)),
+  }),
+  v.check((r) => r.hits10 <= r.users && r.ndcg10 <= r.users, 'hits10 and ndcg10 must not exceed users'),
+)
+export type EvaluationReport = v.InferOutput<typeof EvaluationReportSchema>
+
+/** Federated evaluation of one model version: the mean of what clients reported. */
+export const EvaluationSummarySchema = v.object({
+  modelVersion: count,
+  users: count,
+  hr10: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1)),
+  ndcg10: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1)),
+})
+export type EvaluationSummary = v.InferOutput<typeof EvaluationSummarySchema>
+
 /** One closed round, as `GET /v1/status` lists it. */
 export const RoundSummarySchema = v.object({
   round: count,
@@ -97,6 +128,9 @@ export const parseRoundInfo = (input: unknown): RoundInfo => parseWith(RoundInfo
 export const parseUpdateAck = (input: unknown): UpdateAck => parseWith(UpdateAckSchema, 'update ack', input)
 /** Checks a decoded error body. */
 export const parseErrorBody = (input: unknown): ErrorBody => parseWith(ErrorBodySchema, 'error body', input)
+/** Checks a decoded `POST /v1/evaluations` body. */
+export const parseEvaluationReport = (input: unknown): EvaluationReport =>
+  parseWith(EvaluationReportSchema, 'evaluation report', input)
 /** Checks a decoded `GET /v1/status` body. */
 export const parseStatus = (input: unknown): Status => parseWith(StatusSchema, 'status', input)
 /** True when `input` is an aggregator error body. */
