@@ -30,6 +30,9 @@ function fakeRecommender(overrides: Partial<Recommender> = {}) {
     history: async () => [],
     forget: async () => undefined,
     backend: async () => 'wasm',
+    suggest: async () => ({ kind: 'none', modelVersion: 0, items: [] }),
+    localData: async () => ({ events: 0, items: 0, profile: false, model: null, paused: false }),
+    setPaused: async () => undefined,
     close: () => undefined,
     ...overrides,
   }

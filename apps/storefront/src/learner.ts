@@ -31,6 +31,8 @@ export type LearnerChange = 'status' | 'recommendations'
  * and every failure becomes a status line and a console.warn, never an uncaught rejection.
  */
 export interface Learner {
+  /** The aggregator's base URL (the widget's degraded mode reads popular items from it directly). */
+  readonly endpoint: string
   /** Resolves once the recommender exists; rejects (handled) if this browser cannot run it. */
   readonly ready: Promise<void>
   /**
@@ -108,6 +110,14 @@ export function createLearner(
       rec = created
       status.phase = 'ready'
       emit('status')
+      // The library remembers the pause switch too (its widget's privacy panel can flip it): agree with it.
+      created.localData().then(
+        (data) => {
+          if (status.paused && !data.paused) void created.setPaused(true).catch(() => undefined)
+          else if (data.paused && !status.paused) applyPaused(true)
+        },
+        () => undefined,
+      )
       if (settings.syncEverySeconds > 0) timer = setInterval(requestSync, settings.syncEverySeconds * 1000)
       return created
     },
@@ -183,6 +193,12 @@ export function createLearner(
     },
     sync: runSync,
     recommend: async (options) => (await ready).recommend(options),
+    suggest: async (request) => (await ready).suggest(request),
+    localData: async () => (await ready).localData(),
+    async setPaused(paused) {
+      await (await ready).setPaused(paused)
+      applyPaused(paused)
+    },
     history: async () => (await ready).history(),
     forget,
     backend: async () => (await ready).backend(),
@@ -196,7 +212,19 @@ export function createLearner(
     },
   }
 
+  function applyPaused(paused: boolean): void {
+    status.paused = paused
+    try {
+      if (paused) storage?.setItem(PAUSED_KEY, '1')
+      else storage?.removeItem(PAUSED_KEY)
+    } catch {
+      // Storage blocked: the library's own switch (IndexedDB) still holds it.
+    }
+    emit('status')
+  }
+
   return {
+    endpoint: settings.endpoint,
     ready: ready.then(() => undefined),
     recommender,
     status: () => ({ ...status }),
@@ -218,14 +246,10 @@ export function createLearner(
     history: () => (status.phase === 'unavailable' ? Promise.resolve([]) : recommender.history()),
     syncNow: runSync,
     setPaused(paused) {
-      status.paused = paused
-      try {
-        if (paused) storage?.setItem(PAUSED_KEY, '1')
-        else storage?.removeItem(PAUSED_KEY)
-      } catch {
-        // Storage blocked: the switch holds for this visit only.
-      }
-      emit('status')
+      applyPaused(paused)
+      rec
+        ?.setPaused(paused)
+        .catch((err: unknown) => warnOnce('pause', 'could not store the pause switch:', err))
     },
     forget,
     subscribe(listener, signal) {
@@ -262,6 +286,8 @@ export function describeSyncError(err: unknown): string {
       return 'Learning paused: on-device storage is unavailable'
     case 'closed':
       return 'Learning stopped'
+    case 'paused':
+      return 'Learning paused by you'
     case 'bad_option':
     case 'bad_event':
     case 'internal':

@@ -35,9 +35,23 @@ export interface FedrecDB extends DBSchema {
   events: { key: number; value: StoredEvent; indexes: { byItem: string; byTs: number } }
   profile: { key: 'self'; value: StoredProfile }
   model: { key: 'current'; value: StoredModel }
+  settings: { key: 'learning'; value: StoredLearningSettings }
 }
 
-export const DB_VERSION = 1
+/** The shopper's own switches (schema version 2). Not a trace of shopping, so `forget()` keeps it. */
+export interface StoredLearningSettings {
+  key: 'learning'
+  /** Paused by the shopper: nothing is recorded and nothing is synced. */
+  paused: boolean
+}
+
+export function isStoredLearningSettings(x: unknown): x is StoredLearningSettings {
+  if (typeof x !== 'object' || x === null) return false
+  const r = x as Record<string, unknown>
+  return r.key === 'learning' && typeof r.paused === 'boolean'
+}
+
+export const DB_VERSION = 2
 export const DEFAULT_DB_NAME = 'fedrec'
 export type FedrecDatabase = IDBPDatabase<FedrecDB>
 
@@ -47,7 +61,15 @@ export type FedrecDatabase = IDBPDatabase<FedrecDB>
  * @example const db = await openFedrecDB('fedrec')
  */
 export async function openFedrecDB(name: string = DEFAULT_DB_NAME): Promise<FedrecDatabase> {
-  const db: FedrecDatabase = await openDB<FedrecDB>(name, DB_VERSION, {
+  // Another tab holding an older schema open, and not letting go, blocks the upgrade indefinitely: say so at
+  // once instead of hanging. The upgrade stays queued and runs (atomically) once that tab closes; a
+  // connection that opens after we gave up is closed again.
+  let blockedBy: Error | null = null
+  let rejectBlocked: (err: Error) => void = () => undefined
+  const blocked = new Promise<never>((_, reject) => {
+    rejectBlocked = reject
+  })
+  const opening = openDB<FedrecDB>(name, DB_VERSION, {
     upgrade(db, oldVersion) {
       // Versioned, cumulative upgrades: each step takes the schema from version n to n + 1.
       if (oldVersion < 1) {
@@ -57,12 +79,26 @@ export async function openFedrecDB(name: string = DEFAULT_DB_NAME): Promise<Fedr
         db.createObjectStore('profile', { keyPath: 'key' })
         db.createObjectStore('model', { keyPath: 'key' })
       }
+      if (oldVersion < 2) db.createObjectStore('settings', { keyPath: 'key' })
+    },
+    blocked(currentVersion) {
+      blockedBy = new Error(
+        `another tab keeps "${name}" open at schema version ${currentVersion} and blocks the upgrade to ${DB_VERSION}; close or reload that tab`,
+      )
+      rejectBlocked(blockedBy)
     },
     blocking() {
       // Another tab wants a newer schema: let it, rather than leaving both tabs stuck.
       db.close()
     },
   })
+  opening.then(
+    (late) => {
+      if (blockedBy) late.close()
+    },
+    () => undefined,
+  )
+  const db: FedrecDatabase = await Promise.race([opening, blocked])
   return db
 }
 

@@ -36,6 +36,13 @@ import {
 } from './db.ts'
 import { FedrecError } from './errors.ts'
 import { DEFAULT_RETRY, fetchWithRetry, RejectedError, type RetryPolicy } from './net.ts'
+import {
+  hasPopularitySignal,
+  nearestRow,
+  type SuggestionSet,
+  type SuggestRequest,
+  topByBias,
+} from './suggest.ts'
 
 const log = createDebug('fedrec:browser:engine')
 
@@ -158,10 +165,20 @@ export class Engine {
 
   /** One federated round. Concurrent calls share the round in progress instead of training twice. */
   sync(): Promise<SyncReport> {
-    this.inFlight ??= this.runSync().finally(() => {
+    this.inFlight ??= this.runSyncLocked().finally(() => {
       this.inFlight = null
     })
     return this.inFlight
+  }
+
+  /**
+   * One tab at a time per database (Web Locks, shared by every tab and worker of the origin): a second tab
+   * of the same shopper waits, then finds this round already contributed and does not train or upload.
+   */
+  private async runSyncLocked(): Promise<SyncReport> {
+    const locks = globalThis.navigator?.locks
+    if (!locks) return this.runSync()
+    return await locks.request(`fedrec:sync:${this.config.dbName}`, () => this.runSync())
   }
 
   /** `carry`: what an earlier attempt of the same round already cost, so the report counts all of it. */
@@ -210,7 +227,7 @@ export class Engine {
       sampleCount: Math.min(trained.result.sampleCount, info.config.maxSampleCount),
       tensors: trained.result.deltas,
     })
-    await this.db.put('profile', { ...profile, userVector: trained.userVector })
+    await persist('the user vector', this.db.put('profile', { ...profile, userVector: trained.userVector }))
 
     let ackText: string
     try {
@@ -234,14 +251,20 @@ export class Engine {
         })
       }
       if (err instanceof RejectedError && err.reason === 'already_submitted') {
-        await this.db.put('profile', { ...(await this.readProfile()), lastRound: info.round })
+        await persist(
+          'the round',
+          this.db.put('profile', { ...(await this.readProfile()), lastRound: info.round }),
+        )
         throw new FedrecError('already_submitted', `this device already contributed to round ${info.round}`)
       }
       throw err
     }
     bytesDown += byteLength(ackText)
     parseUpdateAck(JSON.parse(ackText))
-    await this.db.put('profile', { ...(await this.readProfile()), lastRound: info.round })
+    await persist(
+      'the round',
+      this.db.put('profile', { ...(await this.readProfile()), lastRound: info.round }),
+    )
     return {
       ...base,
       backend: trained.backend,
@@ -329,12 +352,15 @@ export class Engine {
     const bytes = new Uint8Array(await res.arrayBuffer())
     const loaded = this.setModel(bytes)
     const etag = res.headers.get('etag') ?? `"v${loaded.version}"`
-    await this.db.put('model', {
-      key: 'current',
-      modelVersion: loaded.version,
-      etag,
-      bytes: bytes.slice().buffer,
-    })
+    await persist(
+      'the model',
+      this.db.put('model', {
+        key: 'current',
+        modelVersion: loaded.version,
+        etag,
+        bytes: bytes.slice().buffer,
+      }),
+    )
     return bytes.byteLength
   }
 
@@ -353,7 +379,7 @@ export class Engine {
     const stored: unknown = await this.db.get('profile', 'self')
     if (isStoredProfile(stored)) return stored
     const fresh: StoredProfile = { key: 'self', clientId: newRandomId(), userVector: null, lastRound: null }
-    await this.db.put('profile', fresh)
+    await persist('the profile', this.db.put('profile', fresh))
     return fresh
   }
 
@@ -393,6 +419,94 @@ export class Engine {
     }
   }
 
+  /**
+   * Recommendations with their kind and a reason per item (see `SuggestionSet`). Popularity and the
+   * "why this?" neighbour are plain loops over the cached arrays; only personal and similar scoring use tfjs,
+   * so a shopper whose every backend fails still gets popular items.
+   */
+  async suggest(request: SuggestRequest): Promise<SuggestionSet> {
+    const { mode = 'for-you', k = 10, itemId, exclude = [] } = request
+    if (!this.model) {
+      const cached: unknown = await this.db.get('model', 'current')
+      await this.ensureModel(isStoredModel(cached) ? cached.modelVersion : 'latest')
+    }
+    const model = this.model!
+    const { weights, itemIds, rowOf, version } = model
+    const skip = new Set<number>()
+    for (const id of exclude) {
+      const row = rowOf.get(id)
+      if (row !== undefined) skip.add(row)
+    }
+    // Most recent first, each item once: the candidates for "because you viewed …".
+    const historyRows: number[] = []
+    const seen = new Set<number>()
+    const events = await readEvents(this.db)
+    for (let i = events.length - 1; i >= 0; i--) {
+      const row = rowOf.get(events[i]!.itemId)
+      if (row === undefined) continue
+      if (events[i]!.type === 'purchase') skip.add(row)
+      if (!seen.has(row)) historyRows.push(row)
+      seen.add(row)
+    }
+    const because = (row: number) => {
+      const near = nearestRow(weights.itemEmbedding, weights.dim, row, historyRows.slice(0, 200))
+      return near ? { itemId: itemIds[near.row]!, similarity: near.similarity } : null
+    }
+    const target = itemId === undefined ? undefined : rowOf.get(itemId)
+    // Version 0 is the random initialisation: its neighbours mean nothing yet, so fall through.
+    if (mode === 'similar' && target !== undefined && version > 0) {
+      skip.add(target)
+      const rows = await this.withScorer((s) => s.similarRows(target, k + skip.size))
+      const items = rows.filter((r) => !skip.has(r.row)).slice(0, k)
+      return {
+        kind: 'similar',
+        modelVersion: version,
+        items: items.map((r) => ({
+          itemId: itemIds[r.row]!,
+          score: r.score,
+          because: { itemId: itemIds[target]!, similarity: r.score },
+        })),
+      }
+    }
+    const profile: unknown = await this.db.get('profile', 'self')
+    const user = isStoredProfile(profile) ? profile.userVector : null
+    if (mode !== 'popular' && user && user.length === weights.dim && historyRows.length > 0) {
+      const rows = await this.withScorer((s) => s.topK(user, k, skip))
+      return {
+        kind: 'personal',
+        modelVersion: version,
+        items: rows.map((r) => ({ itemId: itemIds[r.row]!, score: r.score, because: because(r.row) })),
+      }
+    }
+    if (!hasPopularitySignal(weights.itemBias)) return { kind: 'none', modelVersion: version, items: [] }
+    return {
+      kind: 'popular',
+      modelVersion: version,
+      items: topByBias(weights.itemBias, k, (row) => skip.has(row)).map((r) => ({
+        itemId: itemIds[r.row]!,
+        score: r.score,
+        because: null,
+      })),
+    }
+  }
+
+  /** Runs `work` on the scorer, moving to the next backend when one fails (as `recommend` does). */
+  private async withScorer<T>(work: (scorer: Scorer) => Promise<T>): Promise<T> {
+    const model = this.model!
+    for (;;) {
+      const backend = await this.ensureBackend()
+      try {
+        this.checkContext()
+        this.scorer ??= createScorer(this.tf, model.weights)
+        const result = await work(this.scorer)
+        this.checkContext()
+        return result
+      } catch (err) {
+        await this.fallBack(backend, err)
+      }
+    }
+  }
+
   /** Erases every local trace and forgets the in-memory copies too. */
   async forget(): Promise<void> {
     await this.inFlight?.catch(() => undefined)
@@ -413,3 +527,12 @@ export class Engine {
 }
 
 const byteLength = (text: string): number => new TextEncoder().encode(text).byteLength
+
+/** IndexedDB writes fail when the origin is out of quota (QuotaExceededError): say so with a code to act on. */
+async function persist<T>(what: string, write: Promise<T>): Promise<T> {
+  try {
+    return await write
+  } catch (cause) {
+    throw new FedrecError('storage', `could not store ${what}: ${String(cause)}`, { cause })
+  }
+}

@@ -10,6 +10,8 @@ export const FEDREC_ERROR_CODES = [
   'storage',
   'no_backend',
   'closed',
+  /** The shopper paused learning: `sync()` does not run (and `track()` stores nothing). */
+  'paused',
   'internal',
 ] as const
 export type FedrecErrorCode = (typeof FEDREC_ERROR_CODES)[number]

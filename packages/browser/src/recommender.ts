@@ -4,6 +4,9 @@ import {
   clearAll,
   DEFAULT_DB_NAME,
   type FedrecDatabase,
+  isStoredLearningSettings,
+  isStoredModel,
+  isStoredProfile,
   openFedrecDB,
   readEvents,
   type StoredEvent,
@@ -12,6 +15,7 @@ import type { Recommendation, SyncReport } from './engine.ts'
 import { decodeFromTransfer, FedrecError } from './errors.ts'
 import { isEventType, type TrackEvent } from './events.ts'
 import type { RetryPolicy } from './net.ts'
+import type { SuggestionSet, SuggestMode, SuggestRequest } from './suggest.ts'
 import type { WorkerApi } from './worker.ts'
 
 /** Options of `createRecommender`. Only `endpoint` is required. */
@@ -38,6 +42,16 @@ export interface Recommender {
   sync(): Promise<SyncReport>
   /** The k best items for this shopper, best first, without items already bought. */
   recommend(options?: { k?: number }): Promise<Recommendation[]>
+  /**
+   * Recommendations with their kind ('personal', 'similar', 'popular' for a new shopper, or 'none' while
+   * the model has no signal) and, per item, the shopper's own item it is closest to ("why this?").
+   * @example const { kind, items } = await rec.suggest({ mode: 'similar', itemId: 'sku-1', k: 8 })
+   */
+  suggest(request?: SuggestRequest): Promise<SuggestionSet>
+  /** Counts of what this device keeps (for a privacy panel); nothing here is ever sent. */
+  localData(): Promise<LocalData>
+  /** Pauses (or resumes) learning, remembered on this device: while paused `track()` stores nothing and `sync()` rejects with code 'paused'. */
+  setPaused(paused: boolean): Promise<void>
   /** The shopper's own events, oldest first. */
   history(): Promise<StoredEvent[]>
   /** Erases every local trace: events, user vector, client id and the cached model. */
@@ -48,7 +62,21 @@ export interface Recommender {
   close(): void
 }
 
+/** What this device keeps, as counts. */
+export interface LocalData {
+  /** Interactions recorded (views, add-to-carts, purchases). */
+  events: number
+  /** Distinct products among them. */
+  items: number
+  /** Whether a private taste profile (user vector) has been trained. */
+  profile: boolean
+  /** The cached global model, or null. */
+  model: { version: number; bytes: number } | null
+  paused: boolean
+}
+
 const DEFAULT_BACKENDS: BackendName[] = ['webgl', 'wasm', 'cpu']
+const SUGGEST_MODES: readonly SuggestMode[] = ['for-you', 'similar', 'popular']
 
 /**
  * Creates the recommender for this page.
@@ -70,6 +98,13 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     options.worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'fedrec' })
   const remote = Comlink.wrap<WorkerApi>(worker)
   let closed = false
+  let paused = false
+  try {
+    const stored: unknown = await db.get('settings', 'learning')
+    paused = isStoredLearningSettings(stored) && stored.paused
+  } catch {
+    // An unreadable switch reads as "not paused", the default; the shopper can set it again.
+  }
 
   const call = async <T>(work: () => Promise<T>): Promise<T> => {
     if (closed) throw new FedrecError('closed', 'this recommender was closed')
@@ -94,6 +129,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     async track(event) {
       if (closed) throw new FedrecError('closed', 'this recommender was closed')
       const checked = checkEvent(event)
+      if (paused) return
       try {
         await db.add('events', { ...checked, ts: Date.now() })
       } catch (cause) {
@@ -101,11 +137,40 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
         throw new FedrecError('storage', `could not store the event: ${String(cause)}`, { cause })
       }
     },
-    sync: () => call(() => remote.sync()),
+    sync: () => {
+      if (paused) return Promise.reject(new FedrecError('paused', 'learning is paused on this device'))
+      return call(() => remote.sync())
+    },
     recommend: ({ k = 10 } = {}) => {
       if (!Number.isInteger(k) || k < 1)
         throw new FedrecError('bad_option', `k must be a positive integer, got ${k}`)
       return call(() => remote.recommend(k))
+    },
+    suggest: (request = {}) => {
+      const checked = checkSuggestRequest(request)
+      return call(() => remote.suggest(checked))
+    },
+    localData: () =>
+      call(async () => {
+        const events = await readEvents(db)
+        const profile: unknown = await db.get('profile', 'self')
+        const model: unknown = await db.get('model', 'current')
+        return {
+          events: events.length,
+          items: new Set(events.map((e) => e.itemId)).size,
+          profile: isStoredProfile(profile) && profile.userVector !== null,
+          model: isStoredModel(model) ? { version: model.modelVersion, bytes: model.bytes.byteLength } : null,
+          paused,
+        }
+      }),
+    async setPaused(value) {
+      if (closed) throw new FedrecError('closed', 'this recommender was closed')
+      try {
+        await db.put('settings', { key: 'learning', paused: value === true })
+      } catch (cause) {
+        throw new FedrecError('storage', `could not store the pause switch: ${String(cause)}`, { cause })
+      }
+      paused = value === true
     },
     history: () => call(() => readEvents(db)),
     async forget() {
@@ -155,4 +220,24 @@ function checkEvent(event: unknown): TrackEvent {
   if (source !== undefined && typeof source !== 'string')
     throw new FedrecError('bad_event', 'source must be a string')
   return source === undefined ? { type, itemId } : { type, itemId, source }
+}
+
+function checkSuggestRequest(request: unknown): SuggestRequest {
+  if (typeof request !== 'object' || request === null)
+    throw new FedrecError('bad_option', 'suggest() needs an object')
+  const { mode = 'for-you', k = 10, itemId, exclude = [] } = request as Record<string, unknown>
+  if (!SUGGEST_MODES.includes(mode as SuggestMode))
+    throw new FedrecError(
+      'bad_option',
+      `mode must be for-you, similar or popular, got ${JSON.stringify(mode)}`,
+    )
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 100)
+    throw new FedrecError('bad_option', `k must be an integer from 1 to 100, got ${JSON.stringify(k)}`)
+  if (itemId !== undefined && typeof itemId !== 'string')
+    throw new FedrecError('bad_option', 'itemId must be a string')
+  if (mode === 'similar' && itemId === undefined)
+    throw new FedrecError('bad_option', "mode 'similar' needs an itemId")
+  if (!Array.isArray(exclude) || !exclude.every((x) => typeof x === 'string'))
+    throw new FedrecError('bad_option', 'exclude must be an array of item ids')
+  return { mode: mode as SuggestMode, k, exclude: [...exclude], ...(itemId === undefined ? {} : { itemId }) }
 }

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import * as Comlink from 'comlink'
 import { Engine, type EngineConfig, type Recommendation, type SyncReport } from './engine.ts'
 import { encodeForTransfer, FedrecError } from './errors.ts'
+import type { SuggestionSet, SuggestRequest } from './suggest.ts'
 
 let engine: Engine | null = null
 
@@ -33,6 +34,9 @@ const api = {
   },
   recommend(k: number): Promise<Recommendation[]> {
     return guarded(() => ready().recommend(k))
+  },
+  suggest(request: SuggestRequest): Promise<SuggestionSet> {
+    return guarded(() => ready().suggest(request))
   },
   backend(): Promise<string> {
     return guarded(() => ready().ensureBackend())

@@ -5,7 +5,7 @@ import { h, ICONS, icon, keepFocus, replaceChildren } from '../dom.ts'
 import { formatPrice, plural } from '../format.ts'
 import { productImage } from '../placeholder.ts'
 import { href } from '../router.ts'
-import { recommendedRow } from './recommended-row.ts'
+import { recommendations, setExclude } from './recommendations.ts'
 
 export const FREE_DELIVERY_FROM = 50
 export const DELIVERY_FEE = 4.95
@@ -153,6 +153,13 @@ export function cartView(app: App, signal: AbortSignal): View {
     )
   }
 
+  const inCart = () => app.cart.lines().map((l) => l.id)
+  const alsoLike = recommendations(app, signal, {
+    heading: 'You might also like',
+    exclude: inCart(),
+    count: 8,
+  })
+  app.cart.subscribe(() => setExclude(alsoLike, inCart()), signal)
   app.cart.subscribe(render, signal)
   render()
 
@@ -162,7 +169,7 @@ export function cartView(app: App, signal: AbortSignal): View {
       { class: 'page page-cart' },
       h('h1', { id: 'cart-title', tabindex: '-1' }, 'Your cart'),
       body,
-      recommendedRow(app, signal, { title: 'You might also like' }),
+      alsoLike,
     ),
     title: 'Your cart — Bramble',
   }

@@ -4,7 +4,7 @@ import { append, h, ICONS, icon, replaceChildren } from '../dom.ts'
 import { plural } from '../format.ts'
 import { href, type Route } from '../router.ts'
 import { productCard } from './product-card.ts'
-import { recommendedRow } from './recommended-row.ts'
+import { recommendations } from './recommendations.ts'
 
 const PAGE_SIZE = 20
 
@@ -134,7 +134,7 @@ export function homeView(route: Extract<Route, { type: 'home' }>, app: App, sign
     'div',
     { class: 'page page-home' },
     hero,
-    recommendedRow(app, signal),
+    recommendations(app, signal, { heading: 'Recommended for you' }),
     h(
       'section',
       { class: 'catalogue', 'aria-labelledby': 'catalogue-heading' },

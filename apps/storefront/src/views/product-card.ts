@@ -67,15 +67,3 @@ export function productCard(
     h('div', { class: 'card-foot' }, h('span', { class: 'price' }, formatPrice(product.price)), add),
   )
 }
-
-/** A placeholder card with the card's shape, shown while recommendations load. */
-export function skeletonCard(): HTMLElement {
-  return h(
-    'div',
-    { class: 'card card-skeleton', 'aria-hidden': 'true' },
-    h('div', { class: 'skeleton skeleton-img' }),
-    h('div', { class: 'skeleton skeleton-line short' }),
-    h('div', { class: 'skeleton skeleton-line' }),
-    h('div', { class: 'skeleton skeleton-line price' }),
-  )
-}

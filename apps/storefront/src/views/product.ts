@@ -1,3 +1,4 @@
+import { WIDGET_SOURCE } from '@fedrec/browser'
 import type { App, View } from '../app.ts'
 import { categorySlug, type Product } from '../catalogue.ts'
 import { h, ICONS, icon } from '../dom.ts'
@@ -7,7 +8,7 @@ import { href, type Route } from '../router.ts'
 import { notFoundView } from './not-found.ts'
 import { addToCart } from './product-card.ts'
 import { productRow } from './product-row.ts'
-import { recommendedRow } from './recommended-row.ts'
+import { recommendations } from './recommendations.ts'
 
 /** Product page. Opening it records a `click`; "Add to cart" records an `add_to_cart`. */
 export function productView(route: Extract<Route, { type: 'product' }>, app: App, signal: AbortSignal): View {
@@ -15,7 +16,10 @@ export function productView(route: Extract<Route, { type: 'product' }>, app: App
   if (!product) return notFoundView(app, "We couldn't find that product. It may have sold out for good.")
 
   const source = app.takeVisitSource()
-  app.learner.track({ type: 'click', itemId: product.id, ...(source ? { source } : {}) })
+  // A visit from the recommendations widget was already recorded by the widget, marked as its own.
+  if (source !== WIDGET_SOURCE) {
+    app.learner.track({ type: 'click', itemId: product.id, ...(source ? { source } : {}) })
+  }
 
   const inCart = h('p', { class: 'in-cart', 'aria-live': 'polite' })
   const showInCart = (): void => {
@@ -91,7 +95,13 @@ export function productView(route: Extract<Route, { type: 'product' }>, app: App
         ),
       ),
     ),
-    recommendedRow(app, signal, { exclude: [product.id] }),
+    recommendations(app, signal, {
+      heading: `Because you viewed ${product.name}`,
+      mode: 'similar',
+      item: product.id,
+      exclude: [product.id],
+      count: 8,
+    }),
     productRow(app, signal, `More from ${product.category}`, neighbours(app.catalogue.products, product, 8)),
   )
   return { el, title: `${product.name} — Bramble` }
