@@ -36,6 +36,8 @@ export async function startAggregator(args: string[] = [], storeDir?: string): P
       '0',
       '--store',
       storePath,
+      // Creates the store on the first start; a restart on the same storeDir opens it.
+      '--init',
       ...args,
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
@@ -67,7 +69,7 @@ export async function startAggregator(args: string[] = [], storeDir?: string): P
     process: child,
     output,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r))
         child.kill('SIGTERM')
         await exited

@@ -44,6 +44,7 @@ process.on('SIGINT', () => shutdown(0))
 process.on('SIGTERM', () => shutdown(0))
 
 let aggregatorUrl = ''
+let dashboardUrl = ''
 run(
   'aggregator',
   process.execPath,
@@ -60,6 +61,8 @@ run(
   ],
   { FEDREC_MIN_CLIENTS: process.env.FEDREC_MIN_CLIENTS ?? '1' },
   (line) => {
+    const dashboard = /dashboard: (http:\/\/\S+)/.exec(line)
+    if (dashboard?.[1]) dashboardUrl = dashboard[1]
     const match = /listening on (http:\/\/\S+)/.exec(line)
     if (!match?.[1]) return
     aggregatorUrl = match[1]
@@ -79,7 +82,7 @@ run(
       (l) => {
         if (/ready in/.test(l)) {
           process.stdout.write(
-            `\nfedrec is up:\n  storefront  http://${host}:${storefrontPort}/\n  aggregator  ${aggregatorUrl}/v1/status\nCtrl-C stops both.\n\n`,
+            `\nfedrec is up:\n  storefront  http://${host}:${storefrontPort}/\n  aggregator  ${aggregatorUrl}/v1/status\n  dashboard   ${dashboardUrl || `${aggregatorUrl}/dashboard`}\nCtrl-C stops both.\n\n`,
           )
         }
       },

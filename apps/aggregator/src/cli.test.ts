@@ -1,164 +1,175 @@
 // The real thing: the CLI in its own process, over real HTTP, killed without warning and restarted.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import {
   decodeModel,
+  ITEM_BIAS,
+  ITEM_EMBEDDING,
   parseErrorBody,
   parseRoundInfo,
   parseStatus,
   parseUpdateAck,
-  UPDATE_MEDIA_TYPE,
+  type UpdateAck,
 } from '@fedrec/protocol'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { randomUpdate } from './test-support.ts'
+import { createAggregator } from './aggregator/index.ts'
+import { getJson, killAll, launch, postUpdate, start, stop } from './test-process.ts'
+import { catalogueOf, randomUpdate } from './test-support.ts'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const cliPath = join(here, 'cli.ts')
-// `--import tsx` is resolved from the working directory: run from the repository root, where tsx is installed.
-const repoRoot = resolve(here, '../../..')
-
-interface Running {
-  child: ChildProcess
-  url: string
-  stderr: () => string
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-}
-
-const children: ChildProcess[] = []
 let dir: string
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fedrec-cli-'))
 })
 afterEach(() => {
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  children.length = 0
+  killAll()
   rmSync(dir, { recursive: true, force: true })
 })
 
-function launch(
-  args: string[],
-  env: Record<string, string> = {},
-): Omit<Running, 'url'> & { listening: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliPath, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, DEBUG: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let out = ''
-  let err = ''
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    err += chunk
-  })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  )
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk
-      const match = /^fedrec aggregator listening on (http:\/\/\S+)$/m.exec(out)
-      if (match?.[1]) resolve(match[1])
-    })
-    exited.then(({ code, signal }) =>
-      reject(new Error(`aggregator exited (code ${code}, signal ${signal}) before listening:\n${err}`)),
-    )
-  })
-  return { child, stderr: () => err, exited, listening }
-}
-
-async function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const launched = launch(args, env)
-  return { ...launched, url: await launched.listening }
-}
-
-async function kill(running: Running, signal: NodeJS.Signals) {
-  running.child.kill(signal)
-  return running.exited
-}
-
-const postUpdate = (url: string, bytes: Uint8Array) =>
-  fetch(`${url}/v1/updates`, { method: 'POST', body: bytes, headers: { 'Content-Type': UPDATE_MEDIA_TYPE } })
-
-const getJson = async (url: string) => {
-  const res = await fetch(url)
-  expect(res.status).toBe(200)
-  return res.json() as Promise<unknown>
-}
-
 describe('fedrec-aggregator CLI', () => {
-  it('counts acknowledged updates exactly once across a SIGKILL and completes the round', async () => {
-    const NUM_ITEMS = 12
+  it('counts every acknowledged update exactly once across a SIGKILL mid-round, and the round completes', async () => {
+    const NUM_ITEMS = 40
     const DIM = 4
+    const N = 30
     const catalogue = join(dir, 'catalogue.json')
     writeFileSync(
       catalogue,
-      JSON.stringify(Array.from({ length: NUM_ITEMS }, (_, i) => ({ id: `sku-${i}`, name: `Item ${i}` }))),
+      JSON.stringify(catalogueOf(NUM_ITEMS).map((id, i) => ({ id, name: `Item ${i}` }))),
     )
-    const args = ['--port', '0', '--store', join(dir, 'nested', 's.sqlite'), '--catalogue', catalogue]
-    args.push('--dim', String(DIM), '--seed', '3', '--min-clients', '3', '--round-deadline', '600')
-
-    let server = await start(args)
-    const info = parseRoundInfo(await getJson(`${server.url}/v1/round`))
-    expect(info).toMatchObject({ round: 0, modelVersion: 0, numItems: NUM_ITEMS, dim: DIM })
-    const updates = [1, 2, 3].map((seed) =>
-      randomUpdate(0, 0, { numItems: NUM_ITEMS, dim: DIM, seed, sampleCount: 10 * seed }),
+    const store = join(dir, 'nested', 's.sqlite')
+    const args = ['--port', '0', '--store', store, '--catalogue', catalogue, '--dim', String(DIM)]
+    args.push('--seed', '3', '--round-deadline', '600', '--client-rate', '0', '--ip-rate', '0')
+    const updates = Array.from({ length: N }, (_, i) =>
+      randomUpdate(0, 0, { numItems: NUM_ITEMS, dim: DIM, seed: i + 1, sampleCount: 1 + ((i * 7) % 13) }),
     )
 
-    for (const [i, u] of updates.slice(0, 2).entries()) {
+    // Quorum out of reach: the round is open when the process dies.
+    let server = await start([...args, '--init', '--min-clients', String(N + 1)])
+    const acked = new Map<string, UpdateAck>()
+    let killed = false
+    const acksBeforeKill = new Promise<void>((resolve) => {
+      for (const u of updates) {
+        postUpdate(server.url, u.bytes)
+          .then(async (res) => {
+            if (killed) return
+            const ack = parseUpdateAck(await res.json())
+            acked.set(ack.idempotencyKey, ack)
+            if (acked.size >= 10) resolve()
+          })
+          .catch(() => {
+            // The connection died with the process: this client never got an ack.
+          })
+      }
+    })
+    await acksBeforeKill
+    killed = true
+    server.child.kill('SIGKILL')
+    expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' })
+    const ackedKeys = [...acked.keys()]
+    expect(ackedKeys.length).toBeGreaterThanOrEqual(10)
+
+    // The same store, no --init: it exists. Every acknowledged update survived.
+    server = await start([...args, '--min-clients', String(N + 1)])
+    const afterCrash = parseStatus(await getJson(`${server.url}/v1/status`))
+    expect(afterCrash).toMatchObject({ round: 0 })
+    expect(afterCrash.participants).toBeGreaterThanOrEqual(ackedKeys.length)
+    // Every client retries what it did not get an ack for — and, to prove the point, the acked ones too.
+    for (const u of updates) {
       const res = await postUpdate(server.url, u.bytes)
       expect(res.status).toBe(200)
-      expect(parseUpdateAck(await res.json())).toMatchObject({ participants: i + 1, duplicate: false })
+      const ack = parseUpdateAck(await res.json())
+      if (acked.has(u.update.idempotencyKey)) {
+        expect(ack).toEqual({ ...acked.get(u.update.idempotencyKey), duplicate: true })
+      }
     }
-    // No goodbye: whatever was acknowledged must already be on disk.
-    expect(await kill(server, 'SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' })
-
-    server = await start(args)
+    const samples = updates.reduce((s, u) => s + u.update.sampleCount, 0)
     expect(parseStatus(await getJson(`${server.url}/v1/status`))).toMatchObject({
       round: 0,
-      participants: 2,
-      samples: 30,
+      participants: N,
+      samples,
     })
-    const retry = await postUpdate(server.url, updates[1]!.bytes)
-    expect(parseUpdateAck(await retry.json())).toMatchObject({ duplicate: true, participants: 2 })
-    const third = await postUpdate(server.url, updates[2]!.bytes)
-    expect(parseUpdateAck(await third.json())).toMatchObject({ duplicate: false, participants: 3, round: 0 })
+    expect(await stop(server, 'SIGTERM')).toEqual({ code: 0, signal: null })
 
+    // Restarted with a quorum the stored updates meet: the round closes on start.
+    server = await start([...args, '--min-clients', String(N)])
     const status = parseStatus(await getJson(`${server.url}/v1/status`))
     expect(status).toMatchObject({ round: 1, modelVersion: 1, participants: 0 })
     expect(status.history).toEqual([
-      expect.objectContaining({ round: 0, participants: 3, samples: 60, closedBy: 'quorum' }),
+      expect.objectContaining({ round: 0, participants: N, samples, closedBy: 'quorum' }),
     ])
-    const model = await fetch(`${server.url}/v1/model`)
-    expect(model.headers.get('etag')).toBe('"v1"')
-    expect(decodeModel(new Uint8Array(await model.arrayBuffer())).itemIds).toHaveLength(NUM_ITEMS)
+    // The published model is the one an aggregator that never crashed computes from the same N updates.
+    const reference = createAggregator({
+      store: ':memory:',
+      catalogue: catalogueOf(NUM_ITEMS),
+      dim: DIM,
+      seed: 3,
+      minClients: N,
+      deadlineTimer: false,
+    })
+    for (const u of updates) await reference.submit(u.bytes)
+    const expected = decodeModel(reference.model().bytes)
+    reference.close()
+    expect(expected.modelVersion).toBe(1)
+    const res = await fetch(`${server.url}/v1/model`)
+    expect(res.headers.get('etag')).toBe('"v1"')
+    const actual = decodeModel(new Uint8Array(await res.arrayBuffer()))
+    for (const name of [ITEM_EMBEDDING, ITEM_BIAS]) {
+      const a = actual.tensors.find((t) => t.name === name)!.values
+      const e = expected.tensors.find((t) => t.name === name)!.values
+      expect(a).toHaveLength(e.length)
+      for (const [i, v] of a.entries()) expect(v).toBeCloseTo(e[i]!, 5)
+    }
     const late = await postUpdate(
       server.url,
-      randomUpdate(0, 0, { numItems: NUM_ITEMS, dim: DIM, seed: 9 }).bytes,
+      randomUpdate(0, 0, { numItems: NUM_ITEMS, dim: DIM, seed: 99 }).bytes,
     )
     expect(late.status).toBe(409)
     expect(parseErrorBody(await late.json()).error.code).toBe('round_closed')
-
-    // A clean stop on SIGTERM.
-    expect(await kill(server, 'SIGTERM')).toEqual({ code: 0, signal: null })
+    expect(await stop(server, 'SIGTERM')).toEqual({ code: 0, signal: null })
   })
 
   it('refuses a corrupt store file with a clear message and a non-zero exit', async () => {
     const store = join(dir, 's.sqlite')
     writeFileSync(store, Buffer.from(Array.from({ length: 16384 }, (_, i) => (i * 7919 + 13) % 256)))
-    const launched = launch(['--port', '0', '--store', store])
-    await expect(launched.listening).rejects.toThrow(/exited/)
-    const { code } = await launched.exited
-    expect(code).toBe(1)
+    const launched = launch(['--port', '0', '--store', store, '--init'])
+    expect((await launched.exited).code).toBe(1)
     expect(launched.stderr()).toMatch(/cannot start: store .*s\.sqlite is not a readable SQLite database/)
+  })
+
+  it('refuses a missing --store without --init, says what to do, and creates nothing', async () => {
+    const store = join(dir, 'gone', 's.sqlite')
+    const launched = launch(['--port', '0', '--store', store])
+    expect((await launched.exited).code).toBe(1)
+    expect(launched.stderr()).toMatch(/cannot start: store .*s\.sqlite does not exist\. .*pass --init/)
+    expect(existsSync(join(dir, 'gone'))).toBe(false)
+  })
+
+  it('with --init creates the store once and says so; later starts open it', async () => {
+    const store = join(dir, 's.sqlite')
+    let server = await start(['--port', '0', '--store', store, '--init', '--dim', '8'])
+    await expect.poll(server.stderr).toMatch(/created a fresh store at .*s\.sqlite/)
+    expect(await stop(server, 'SIGTERM')).toEqual({ code: 0, signal: null })
+    server = await start(['--port', '0', '--store', store, '--init'])
+    expect(server.stderr()).not.toMatch(/created a fresh store/)
+    expect(parseRoundInfo(await getJson(`${server.url}/v1/round`)).dim).toBe(8)
+  })
+
+  it('binds the port before creating a store: a port clash leaves no fresh store behind', async () => {
+    const first = await start(['--port', '0', '--store', join(dir, 'a.sqlite'), '--init'])
+    const port = new URL(first.url).port
+    const store = join(dir, 'b', 'b.sqlite')
+    const launched = launch(['--port', port, '--store', store, '--init'])
+    expect((await launched.exited).code).toBe(1)
+    expect(launched.stderr()).toMatch(/cannot start: .*EADDRINUSE/)
+    expect(existsSync(store)).toBe(false)
+    // The first one never noticed.
+    expect(parseRoundInfo(await getJson(`${first.url}/v1/round`)).round).toBe(0)
   })
 
   it('reads its options from FEDREC_* variables too', async () => {
     const server = await start(['--port', '0'], {
       FEDREC_STORE: join(dir, 'env.sqlite'),
+      FEDREC_INIT: '1',
       FEDREC_MIN_CLIENTS: '7',
       FEDREC_DIM: '8',
     })

@@ -7,10 +7,7 @@ import { startServer } from './server.ts'
 async function main(): Promise<void> {
   const options = parseCommandLine(process.argv)
   const server = await startServer(options)
-  // stdout carries exactly this one line: launchers and tests parse it.
-  process.stdout.write(`fedrec aggregator listening on ${server.url}\n`)
-  if (options.operatorTokenGenerated)
-    process.stderr.write(`fedrec aggregator operator token: ${options.operatorToken}\n`)
+  // Handlers first: a launcher may signal the moment it reads the listening line.
   let stopping = false
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return
@@ -26,6 +23,19 @@ async function main(): Promise<void> {
   }
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
+  if (server.aggregator.storeCreated) {
+    process.stderr.write(
+      `fedrec aggregator: created a fresh store at ${options.store} (model version 0); later starts must find it there\n`,
+    )
+  }
+  // stdout carries exactly this one line: launchers and tests parse it.
+  process.stdout.write(`fedrec aggregator listening on ${server.url}\n`)
+  if (options.operatorTokenGenerated)
+    process.stderr.write(`fedrec aggregator operator token: ${options.operatorToken}\n`)
+  // The token rides in the URL fragment, which the browser never sends to the server (or its logs).
+  process.stderr.write(
+    `fedrec aggregator dashboard: ${server.url}/dashboard${options.operatorTokenGenerated ? `#token=${options.operatorToken}` : ''}\n`,
+  )
 }
 
 main().catch((err: unknown) => {

@@ -31,8 +31,32 @@ describe('parseCommandLine', () => {
       corsOrigins: ['*'],
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       operatorTokenGenerated: true,
+      // The default store is a checkout's: created on first use.
+      createStore: true,
+      maxUpdateNorm: undefined,
+      normPolicy: 'clip',
+      ackRetentionSeconds: 86_400,
+      clientRatePerMinute: 12,
+      ipRatePerMinute: 600,
     })
     expect(o.operatorToken.length).toBeGreaterThanOrEqual(32)
+  })
+
+  it('creates an explicit --store only with --init', () => {
+    expect(parseCommandLine(argv('--store', 'x.sqlite')).createStore).toBe(false)
+    expect(parseCommandLine(argv('--store', 'x.sqlite', '--init')).createStore).toBe(true)
+    vi.stubEnv('FEDREC_STORE', 'y.sqlite')
+    expect(parseCommandLine(argv()).createStore).toBe(false)
+    vi.stubEnv('FEDREC_INIT', '1')
+    expect(parseCommandLine(argv()).createStore).toBe(true)
+  })
+
+  it('reads the norm bound and the rate limits', () => {
+    expect(
+      parseCommandLine(
+        argv('--max-update-norm', '2.5', '--norm-policy', 'reject', '--client-rate', '0', '--ip-rate', '60'),
+      ),
+    ).toMatchObject({ maxUpdateNorm: 2.5, normPolicy: 'reject', clientRatePerMinute: 0, ipRatePerMinute: 60 })
   })
 
   it('takes flags over FEDREC_* variables over defaults', () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { isServerOptimizerName, SERVER_OPTIMIZERS } from '@fedrec/core'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { DEFAULTS } from './aggregator/index.ts'
+import { DEFAULT_CLIENT_RATE, DEFAULT_IP_RATE } from './app/updates.ts'
 import type { ServerOptions } from './server.ts'
 
 /** Where the store lives unless --store or FEDREC_STORE says otherwise (relative to the working directory). */
@@ -47,7 +48,18 @@ export function createCommand(): Command {
       opt('--port <port>', 'port; 0 picks a free one', 'FEDREC_PORT').default(8787).argParser(int(0, 65535)),
     )
     .addOption(
-      opt('--store <file>', 'SQLite store; its directory is created', 'FEDREC_STORE').default(DEFAULT_STORE),
+      opt(
+        '--store <file>',
+        `SQLite store (default ${DEFAULT_STORE}, created on first start); a --store that does not exist is an error unless --init is given`,
+        'FEDREC_STORE',
+      ).default(DEFAULT_STORE),
+    )
+    .addOption(
+      opt(
+        '--init',
+        'create the --store file (and its directory) if it does not exist: the first start of a deployment',
+        'FEDREC_INIT',
+      ),
     )
     .addOption(
       opt(
@@ -111,6 +123,22 @@ export function createCommand(): Command {
         .argParser(int(1, 0xffffffff)),
     )
     .addOption(
+      opt(
+        '--max-update-norm <norm>',
+        'bound on the L2 norm of one client update (default: none)',
+        'FEDREC_MAX_UPDATE_NORM',
+      ).argParser(num(0, { exclusive: true })),
+    )
+    .addOption(
+      opt(
+        '--norm-policy <policy>',
+        'an update above --max-update-norm is scaled down to it (clip) or refused (reject)',
+        'FEDREC_NORM_POLICY',
+      )
+        .default(DEFAULTS.normPolicy)
+        .choices(['clip', 'reject']),
+    )
+    .addOption(
       opt('--server-optimizer <name>', 'server optimizer', 'FEDREC_SERVER_OPTIMIZER')
         .default(DEFAULTS.serverOptimizer)
         .choices(SERVER_OPTIMIZERS),
@@ -144,6 +172,29 @@ export function createCommand(): Command {
         .argParser(int(1)),
     )
     .addOption(
+      opt('--client-rate <n>', 'updates a minute one client may send; 0 = no limit', 'FEDREC_CLIENT_RATE')
+        .default(DEFAULT_CLIENT_RATE)
+        .argParser(int(0)),
+    )
+    .addOption(
+      opt(
+        '--ip-rate <n>',
+        'updates (and, separately, evaluation reports) a minute from one remote address; 0 = no limit (behind a proxy every client shares its address)',
+        'FEDREC_IP_RATE',
+      )
+        .default(DEFAULT_IP_RATE)
+        .argParser(int(0)),
+    )
+    .addOption(
+      opt(
+        '--ack-retention <seconds>',
+        'how long the acks of closed rounds are kept for late retries',
+        'FEDREC_ACK_RETENTION',
+      )
+        .default(DEFAULTS.ackRetentionSeconds)
+        .argParser(num(0)),
+    )
+    .addOption(
       opt(
         '--operator-token <token>',
         'bearer token of the operator endpoints (default: a random one, printed to stderr)',
@@ -170,11 +221,15 @@ export function parseCommandLine(
   const serverOptimizer = o.serverOptimizer
   if (!isServerOptimizerName(serverOptimizer)) throw new InvalidArgumentError(`unknown server optimizer`)
   const rowNormalization = o.rowNormalization === 'touched' ? 'touched' : 'all'
+  const normPolicy = o.normPolicy === 'reject' ? 'reject' : 'clip'
   const token = typeof o.operatorToken === 'string' && o.operatorToken !== '' ? o.operatorToken : undefined
   return {
     host: String(o.host),
     port: Number(o.port),
     store: String(o.store),
+    // The default path is a developer's checkout (`npm start`): created on first use. An explicit path is a
+    // deployment, where a missing file means a lost or unmounted volume, not a first start.
+    createStore: o.init === true || !given('store'),
     catalogueFile: typeof o.catalogue === 'string' ? o.catalogue : undefined,
     dim: given('dim') ? Number(o.dim) : undefined,
     seed: given('seed') ? Number(o.seed) : undefined,
@@ -186,6 +241,11 @@ export function parseCommandLine(
     negativesPerPositive: Number(o.negatives),
     batchSize: Number(o.batchSize),
     maxSampleCount: Number(o.maxSampleCount),
+    maxUpdateNorm: o.maxUpdateNorm === undefined ? undefined : Number(o.maxUpdateNorm),
+    normPolicy,
+    ackRetentionSeconds: Number(o.ackRetention),
+    clientRatePerMinute: Number(o.clientRate),
+    ipRatePerMinute: Number(o.ipRate),
     serverOptimizer,
     serverLearningRate: o.serverLr === undefined ? undefined : Number(o.serverLr),
     rowNormalization,

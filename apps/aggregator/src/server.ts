@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import createDebug from 'debug'
+import type { Hono } from 'hono'
 import { type Aggregator, type AggregatorOptions, createAggregator } from './aggregator/index.ts'
 import { type AppOptions, createApp } from './app/index.ts'
 import { readCatalogueFile } from './catalogue.ts'
@@ -31,7 +32,9 @@ export interface RunningServer {
 }
 
 /**
- * Opens the store, builds the app and listens. Rejects with a StartupError when the store is unusable.
+ * Listens, then opens the store and builds the app. Binding comes first so that a port already in use
+ * fails before a fresh store is created; until the store is open every request gets 503 `starting`.
+ * Rejects with a StartupError when the store is unusable (and then no longer listens).
  * @example
  * const server = await startServer({ ...options, port: 0 })
  * await fetch(`${server.url}/v1/round`)
@@ -39,40 +42,53 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const catalogue = options.catalogueFile ? readCatalogueFile(options.catalogueFile) : options.catalogue
-  const aggregator = createAggregator({ ...options, catalogue })
-  const app = createApp(aggregator, options)
+  let app: Hono | undefined
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
+    (resolve, reject) => {
+      const server = serve(
+        {
+          fetch: (request, env) => (app ? app.fetch(request, env) : starting()),
+          hostname: options.host,
+          port: options.port,
+        },
+        (info: AddressInfo) => resolve({ server, port: info.port }),
+      )
+      server.once('error', reject)
+    },
+  )
+  let aggregator: Aggregator
   try {
-    const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
-      (resolve, reject) => {
-        const server = serve(
-          { fetch: app.fetch, hostname: options.host, port: options.port },
-          (info: AddressInfo) => resolve({ server, port: info.port }),
-        )
-        server.once('error', reject)
-      },
-    )
-    const host = options.host.includes(':') ? `[${options.host}]` : options.host
-    const url = `http://${host}:${port}`
-    log('serving %s (store %s)', url, options.store)
-    return {
-      url,
-      port,
-      aggregator,
-      close: (graceMs = 5000) =>
-        new Promise<void>((resolve) => {
-          const force = setTimeout(() => {
-            if ('closeAllConnections' in server) server.closeAllConnections()
-          }, graceMs)
-          server.close(() => {
-            clearTimeout(force)
-            aggregator.close()
-            resolve()
-          })
-          if ('closeIdleConnections' in server) server.closeIdleConnections()
-        }),
-    }
+    aggregator = createAggregator({ ...options, catalogue })
+    app = createApp(aggregator, options)
   } catch (err) {
-    aggregator.close()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
     throw err
   }
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host
+  const url = `http://${host}:${port}`
+  log('serving %s (store %s)', url, options.store)
+  return {
+    url,
+    port,
+    aggregator,
+    close: (graceMs = 5000) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          if ('closeAllConnections' in server) server.closeAllConnections()
+        }, graceMs)
+        server.close(() => {
+          clearTimeout(force)
+          aggregator.close()
+          resolve()
+        })
+        if ('closeIdleConnections' in server) server.closeIdleConnections()
+      }),
+  }
 }
+
+/** The answer while the store is being opened (the port is bound, the URL not yet announced). */
+const starting = (): Response =>
+  Response.json(
+    { error: { code: 'starting', message: 'the aggregator is opening its store; retry in a moment' } },
+    { status: 503, headers: { 'Retry-After': '1' } },
+  )

@@ -72,6 +72,14 @@ export const EvaluationReportSchema = v.pipe(
 )
 export type EvaluationReport = v.InferOutput<typeof EvaluationReportSchema>
 
+/** `POST /v1/evaluations` answer once the report is durable; a retried key gets `duplicate: true`. */
+export const EvaluationAckSchema = v.object({
+  accepted: v.literal(true),
+  modelVersion: count,
+  duplicate: v.boolean(),
+})
+export type EvaluationAck = v.InferOutput<typeof EvaluationAckSchema>
+
 /** Federated evaluation of one model version: the mean of what clients reported. */
 export const EvaluationSummarySchema = v.object({
   modelVersion: count,
@@ -92,6 +100,10 @@ export const RoundSummarySchema = v.object({
   closedBy: v.picklist(['quorum', 'deadline']),
   /** L2 norm of the aggregated pseudo-gradient applied by the server optimizer. */
   updateNorm: v.pipe(v.number(), v.finite()),
+  /** L2 norms of the accepted client updates of this round (after clipping, if clipping is on). */
+  clientUpdateNorm: v.object({ mean: v.pipe(v.number(), v.finite()), max: v.pipe(v.number(), v.finite()) }),
+  /** Accepted updates of this round whose norm the aggregator clipped to its bound (`--max-update-norm`). */
+  clipped: v.optional(count),
 })
 export type RoundSummary = v.InferOutput<typeof RoundSummarySchema>
 
@@ -107,6 +119,10 @@ export const StatusSchema = v.object({
   serverOptimizer: v.string(),
   config: RoundConfigSchema,
   history: v.array(RoundSummarySchema),
+  /** Rejected updates since the store was created, by error code (`bad_format`, `stale_model`, …). */
+  rejections: v.record(v.string(), count),
+  /** Federated evaluation per model version, from what clients reported (`POST /v1/evaluations`). */
+  evaluations: v.array(EvaluationSummarySchema),
 })
 export type Status = v.InferOutput<typeof StatusSchema>
 
@@ -131,6 +147,9 @@ export const parseErrorBody = (input: unknown): ErrorBody => parseWith(ErrorBody
 /** Checks a decoded `POST /v1/evaluations` body. */
 export const parseEvaluationReport = (input: unknown): EvaluationReport =>
   parseWith(EvaluationReportSchema, 'evaluation report', input)
+/** Checks a decoded `POST /v1/evaluations` success body. */
+export const parseEvaluationAck = (input: unknown): EvaluationAck =>
+  parseWith(EvaluationAckSchema, 'evaluation ack', input)
 /** Checks a decoded `GET /v1/status` body. */
 export const parseStatus = (input: unknown): Status => parseWith(StatusSchema, 'status', input)
 /** True when `input` is an aggregator error body. */

@@ -16,6 +16,16 @@ export type AggregatorErrorCode =
   | 'idempotency_conflict'
   /** The model has no items yet: there is nothing to train. */
   | 'empty_catalogue'
+  /** The update's L2 norm is above `--max-update-norm` and the policy is `reject`. */
+  | 'update_norm_too_large'
+  /** An evaluation report for a model version that has not been published. */
+  | 'unknown_model_version'
+  /** An evaluation report for a model version too old to be still collected. */
+  | 'evaluation_too_old'
+  /** An evaluation report whose round does not fit its model version. */
+  | 'bad_evaluation_round'
+  /** A settings change (`PATCH /v1/config`) with an unknown key or a value out of range. */
+  | 'bad_settings'
 
 /**
  * A request the round logic refuses. The HTTP layer maps each code to a status in one place.

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeModel, ITEM_BIAS, ITEM_EMBEDDING, type ModelSnapshot, newRandomId } from '@fedrec/protocol'
@@ -52,7 +52,7 @@ const rounds = (n: number, clients: number) =>
   )
 
 describe('createAggregator', () => {
-  it('creates a fresh store with model version 0 when the file is missing', () => {
+  it('creates a fresh store with model version 0 when the file is missing', async () => {
     const a = start()
     expect(a.roundInfo()).toMatchObject({ round: 0, modelVersion: 0, numItems: NUM_ITEMS, dim: DIM })
     const s = snapshot(a)
@@ -61,7 +61,7 @@ describe('createAggregator', () => {
     expect(values(s, ITEM_BIAS).every((v) => v === 0)).toBe(true)
   })
 
-  it('is deterministic in its seed', () => {
+  it('is deterministic in its seed', async () => {
     const a = snapshot(start({ store: join(dir, 'a.sqlite') }))
     const b = snapshot(start({ store: join(dir, 'b.sqlite') }))
     const c = snapshot(start({ store: join(dir, 'c.sqlite'), seed: 12 }))
@@ -69,39 +69,39 @@ describe('createAggregator', () => {
     expect(values(a, ITEM_EMBEDDING)).not.toEqual(values(c, ITEM_EMBEDDING))
   })
 
-  it('counts every acknowledged update exactly once across a restart', () => {
+  it('counts every acknowledged update exactly once across a restart', async () => {
     const [updates] = rounds(1, 3)
     let a = start()
-    a.submit(updates![0]!.bytes)
-    a.submit(updates![1]!.bytes)
+    await a.submit(updates![0]!.bytes)
+    await a.submit(updates![1]!.bytes)
     stop(a)
 
     a = start()
     expect(a.status()).toMatchObject({ round: 0, participants: 2, samples: 3 + 4 })
     // A retry after the restart gets its ack and is not counted again.
-    expect(a.submit(updates![1]!.bytes)).toMatchObject({ duplicate: true, participants: 2 })
-    expect(a.submit(updates![2]!.bytes)).toMatchObject({ duplicate: false, participants: 3 })
+    expect(await a.submit(updates![1]!.bytes)).toMatchObject({ duplicate: true, participants: 2 })
+    expect(await a.submit(updates![2]!.bytes)).toMatchObject({ duplicate: false, participants: 3 })
     expect(a.roundInfo()).toMatchObject({ round: 1, modelVersion: 1 })
     const restarted = snapshot(a)
 
     const b = start({ store: join(dir, 'reference.sqlite') })
-    for (const u of updates!) b.submit(u.bytes)
+    for (const u of updates!) await b.submit(u.bytes)
     expect(values(restarted, ITEM_EMBEDDING)).toEqual(values(snapshot(b), ITEM_EMBEDDING))
     expect(values(restarted, ITEM_BIAS)).toEqual(values(snapshot(b), ITEM_BIAS))
   })
 
-  it('keeps the model, the history and the server optimizer state across restarts', () => {
+  it('keeps the model, the history and the server optimizer state across restarts', async () => {
     const plan = rounds(3, 3)
     const reference = start({
       store: join(dir, 'reference.sqlite'),
       serverOptimizer: 'fedadam',
       serverLearningRate: 0.1,
     })
-    for (const round of plan) for (const u of round) reference.submit(u.bytes)
+    for (const round of plan) for (const u of round) await reference.submit(u.bytes)
 
     for (const round of plan) {
       const a = start({ serverOptimizer: 'fedadam', serverLearningRate: 0.1 })
-      for (const u of round) a.submit(u.bytes)
+      for (const u of round) await a.submit(u.bytes)
       stop(a)
     }
     const a = start({ serverOptimizer: 'fedadam', serverLearningRate: 0.1 })
@@ -116,10 +116,10 @@ describe('createAggregator', () => {
     expect(history.every((h) => h.updateNorm > 0)).toBe(true)
   })
 
-  it('drops the payloads of a closed round but keeps the acks', () => {
+  it('drops the payloads of a closed round but keeps the acks', async () => {
     const a = start({ minClients: 2 })
     const [updates] = rounds(1, 2)
-    for (const u of updates!) a.submit(u.bytes)
+    for (const u of updates!) await a.submit(u.bytes)
     stop(a)
     const db = new Database(join(dir, 'store', 's.sqlite'))
     const rows = db.prepare('SELECT round, payload IS NULL AS dropped, client_hash FROM updates').all()
@@ -132,16 +132,18 @@ describe('createAggregator', () => {
     for (const u of updates!) expect(JSON.stringify(rows)).not.toContain(u.update.clientId)
   })
 
-  it('queues new catalogue ids on an existing store; they join when the round closes', () => {
+  it('queues new catalogue ids on an existing store; they join when the round closes', async () => {
     stop(start())
     const a = start({ catalogue: [...catalogueOf(NUM_ITEMS), 'late-1'], minClients: 1 })
     expect(a.roundInfo().numItems).toBe(NUM_ITEMS)
-    a.submit(makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [1]]] }).bytes)
+    await a.submit(
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [1]]] }).bytes,
+    )
     expect(a.roundInfo()).toMatchObject({ modelVersion: 1, numItems: NUM_ITEMS + 1 })
     expect(snapshot(a).itemIds.at(-1)).toBe('late-1')
   })
 
-  it('publishes pending items on a deadline even without updates, and only then', () => {
+  it('publishes pending items on a deadline even without updates, and only then', async () => {
     let now = Date.parse('2030-01-01T00:00:00Z')
     const a = start({ now: () => now })
     now += 301_000
@@ -156,44 +158,146 @@ describe('createAggregator', () => {
     ])
   })
 
-  it('starts without a catalogue, refuses updates, and publishes the first items at once', () => {
+  it('starts without a catalogue, refuses updates, and publishes the first items at once', async () => {
     const a = start({ catalogue: undefined })
     expect(a.roundInfo()).toMatchObject({ numItems: 0, modelVersion: 0 })
-    expect(() => a.submit(makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM }).bytes)).toThrow(
-      AggregatorError,
-    )
+    await expect(
+      a.submit(makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM }).bytes),
+    ).rejects.toThrow(AggregatorError)
     expect(a.queueCatalogue(['a', 'b'])).toEqual({ added: 2, pending: 0 })
     expect(a.roundInfo()).toMatchObject({ round: 1, modelVersion: 1, numItems: 2 })
     expect(snapshot(a).itemIds).toEqual(['a', 'b'])
   })
 
-  it('refuses an idempotency key reused by another client', () => {
+  it('refuses an idempotency key reused by another client', async () => {
     const a = start()
     const key = newRandomId()
-    a.submit(makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, idempotencyKey: key }).bytes)
+    await a.submit(
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, idempotencyKey: key }).bytes,
+    )
     const other = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, idempotencyKey: key })
-    expect(() => a.submit(other.bytes)).toThrow(expect.objectContaining({ code: 'idempotency_conflict' }))
+    await expect(a.submit(other.bytes)).rejects.toThrow(
+      expect.objectContaining({ code: 'idempotency_conflict' }),
+    )
     expect(a.status().participants).toBe(1)
+  })
+})
+
+describe('group commit', () => {
+  it('writes updates that arrive together in one go; retries and second updates within it are caught', async () => {
+    const a = start({ minClients: 3 })
+    const [u0, u1, u2] = rounds(1, 3)[0]!
+    const sameClient = makeUpdate({
+      round: 0,
+      modelVersion: 0,
+      sampleCount: 9,
+      dim: DIM,
+      clientId: u1!.update.clientId,
+    })
+    const results = await Promise.allSettled([
+      a.submit(u0!.bytes),
+      a.submit(u0!.bytes),
+      a.submit(u1!.bytes),
+      a.submit(sameClient.bytes),
+      a.submit(u2!.bytes),
+    ])
+    expect(
+      results.map((r) =>
+        r.status === 'fulfilled' ? [r.value.participants, r.value.duplicate] : r.reason.code,
+      ),
+    ).toEqual([[1, false], [1, true], [2, false], 'already_submitted', [3, false]])
+    expect(a.status()).toMatchObject({ round: 1, participants: 0 })
+    expect(a.status().history[0]).toMatchObject({ participants: 3, samples: 3 + 4 + 5 })
+  })
+})
+
+describe('operations data', () => {
+  it('keeps rejection counts, evaluations and client update norms across a restart', async () => {
+    let a = start({ minClients: 2 })
+    a.recordRejection('stale_model')
+    a.recordRejection('stale_model')
+    a.recordRejection('checksum')
+    await a.submit(
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [3]]] }).bytes,
+    )
+    await a.submit(
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[1, [1]]] }).bytes,
+    )
+    const key = newRandomId()
+    a.evaluate({ round: 1, modelVersion: 1, idempotencyKey: key, users: 2, hits10: 1, ndcg10: 0.5 })
+    stop(a)
+    a = start({ minClients: 2 })
+    const s = a.status()
+    expect(s.rejections).toEqual({ stale_model: 2, checksum: 1 })
+    expect(s.evaluations).toEqual([{ modelVersion: 1, users: 2, hr10: 0.5, ndcg10: 0.25 }])
+    expect(s.history[0]).toMatchObject({ clientUpdateNorm: { mean: 2, max: 3 }, clipped: 0 })
+    // The report's key is remembered too: a retry after the restart is not counted again.
+    const retry = a.evaluate({
+      round: 1,
+      modelVersion: 1,
+      idempotencyKey: key,
+      users: 2,
+      hits10: 1,
+      ndcg10: 0.5,
+    })
+    expect(retry.duplicate).toBe(true)
+    expect(a.status().evaluations[0]?.users).toBe(2)
+  })
+
+  it('replays a clipped update as clipped after a restart', async () => {
+    let a = start({ maxUpdateNorm: 2 })
+    await a.submit(
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 4, dim: DIM, bias: [[0, [20]]] }).bytes,
+    )
+    stop(a)
+    // Even with the bound lifted, what was counted (the clipped update) is what is replayed.
+    a = start({ minClients: 1 })
+    expect(a.status().history[0]).toMatchObject({ clipped: 1, clientUpdateNorm: { mean: 2, max: 2 } })
+    const before = values(snapshot(start({ store: join(dir, 'other.sqlite') })), ITEM_BIAS)
+    expect(values(snapshot(a), ITEM_BIAS)[0]! - before[0]!).toBeCloseTo(2, 5)
+  })
+
+  it('prunes the acks of rounds closed longer ago than the retention, and only those', async () => {
+    let clock = Date.parse('2030-01-01T00:00:00Z')
+    const a = start({ minClients: 1, ackRetentionSeconds: 3600, now: () => clock })
+    const first = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [1]]] })
+    await a.submit(first.bytes)
+    clock += 1000
+    const second = makeUpdate({ round: 1, modelVersion: 1, sampleCount: 1, dim: DIM, bias: [[0, [1]]] })
+    await a.submit(second.bytes)
+    // Within the retention: a late retry of either still gets its ack.
+    expect(await a.submit(first.bytes)).toMatchObject({ duplicate: true, round: 0 })
+    clock += 3601_000
+    await a.submit(
+      makeUpdate({ round: 2, modelVersion: 2, sampleCount: 1, dim: DIM, bias: [[0, [1]]] }).bytes,
+    )
+    // Rounds 0 and 1 closed over an hour before round 2 did: their acks are gone, the retry is refused.
+    await expect(a.submit(first.bytes)).rejects.toThrow(expect.objectContaining({ code: 'round_closed' }))
+    await expect(a.submit(second.bytes)).rejects.toThrow(expect.objectContaining({ code: 'round_closed' }))
+    stop(a)
+    const db = new Database(join(dir, 'store', 's.sqlite'), { readonly: true })
+    expect(db.prepare('SELECT round FROM updates ORDER BY round').pluck().all()).toEqual([2])
+    db.close()
   })
 })
 
 describe('start-up refusals', () => {
   const path = () => join(dir, 'bad.sqlite')
 
-  it('refuses a file of random bytes', () => {
+  it('refuses a file of random bytes', async () => {
     writeFileSync(path(), Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 7919) % 251)))
     expect(() => start({ store: path() })).toThrow(StartupError)
     expect(() => start({ store: path() })).toThrow(/not a readable SQLite database/)
   })
 
-  it('refuses a SQLite database that is not a fedrec store', () => {
+  it('refuses a SQLite database that is not a fedrec store', async () => {
     const db = new Database(path())
     db.exec('CREATE TABLE shoppers (name TEXT)')
     db.close()
     expect(() => start({ store: path() })).toThrow(/not a fedrec aggregator store/)
   })
 
-  it('refuses a store of another schema version', () => {
+  it('refuses a store of another schema version', async () => {
     stop(start({ store: path() }))
     const db = new Database(path())
     db.prepare(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`).run()
@@ -201,7 +305,7 @@ describe('start-up refusals', () => {
     expect(() => start({ store: path() })).toThrow(/schema version "99"/)
   })
 
-  it('refuses a store whose model blob was damaged', () => {
+  it('refuses a store whose model blob was damaged', async () => {
     stop(start({ store: path() }))
     const db = new Database(path())
     db.prepare(`UPDATE model SET item_bias = x'00'`).run()
@@ -209,9 +313,11 @@ describe('start-up refusals', () => {
     expect(() => start({ store: path() })).toThrow(/model cannot be read/)
   })
 
-  it('refuses a store whose stored update cannot be replayed', () => {
+  it('refuses a store whose stored update cannot be replayed', async () => {
     const a = start({ store: path() })
-    a.submit(makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [1]]] }).bytes)
+    await a.submit(
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [1]]] }).bytes,
+    )
     stop(a)
     const db = new Database(path())
     db.prepare(`UPDATE updates SET payload = x'0102030405060708090a'`).run()
@@ -221,17 +327,51 @@ describe('start-up refusals', () => {
     )
   })
 
-  it('refuses a --dim that contradicts the store', () => {
+  it('refuses a --dim that contradicts the store', async () => {
     stop(start({ store: path() }))
     expect(() => start({ store: path(), dim: DIM + 1 })).toThrow(/dim 3; --dim 4/)
   })
 
-  it('refuses a store that another aggregator holds', () => {
+  it('refuses a store that another aggregator holds', async () => {
     start({ store: path() })
     expect(() => start({ store: path() })).toThrow(/in use by another process/)
   })
 
-  it('initialises an existing but empty file (a crash during the first start leaves one)', () => {
+  it('refuses a missing store unless asked to create it, and creates nothing', async () => {
+    const missing = join(dir, 'gone', 's.sqlite')
+    expect(() => start({ store: missing, createStore: false })).toThrow(/does not exist\. .*--init/)
+    expect(existsSync(join(dir, 'gone'))).toBe(false)
+  })
+
+  it('migrates a store of schema version 1 (before rejections, evaluations and norms)', async () => {
+    const a = start({ store: path(), minClients: 2 })
+    await a.submit(
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 2, dim: DIM, bias: [[0, [1]]] }).bytes,
+    )
+    stop(a)
+    // Back to the version-1 tables, as an aggregator of issue 2 left them.
+    const db = new Database(path())
+    db.exec(`
+      DROP TABLE rejections; DROP TABLE evaluations; DROP TABLE evaluation_reports;
+      ALTER TABLE rounds DROP COLUMN client_norm_mean; ALTER TABLE rounds DROP COLUMN client_norm_max;
+      ALTER TABLE rounds DROP COLUMN clipped; ALTER TABLE updates DROP COLUMN norm; ALTER TABLE updates DROP COLUMN clipped;
+      UPDATE meta SET value = '1' WHERE key = 'schema_version';
+    `)
+    db.close()
+    const b = start({ store: path(), minClients: 2 })
+    expect(b.status()).toMatchObject({ participants: 1, samples: 2, rejections: {}, evaluations: [] })
+    await b.submit(
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 2, dim: DIM, bias: [[1, [1]]] }).bytes,
+    )
+    // The update from before the migration has no recorded norm (0); the new one has.
+    expect(b.status().history[0]).toMatchObject({ participants: 2, clientUpdateNorm: { mean: 0.5, max: 1 } })
+    stop(b)
+    const check = new Database(path(), { readonly: true })
+    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe('2')
+    check.close()
+  })
+
+  it('initialises an existing but empty file (a crash during the first start leaves one)', async () => {
     writeFileSync(path(), '')
     expect(start({ store: path() }).roundInfo().numItems).toBe(NUM_ITEMS)
   })

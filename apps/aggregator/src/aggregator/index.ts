@@ -12,7 +12,10 @@ import {
 import {
   checkUpdateFits,
   decodeUpdate,
+  type EvaluationReport,
+  type EvaluationSummary,
   encodeModel,
+  encodeUpdate,
   ITEM_BIAS,
   ITEM_EMBEDDING,
   type ModelUpdate,
@@ -31,13 +34,18 @@ import {
   openStore,
   type RoundRecord,
   type StoredModel,
+  type UpdateRecord,
 } from '../store/index.ts'
 import { hashClientId, logTag, newClientSalt } from './client-hash.ts'
 import { AggregatorError } from './errors.ts'
+import { applyNormBound } from './norm-bound.ts'
 import { type AggregatorOptions, type ResolvedOptions, resolveOptions } from './options.ts'
+import type { RoundSettings } from './settings.ts'
 
 export { AggregatorError, type AggregatorErrorCode } from './errors.ts'
+export { applyNormBound, type NormBound, type NormPolicy, updateNorm } from './norm-bound.ts'
 export { type AggregatorOptions, DEFAULTS } from './options.ts'
+export { parseSettingsPatch, type RoundSettings } from './settings.ts'
 
 const logRound = createDebug('fedrec:aggregator:round')
 const logUpdate = createDebug('fedrec:aggregator:update')
@@ -47,6 +55,14 @@ const logModel = createDebug('fedrec:aggregator:model')
 const SERVER_TAU = 1e-3
 /** How many closed rounds `status()` lists. */
 const HISTORY_LIMIT = 1000
+/**
+ * Evaluation reports are taken for the current model version and this many before it: a client may
+ * evaluate the model it downloaded after the round moved on, but a report on a long-gone model says
+ * nothing about the current one.
+ */
+export const EVALUATION_WINDOW = 10
+/** Rejection counters are written at most this often: a flood of bad requests must not become a flood of fsyncs. */
+const REJECTION_FLUSH_MS = 1000
 /** setTimeout's longest delay (about 24.8 days); a later deadline is re-armed when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -59,17 +75,35 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  * are pending, in which case the round closes with no optimizer step so that the new items are published.
  */
 export interface Aggregator {
+  /** True when this start created the store (a fresh model version 0). */
+  readonly storeCreated: boolean
   /** `GET /v1/round`. */
   roundInfo(): RoundInfo
   /** The current model, encoded once per version. */
   model(): { version: number; bytes: Uint8Array }
   /**
-   * Accepts one encoded update: stores it durably, then counts it, then closes the round on quorum.
+   * Accepts one encoded update: stores it durably, then counts it, then closes the round on quorum; the
+   * promise resolves once it is durable (updates arriving together share one transaction).
+   * `decoded` is `decodeUpdate(bytes)` when the caller already has it.
    * @throws ProtocolError (malformed or misshaped update), AggregatorError (refused by the round logic)
    */
-  submit(bytes: Uint8Array): UpdateAck
+  submit(bytes: Uint8Array, decoded?: ModelUpdate): Promise<UpdateAck>
   /** `GET /v1/status`. */
   status(): Status
+  /**
+   * Counts one federated-evaluation report (idempotent by its key) for the current or a recent model
+   * version. @throws AggregatorError `unknown_model_version`, `evaluation_too_old`, `bad_evaluation_round`
+   */
+  evaluate(report: EvaluationReport): { accepted: true; modelVersion: number; duplicate: boolean }
+  /** Counts a refused update under its error code (written to the store within a second). */
+  recordRejection(code: string): void
+  /** The settings an operator may change at run time. */
+  settings(): RoundSettings
+  /**
+   * Changes settings until the next start. Client settings show in the next `roundInfo()`; a new deadline
+   * length applies from the next round; a lowered quorum that is already met closes the round now.
+   */
+  updateSettings(patch: Partial<RoundSettings>): RoundSettings
   /** Queues item ids for the catalogue; they join the model when the current round closes. */
   queueCatalogue(itemIds: readonly string[]): { added: number; pending: number }
   /** Closes (or extends) the round if its deadline has passed. The deadline timer calls it. */
@@ -88,7 +122,7 @@ export interface Aggregator {
  */
 export function createAggregator(options: AggregatorOptions): Aggregator {
   const opts = resolveOptions(options)
-  const store = openStore(opts.store)
+  const store = openStore(opts.store, { create: opts.createStore })
   try {
     return start(store, opts)
   } catch (err) {
@@ -99,7 +133,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 
 function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
   const iso = (ms: number): string => new Date(ms).toISOString()
-  const deadlineMs = Math.round(opts.roundDeadlineSeconds * 1000)
+  const deadlineMs = (): number => Math.round(opts.roundDeadlineSeconds * 1000)
   if (store.isNew) initialise(store, opts, iso(opts.now()))
 
   const seed = Number(store.meta('seed'))
@@ -164,6 +198,20 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
   let encoded: { version: number; bytes: Uint8Array } | undefined
   let timer: NodeJS.Timeout | undefined
   let closed = false
+  const pendingRejections = new Map<string, number>()
+  let rejectionTimer: NodeJS.Timeout | undefined
+  const flushRejections = (): void => {
+    if (rejectionTimer) clearTimeout(rejectionTimer)
+    rejectionTimer = undefined
+    if (pendingRejections.size === 0) return
+    try {
+      store.addRejections(pendingRejections)
+      pendingRejections.clear()
+    } catch (err) {
+      // Counters only: keep them in memory and try again with the next rejection.
+      logUpdate('writing rejection counters failed: %O', err)
+    }
+  }
 
   const participants = (): number => accumulator?.participants ?? 0
 
@@ -196,6 +244,8 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
 
   /** One SQLite transaction: the new model, optimizer state, the closed round, payloads dropped, next round. */
   const closeRound = (closedBy: 'quorum' | 'deadline'): void => {
+    // Updates accepted for this round but not yet written belong to it: write and count them first.
+    commitQueue()
     const closedAt = iso(opts.now())
     const count = participants()
     const samples = accumulator?.samples ?? 0
@@ -203,6 +253,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     let bias = model.itemBias
     let state = optimizerState
     let updateNorm = 0
+    const norms = store.roundNorms(round.round)
     if (accumulator && count > 0) {
       // Step copies, so a failed write leaves the served model and the state in memory untouched.
       const params = new Map([
@@ -233,15 +284,28 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       itemBias: bias,
       createdAt: closedAt,
     }
-    const nextRound = openRecord(round.round + 1, version, opts.now(), deadlineMs)
+    const nextRound = openRecord(round.round + 1, version, opts.now(), deadlineMs())
+    let pruned = 0
     store.transaction(() => {
       store.saveModel(next)
       store.saveOptimizerState(state)
-      store.closeRound(round.round, { closedAt, closedBy, participants: count, samples, updateNorm })
+      store.closeRound(round.round, {
+        closedAt,
+        closedBy,
+        participants: count,
+        samples,
+        updateNorm,
+        clientNormMean: norms.mean,
+        clientNormMax: norms.max,
+        clipped: norms.clipped,
+      })
       store.dropPayloads(round.round)
       store.clearPendingItems()
       store.insertRound(nextRound)
+      pruned = store.pruneUpdates(iso(opts.now() - opts.ackRetentionSeconds * 1000))
+      pruned += store.pruneEvaluationKeys(version - EVALUATION_WINDOW)
     })
+    if (pruned > 0) logRound('pruned %d acks and evaluation keys past their retention', pruned)
     logRound(
       'round %d closed by %s: %d participants, %d samples, update norm %d; model version %d (%d items, %d new) published',
       round.round,
@@ -281,6 +345,8 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
   }
 
   const aggregator: Aggregator = {
+    storeCreated: store.isNew,
+
     roundInfo() {
       return {
         round: round.round,
@@ -293,68 +359,12 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
 
     model: encodedModel,
 
-    submit(bytes) {
-      const update = decodeUpdate(bytes)
-      const clientHash = hashClientId(salt, update.clientId)
-      const tag = logTag(clientHash)
-      const prior = store.findUpdate(update.idempotencyKey)
-      if (prior) {
-        if (prior.clientHash !== clientHash) {
-          throw new AggregatorError(
-            'idempotency_conflict',
-            `idempotency key ${update.idempotencyKey} was used before by another client`,
-          )
-        }
-        logUpdate('client %s: retry of an accepted update (round %d), answering its ack', tag, prior.round)
-        return { ...parseUpdateAck(JSON.parse(prior.ack)), duplicate: true }
-      }
-      check(update, clientHash)
-      if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
-      const ack: UpdateAck = {
-        accepted: true,
-        round: round.round,
-        modelVersion: model.version,
-        idempotencyKey: update.idempotencyKey,
-        duplicate: false,
-        participants: accumulator.participants + 1,
-      }
-      // Durable first, counted second: a crash in between is healed by the replay at start.
-      store.transaction(() =>
-        store.insertUpdate({
-          idempotencyKey: update.idempotencyKey,
-          clientHash,
-          round: round.round,
-          sampleCount: update.sampleCount,
-          payload: bytes,
-          ack: JSON.stringify(ack),
-          receivedAt: iso(opts.now()),
-        }),
-      )
+    submit(bytes, decoded) {
       try {
-        accumulator.add(update)
+        return enqueue(bytes, decoded ?? decodeUpdate(bytes))
       } catch (err) {
-        // checkUpdateFits passed, so this is not expected; never keep an update that was not counted.
-        store.deleteUpdate(update.idempotencyKey)
-        throw err
+        return Promise.reject(err)
       }
-      logUpdate(
-        'client %s: update accepted for round %d (%d samples, %d/%d participants)',
-        tag,
-        round.round,
-        update.sampleCount,
-        ack.participants,
-        opts.minClients,
-      )
-      if (accumulator.participants >= opts.minClients) {
-        try {
-          closeRound('quorum')
-        } catch (err) {
-          // The update is durable and counted, so it is acknowledged; the round stays open and closes on
-          // the next update or on its deadline.
-          logRound('closing round %d on quorum failed: %O', round.round, err)
-        }
-      }
-      return ack
     },
 
     status() {
@@ -369,6 +379,67 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         serverOptimizer: opts.serverOptimizer,
         config: config(),
         history: store.history(HISTORY_LIMIT).map(toSummary),
+        rejections: rejectionCounts(),
+        evaluations: store.evaluations(HISTORY_LIMIT).map(toEvaluationSummary),
+      }
+    },
+
+    evaluate(report) {
+      if (report.modelVersion > model.version) {
+        throw new AggregatorError(
+          'unknown_model_version',
+          `model version ${report.modelVersion} has not been published; the current one is ${model.version}: evaluate the model from /v1/model`,
+        )
+      }
+      if (report.modelVersion < model.version - EVALUATION_WINDOW) {
+        throw new AggregatorError(
+          'evaluation_too_old',
+          `model version ${report.modelVersion} is no longer evaluated (the current one is ${model.version}, reports are taken for the last ${EVALUATION_WINDOW + 1}); fetch /v1/model and evaluate that`,
+        )
+      }
+      if (report.round < report.modelVersion || report.round > round.round) {
+        throw new AggregatorError(
+          'bad_evaluation_round',
+          `round ${report.round} cannot have evaluated model version ${report.modelVersion} (version v is published when round v opens; the current round is ${round.round})`,
+        )
+      }
+      if (store.hasEvaluation(report.idempotencyKey)) {
+        return { accepted: true, modelVersion: report.modelVersion, duplicate: true }
+      }
+      store.insertEvaluation({ ...report, receivedAt: iso(opts.now()) })
+      logModel('evaluation report for model version %d: %d users', report.modelVersion, report.users)
+      return { accepted: true, modelVersion: report.modelVersion, duplicate: false }
+    },
+
+    settings() {
+      return {
+        minClients: opts.minClients,
+        roundDeadlineSeconds: opts.roundDeadlineSeconds,
+        mu: opts.mu,
+        localEpochs: opts.localEpochs,
+        learningRate: opts.learningRate,
+        negativesPerPositive: opts.negativesPerPositive,
+        batchSize: opts.batchSize,
+        maxSampleCount: opts.maxSampleCount,
+        maxUpdateNorm: Number.isFinite(opts.maxUpdateNorm) ? opts.maxUpdateNorm : null,
+        normPolicy: opts.normPolicy,
+      }
+    },
+
+    updateSettings(patch) {
+      const { maxUpdateNorm, ...rest } = patch
+      Object.assign(opts, rest)
+      if (maxUpdateNorm !== undefined) opts.maxUpdateNorm = maxUpdateNorm ?? Number.POSITIVE_INFINITY
+      logRound('settings changed by the operator: %o', patch)
+      if (accumulator && accumulator.participants >= opts.minClients) closeRound('quorum')
+      return aggregator.settings()
+    },
+
+    recordRejection(code) {
+      pendingRejections.set(code, (pendingRejections.get(code) ?? 0) + 1)
+      if (!rejectionTimer && !closed) {
+        rejectionTimer = setTimeout(flushRejections, REJECTION_FLUSH_MS)
+        rejectionTimer.unref()
       }
     },
 
@@ -395,7 +466,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         closeRound('deadline')
         return
       }
-      const deadline = iso(now + deadlineMs)
+      const deadline = iso(now + deadlineMs())
       store.setDeadline(round.round, deadline)
       round = { ...round, deadline }
       logRound('round %d reached its deadline with no update; new deadline %s', round.round, deadline)
@@ -403,42 +474,190 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     },
 
     close() {
+      if (closed) return
+      commitQueue()
       closed = true
       if (timer) clearTimeout(timer)
+      flushRejections()
       store.close()
     },
+  }
+
+  /**
+   * Group commit: the updates accepted during one turn of the event loop are written in one transaction
+   * (one fsync) at the next `setImmediate`, then counted, then acknowledged. While one batch is being
+   * written the next one gathers, so the rate is not bounded by the disk's sync latency.
+   */
+  interface Queued {
+    record: UpdateRecord
+    update: ModelUpdate
+    ack: UpdateAck
+    tag: string
+    settle: { resolve: (ack: UpdateAck) => void; reject: (err: unknown) => void }
+    done: Promise<UpdateAck>
+  }
+  let queue: Queued[] = []
+  const queuedByKey = new Map<string, Queued>()
+  const queuedClients = new Set<string>()
+  let flushScheduled = false
+
+  const enqueue = (bytes: Uint8Array, update: ModelUpdate): Promise<UpdateAck> => {
+    const clientHash = hashClientId(salt, update.clientId)
+    const tag = logTag(clientHash)
+    const prior = store.findUpdate(update.idempotencyKey)
+    const queued = queuedByKey.get(update.idempotencyKey)
+    const priorHash = prior?.clientHash ?? queued?.record.clientHash
+    if (priorHash !== undefined) {
+      if (priorHash !== clientHash) {
+        throw new AggregatorError(
+          'idempotency_conflict',
+          `idempotency key ${update.idempotencyKey} was used before by another client; use a fresh random key per update`,
+        )
+      }
+      logUpdate('client %s: retry of an accepted update, answering its ack', tag)
+      if (prior) return Promise.resolve({ ...parseUpdateAck(JSON.parse(prior.ack)), duplicate: true })
+      return queued!.done.then((ack) => ({ ...ack, duplicate: true }))
+    }
+    check(update, clientHash)
+    if (queuedClients.has(clientHash)) {
+      throw new AggregatorError(
+        'already_submitted',
+        `this client already has an accepted update in round ${round.round}; wait for the next round`,
+      )
+    }
+    if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
+    const bounded = applyNormBound(update, { maxNorm: opts.maxUpdateNorm, policy: opts.normPolicy })
+    if (bounded.clipped) logUpdate('client %s: update norm clipped to %d', tag, bounded.norm)
+    const ack: UpdateAck = {
+      accepted: true,
+      round: round.round,
+      modelVersion: model.version,
+      idempotencyKey: update.idempotencyKey,
+      duplicate: false,
+      participants: accumulator.participants + queue.length + 1,
+    }
+    let settle!: Queued['settle']
+    const done = new Promise<UpdateAck>((resolve, reject) => {
+      settle = { resolve, reject }
+    })
+    const entry: Queued = {
+      record: {
+        idempotencyKey: update.idempotencyKey,
+        clientHash,
+        round: round.round,
+        sampleCount: update.sampleCount,
+        // What is counted is what is stored, so a replay after a crash counts the same (clipped) update.
+        payload: bounded.clipped ? encodeUpdate(bounded.update) : bytes,
+        ack: JSON.stringify(ack),
+        receivedAt: iso(opts.now()),
+        norm: bounded.norm,
+        clipped: bounded.clipped,
+      },
+      update: bounded.update,
+      ack,
+      tag,
+      settle,
+      done,
+    }
+    queue.push(entry)
+    queuedByKey.set(update.idempotencyKey, entry)
+    queuedClients.add(clientHash)
+    if (!flushScheduled) {
+      flushScheduled = true
+      setImmediate(flush)
+    }
+    return done
+  }
+
+  /** Writes the queued updates in one transaction, counts them, acknowledges them. Synchronous. */
+  const commitQueue = (): void => {
+    if (queue.length === 0) return
+    const batch = queue
+    queue = []
+    queuedByKey.clear()
+    queuedClients.clear()
+    try {
+      // Durable first, counted second: a crash in between is healed by the replay at start.
+      store.transaction(() => {
+        for (const q of batch) store.insertUpdate(q.record)
+      })
+    } catch (err) {
+      logUpdate('writing %d updates failed: %O', batch.length, err)
+      for (const q of batch) q.settle.reject(err)
+      return
+    }
+    for (const q of batch) {
+      try {
+        accumulator!.add(q.update)
+      } catch (err) {
+        // checkUpdateFits passed, so this is not expected; never keep an update that was not counted.
+        store.deleteUpdate(q.record.idempotencyKey)
+        q.settle.reject(err)
+        continue
+      }
+      logUpdate(
+        'client %s: update accepted for round %d (%d samples, %d/%d participants)',
+        q.tag,
+        q.record.round,
+        q.record.sampleCount,
+        q.ack.participants,
+        opts.minClients,
+      )
+      q.settle.resolve(q.ack)
+    }
+  }
+
+  const flush = (): void => {
+    flushScheduled = false
+    if (closed) return
+    commitQueue()
+    if (accumulator && accumulator.participants >= opts.minClients) {
+      try {
+        closeRound('quorum')
+      } catch (err) {
+        // The updates are durable and counted, so they are acknowledged; the round stays open and closes on
+        // the next update or on its deadline.
+        logRound('closing round %d on quorum failed: %O', round.round, err)
+      }
+    }
+  }
+
+  const rejectionCounts = (): Record<string, number> => {
+    const counts = store.rejections()
+    for (const [code, n] of pendingRejections) counts[code] = (counts[code] ?? 0) + n
+    return counts
   }
 
   const check = (update: ModelUpdate, clientHash: string): void => {
     if (update.round < round.round) {
       throw new AggregatorError(
         'round_closed',
-        `round ${update.round} is closed; the current round is ${round.round}`,
+        `round ${update.round} is closed; the current round is ${round.round}: fetch /v1/round and /v1/model, retrain, and send a new update`,
       )
     }
     if (update.round > round.round) {
       throw new AggregatorError(
         'future_round',
-        `round ${update.round} has not opened; the current round is ${round.round}`,
+        `round ${update.round} has not opened; the current round is ${round.round}: fetch /v1/round and train for that round`,
       )
     }
     if (update.modelVersion !== model.version) {
       throw new AggregatorError(
         'stale_model',
-        `the update is relative to model version ${update.modelVersion}; the current one is ${model.version}`,
+        `the update is relative to model version ${update.modelVersion}; the current one is ${model.version}: fetch /v1/round and /v1/model, retrain, and send a new update`,
       )
     }
     checkUpdateFits(update, { numItems: model.itemIds.length, dim: model.dim })
     if (update.sampleCount > opts.maxSampleCount) {
       throw new AggregatorError(
         'sample_count_too_large',
-        `sample count ${update.sampleCount} exceeds the maximum of ${opts.maxSampleCount}`,
+        `sample count ${update.sampleCount} exceeds the maximum of ${opts.maxSampleCount} (config.maxSampleCount of /v1/round); send at most that`,
       )
     }
     if (store.hasClientSubmitted(round.round, clientHash)) {
       throw new AggregatorError(
         'already_submitted',
-        `this client already has an accepted update in round ${round.round}`,
+        `this client already has an accepted update in round ${round.round}; wait for the next round`,
       )
     }
   }
@@ -529,6 +748,9 @@ function openRecord(round: number, modelVersion: number, nowMs: number, deadline
     participants: null,
     samples: null,
     updateNorm: null,
+    clientNormMean: null,
+    clientNormMax: null,
+    clipped: null,
   }
 }
 
@@ -543,7 +765,19 @@ function toSummary(r: RoundRecord): RoundSummary {
     closedAt: r.closedAt ?? '',
     closedBy: r.closedBy ?? 'deadline',
     updateNorm: r.updateNorm ?? 0,
+    clientUpdateNorm: { mean: r.clientNormMean ?? 0, max: r.clientNormMax ?? 0 },
+    clipped: r.clipped ?? 0,
   }
+}
+
+function toEvaluationSummary(e: {
+  modelVersion: number
+  users: number
+  hits10: number
+  ndcg10: number
+}): EvaluationSummary {
+  const mean = (sum: number): number => (e.users > 0 ? Math.min(1, sum / e.users) : 0)
+  return { modelVersion: e.modelVersion, users: e.users, hr10: mean(e.hits10), ndcg10: mean(e.ndcg10) }
 }
 
 function copyState(state: OptimizerState): OptimizerState {

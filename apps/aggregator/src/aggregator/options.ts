@@ -1,4 +1,5 @@
 import type { RowNormalization, ServerOptimizerName } from '@fedrec/core'
+import type { NormPolicy } from './norm-bound.ts'
 
 /**
  * Everything `createAggregator` needs. Only `store` is required; the defaults are the CLI's.
@@ -7,6 +8,11 @@ import type { RowNormalization, ServerOptimizerName } from '@fedrec/core'
 export interface AggregatorOptions {
   /** SQLite file (its directory is created), or `':memory:'` for tests. */
   store: string
+  /**
+   * Create the store when the file does not exist (default true for the library; the CLI passes it only
+   * with `--init`, or for its default path). A missing store without it is a StartupError.
+   */
+  createStore?: boolean
   /**
    * Item ids. A fresh store's model starts with them; on an existing store, ids it does not know yet are
    * queued and join the model when the current round closes.
@@ -28,6 +34,15 @@ export interface AggregatorOptions {
   batchSize?: number
   /** Largest n_k accepted from one client (default 100,000). */
   maxSampleCount?: number
+  /** Bound on the L2 norm of one client's update (default Infinity: no bound). */
+  maxUpdateNorm?: number
+  /** What happens to an update above `maxUpdateNorm` (default 'clip'). */
+  normPolicy?: NormPolicy
+  /**
+   * How long the acks of a closed round are kept for late retries, in seconds (default 86,400). Older ones
+   * are pruned when a round closes, so the store does not grow with every update ever received.
+   */
+  ackRetentionSeconds?: number
   serverOptimizer?: ServerOptimizerName
   /**
    * η of the server optimizer. Default: the optimizer's own — 1 for fedavg and fedavgm (1 with fedavg is
@@ -60,6 +75,9 @@ export const DEFAULTS = {
   negativesPerPositive: 4,
   batchSize: 256,
   maxSampleCount: 100_000,
+  maxUpdateNorm: Number.POSITIVE_INFINITY,
+  normPolicy: 'clip',
+  ackRetentionSeconds: 86_400,
   serverOptimizer: 'fedavg',
   rowNormalization: 'all',
 } as const satisfies Partial<AggregatorOptions>
@@ -70,6 +88,7 @@ export function resolveOptions(options: AggregatorOptions): ResolvedOptions {
     ...DEFAULTS,
     now: Date.now,
     deadlineTimer: true,
+    createStore: true,
     ...withoutUndefined(options),
     store: options.store,
   }

@@ -18,6 +18,11 @@ const AGGREGATOR_STATUS: Record<AggregatorErrorCode, ContentfulStatusCode> = {
   already_submitted: 409,
   idempotency_conflict: 409,
   empty_catalogue: 409,
+  update_norm_too_large: 400,
+  unknown_model_version: 409,
+  evaluation_too_old: 409,
+  bad_evaluation_round: 400,
+  bad_settings: 400,
 }
 
 /**
@@ -31,6 +36,9 @@ export function errorToResponse(err: Error, c: Context): Response {
   else log('%s %s refused: %d %s: %s', c.req.method, c.req.path, status, code, message)
   return c.json({ error: { code, message } }, status)
 }
+
+/** The `{ error: { code } }` an error is answered with. @example errorCode(new ProtocolError('checksum', '…')) // 'checksum' */
+export const errorCode = (err: Error): string => classify(err).code
 
 function classify(err: Error): { status: ContentfulStatusCode; code: string; message: string } {
   if (err instanceof HttpError) return { status: err.status, code: err.code, message: err.message }

@@ -7,6 +7,7 @@ import {
   type ModelSnapshot,
   newRandomId,
   parseErrorBody,
+  parseEvaluationAck,
   parseRoundInfo,
   parseStatus,
   parseUpdateAck,
@@ -14,7 +15,12 @@ import {
 } from '@fedrec/protocol'
 import type { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Aggregator, type AggregatorOptions, createAggregator } from '../aggregator/index.ts'
+import {
+  type Aggregator,
+  type AggregatorOptions,
+  createAggregator,
+  EVALUATION_WINDOW,
+} from '../aggregator/index.ts'
 import { catalogueOf, makeUpdate, type Rows } from '../test-support.ts'
 import { type AppOptions, createApp } from './index.ts'
 
@@ -529,5 +535,156 @@ describe('POST /v1/catalogue', () => {
     expect(embedding).toHaveLength(8 * DIM)
     expect(embedding.slice(NUM_ITEMS * DIM).some((v) => v !== 0)).toBe(true)
     expect((await status(app)).numItems).toBe(8)
+  })
+})
+
+describe('POST /v1/evaluations', () => {
+  const report = (over: Record<string, unknown> = {}) => ({
+    round: 0,
+    modelVersion: 0,
+    idempotencyKey: newRandomId(),
+    users: 4,
+    hits10: 2,
+    ndcg10: 1.2,
+    ...over,
+  })
+  const send = (app: Hono, body: unknown) =>
+    app.request('/v1/evaluations', {
+      method: 'POST',
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' },
+    })
+
+  it('averages reports per model version, counting a retried key once', async () => {
+    const { app } = setup()
+    const first = report()
+    expect(parseEvaluationAck(await (await send(app, first)).json())).toEqual({
+      accepted: true,
+      modelVersion: 0,
+      duplicate: false,
+    })
+    expect(parseEvaluationAck(await (await send(app, first)).json())).toMatchObject({ duplicate: true })
+    await send(app, report({ users: 1, hits10: 1, ndcg10: 0.5 }))
+    expect((await status(app)).evaluations).toEqual([
+      { modelVersion: 0, users: 5, hr10: 3 / 5, ndcg10: expect.closeTo(1.7 / 5, 9) },
+    ])
+  })
+
+  it('limits reports per address (each one is a durable write)', async () => {
+    const { app } = setup({}, { ipRatePerMinute: 2 })
+    for (let i = 0; i < 2; i++) expect((await send(app, report())).status).toBe(200)
+    const limited = await send(app, report())
+    await expectError(limited, 429, 'rate_limited')
+    expect(limited.headers.get('retry-after')).toBe('30')
+    expect((await status(app)).evaluations[0]?.users).toBe(8)
+  })
+
+  it('refuses malformed reports and versions that are not (or no longer) evaluated', async () => {
+    const { app } = setup({ minClients: 1 })
+    await expectError(await send(app, '{nope'), 400, 'bad_json')
+    await expectError(await send(app, report({ users: 0 })), 400, 'bad_message')
+    await expectError(await send(app, report({ hits10: 5 })), 400, 'bad_message')
+    await expectError(await send(app, report({ idempotencyKey: 'x' })), 400, 'bad_message')
+    await expectError(await send(app, report({ modelVersion: 1, round: 1 })), 409, 'unknown_model_version')
+    await expectError(await send(app, report({ round: 1 })), 400, 'bad_evaluation_round')
+    for (let r = 0; r <= EVALUATION_WINDOW; r++) {
+      const u = makeUpdate({ round: r, modelVersion: r, sampleCount: 1, dim: DIM, bias: [[0, [0.1]]] })
+      expect((await post(app, u.bytes)).status).toBe(200)
+    }
+    const res = await send(app, report({ round: EVALUATION_WINDOW + 1 }))
+    await expectError(res, 409, 'evaluation_too_old')
+    expect((await send(app, report({ modelVersion: 1, round: 1 }))).status).toBe(200)
+    expect((await status(app)).evaluations).toEqual([expect.objectContaining({ modelVersion: 1, users: 4 })])
+  })
+})
+
+describe('GET /v1/status: rejections and client update norms', () => {
+  it('counts refused updates by code', async () => {
+    const { app } = setup({}, { maxBodyBytes: 256 })
+    await post(app, new Uint8Array(0))
+    await post(app, new Uint8Array(0))
+    await post(app, makeUpdate({ round: 0, modelVersion: 3, sampleCount: 1, dim: DIM }).bytes)
+    await post(app, new Uint8Array(300))
+    await post(app, new Uint8Array(10), { 'Content-Type': 'text/plain' })
+    expect((await status(app)).rejections).toEqual({
+      truncated: 2,
+      stale_model: 1,
+      body_too_large: 1,
+      unsupported_media_type: 1,
+    })
+  })
+
+  it('records the mean and largest norm of the accepted updates of each round', async () => {
+    const { app } = setup({ minClients: 2 })
+    await post(
+      app,
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [3]]] }).bytes,
+    )
+    await post(
+      app,
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, embedding: [[1, [0, 3, 0, 4]]] })
+        .bytes,
+    )
+    const [summary] = (await status(app)).history
+    expect(summary?.clientUpdateNorm).toEqual({ mean: 4, max: 5 })
+    expect(summary?.clipped).toBe(0)
+  })
+})
+
+describe('GET and PATCH /v1/config', () => {
+  const patch = (app: Hono, body: unknown, token = TOKEN) =>
+    app.request('/v1/config', {
+      method: 'PATCH',
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    })
+
+  it('needs the operator token for reading and for changing', async () => {
+    const { app } = setup()
+    await expectError(await app.request('/v1/config'), 401, 'unauthorized')
+    await expectError(await patch(app, { minClients: 1 }, ''), 401, 'unauthorized')
+    await expectError(await patch(app, { minClients: 1 }, 'wrong'), 401, 'unauthorized')
+    expect(parseRoundInfo(await (await app.request('/v1/round')).json()).config.minClients).toBe(3)
+  })
+
+  it('changes client settings for the next RoundInfo, and a lowered quorum that is met closes the round', async () => {
+    const { app } = setup()
+    const read = await app.request('/v1/config', { headers: { Authorization: `Bearer ${TOKEN}` } })
+    expect(await read.json()).toMatchObject({ minClients: 3, maxUpdateNorm: null, normPolicy: 'clip' })
+    const res = await patch(app, { learningRate: 0.05, localEpochs: 2, maxUpdateNorm: 4 })
+    expect(await res.json()).toMatchObject({ learningRate: 0.05, localEpochs: 2, maxUpdateNorm: 4 })
+    expect(parseRoundInfo(await (await app.request('/v1/round')).json()).config).toMatchObject({
+      learningRate: 0.05,
+      localEpochs: 2,
+    })
+    await post(
+      app,
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 2, dim: DIM, bias: [[0, [8]]] }).bytes,
+    )
+    expect((await patch(app, { minClients: 1 })).status).toBe(200)
+    const s = await status(app)
+    expect(s).toMatchObject({ round: 1, modelVersion: 1 })
+    expect(s.history[0]).toMatchObject({ participants: 1, clipped: 1, clientUpdateNorm: { max: 4 } })
+  })
+
+  it('refuses unknown keys and values out of range, changing nothing', async () => {
+    const { app } = setup()
+    for (const body of [
+      { minClients: 0 },
+      { minClients: 1.5 },
+      { learningRate: 0 },
+      { quorum: 2 },
+      { normPolicy: 'drop' },
+      [1],
+      '{x',
+    ]) {
+      const res = await patch(app, body)
+      expect(res.status).toBe(400)
+    }
+    await expectError(await patch(app, { maxUpdateNorm: -1 }), 400, 'bad_settings')
+    expect(parseRoundInfo(await (await app.request('/v1/round')).json()).config).toMatchObject({
+      minClients: 3,
+      learningRate: 0.1,
+    })
   })
 })

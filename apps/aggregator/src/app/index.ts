@@ -2,9 +2,12 @@ import createDebug from 'debug'
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import type { Aggregator } from '../aggregator/index.ts'
+import { dashboardRoutes } from '../dashboard/index.ts'
 import { HttpError } from '../errors.ts'
 import { catalogueRoutes } from './catalogue.ts'
+import { configRoutes } from './config.ts'
 import { errorToResponse } from './errors.ts'
+import { evaluationRoutes } from './evaluations.ts'
 import { modelRoutes } from './model.ts'
 import { roundRoutes } from './round.ts'
 import { statusRoutes } from './status.ts'
@@ -23,6 +26,10 @@ export interface AppOptions {
   corsOrigins: readonly string[]
   /** Largest request body accepted. */
   maxBodyBytes: number
+  /** Updates a minute one client may send (default 12); 0 = no limit. */
+  clientRatePerMinute?: number | undefined
+  /** Updates a minute from one remote address (default 600); 0 = no limit. */
+  ipRatePerMinute?: number | undefined
   /** Bearer token of the operator endpoints. */
   operatorToken: string
 }
@@ -43,7 +50,7 @@ export function createApp(aggregator: Aggregator, options: AppOptions): Hono {
   app.use(
     cors({
       origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins],
-      allowMethods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+      allowMethods: ['GET', 'HEAD', 'POST', 'PATCH', 'OPTIONS'],
       allowHeaders: ['Content-Type', 'Authorization', 'If-None-Match'],
       exposeHeaders: ['ETag'],
       maxAge: 600,
@@ -55,8 +62,11 @@ export function createApp(aggregator: Aggregator, options: AppOptions): Hono {
     .route('/', modelRoutes(aggregator))
     .route('/', updateRoutes(aggregator, options))
     .route('/', statusRoutes(aggregator))
+    .route('/', evaluationRoutes(aggregator, options))
     .route('/', catalogueRoutes(aggregator, options))
+    .route('/', configRoutes(aggregator, options))
   app.route('/v1', v1)
+  app.route('/', dashboardRoutes(aggregator, options))
   app.notFound((c) =>
     errorToResponse(new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c),
   )

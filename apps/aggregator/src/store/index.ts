@@ -14,7 +14,7 @@ import {
   StoreCorruptError,
   text,
 } from './rows.ts'
-import { SCHEMA_SQL, SCHEMA_VERSION, STORE_FORMAT } from './schema.ts'
+import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, STORE_FORMAT } from './schema.ts'
 
 export { StoreCorruptError } from './rows.ts'
 export { SCHEMA_VERSION, STORE_FORMAT } from './schema.ts'
@@ -48,6 +48,11 @@ export interface RoundRecord {
   participants: number | null
   samples: number | null
   updateNorm: number | null
+  /** Mean and largest L2 norm of the accepted client updates (after clipping); null while open. */
+  clientNormMean: number | null
+  clientNormMax: number | null
+  /** Accepted updates whose norm was clipped; null while open. */
+  clipped: number | null
 }
 
 /** How a round ended, written when it closes. */
@@ -57,6 +62,9 @@ export interface RoundClosing {
   participants: number
   samples: number
   updateNorm: number
+  clientNormMean: number
+  clientNormMax: number
+  clipped: number
 }
 
 /** One accepted update; `payload` is null once its round has closed. */
@@ -69,6 +77,18 @@ export interface UpdateRecord {
   /** The UpdateAck JSON answered when it was accepted. */
   ack: string
   receivedAt: string
+  /** L2 norm of the update as counted (after clipping). */
+  norm: number
+  /** True when the norm bound scaled this update down; `payload` then holds the scaled update. */
+  clipped: boolean
+}
+
+/** Federated-evaluation sums of one model version. */
+export interface EvaluationTotals {
+  modelVersion: number
+  users: number
+  hits10: number
+  ndcg10: number
 }
 
 /** Everything a fresh store is created with, in one transaction. */
@@ -105,6 +125,23 @@ export interface AggregatorStore {
   hasClientSubmitted(round: number, clientHash: string): boolean
   insertUpdate(update: UpdateRecord): void
   deleteUpdate(idempotencyKey: string): void
+  /** Norm statistics of a round's accepted updates so far. */
+  roundNorms(round: number): { mean: number; max: number; clipped: number }
+  /**
+   * Forgets the acks of rounds that closed before `closedBefore` (ISO): a retry that late gets
+   * `round_closed` instead of its ack. Returns how many rows went.
+   */
+  pruneUpdates(closedBefore: string): number
+  /** Adds to the rejection counters. */
+  addRejections(counts: ReadonlyMap<string, number>): void
+  rejections(): Record<string, number>
+  hasEvaluation(idempotencyKey: string): boolean
+  /** Records a report's key and adds its sums to its model version's totals. */
+  insertEvaluation(report: EvaluationTotals & { idempotencyKey: string; receivedAt: string }): void
+  /** Evaluation totals, oldest version first, at most the `limit` most recent versions. */
+  evaluations(limit: number): EvaluationTotals[]
+  /** Forgets the idempotency keys of reports on versions below `minVersion` (no longer accepted). */
+  pruneEvaluationKeys(minVersion: number): number
   /**
    * Payloads of a round's accepted updates in acceptance order, streamed one at a time (a round can hold
    * more than fits in memory at once). No writes until the iteration ends.
@@ -120,16 +157,23 @@ export interface AggregatorStore {
 }
 
 /**
- * Opens (or creates) the store at `path` (`':memory:'` for tests). A file that exists but is not a fedrec
- * aggregator store, is of another schema version, or is corrupt is refused with a `StartupError`: never
- * a silent fresh model over an operator's data.
+ * Opens the store at `path` (`':memory:'` for tests), creating it only when `create` is true. A file that
+ * is missing (without `create`), is not a fedrec aggregator store, is of a newer schema version, or is
+ * corrupt is refused with a `StartupError`: never a silent fresh model over an operator's data. A store
+ * of an older schema version is migrated.
  * @example
- * const store = openStore('.fedrec/aggregator.sqlite')
+ * const store = openStore('.fedrec/aggregator.sqlite', { create: true })
  * if (store.isNew) store.initialise({ meta, model, round })
  */
-export function openStore(path: string): AggregatorStore {
+export function openStore(path: string, { create = true }: { create?: boolean } = {}): AggregatorStore {
   const inMemory = path === ':memory:'
   const existed = !inMemory && existsSync(path)
+  if (!inMemory && !existed && !create) {
+    throw new StartupError(
+      `store ${path} does not exist. If this is the first start, pass --init to create a fresh model there; ` +
+        'otherwise restore the file (or mount the volume that holds it): starting afresh would lose every round so far',
+    )
+  }
   if (!inMemory && !existed) mkdirSync(dirname(path), { recursive: true })
   let db: Database.Database | undefined
   let tables: unknown[]
@@ -178,12 +222,29 @@ function checkFormat(db: Database.Database): void {
       `store ${db.name} is a SQLite database but not a fedrec aggregator store (meta.format is ${JSON.stringify(format ?? null)}); refusing to touch it`,
     )
   }
-  const version = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()
-  if (version !== String(SCHEMA_VERSION)) {
+  const raw = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()
+  const version = Number(raw)
+  if (!Number.isInteger(version) || version < 1 || version > SCHEMA_VERSION) {
     throw new StartupError(
-      `store ${db.name} has schema version ${JSON.stringify(version ?? null)}; this aggregator reads version ${SCHEMA_VERSION}`,
+      `store ${db.name} has schema version ${JSON.stringify(raw ?? null)}; this aggregator reads versions 1 to ${SCHEMA_VERSION}`,
     )
   }
+  if (version < SCHEMA_VERSION) {
+    migrate(db, version)
+    log('%s: migrated from schema version %d to %d', db.name, version, SCHEMA_VERSION)
+  }
+}
+
+/** Runs the migrations from `from` to SCHEMA_VERSION in one transaction: all of them or none. */
+function migrate(db: Database.Database, from: number): void {
+  db.transaction(() => {
+    for (let v = from; v < SCHEMA_VERSION; v++) {
+      const sql = MIGRATIONS[v]
+      if (sql === undefined) throw new StartupError(`no migration from schema version ${v}`)
+      db.exec(sql)
+    }
+    db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(SCHEMA_VERSION))
+  })()
 }
 
 function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorStore {
@@ -205,6 +266,7 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
     initialise({ meta, model, round }) {
       db.transaction(() => {
         db.exec(SCHEMA_SQL)
+        for (let v = 1; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '')
         for (const [key, value] of Object.entries(meta)) store.setMeta(key, value)
         store.setMeta('schema_version', String(SCHEMA_VERSION))
         // Written last, though the transaction makes the order moot: a file without it is not ours.
@@ -306,8 +368,9 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
 
     insertRound(r) {
       sql(
-        `INSERT INTO rounds (round, model_version, opened_at, deadline, closed_at, closed_by, participants, samples, update_norm)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO rounds (round, model_version, opened_at, deadline, closed_at, closed_by, participants, samples,
+           update_norm, client_norm_mean, client_norm_max, clipped)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         r.round,
         r.modelVersion,
@@ -318,6 +381,9 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
         r.participants,
         r.samples,
         r.updateNorm,
+        r.clientNormMean,
+        r.clientNormMax,
+        r.clipped,
       )
     },
 
@@ -327,9 +393,20 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
 
     closeRound(round, c) {
       const { changes } = sql(
-        `UPDATE rounds SET closed_at = ?, closed_by = ?, participants = ?, samples = ?, update_norm = ?
+        `UPDATE rounds SET closed_at = ?, closed_by = ?, participants = ?, samples = ?, update_norm = ?,
+           client_norm_mean = ?, client_norm_max = ?, clipped = ?
          WHERE round = ? AND closed_at IS NULL`,
-      ).run(c.closedAt, c.closedBy, c.participants, c.samples, c.updateNorm, round)
+      ).run(
+        c.closedAt,
+        c.closedBy,
+        c.participants,
+        c.samples,
+        c.updateNorm,
+        c.clientNormMean,
+        c.clientNormMax,
+        c.clipped,
+        round,
+      )
       if (changes !== 1) throw new StoreCorruptError(`round ${round} is not open`)
     },
 
@@ -354,13 +431,99 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
 
     insertUpdate(u) {
       sql(
-        `INSERT INTO updates (idempotency_key, client_hash, round, sample_count, payload, ack, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(u.idempotencyKey, u.clientHash, u.round, u.sampleCount, u.payload, u.ack, u.receivedAt)
+        `INSERT INTO updates (idempotency_key, client_hash, round, sample_count, payload, ack, received_at, norm, clipped)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        u.idempotencyKey,
+        u.clientHash,
+        u.round,
+        u.sampleCount,
+        u.payload,
+        u.ack,
+        u.receivedAt,
+        u.norm,
+        u.clipped ? 1 : 0,
+      )
     },
 
     deleteUpdate(key) {
       sql(`DELETE FROM updates WHERE idempotency_key = ?`).run(key)
+    },
+
+    roundNorms(round) {
+      const row = asRow(
+        sql(
+          `SELECT coalesce(avg(norm), 0) AS mean, coalesce(max(norm), 0) AS max, coalesce(sum(clipped), 0) AS clipped
+           FROM updates WHERE round = ?`,
+        ).get(round),
+        'updates',
+      )
+      return {
+        mean: real(row, 'mean', 'updates'),
+        max: real(row, 'max', 'updates'),
+        clipped: int(row, 'clipped', 'updates'),
+      }
+    },
+
+    pruneUpdates(closedBefore) {
+      return sql(
+        `DELETE FROM updates WHERE round IN (SELECT round FROM rounds WHERE closed_at IS NOT NULL AND closed_at < ?)`,
+      ).run(closedBefore).changes
+    },
+
+    addRejections(counts) {
+      const add = sql(
+        `INSERT INTO rejections (code, count) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET count = count + excluded.count`,
+      )
+      db.transaction(() => {
+        for (const [code, n] of counts) add.run(code, n)
+      })()
+    },
+
+    rejections() {
+      const out: Record<string, number> = {}
+      for (const r of sql(`SELECT code, count FROM rejections ORDER BY code`).all()) {
+        const row = asRow(r, 'rejections')
+        out[text(row, 'code', 'rejections')] = int(row, 'count', 'rejections')
+      }
+      return out
+    },
+
+    hasEvaluation(key) {
+      return sql(`SELECT 1 FROM evaluation_reports WHERE idempotency_key = ?`).get(key) !== undefined
+    },
+
+    insertEvaluation(e) {
+      db.transaction(() => {
+        sql(
+          `INSERT INTO evaluation_reports (idempotency_key, model_version, received_at) VALUES (?, ?, ?)`,
+        ).run(e.idempotencyKey, e.modelVersion, e.receivedAt)
+        sql(
+          `INSERT INTO evaluations (model_version, users, hits10, ndcg10) VALUES (?, ?, ?, ?)
+           ON CONFLICT (model_version) DO UPDATE SET users = users + excluded.users,
+             hits10 = hits10 + excluded.hits10, ndcg10 = ndcg10 + excluded.ndcg10`,
+        ).run(e.modelVersion, e.users, e.hits10, e.ndcg10)
+      })()
+    },
+
+    evaluations(limit) {
+      return sql(
+        `SELECT * FROM (SELECT * FROM evaluations ORDER BY model_version DESC LIMIT ?) ORDER BY model_version`,
+      )
+        .all(limit)
+        .map((r) => {
+          const row = asRow(r, 'evaluations')
+          return {
+            modelVersion: int(row, 'model_version', 'evaluations'),
+            users: int(row, 'users', 'evaluations'),
+            hits10: real(row, 'hits10', 'evaluations'),
+            ndcg10: real(row, 'ndcg10', 'evaluations'),
+          }
+        })
+    },
+
+    pruneEvaluationKeys(minVersion) {
+      return sql(`DELETE FROM evaluation_reports WHERE model_version < ?`).run(minVersion).changes
     },
 
     *roundPayloads(round) {
@@ -424,6 +587,9 @@ function toRound(input: unknown): RoundRecord {
     participants: nullable(row, 'participants', 'rounds', int),
     samples: nullable(row, 'samples', 'rounds', int),
     updateNorm: nullable(row, 'update_norm', 'rounds', real),
+    clientNormMean: nullable(row, 'client_norm_mean', 'rounds', real),
+    clientNormMax: nullable(row, 'client_norm_max', 'rounds', real),
+    clipped: nullable(row, 'clipped', 'rounds', int),
   }
 }
 
@@ -437,5 +603,7 @@ function toUpdate(input: unknown): UpdateRecord {
     payload: nullable(row, 'payload', 'updates', blob),
     ack: text(row, 'ack', 'updates'),
     receivedAt: text(row, 'received_at', 'updates'),
+    norm: real(row, 'norm', 'updates'),
+    clipped: int(row, 'clipped', 'updates') !== 0,
   }
 }

@@ -1,8 +1,11 @@
 /** What `meta.format` holds in every aggregator store; anything else is not ours. */
 export const STORE_FORMAT = 'fedrec-aggregator'
 
-/** Bumped on every incompatible change of the tables below; a store of another version is refused. */
-export const SCHEMA_VERSION = 1
+/**
+ * Bumped on every change of the tables below. A store of an older version is migrated at start by
+ * MIGRATIONS (in one transaction); a store of a newer version is refused.
+ */
+export const SCHEMA_VERSION = 2
 
 // STRICT tables: SQLite otherwise stores whatever it is given, and a float blob read back as text would
 // only show up as a wrong model much later.
@@ -69,3 +72,40 @@ CREATE TABLE pending_items (
   queued_at TEXT NOT NULL
 ) STRICT;
 `
+
+/**
+ * `MIGRATIONS[v]` turns a store of schema version v into one of version v + 1. A fresh store runs
+ * SCHEMA_SQL (version 1) and then every migration, so both paths end in the same tables.
+ */
+export const MIGRATIONS: Readonly<Record<number, string>> = {
+  1: `
+-- Per round: the L2 norms of the accepted client updates (after clipping) and how many were clipped.
+ALTER TABLE rounds ADD COLUMN client_norm_mean REAL;
+ALTER TABLE rounds ADD COLUMN client_norm_max REAL;
+ALTER TABLE rounds ADD COLUMN clipped INTEGER;
+ALTER TABLE updates ADD COLUMN norm REAL NOT NULL DEFAULT 0;
+ALTER TABLE updates ADD COLUMN clipped INTEGER NOT NULL DEFAULT 0;
+
+-- Refused updates since the store was created, by error code.
+CREATE TABLE rejections (
+  code  TEXT PRIMARY KEY,
+  count INTEGER NOT NULL
+) STRICT;
+
+-- Federated evaluation: the sums clients reported, per model version.
+CREATE TABLE evaluations (
+  model_version INTEGER PRIMARY KEY,
+  users         INTEGER NOT NULL,
+  hits10        REAL NOT NULL,
+  ndcg10        REAL NOT NULL
+) STRICT;
+
+-- Idempotency keys of the evaluation reports counted, kept while their model version is still accepted.
+CREATE TABLE evaluation_reports (
+  idempotency_key TEXT PRIMARY KEY,
+  model_version   INTEGER NOT NULL,
+  received_at     TEXT NOT NULL
+) STRICT;
+CREATE INDEX evaluation_reports_version ON evaluation_reports (model_version);
+`,
+}

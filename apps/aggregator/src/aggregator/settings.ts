@@ -1,0 +1,82 @@
+import { AggregatorError } from './errors.ts'
+import type { NormPolicy } from './norm-bound.ts'
+
+/**
+ * The settings an operator may change while the aggregator runs (`PATCH /v1/config`). A change lasts until
+ * the next start, where the flags rule again: put a setting you want to keep in the flags.
+ */
+export interface RoundSettings {
+  minClients: number
+  roundDeadlineSeconds: number
+  mu: number
+  localEpochs: number
+  learningRate: number
+  negativesPerPositive: number
+  batchSize: number
+  maxSampleCount: number
+  /** null: no bound (JSON has no Infinity). */
+  maxUpdateNorm: number | null
+  normPolicy: NormPolicy
+}
+
+type NumericKey = Exclude<keyof RoundSettings, 'maxUpdateNorm' | 'normPolicy'>
+
+/** Each numeric setting: integer or not, and its smallest value (exclusive where it must stay positive). */
+const RULES: Record<NumericKey, { integer: boolean; min: number; exclusive?: boolean; max?: number }> = {
+  minClients: { integer: true, min: 1 },
+  roundDeadlineSeconds: { integer: false, min: 0, exclusive: true },
+  mu: { integer: false, min: 0 },
+  localEpochs: { integer: true, min: 1 },
+  learningRate: { integer: false, min: 0, exclusive: true },
+  negativesPerPositive: { integer: true, min: 1 },
+  batchSize: { integer: true, min: 1 },
+  maxSampleCount: { integer: true, min: 1, max: 0xffffffff },
+}
+
+/**
+ * Checks a settings patch from outside: an object with some of the keys of RoundSettings, each in range.
+ * @throws AggregatorError `bad_settings` saying which key and why
+ * @example const patch = parseSettingsPatch(await c.req.json()) // { minClients: 10 }
+ */
+export function parseSettingsPatch(input: unknown): Partial<RoundSettings> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new AggregatorError('bad_settings', 'the body must be a JSON object of settings to change')
+  const out: Partial<RoundSettings> = {}
+  for (const [key, value] of Object.entries(input)) {
+    if (key === 'normPolicy') {
+      if (value !== 'clip' && value !== 'reject')
+        throw new AggregatorError(
+          'bad_settings',
+          `normPolicy must be "clip" or "reject", got ${JSON.stringify(value)}`,
+        )
+      out.normPolicy = value
+    } else if (key === 'maxUpdateNorm') {
+      if (value !== null && !(typeof value === 'number' && Number.isFinite(value) && value > 0))
+        throw new AggregatorError(
+          'bad_settings',
+          `maxUpdateNorm must be a number > 0 or null, got ${JSON.stringify(value)}`,
+        )
+      out.maxUpdateNorm = value
+    } else if (key in RULES) {
+      const rule = RULES[key as NumericKey]
+      const ok =
+        typeof value === 'number' &&
+        Number.isFinite(value) &&
+        (!rule.integer || Number.isInteger(value)) &&
+        (rule.exclusive ? value > rule.min : value >= rule.min) &&
+        (rule.max === undefined || value <= rule.max)
+      if (!ok)
+        throw new AggregatorError(
+          'bad_settings',
+          `${key} must be ${rule.integer ? 'an integer' : 'a number'} ${rule.exclusive ? '>' : '≥'} ${rule.min}, got ${JSON.stringify(value)}`,
+        )
+      out[key as NumericKey] = value as number
+    } else {
+      throw new AggregatorError(
+        'bad_settings',
+        `unknown setting ${JSON.stringify(key)}; known: ${[...Object.keys(RULES), 'maxUpdateNorm', 'normPolicy'].join(', ')}`,
+      )
+    }
+  }
+  return out
+}

@@ -1,0 +1,95 @@
+// The real thing for tests: the CLI in its own process over real HTTP (not part of the public entry).
+import { type ChildProcess, spawn } from 'node:child_process'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { UPDATE_MEDIA_TYPE } from '@fedrec/protocol'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const cliPath = join(here, 'cli.ts')
+// `--import tsx` is resolved from the working directory: run from the repository root, where tsx is installed.
+const repoRoot = resolve(here, '../../..')
+
+/** A launched aggregator process. */
+export interface Launched {
+  child: ChildProcess
+  /** Everything it wrote to stderr so far (logs go there). */
+  stderr: () => string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Resolves with the URL once it prints its "listening on" line; rejects if it exits first. */
+  listening: Promise<string>
+}
+
+/** A listening aggregator process. */
+export interface Running extends Omit<Launched, 'listening'> {
+  url: string
+}
+
+const children = new Set<ChildProcess>()
+
+/** SIGKILLs every process launched here that is still running (call it in afterEach/afterAll). */
+export function killAll(): void {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  children.clear()
+}
+
+/**
+ * Spawns `tsx src/cli.ts ...args` with `DEBUG` off unless `env` sets it.
+ * @example const launched = launch(['--port', '0', '--store', path, '--init'])
+ */
+export function launch(args: string[], env: Record<string, string> = {}): Launched {
+  const child = spawn(process.execPath, ['--import', 'tsx', cliPath, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, DEBUG: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.add(child)
+  let out = ''
+  let err = ''
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  const listening = new Promise<string>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk
+      const match = /^fedrec aggregator listening on (http:\/\/\S+)$/m.exec(out)
+      if (match?.[1]) resolve(match[1])
+    })
+    exited.then(({ code, signal }) =>
+      reject(new Error(`aggregator exited (code ${code}, signal ${signal}) before listening:\n${err}`)),
+    )
+  })
+  // A test that expects a failed start awaits `exited`; this keeps the rejection from going unhandled.
+  listening.catch(() => {})
+  return { child, stderr: () => err, exited, listening }
+}
+
+/** {@link launch}, then waits until it listens. */
+export async function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const launched = launch(args, env)
+  return { ...launched, url: await launched.listening }
+}
+
+/** Sends `signal` and waits for the exit. */
+export async function stop(running: Running, signal: NodeJS.Signals) {
+  running.child.kill(signal)
+  return running.exited
+}
+
+/** `POST /v1/updates` with a binary body. */
+export const postUpdate = (url: string, bytes: Uint8Array, headers: Record<string, string> = {}) =>
+  fetch(`${url}/v1/updates`, {
+    method: 'POST',
+    body: bytes,
+    headers: { 'Content-Type': UPDATE_MEDIA_TYPE, ...headers },
+  })
+
+/** GET a JSON body, expecting 200. */
+export async function getJson(url: string, headers: Record<string, string> = {}): Promise<unknown> {
+  const res = await fetch(url, { headers })
+  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`)
+  return res.json()
+}
