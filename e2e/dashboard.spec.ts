@@ -47,6 +47,9 @@ test.beforeEach(async () => {
     String(MAX_SAMPLES),
     '--operator-token',
     TOKEN,
+    // The test reports several users at once to check the averages; a browser sends one per report.
+    '--max-evaluation-users',
+    '4',
   ])
 })
 

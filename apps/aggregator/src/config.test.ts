@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_STORE, parseCommandLine } from './config.ts'
+import { createCommand, DEFAULT_MAX_BODY_BYTES, DEFAULT_STORE, parseCommandLine } from './config.ts'
 
 const argv = (...args: string[]) => ['node', 'cli.ts', ...args]
 
@@ -25,6 +25,8 @@ describe('parseCommandLine', () => {
       negativesPerPositive: 4,
       batchSize: 256,
       maxSampleCount: 100_000,
+      // One shopper per report: an unauthenticated report must not outweigh the others.
+      maxEvaluationUsers: 1,
       serverOptimizer: 'fedavg',
       serverLearningRate: undefined,
       rowNormalization: 'all',
@@ -57,6 +59,20 @@ describe('parseCommandLine', () => {
         argv('--max-update-norm', '2.5', '--norm-policy', 'reject', '--client-rate', '0', '--ip-rate', '60'),
       ),
     ).toMatchObject({ maxUpdateNorm: 2.5, normPolicy: 'reject', clientRatePerMinute: 0, ipRatePerMinute: 60 })
+  })
+
+  it('reads the evaluation users cap from the flag or FEDREC_MAX_EVALUATION_USERS, and refuses nonsense', () => {
+    expect(parseCommandLine(argv('--max-evaluation-users', '50')).maxEvaluationUsers).toBe(50)
+    vi.stubEnv('FEDREC_MAX_EVALUATION_USERS', '8')
+    expect(parseCommandLine(argv()).maxEvaluationUsers).toBe(8)
+    expect(parseCommandLine(argv('--max-evaluation-users', '2')).maxEvaluationUsers).toBe(2)
+    const command = createCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => {} })
+    for (const bad of ['0', '1.5', 'many', '1000001'])
+      expect(() => command.parse(['node', 'cli.ts', '--max-evaluation-users', bad])).toThrow(
+        /expected an integer in 1\.\.1000000/,
+      )
   })
 
   it('takes flags over FEDREC_* variables over defaults', () => {

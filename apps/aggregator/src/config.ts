@@ -124,6 +124,15 @@ export function createCommand(): Command {
     )
     .addOption(
       opt(
+        '--max-evaluation-users <n>',
+        'largest number of users one evaluation report may claim (a browser or the simulator reports one shopper per report)',
+        'FEDREC_MAX_EVALUATION_USERS',
+      )
+        .default(DEFAULTS.maxEvaluationUsers)
+        .argParser(int(1, 1_000_000)),
+    )
+    .addOption(
+      opt(
         '--max-update-norm <norm>',
         'bound on the L2 norm of one client update (default: none)',
         'FEDREC_MAX_UPDATE_NORM',
@@ -241,6 +250,7 @@ export function parseCommandLine(
     negativesPerPositive: Number(o.negatives),
     batchSize: Number(o.batchSize),
     maxSampleCount: Number(o.maxSampleCount),
+    maxEvaluationUsers: Number(o.maxEvaluationUsers),
     maxUpdateNorm: o.maxUpdateNorm === undefined ? undefined : Number(o.maxUpdateNorm),
     normPolicy,
     ackRetentionSeconds: Number(o.ackRetention),

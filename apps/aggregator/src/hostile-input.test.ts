@@ -314,6 +314,38 @@ describe('a running aggregator refuses bad updates with a clear 4xx and keeps se
   })
 })
 
+describe('evaluation reports', () => {
+  const report = (users: number) =>
+    fetch(`${server.url}/v1/evaluations`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        round,
+        modelVersion: round,
+        idempotencyKey: newRandomId(),
+        users,
+        hits10: users,
+        ndcg10: users,
+      }),
+    })
+
+  it('a report claiming more users than --max-evaluation-users (default 1) → 400 evaluation_users_too_large, averages untouched', async () => {
+    const before = (await status()).evaluations
+    for (const users of [2, 1_000_000]) {
+      const res = await report(users)
+      expect(res.status).toBe(400)
+      const { error } = parseErrorBody(await res.json())
+      expect(error.code).toBe('evaluation_users_too_large')
+      expect(error.message).toMatch(
+        /at most 1 per report \(--max-evaluation-users\): send one report per evaluated shopper/,
+      )
+    }
+    expect((await status()).evaluations).toEqual(before)
+    expect((await report(1)).status).toBe(200)
+    expect((await status()).evaluations.at(-1)).toMatchObject({ modelVersion: round, users: 1 })
+  })
+})
+
 describe('--norm-policy clip', () => {
   it('scales an update above the bound down to it, counts it as clipped, and the model moves by the bound', async () => {
     const catalogue = join(dir, 'catalogue.json')

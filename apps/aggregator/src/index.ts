@@ -10,6 +10,7 @@ export {
   type AggregatorOptions,
   createAggregator,
   DEFAULTS,
+  type RoundReset,
 } from './aggregator/index.ts'
 export { type AppOptions, createApp } from './app/index.ts'
 export { parseItemIds, readCatalogueFile } from './catalogue.ts'

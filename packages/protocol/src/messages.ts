@@ -104,6 +104,10 @@ export const RoundSummarySchema = v.object({
   clientUpdateNorm: v.object({ mean: v.pipe(v.number(), v.finite()), max: v.pipe(v.number(), v.finite()) }),
   /** Accepted updates of this round whose norm the aggregator clipped to its bound (`--max-update-norm`). */
   clipped: v.optional(count),
+  /** Operator resets of this round (`POST /v1/round/reset`); each discarded its accepted updates. */
+  resets: v.optional(count),
+  /** Accepted updates those resets discarded (not in `participants`). */
+  discarded: v.optional(count),
 })
 export type RoundSummary = v.InferOutput<typeof RoundSummarySchema>
 
@@ -123,6 +127,10 @@ export const StatusSchema = v.object({
   rejections: v.record(v.string(), count),
   /** Federated evaluation per model version, from what clients reported (`POST /v1/evaluations`). */
   evaluations: v.array(EvaluationSummarySchema),
+  /** Operator resets of the open round so far (`POST /v1/round/reset`). */
+  resets: v.optional(count),
+  /** Accepted updates of the open round that those resets discarded (not in `participants`). */
+  discarded: v.optional(count),
 })
 export type Status = v.InferOutput<typeof StatusSchema>
 

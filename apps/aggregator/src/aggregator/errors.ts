@@ -26,6 +26,13 @@ export type AggregatorErrorCode =
   | 'bad_evaluation_round'
   /** A settings change (`PATCH /v1/config`) with an unknown key or a value out of range. */
   | 'bad_settings'
+  /**
+   * A retry of an update that an operator reset of its round discarded: it no longer counts, and the same
+   * key is not taken again (an automatic retry must not bring back what the operator threw out).
+   */
+  | 'round_reset'
+  /** An evaluation report that claims more users than `--max-evaluation-users`. */
+  | 'evaluation_users_too_large'
 
 /**
  * A request the round logic refuses. The HTTP layer maps each code to a status in one place.

@@ -213,7 +213,7 @@ describe('group commit', () => {
 
 describe('operations data', () => {
   it('keeps rejection counts, evaluations and client update norms across a restart', async () => {
-    let a = start({ minClients: 2 })
+    let a = start({ minClients: 2, maxEvaluationUsers: 2 })
     a.recordRejection('stale_model')
     a.recordRejection('stale_model')
     a.recordRejection('checksum')
@@ -226,7 +226,7 @@ describe('operations data', () => {
     const key = newRandomId()
     a.evaluate({ round: 1, modelVersion: 1, idempotencyKey: key, users: 2, hits10: 1, ndcg10: 0.5 })
     stop(a)
-    a = start({ minClients: 2 })
+    a = start({ minClients: 2, maxEvaluationUsers: 2 })
     const s = a.status()
     expect(s.rejections).toEqual({ stale_model: 2, checksum: 1 })
     expect(s.evaluations).toEqual([{ modelVersion: 1, users: 2, hr10: 0.5, ndcg10: 0.25 }])
@@ -278,6 +278,52 @@ describe('operations data', () => {
     const db = new Database(join(dir, 'store', 's.sqlite'), { readonly: true })
     expect(db.prepare('SELECT round FROM updates ORDER BY round').pluck().all()).toEqual([2])
     db.close()
+  })
+})
+
+describe('operator reset', () => {
+  it('discards updates still waiting for their group commit too, and a restart replays none of them', async () => {
+    const a = start()
+    const [u0, u1] = rounds(1, 2)[0]!
+    // Submitted in this turn of the event loop: the reset comes before their group commit would.
+    const acks = [a.submit(u0!.bytes), a.submit(u1!.bytes)]
+    expect(a.resetRound(0)).toMatchObject({ round: 0, modelVersion: 0, discarded: 2, resets: 1 })
+    // They were accepted before the reset, so they were acknowledged — and then discarded.
+    expect(await Promise.all(acks)).toEqual([
+      expect.objectContaining({ duplicate: false, participants: 1 }),
+      expect.objectContaining({ duplicate: false, participants: 2 }),
+    ])
+    expect(a.status()).toMatchObject({ participants: 0, samples: 0, resets: 1, discarded: 2 })
+    const model = snapshot(a)
+    stop(a)
+
+    const b = start()
+    expect(b.status()).toMatchObject({ round: 0, participants: 0, samples: 0, resets: 1, discarded: 2 })
+    expect(snapshot(b)).toEqual(model)
+    await expect(b.submit(u0!.bytes)).rejects.toThrow(expect.objectContaining({ code: 'round_reset' }))
+    // Their clients send new updates (new keys) in the reopened round.
+    const again = randomUpdate(0, 0, { numItems: NUM_ITEMS, dim: DIM, seed: 77 })
+    const mine = makeUpdate({ ...again.update, dim: DIM, clientId: u0!.update.clientId, bias: [[0, [1]]] })
+    expect(await b.submit(mine.bytes)).toMatchObject({ round: 0, participants: 1, duplicate: false })
+  })
+
+  it('prunes the keys of discarded updates with the acks of their round', async () => {
+    let clock = Date.parse('2030-01-01T00:00:00.000Z')
+    const a = start({ minClients: 1, ackRetentionSeconds: 60, now: () => clock })
+    const first = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [1]]] })
+    const acked = a.submit(first.bytes)
+    a.resetRound()
+    await acked
+    await expect(a.submit(first.bytes)).rejects.toThrow(expect.objectContaining({ code: 'round_reset' }))
+    await a.submit(
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[1, [1]]] }).bytes,
+    )
+    clock += 61_000
+    await a.submit(
+      makeUpdate({ round: 1, modelVersion: 1, sampleCount: 1, dim: DIM, bias: [[1, [1]]] }).bytes,
+    )
+    // Round 0 closed more than a minute ago: its discarded key went with its acks; a retry that late is simply late.
+    await expect(a.submit(first.bytes)).rejects.toThrow(expect.objectContaining({ code: 'round_closed' }))
   })
 })
 
@@ -353,13 +399,21 @@ describe('start-up refusals', () => {
     const db = new Database(path())
     db.exec(`
       DROP TABLE rejections; DROP TABLE evaluations; DROP TABLE evaluation_reports;
+      DROP TABLE discarded_updates; ALTER TABLE rounds DROP COLUMN resets; ALTER TABLE rounds DROP COLUMN discarded;
       ALTER TABLE rounds DROP COLUMN client_norm_mean; ALTER TABLE rounds DROP COLUMN client_norm_max;
       ALTER TABLE rounds DROP COLUMN clipped; ALTER TABLE updates DROP COLUMN norm; ALTER TABLE updates DROP COLUMN clipped;
       UPDATE meta SET value = '1' WHERE key = 'schema_version';
     `)
     db.close()
     const b = start({ store: path(), minClients: 2 })
-    expect(b.status()).toMatchObject({ participants: 1, samples: 2, rejections: {}, evaluations: [] })
+    expect(b.status()).toMatchObject({
+      participants: 1,
+      samples: 2,
+      rejections: {},
+      evaluations: [],
+      resets: 0,
+      discarded: 0,
+    })
     await b.submit(
       makeUpdate({ round: 0, modelVersion: 0, sampleCount: 2, dim: DIM, bias: [[1, [1]]] }).bytes,
     )
@@ -367,7 +421,7 @@ describe('start-up refusals', () => {
     expect(b.status().history[0]).toMatchObject({ participants: 2, clientUpdateNorm: { mean: 0.5, max: 1 } })
     stop(b)
     const check = new Database(path(), { readonly: true })
-    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe('2')
+    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe('3')
     check.close()
   })
 

@@ -67,6 +67,23 @@ const REJECTION_FLUSH_MS = 1000
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
+ * What an operator reset answers (`POST /v1/round/reset`).
+ * @example { round: 7, modelVersion: 7, discarded: 12, resets: 1, deadline: '2030-01-01T00:05:00.000Z' }
+ */
+export interface RoundReset {
+  /** The round that was reset: open again under the same number. */
+  round: number
+  /** The model version it trains on, unchanged by the reset. */
+  modelVersion: number
+  /** Accepted updates this reset discarded. */
+  discarded: number
+  /** Resets of this round so far, this one included. */
+  resets: number
+  /** The reopened round's deadline: a full round length from the reset. */
+  deadline: string
+}
+
+/**
  * The aggregation endpoint's domain, without HTTP: the open round, the global model and the durable store.
  *
  * Numbering: version 0 is the initial model and round r trains on model version r — the two numbers are
@@ -104,6 +121,14 @@ export interface Aggregator {
    * length applies from the next round; a lowered quorum that is already met closes the round now.
    */
   updateSettings(patch: Partial<RoundSettings>): RoundSettings
+  /**
+   * The operator's reset (`POST /v1/round/reset`): discards the open round's accepted updates and its
+   * accumulator in one transaction and reopens the same round on the same model version with a fresh
+   * deadline. A retry of a discarded update's key then gets `round_reset`; its client may send a new update.
+   * With `expectedRound`, resets only if that round is still the open one (otherwise `round_closed` or
+   * `future_round`, nothing discarded): a reset aimed at a poisoned round must not hit the next one.
+   */
+  resetRound(expectedRound?: number): RoundReset
   /** Queues item ids for the catalogue; they join the model when the current round closes. */
   queueCatalogue(itemIds: readonly string[]): { added: number; pending: number }
   /** Closes (or extends) the round if its deadline has passed. The deadline timer calls it. */
@@ -381,10 +406,18 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         history: store.history(HISTORY_LIMIT).map(toSummary),
         rejections: rejectionCounts(),
         evaluations: store.evaluations(HISTORY_LIMIT).map(toEvaluationSummary),
+        resets: round.resets,
+        discarded: round.discarded,
       }
     },
 
     evaluate(report) {
+      if (report.users > opts.maxEvaluationUsers) {
+        throw new AggregatorError(
+          'evaluation_users_too_large',
+          `the report claims ${report.users} users; this aggregator takes at most ${opts.maxEvaluationUsers} per report (--max-evaluation-users): send one report per evaluated shopper`,
+        )
+      }
       if (report.modelVersion > model.version) {
         throw new AggregatorError(
           'unknown_model_version',
@@ -440,6 +473,52 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       if (!rejectionTimer && !closed) {
         rejectionTimer = setTimeout(flushRejections, REJECTION_FLUSH_MS)
         rejectionTimer.unref()
+      }
+    },
+
+    resetRound(expectedRound) {
+      if (expectedRound !== undefined && expectedRound < round.round) {
+        throw new AggregatorError(
+          'round_closed',
+          `round ${expectedRound} has already closed (the open round is ${round.round}): nothing was reset; its updates are in model version ${expectedRound + 1}`,
+        )
+      }
+      if (expectedRound !== undefined && expectedRound > round.round) {
+        throw new AggregatorError(
+          'future_round',
+          `round ${expectedRound} has not opened (the open round is ${round.round}): nothing was reset`,
+        )
+      }
+      // Updates waiting for their group commit were accepted before the reset: they are written (and their
+      // clients acknowledged) first, so the reset discards them with the rest and a retry hears round_reset.
+      commitQueue()
+      const now = opts.now()
+      const reopen = { at: iso(now), deadline: iso(now + deadlineMs()) }
+      // Durable first: if the transaction fails, the round, its updates and the accumulator stay as they were.
+      const discarded = store.transaction(() => store.resetRound(round.round, reopen))
+      round = {
+        ...round,
+        openedAt: reopen.at,
+        deadline: reopen.deadline,
+        resets: round.resets + 1,
+        discarded: round.discarded + discarded,
+      }
+      accumulator?.reset()
+      logRound(
+        'round %d reset by the operator: %d accepted updates discarded (reset %d of this round); reopened on model version %d, deadline %s',
+        round.round,
+        discarded,
+        round.resets,
+        model.version,
+        round.deadline,
+      )
+      arm()
+      return {
+        round: round.round,
+        modelVersion: model.version,
+        discarded,
+        resets: round.resets,
+        deadline: round.deadline,
       }
     },
 
@@ -506,12 +585,22 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     const tag = logTag(clientHash)
     const prior = store.findUpdate(update.idempotencyKey)
     const queued = queuedByKey.get(update.idempotencyKey)
-    const priorHash = prior?.clientHash ?? queued?.record.clientHash
+    const discarded = prior || queued ? undefined : store.findDiscarded(update.idempotencyKey)
+    const priorHash = prior?.clientHash ?? queued?.record.clientHash ?? discarded?.clientHash
     if (priorHash !== undefined) {
       if (priorHash !== clientHash) {
         throw new AggregatorError(
           'idempotency_conflict',
-          `idempotency key ${update.idempotencyKey} was used before by another client; use a fresh random key per update`,
+          'this idempotency key was used before by another client; use a fresh random key per update',
+        )
+      }
+      if (discarded) {
+        // Not a duplicate ack (it no longer counts) and not a fresh acceptance (an automatic retry would
+        // bring back exactly what the operator threw out): the client decides to contribute anew.
+        logUpdate('client %s: retry of an update discarded by a reset of round %d', tag, discarded.round)
+        throw new AggregatorError(
+          'round_reset',
+          `this update was discarded: the operator reset round ${discarded.round} after accepting it, so it no longer counts; fetch /v1/round and /v1/model, train again and send a new update under a new idempotency key`,
         )
       }
       logUpdate('client %s: retry of an accepted update, answering its ack', tag)
@@ -751,6 +840,8 @@ function openRecord(round: number, modelVersion: number, nowMs: number, deadline
     clientNormMean: null,
     clientNormMax: null,
     clipped: null,
+    resets: 0,
+    discarded: 0,
   }
 }
 
@@ -767,6 +858,8 @@ function toSummary(r: RoundRecord): RoundSummary {
     updateNorm: r.updateNorm ?? 0,
     clientUpdateNorm: { mean: r.clientNormMean ?? 0, max: r.clientNormMax ?? 0 },
     clipped: r.clipped ?? 0,
+    resets: r.resets,
+    discarded: r.discarded,
   }
 }
 

@@ -34,6 +34,11 @@ export interface AggregatorOptions {
   batchSize?: number
   /** Largest n_k accepted from one client (default 100,000). */
   maxSampleCount?: number
+  /**
+   * Largest `users` one evaluation report may claim (default 1: a browser or the simulator reports one
+   * shopper per report). Reports are unauthenticated, so one claiming many users would outweigh the rest.
+   */
+  maxEvaluationUsers?: number
   /** Bound on the L2 norm of one client's update (default Infinity: no bound). */
   maxUpdateNorm?: number
   /** What happens to an update above `maxUpdateNorm` (default 'clip'). */
@@ -75,6 +80,7 @@ export const DEFAULTS = {
   negativesPerPositive: 4,
   batchSize: 256,
   maxSampleCount: 100_000,
+  maxEvaluationUsers: 1,
   maxUpdateNorm: Number.POSITIVE_INFINITY,
   normPolicy: 'clip',
   ackRetentionSeconds: 86_400,

@@ -23,6 +23,8 @@ const AGGREGATOR_STATUS: Record<AggregatorErrorCode, ContentfulStatusCode> = {
   evaluation_too_old: 409,
   bad_evaluation_round: 400,
   bad_settings: 400,
+  round_reset: 409,
+  evaluation_users_too_large: 400,
 }
 
 /**

@@ -9,6 +9,7 @@ import { configRoutes } from './config.ts'
 import { errorToResponse } from './errors.ts'
 import { evaluationRoutes } from './evaluations.ts'
 import { modelRoutes } from './model.ts'
+import { resetRoutes } from './reset.ts'
 import { roundRoutes } from './round.ts'
 import { statusRoutes } from './status.ts'
 import { updateRoutes } from './updates.ts'
@@ -65,6 +66,7 @@ export function createApp(aggregator: Aggregator, options: AppOptions): Hono {
     .route('/', evaluationRoutes(aggregator, options))
     .route('/', catalogueRoutes(aggregator, options))
     .route('/', configRoutes(aggregator, options))
+    .route('/', resetRoutes(aggregator, options))
   app.route('/v1', v1)
   app.route('/', dashboardRoutes(aggregator, options))
   app.notFound((c) =>

@@ -53,6 +53,10 @@ export interface RoundRecord {
   clientNormMax: number | null
   /** Accepted updates whose norm was clipped; null while open. */
   clipped: number | null
+  /** Operator resets of this round (each one discarded its accepted updates and reopened it). */
+  resets: number
+  /** Accepted updates that those resets discarded. */
+  discarded: number
 }
 
 /** How a round ended, written when it closes. */
@@ -118,18 +122,27 @@ export interface AggregatorStore {
   openRound(): RoundRecord
   insertRound(round: RoundRecord): void
   setDeadline(round: number, deadline: string): void
+  /**
+   * The operator reset of an open round, to run inside `transaction()` with nothing else: moves the keys of
+   * its accepted updates to `discarded_updates` (payloads and acks go), so neither a replay nor a retry
+   * counts them again, and reopens the round with `openedAt` and `deadline`, counting the reset. Returns how
+   * many updates were discarded.
+   */
+  resetRound(round: number, reopen: { at: string; deadline: string }): number
   closeRound(round: number, closing: RoundClosing): void
   /** Closed rounds, oldest first, at most the `limit` most recent. */
   history(limit: number): RoundRecord[]
   findUpdate(idempotencyKey: string): UpdateRecord | undefined
+  /** The update under this key if an operator reset discarded it (until its round's acks are pruned). */
+  findDiscarded(idempotencyKey: string): { clientHash: string; round: number } | undefined
   hasClientSubmitted(round: number, clientHash: string): boolean
   insertUpdate(update: UpdateRecord): void
   deleteUpdate(idempotencyKey: string): void
   /** Norm statistics of a round's accepted updates so far. */
   roundNorms(round: number): { mean: number; max: number; clipped: number }
   /**
-   * Forgets the acks of rounds that closed before `closedBefore` (ISO): a retry that late gets
-   * `round_closed` instead of its ack. Returns how many rows went.
+   * Forgets the acks (and discarded keys) of rounds that closed before `closedBefore` (ISO): a retry that
+   * late gets `round_closed` instead of its ack. Returns how many rows went.
    */
   pruneUpdates(closedBefore: string): number
   /** Adds to the rejection counters. */
@@ -369,8 +382,8 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
     insertRound(r) {
       sql(
         `INSERT INTO rounds (round, model_version, opened_at, deadline, closed_at, closed_by, participants, samples,
-           update_norm, client_norm_mean, client_norm_max, clipped)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           update_norm, client_norm_mean, client_norm_max, clipped, resets, discarded)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         r.round,
         r.modelVersion,
@@ -384,11 +397,27 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
         r.clientNormMean,
         r.clientNormMax,
         r.clipped,
+        r.resets,
+        r.discarded,
       )
     },
 
     setDeadline(round, deadline) {
       sql(`UPDATE rounds SET deadline = ? WHERE round = ?`).run(deadline, round)
+    },
+
+    resetRound(round, { at, deadline }) {
+      sql(
+        `INSERT INTO discarded_updates (idempotency_key, client_hash, round, discarded_at)
+         SELECT idempotency_key, client_hash, round, ? FROM updates WHERE round = ?`,
+      ).run(at, round)
+      const { changes: discarded } = sql(`DELETE FROM updates WHERE round = ?`).run(round)
+      const { changes } = sql(
+        `UPDATE rounds SET opened_at = ?, deadline = ?, resets = resets + 1, discarded = discarded + ?
+         WHERE round = ? AND closed_at IS NULL`,
+      ).run(at, deadline, discarded, round)
+      if (changes !== 1) throw new StoreCorruptError(`round ${round} is not open`)
+      return discarded
     },
 
     closeRound(round, c) {
@@ -421,6 +450,16 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
     findUpdate(key) {
       const row = sql(`SELECT * FROM updates WHERE idempotency_key = ?`).get(key)
       return row === undefined ? undefined : toUpdate(row)
+    },
+
+    findDiscarded(key) {
+      const row = sql(`SELECT client_hash, round FROM discarded_updates WHERE idempotency_key = ?`).get(key)
+      if (row === undefined) return undefined
+      const r = asRow(row, 'discarded_updates')
+      return {
+        clientHash: text(r, 'client_hash', 'discarded_updates'),
+        round: int(r, 'round', 'discarded_updates'),
+      }
     },
 
     hasClientSubmitted(round, clientHash) {
@@ -466,9 +505,11 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
     },
 
     pruneUpdates(closedBefore) {
-      return sql(
-        `DELETE FROM updates WHERE round IN (SELECT round FROM rounds WHERE closed_at IS NOT NULL AND closed_at < ?)`,
-      ).run(closedBefore).changes
+      const closed = `SELECT round FROM rounds WHERE closed_at IS NOT NULL AND closed_at < ?`
+      return (
+        sql(`DELETE FROM updates WHERE round IN (${closed})`).run(closedBefore).changes +
+        sql(`DELETE FROM discarded_updates WHERE round IN (${closed})`).run(closedBefore).changes
+      )
     },
 
     addRejections(counts) {
@@ -590,6 +631,8 @@ function toRound(input: unknown): RoundRecord {
     clientNormMean: nullable(row, 'client_norm_mean', 'rounds', real),
     clientNormMax: nullable(row, 'client_norm_max', 'rounds', real),
     clipped: nullable(row, 'clipped', 'rounds', int),
+    resets: int(row, 'resets', 'rounds'),
+    discarded: int(row, 'discarded', 'rounds'),
   }
 }
 

@@ -5,7 +5,7 @@ export const STORE_FORMAT = 'fedrec-aggregator'
  * Bumped on every change of the tables below. A store of an older version is migrated at start by
  * MIGRATIONS (in one transaction); a store of a newer version is refused.
  */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 // STRICT tables: SQLite otherwise stores whatever it is given, and a float blob read back as text would
 // only show up as a wrong model much later.
@@ -107,5 +107,21 @@ CREATE TABLE evaluation_reports (
   received_at     TEXT NOT NULL
 ) STRICT;
 CREATE INDEX evaluation_reports_version ON evaluation_reports (model_version);
+`,
+  2: `
+-- Operator resets of a round (POST /v1/round/reset): how often the round was reset and how many accepted
+-- updates those resets discarded.
+ALTER TABLE rounds ADD COLUMN resets INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rounds ADD COLUMN discarded INTEGER NOT NULL DEFAULT 0;
+
+-- The keys of updates a reset discarded (their rows and payloads are gone from updates). A retry of one of
+-- them must hear that it no longer counts — not get its old ack, and not be accepted again by an automatic
+-- retry. Pruned with the acks of their round.
+CREATE TABLE discarded_updates (
+  idempotency_key TEXT PRIMARY KEY,
+  client_hash     TEXT NOT NULL,
+  round           INTEGER NOT NULL REFERENCES rounds (round),
+  discarded_at    TEXT NOT NULL
+) STRICT;
 `,
 }
