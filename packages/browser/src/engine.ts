@@ -147,6 +147,20 @@ export class Engine {
     if (isWebGLContextLost(this.tf)) throw new Error('the WebGL context was lost')
   }
 
+  /**
+   * Work on the GPU that never finishes once the context is lost (tfjs waits for a fence that no longer
+   * signals): race it against a check of the context, so a loss mid-training fails over instead of hanging.
+   */
+  private untilContextLost<T>(work: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setInterval> | undefined
+    const lost = new Promise<never>((_, reject) => {
+      timer = setInterval(() => {
+        if (isWebGLContextLost(this.tf)) reject(new Error('the WebGL context was lost'))
+      }, 100)
+    })
+    return Promise.race([work, lost]).finally(() => clearInterval(timer))
+  }
+
   /** Drops a backend that failed mid-work (e.g. a lost WebGL context) and moves to the next one. */
   private async fallBack(failed: BackendName, cause: unknown): Promise<BackendName> {
     const rest = this.config.backends.slice(this.config.backends.indexOf(failed) + 1)
@@ -239,9 +253,11 @@ export class Engine {
       ackText = await res.text()
     } catch (err) {
       const stale =
-        err instanceof RejectedError && ['round_closed', 'stale_model', 'future_round'].includes(err.reason)
+        err instanceof RejectedError &&
+        ['round_closed', 'stale_model', 'future_round', 'round_reset'].includes(err.reason)
       if (stale && attempt === 0) {
-        // The round moved on while we trained: start again on the new round and model, once.
+        // The round moved on (or the operator discarded it) while we trained: start again on the current
+        // round and model with a fresh update, once.
         log('round moved on (%s); retraining', (err as RejectedError).reason)
         return this.runSync({
           attempt: attempt + 1,
@@ -300,14 +316,14 @@ export class Engine {
           batchSize: info.config.batchSize,
           rng,
         }
-        const result = await trainLocal(this.tf, { ...common, userVector, mu: info.config.mu })
+        const result = await this.untilContextLost(
+          trainLocal(this.tf, { ...common, userVector, mu: info.config.mu }),
+        )
         // The trained rows only leave as the update; until the aggregate comes back, scoring sees the global
         // rows, so fit the private vector to those (Federated Reconstruction's local step).
-        const refit = await trainLocal(this.tf, {
-          ...common,
-          userVector: result.userVector,
-          trainShared: false,
-        })
+        const refit = await this.untilContextLost(
+          trainLocal(this.tf, { ...common, userVector: result.userVector, trainShared: false }),
+        )
         this.checkContext()
         return { result, userVector: refit.userVector, backend }
       } catch (err) {
