@@ -1,0 +1,150 @@
+import type { Route } from '@playwright/test'
+import type { Shopper } from './shopper.ts'
+
+const isAggregatorPath = (url: string, path: string): boolean => new URL(url).pathname.endsWith(`/${path}`)
+
+/**
+ * Closes the shopper's tab as soon as the response to `GET <path>` has arrived in the worker: by default the
+ * round info, after which the worker (its model already loaded with the page) reads the history and trains.
+ * The worker dies with the tab, so the update is never sent. Resolves once the tab is closed.
+ * @example const closed = closeTabAfter(shopper); await shopper.trySync(); await closed
+ */
+export function closeTabAfter(shopper: Shopper, path = 'v1/round'): Promise<void> {
+  const page = shopper.page
+  return new Promise((resolve, reject) => {
+    page.on('requestfinished', function onFinished(request) {
+      if (request.method() !== 'GET' || !isAggregatorPath(request.url(), path)) return
+      page.off('requestfinished', onFinished)
+      page.close().then(resolve, reject)
+    })
+  })
+}
+
+/** Uploads held back by `holdUploads`. */
+export interface HeldUploads {
+  /** Resolves when the first upload is being held. */
+  readonly held: Promise<void>
+  /** Lets the held upload go on to the aggregator; later uploads pass untouched. */
+  release(): Promise<void>
+}
+
+/**
+ * Holds the shopper's next `POST /v1/updates` in the browser (Playwright routing) until `release()`: a
+ * straggler on a slow link whose update reaches the aggregator late.
+ * @example const slow = await holdUploads(shopper); const sync = shopper.trySync(); await slow.held; … await slow.release()
+ */
+export async function holdUploads(shopper: Shopper): Promise<HeldUploads> {
+  let heldRoute: Route | null = null
+  let onHeld = (): void => undefined
+  const held = new Promise<void>((resolve) => {
+    onHeld = resolve
+  })
+  let released = false
+  await shopper.context.route(
+    (url) => isAggregatorPath(url.toString(), 'v1/updates'),
+    async (route) => {
+      if (released || heldRoute || route.request().method() !== 'POST') return route.continue()
+      heldRoute = route
+      onHeld()
+    },
+  )
+  return {
+    held,
+    async release() {
+      released = true
+      await heldRoute?.continue()
+    },
+  }
+}
+
+/**
+ * Loses the worker's WebGL context for real (`WEBGL_lose_context`) in the middle of the next training: it
+ * wraps `drawArrays`/`drawElements` of the worker's WebGL2 contexts and loses the context on the `afterDraws`-th
+ * draw call. Test-only; nothing in the library is involved. Resolves to a function that tells whether the loss
+ * happened.
+ * @example const lost = await loseWebGLContextDuringNextDraws(shopper); await shopper.sync(); expect(await lost()).toBe(true)
+ */
+export async function loseWebGLContextDuringNextDraws(
+  shopper: Shopper,
+  { afterDraws = 20 } = {},
+): Promise<() => Promise<boolean>> {
+  const worker = shopper.page.workers()[0]
+  if (!worker) throw new Error(`${shopper.name}: the shop page has no worker`)
+  await worker.evaluate((afterDraws) => {
+    const g = globalThis as unknown as { __fedrecQaContextLost?: boolean }
+    g.__fedrecQaContextLost = false
+    const proto = WebGL2RenderingContext.prototype
+    const originals = { drawArrays: proto.drawArrays, drawElements: proto.drawElements }
+    let draws = 0
+    const wrap = <F extends (...args: never[]) => void>(original: F): F =>
+      function (this: WebGL2RenderingContext, ...args: Parameters<F>) {
+        draws++
+        if (draws === afterDraws) {
+          proto.drawArrays = originals.drawArrays
+          proto.drawElements = originals.drawElements
+          this.getExtension('WEBGL_lose_context')?.loseContext()
+          g.__fedrecQaContextLost = this.isContextLost()
+        }
+        return original.apply(this, args)
+      } as F
+    proto.drawArrays = wrap(originals.drawArrays)
+    proto.drawElements = wrap(originals.drawElements)
+  }, afterDraws)
+  return () =>
+    worker.evaluate(
+      () => (globalThis as unknown as { __fedrecQaContextLost?: boolean }).__fedrecQaContextLost === true,
+    )
+}
+
+/**
+ * Fills the origin's storage up to its quota (see `storageQuota` of `openShopper`) with random bytes in a
+ * separate IndexedDB database, as another part of the site might. Returns the bytes written.
+ * @example await fillStorage(shopper); await expect(track()).rejects…; await freeStorage(shopper)
+ */
+export function fillStorage(
+  shopper: Shopper,
+  { chunk = 64 * 1024, max = 64 * 1024 * 1024 } = {},
+): Promise<number> {
+  return shopper.page.evaluate(
+    async ({ chunk, max }) => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const req = indexedDB.open('qa-filler', 1)
+        req.onupgradeneeded = () => req.result.createObjectStore('blobs')
+        req.onsuccess = () => resolve(req.result)
+        req.onerror = () => reject(req.error)
+      })
+      let written = 0
+      try {
+        while (written < max) {
+          // Random bytes do not compress, so each chunk really takes its size.
+          const bytes = new Uint8Array(chunk)
+          for (let i = 0; i < chunk; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536))
+          const ok = await new Promise<boolean>((resolve) => {
+            const tx = db.transaction('blobs', 'readwrite')
+            tx.objectStore('blobs').put(bytes, written)
+            tx.oncomplete = () => resolve(true)
+            tx.onabort = () => resolve(false)
+          })
+          if (!ok) return written
+          written += chunk
+        }
+        throw new Error(`storage took ${written} bytes without running out: is the quota set?`)
+      } finally {
+        db.close()
+      }
+    },
+    { chunk, max },
+  )
+}
+
+/** Deletes what `fillStorage` wrote. */
+export async function freeStorage(shopper: Shopper): Promise<void> {
+  await shopper.page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const req = indexedDB.deleteDatabase('qa-filler')
+        req.onsuccess = () => resolve()
+        req.onerror = () => reject(req.error)
+      }),
+  )
+}
