@@ -18,6 +18,12 @@ export {
   isWebGLContextLost,
   selectBackend,
 } from './backend.ts'
+export {
+  type ClientRoundConfig,
+  type ClientRoundOptions,
+  type ClientRoundResult,
+  trainClientRound,
+} from './client-round.ts'
 export { ModelError, type ModelErrorCode } from './errors.ts'
 export {
   DEFAULT_EVENT_WEIGHTS,

@@ -33,3 +33,24 @@ describe('HR@K and NDCG@K', () => {
     expect(ndcgAtK(rank, 10)).toBe(0)
   })
 })
+
+describe('HR@10 and NDCG@10 over shoppers, from hand-computed rankings', () => {
+  it('average per-shopper ranks as the leave-one-out protocol does', () => {
+    // Shopper A: target 0.9 beats all 99 negatives → rank 0. B: 4 negatives score higher → rank 4.
+    // C: 12 higher → rank 12, outside the top 10. D: ties with 9 negatives, 0 higher → rank 9 (ties count against).
+    const negatives = (higher: number, ties = 0) =>
+      Array.from({ length: 99 }, (_, i) => (i < higher ? 2 : i < higher + ties ? 1 : 0))
+    const ranks = [
+      rankAmong(0.9, negatives(0)),
+      rankAmong(1, negatives(4)),
+      rankAmong(1, negatives(12)),
+      rankAmong(1, negatives(0, 9)),
+    ]
+    expect(ranks).toEqual([0, 4, 12, 9])
+    const hr = ranks.reduce((s, r) => s + hitRatioAtK(r, 10), 0) / ranks.length
+    const ndcg = ranks.reduce((s, r) => s + ndcgAtK(r, 10), 0) / ranks.length
+    expect(hr).toBe(0.75)
+    // (1 + 1/log2(6) + 0 + 1/log2(11)) / 4
+    expect(ndcg).toBeCloseTo((1 + 0.38685280723454163 + 0 + 0.2890648263178879) / 4, 12)
+  })
+})

@@ -1,0 +1,318 @@
+import {
+  createRng,
+  initUserVector,
+  type RowEvent,
+  type SharedWeights,
+  sharedWeightsFromSnapshot,
+  trainClientRound,
+} from '@fedrec/core'
+import {
+  decodeModel,
+  encodeUpdate,
+  isErrorBody,
+  MODEL_MEDIA_TYPE,
+  newRandomId,
+  parseEvaluationReport,
+  parseRoundInfo,
+  parseUpdateAck,
+  type RoundInfo,
+  UPDATE_MEDIA_TYPE,
+} from '@fedrec/protocol'
+import type * as TF from '@tensorflow/tfjs-core'
+import createDebug from 'debug'
+import { SimulationError } from './errors.ts'
+import { evaluateOne, type MetricSums, means, scoreRow } from './evaluate.ts'
+import { type FederatedResult, sampleClients } from './federated.ts'
+import type { SimulationOptions } from './options.ts'
+import type { Progress, RoundRecord } from './round-record.ts'
+import { mixSeed } from './seeds.ts'
+import type { SplitDataset } from './split.ts'
+
+const log = createDebug('fedrec:simulator:http')
+
+/** Evaluation reports are posted this many at a time: many shoppers, one loopback server. */
+const REPORT_CONCURRENCY = 16
+
+interface Model {
+  version: number
+  etag: string
+  weights: SharedWeights
+  /** Split row → model row (undefined: the model does not know the item yet). */
+  modelRow: (number | undefined)[]
+}
+
+/**
+ * Federated training against a running aggregator, every shopper speaking the real wire protocol as the
+ * browser does: `GET /v1/round`, `GET /v1/model` (ETag / If-None-Match), core's `trainClientRound` with the
+ * round's config, a binary `POST /v1/updates`; the round closes on the aggregator's quorum, so each round
+ * samples `minClients` shoppers. After each round every evaluated shopper ranks its held-out item locally
+ * and sends only its sums with `POST /v1/evaluations` (a 404 — an aggregator without the endpoint — is
+ * warned about once; the local sums are kept either way).
+ * The aggregator must know the data set's items: start it with `--catalogue` on the file the simulator's
+ * `--write-catalogue` writes.
+ */
+export async function runFederatedHttp(
+  tf: typeof TF,
+  split: SplitDataset,
+  options: SimulationOptions & { endpoint: string },
+  progress: Progress = {},
+): Promise<FederatedResult> {
+  const base = options.endpoint.endsWith('/') ? options.endpoint : `${options.endpoint}/`
+  const url = (path: string) => new URL(path, base).toString()
+  const seed = options.seed
+  const clientIds = split.users.map(() => newRandomId())
+  const vectors: (Float32Array | undefined)[] = split.users.map(() => undefined)
+  const sampler = createRng(mixSeed(seed, 0xc1))
+  let model: Model | undefined
+  let evaluationsMissing = false
+  const rounds: RoundRecord[] = []
+  let shopperUpdates = 0
+  let trainSeconds = 0
+
+  const getRound = async (): Promise<RoundInfo> => parseRoundInfo(await json(await request(url('v1/round'))))
+  const getModel = async (): Promise<Model> => {
+    const headers: Record<string, string> = model ? { 'if-none-match': model.etag } : {}
+    const res = await request(url('v1/model'), { headers })
+    if (res.status === 304 && model) return model
+    const type = res.headers.get('content-type') ?? ''
+    if (!type.startsWith(MODEL_MEDIA_TYPE))
+      throw new SimulationError('http', `GET /v1/model answered ${type}`)
+    const snapshot = decodeModel(new Uint8Array(await res.arrayBuffer()))
+    const rowOf = new Map(snapshot.itemIds.map((id, row) => [id, row]))
+    const modelRow = split.itemIds.map((id) => rowOf.get(id))
+    const known = modelRow.filter((r) => r !== undefined).length
+    if (known < split.itemIds.length) {
+      const message = `the aggregator's model knows ${known} of the data set's ${split.itemIds.length} items; start it with --catalogue on the file --write-catalogue writes`
+      if (known === 0) throw new SimulationError('http', message)
+      progress.warn?.(message)
+    }
+    return {
+      version: snapshot.modelVersion,
+      etag: res.headers.get('etag') ?? `"v${snapshot.modelVersion}"`,
+      weights: sharedWeightsFromSnapshot(snapshot),
+      modelRow,
+    }
+  }
+  const toModel = (m: Model, events: readonly RowEvent[]): RowEvent[] =>
+    events.flatMap((e) => {
+      const row = m.modelRow[e.row]
+      return row === undefined ? [] : [{ type: e.type, row }]
+    })
+
+  const pool = split.users.flatMap((u, i) => (u.train.length > 0 ? [i] : []))
+  for (let r = 0; r < options.rounds; r++) {
+    const started = performance.now()
+    const info = await getRound()
+    model = await getModel()
+    const m = model
+    const config = info.config
+    let participants = 0
+    let samples = 0
+    let lossSum = 0
+    for (const index of sampleClients(pool, config.minClients, sampler)) {
+      const rng = createRng(mixSeed(seed, r, index))
+      const { result, userVector } = await trainClientRound(tf, {
+        weights: m.weights,
+        userVector: vectors[index] ?? initUserVector(m.weights.dim, rng),
+        events: toModel(m, split.users[index]!.train),
+        config,
+        rng,
+      })
+      vectors[index] = userVector
+      shopperUpdates += 1
+      progress.client?.()
+      if (result.sampleCount === 0) continue
+      const sampleCount = Math.min(result.sampleCount, config.maxSampleCount)
+      const body = encodeUpdate({
+        round: info.round,
+        modelVersion: info.modelVersion,
+        clientId: clientIds[index]!,
+        idempotencyKey: newRandomId(),
+        sampleCount,
+        tensors: result.deltas,
+      })
+      const res = await fetch(url('v1/updates'), {
+        method: 'POST',
+        headers: { 'content-type': UPDATE_MEDIA_TYPE },
+        body,
+      })
+      const answer = await json(res)
+      if (!res.ok) {
+        const code = isErrorBody(answer) ? answer.error.code : `HTTP ${res.status}`
+        // The round closed under us (its deadline): the rest of this round's shoppers would be refused too.
+        if (code === 'round_closed' || code === 'stale_model') {
+          progress.warn?.(`round ${info.round} closed before its quorum of ${config.minClients} (${code})`)
+          break
+        }
+        const hint =
+          res.status === 429
+            ? ' (every simulated shopper comes from one address: start the aggregator with --ip-rate 0 --client-rate 0)'
+            : ''
+        throw new SimulationError(
+          'http',
+          `POST /v1/updates was refused: ${describe(answer, res.status)}${hint}`,
+        )
+      }
+      parseUpdateAck(answer)
+      participants += 1
+      samples += sampleCount
+      lossSum += result.loss
+    }
+    trainSeconds += (performance.now() - started) / 1000
+
+    const next = await getRound()
+    if (next.modelVersion === info.modelVersion) {
+      progress.warn?.(
+        `round ${info.round} is still open after ${participants} updates (is --min-clients larger than the pool?)`,
+      )
+    }
+    model = await getModel()
+    const evaluated = evaluateHere(split, model, vectors)
+    if (!evaluationsMissing) {
+      evaluationsMissing = await postEvaluations(
+        url('v1/evaluations'),
+        next,
+        model.version,
+        evaluated.perUser,
+        progress,
+      )
+    }
+    const record: RoundRecord = {
+      round: info.round,
+      modelVersion: model.version,
+      participants,
+      samples,
+      loss: participants > 0 ? lossSum / participants : 0,
+      updateNorm: null,
+      ...means(evaluated.test),
+      validation: means(evaluated.validation),
+      seconds: (performance.now() - started) / 1000,
+    }
+    rounds.push(record)
+    progress.round?.(record)
+  }
+  if (!model) throw new SimulationError('bad_option', 'rounds must be >= 1')
+  // Back to split rows, so Recall@20 and the results read the same as in-process.
+  const m = model
+  const weights = remapWeights(m, split.itemIds.length)
+  return { rounds, weights, userVectors: vectors, shopperUpdates, trainSeconds }
+}
+
+/** Each shopper's own evaluation on the model, in model rows; the per-shopper sums are what it reports. */
+function evaluateHere(split: SplitDataset, model: Model, vectors: (Float32Array | undefined)[]) {
+  const zero = new Float32Array(model.weights.dim)
+  const test: MetricSums = { users: 0, hits10: 0, ndcg10: 0 }
+  const validation: MetricSums = { users: 0, hits10: 0, ndcg10: 0 }
+  const perUser: { hits10: number; ndcg10: number }[] = []
+  for (const index of split.evalUsers) {
+    const user = split.users[index]!
+    const u = vectors[index] ?? zero
+    // An item the model does not know scores -Infinity: it cannot be recommended.
+    const score = (row: number) => {
+      const r = model.modelRow[row]
+      return r === undefined ? Number.NEGATIVE_INFINITY : scoreRow(model.weights, u, r)
+    }
+    const t = evaluateOne(score, user.test!, user.negatives)
+    const v = evaluateOne(score, user.validation!, user.negatives)
+    test.users += 1
+    test.hits10 += t.hit
+    test.ndcg10 += t.ndcg
+    validation.users += 1
+    validation.hits10 += v.hit
+    validation.ndcg10 += v.ndcg
+    perUser.push({ hits10: t.hit, ndcg10: t.ndcg })
+  }
+  return { test, validation, perUser }
+}
+
+/** Posts one report per shopper; returns true when the aggregator has no such endpoint (404). */
+async function postEvaluations(
+  endpoint: string,
+  info: RoundInfo,
+  modelVersion: number,
+  perUser: { hits10: number; ndcg10: number }[],
+  progress: Progress,
+): Promise<boolean> {
+  let missing = false
+  for (let start = 0; start < perUser.length && !missing; start += REPORT_CONCURRENCY) {
+    await Promise.all(
+      perUser.slice(start, start + REPORT_CONCURRENCY).map(async (u) => {
+        const report = parseEvaluationReport({
+          round: info.round,
+          modelVersion,
+          idempotencyKey: newRandomId(),
+          users: 1,
+          hits10: u.hits10,
+          ndcg10: u.ndcg10,
+        })
+        const res = await fetch(endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(report),
+        })
+        const answer = await json(res)
+        if (res.status === 404) {
+          missing = true
+          return
+        }
+        if (!res.ok)
+          throw new SimulationError(
+            'http',
+            `POST /v1/evaluations was refused: ${describe(answer, res.status)}`,
+          )
+      }),
+    )
+  }
+  if (missing)
+    progress.warn?.(
+      'the aggregator has no POST /v1/evaluations (404); federated metrics are summed locally only',
+    )
+  log('posted %d evaluation reports for model v%d', perUser.length, modelVersion)
+  return missing
+}
+
+function remapWeights(model: Model, numItems: number): SharedWeights {
+  const { dim } = model.weights
+  const itemEmbedding = new Float32Array(numItems * dim)
+  const itemBias = new Float32Array(numItems).fill(-1e9)
+  model.modelRow.forEach((r, row) => {
+    if (r === undefined) return
+    itemEmbedding.set(model.weights.itemEmbedding.subarray(r * dim, (r + 1) * dim), row * dim)
+    itemBias[row] = model.weights.itemBias[r]!
+  })
+  return { numItems, dim, itemEmbedding, itemBias }
+}
+
+async function request(href: string, init?: RequestInit): Promise<Response> {
+  let res: Response
+  try {
+    res = await fetch(href, init)
+  } catch (err) {
+    throw new SimulationError(
+      'http',
+      `cannot reach ${href}: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    )
+  }
+  if (!res.ok && res.status !== 304) {
+    throw new SimulationError('http', `${href} answered ${describe(await json(res), res.status)}`)
+  }
+  return res
+}
+
+async function json(res: Response): Promise<unknown> {
+  const text = await res.text()
+  if (text === '') return null
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+const describe = (answer: unknown, status: number): string =>
+  isErrorBody(answer)
+    ? `${status} ${answer.error.code}: ${answer.error.message}`
+    : `${status} ${String(answer).slice(0, 200)}`

@@ -1,0 +1,37 @@
+import type { RoundRecord } from './round-record.ts'
+import type { SimulationResults } from './simulate.ts'
+
+/** The per-round table's header, aligned with {@link formatRound}. */
+export const TABLE_HEADER = 'round  clients  samples     loss   HR@10  NDCG@10  val HR@10  seconds'
+
+/** One table row. @example formatRound(record) // '    1      100    41236   0.6931  0.4083   0.2288     0.3955      9.1' */
+export function formatRound(r: RoundRecord): string {
+  return [
+    String(r.round + 1).padStart(5),
+    String(r.participants).padStart(8),
+    String(r.samples).padStart(8),
+    r.loss.toFixed(4).padStart(8),
+    r.hr10.toFixed(4).padStart(7),
+    r.ndcg10.toFixed(4).padStart(8),
+    r.validation.hr10.toFixed(4).padStart(10),
+    r.seconds.toFixed(1).padStart(8),
+  ].join(' ')
+}
+
+/** The closing summary: the three models side by side, the two target ratios, timing. */
+export function formatSummary(res: SimulationResults): string {
+  const row = (name: string, m: { hr10: number; ndcg10: number; recall20?: number }) =>
+    `${name.padEnd(12)} HR@10 ${m.hr10.toFixed(4)}  NDCG@10 ${m.ndcg10.toFixed(4)}${m.recall20 === undefined ? '' : `  Recall@20 ${m.recall20.toFixed(4)}`}`
+  const { ratios, targets, timing, dataset: d } = res
+  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met')
+  return [
+    `${d.format}: ${d.interactions} interactions, ${d.users} shoppers (${d.evalUsers} evaluated), ${d.items} items${Object.keys(d.skipped).length ? `; skipped ${JSON.stringify(d.skipped)}` : ''}`,
+    row('popularity', res.popularity),
+    `${row(`centralized`, res.centralized)}  (epoch ${res.centralized.bestEpoch} by validation)`,
+    row('federated', res.federated) +
+      `  (last round; best by validation: round ${res.federated.bestByValidation.round + 1}, HR@10 ${res.federated.bestByValidation.hr10.toFixed(4)})`,
+    `federated / centralized HR@10 = ${ratios.federatedOverCentralized.toFixed(4)} (target ≥ 0.95: ${mark(targets.federatedAtLeast095Centralized)})`,
+    `centralized / popularity HR@10 = ${ratios.centralizedOverPopularity.toFixed(4)} (target ≥ 1.2: ${mark(targets.centralizedAtLeast12Popularity)})`,
+    `wall time ${timing.wallSeconds.toFixed(1)} s (federated ${timing.federatedSeconds.toFixed(1)} s, centralized ${timing.centralizedSeconds.toFixed(1)} s); ${timing.shopperUpdates} shopper updates, ${timing.shopperUpdatesPerSecond.toFixed(1)} shopper-updates/s`,
+  ].join('\n')
+}

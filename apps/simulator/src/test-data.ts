@@ -1,0 +1,30 @@
+// Test support only: small generated data sets (tests never read the real files in ../shared/data).
+import { createRng } from '@fedrec/core'
+
+/**
+ * A generic CSV of shoppers with clear tastes: `groups` groups of `itemsPerGroup` items; each shopper touches
+ * `perUser` items of its own group in random order, so every item is about equally popular (popularity is
+ * near chance) while the group structure is easy to learn.
+ * @example const csv = tasteGroupsCsv({ users: 60, groups: 4, itemsPerGroup: 12, perUser: 8, seed: 1 })
+ */
+export function tasteGroupsCsv(o: {
+  users: number
+  groups: number
+  itemsPerGroup: number
+  perUser: number
+  seed: number
+}): string {
+  const rng = createRng(o.seed)
+  const lines = ['user,item,type,timestamp']
+  for (let u = 0; u < o.users; u++) {
+    const group = u % o.groups
+    const items = Array.from({ length: o.itemsPerGroup }, (_, i) => i)
+    for (let j = 0; j < o.perUser; j++) {
+      const k = j + rng.int(items.length - j)
+      ;[items[j], items[k]] = [items[k]!, items[j]!]
+      const type = rng.next() < 0.2 ? 'purchase' : 'click'
+      lines.push(`u${u},g${group}-i${items[j]},${type},${1000 + j * 10 + rng.int(5)}`)
+    }
+  }
+  return `${lines.join('\n')}\n`
+}
