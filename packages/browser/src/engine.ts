@@ -1,6 +1,5 @@
 import {
   type BackendName,
-  buildSamples,
   createRng,
   createScorer,
   type EventWeights,
@@ -11,7 +10,7 @@ import {
   type SharedWeights,
   selectBackend,
   sharedWeightsFromSnapshot,
-  trainLocal,
+  trainClientRound,
 } from '@fedrec/core'
 import {
   decodeModel,
@@ -299,33 +298,24 @@ export class Engine {
       profile.userVector && profile.userVector.length === weights.dim
         ? profile.userVector
         : initUserVector(weights.dim, rng)
-    const samples = buildSamples(events, {
-      numItems: weights.numItems,
-      negativesPerPositive: info.config.negativesPerPositive,
-      rng,
-      ...(this.config.eventWeights ? { eventWeights: this.config.eventWeights } : {}),
-    })
     let backend = await this.ensureBackend()
     for (;;) {
       try {
-        const common = {
-          weights,
-          samples,
-          epochs: info.config.localEpochs,
-          learningRate: info.config.learningRate,
-          batchSize: info.config.batchSize,
-          rng,
-        }
-        const result = await this.untilContextLost(
-          trainLocal(this.tf, { ...common, userVector, mu: info.config.mu }),
-        )
-        // The trained rows only leave as the update; until the aggregate comes back, scoring sees the global
-        // rows, so fit the private vector to those (Federated Reconstruction's local step).
-        const refit = await this.untilContextLost(
-          trainLocal(this.tf, { ...common, userVector: result.userVector, trainShared: false }),
+        // The same client round as the simulator's: train the user vector and the touched rows, then refit
+        // the private vector to the global rows (Federated Reconstruction's local step) — the trained rows
+        // only leave as the update, and until the aggregate comes back scoring sees the global rows.
+        const { result, userVector: refitted } = await this.untilContextLost(
+          trainClientRound(this.tf, {
+            weights,
+            userVector,
+            events,
+            config: info.config,
+            rng,
+            ...(this.config.eventWeights ? { eventWeights: this.config.eventWeights } : {}),
+          }),
         )
         this.checkContext()
-        return { result, userVector: refit.userVector, backend }
+        return { result, userVector: refitted, backend }
       } catch (err) {
         // Bad input fails the same way on every backend; a backend fault (lost WebGL context, a kernel
         // error, non-finite results from low precision) is worth another backend.
