@@ -83,7 +83,14 @@ export function chartOptions(s) {
     rounds: {
       title: emptyNote('No round closed yet', none),
       tooltip: { trigger: 'axis', renderMode: 'richText' },
-      xAxis: { type: 'time', axisLabel: AXIS_LABEL },
+      // Ticks at least a second apart, labels that would overlap dropped: rounds of a busy aggregator (or a
+      // test) close within the same second.
+      xAxis: {
+        type: 'time',
+        minInterval: 1000,
+        splitNumber: 4,
+        axisLabel: { ...AXIS_LABEL, hideOverlap: true },
+      },
       yAxis: { ...valueAxis('round'), minInterval: 1 },
       series: [
         {
