@@ -87,7 +87,7 @@ function createCommand(): Command {
     )
     .addOption(
       new Option('--out <dir>', 'report folder').default(
-        join('qa-report', new Date().toISOString().replace(/[:.]/g, '-')),
+        join('playwright-report', 'qa', new Date().toISOString().replace(/[:.]/g, '-')),
       ),
     )
     .addOption(
