@@ -12,6 +12,7 @@ import {
   parseUpdateAck,
   type UpdateAck,
 } from '@fedrec/protocol'
+import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createAggregator } from './aggregator/index.ts'
 import { getJson, killAll, launch, postUpdate, start, stop } from './test-process.ts'
@@ -126,6 +127,77 @@ describe('fedrec-aggregator CLI', () => {
     expect(late.status).toBe(409)
     expect(parseErrorBody(await late.json()).error.code).toBe('round_closed')
     expect(await stop(server, 'SIGTERM')).toEqual({ code: 0, signal: null })
+  })
+
+  it('after a SIGKILL and restart, a quorum close that fails is tried again: the last update does not leave the round open', async () => {
+    // The e2e restart scenario, with the one failure that acknowledges an update without closing its round:
+    // the close transaction fails after the update that met the quorum has committed. The failure is a real
+    // SQLite error (a trigger), and it clears once the store holds an evaluation report, standing in for a
+    // disk that has room again. No later update comes: every client has contributed.
+    const catalogue = join(dir, 'catalogue.json')
+    writeFileSync(catalogue, JSON.stringify(catalogueOf(20).map((id, i) => ({ id, name: `Item ${i}` }))))
+    const store = join(dir, 's.sqlite')
+    const args = [
+      '--port',
+      '0',
+      '--store',
+      store,
+      '--catalogue',
+      catalogue,
+      '--dim',
+      '4',
+      '--min-clients',
+      '3',
+    ]
+    args.push('--round-deadline', '600', '--seed', '5')
+    const [u0, u1, last] = [1, 2, 3].map((seed) => randomUpdate(0, 0, { numItems: 20, dim: 4, seed }))
+    let server = await start([...args, '--init'])
+    for (const u of [u0!, u1!]) expect((await postUpdate(server.url, u.bytes)).status).toBe(200)
+    server.child.kill('SIGKILL')
+    await server.exited
+
+    const db = new Database(store)
+    db.exec(`CREATE TRIGGER test_close_fails BEFORE INSERT ON rounds
+      WHEN NEW.round = 1 AND NOT EXISTS (SELECT 1 FROM evaluations)
+      BEGIN SELECT RAISE(ABORT, 'test: the close cannot be written'); END`)
+    db.close()
+    server = await start(args, { DEBUG: 'fedrec:aggregator:round' })
+    const statusOf = async () => parseStatus(await getJson(`${server.url}/v1/status`))
+    expect(await statusOf()).toMatchObject({ round: 0, participants: 2 })
+    // A client that already contributed retries: its ack, not a second count.
+    const again = parseUpdateAck(await (await postUpdate(server.url, u0!.bytes)).json())
+    expect(again).toMatchObject({ duplicate: true, participants: 1 })
+
+    const ack = parseUpdateAck(await (await postUpdate(server.url, last!.bytes)).json())
+    expect(ack).toMatchObject({ round: 0, duplicate: false, participants: 3 })
+    // The close failed (and its retries too, while the failure lasts): the round is open with all three.
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(await statusOf()).toMatchObject({ round: 0, modelVersion: 0, participants: 3 })
+    expect(server.stderr()).toContain('closing round 0 on quorum failed')
+
+    const report = {
+      round: 0,
+      modelVersion: 0,
+      idempotencyKey: 'ab'.repeat(16),
+      users: 1,
+      hits10: 1,
+      ndcg10: 0.5,
+    }
+    const res = await fetch(`${server.url}/v1/evaluations`, {
+      method: 'POST',
+      body: JSON.stringify(report),
+      headers: { 'Content-Type': 'application/json' },
+    })
+    expect(res.status).toBe(200)
+    let status = await statusOf()
+    for (const until = Date.now() + 10_000; status.modelVersion === 0 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 100))
+      status = await statusOf()
+    }
+    expect(status).toMatchObject({ round: 1, modelVersion: 1, participants: 0 })
+    expect(status.history).toEqual([
+      expect.objectContaining({ round: 0, participants: 3, closedBy: 'quorum' }),
+    ])
   })
 
   it('refuses a corrupt store file with a clear message and a non-zero exit', async () => {

@@ -63,6 +63,8 @@ const HISTORY_LIMIT = 1000
 export const EVALUATION_WINDOW = 10
 /** Rejection counters are written at most this often: a flood of bad requests must not become a flood of fsyncs. */
 const REJECTION_FLUSH_MS = 1000
+/** How long after a failed close on quorum the close is tried again. */
+const CLOSE_RETRY_MS = 1000
 /** setTimeout's longest delay (about 24.8 days); a later deadline is re-armed when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -557,6 +559,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       commitQueue()
       closed = true
       if (timer) clearTimeout(timer)
+      if (closeRetry) clearTimeout(closeRetry)
       flushRejections()
       store.close()
     },
@@ -700,14 +703,32 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     flushScheduled = false
     if (closed) return
     commitQueue()
-    if (accumulator && accumulator.participants >= opts.minClients) {
-      try {
-        closeRound('quorum')
-      } catch (err) {
-        // The updates are durable and counted, so they are acknowledged; the round stays open and closes on
-        // the next update or on its deadline.
-        logRound('closing round %d on quorum failed: %O', round.round, err)
-      }
+    closeOnQuorum()
+  }
+
+  /**
+   * Closes the round if its quorum is met. A close that fails (disk full, I/O error…) is tried again every
+   * CLOSE_RETRY_MS until it succeeds: the updates are durable and counted, so they stay acknowledged, but the
+   * update that met the quorum may well be the round's last one, and waiting for "the next update" would
+   * mean waiting for the deadline.
+   */
+  let closeRetry: NodeJS.Timeout | undefined
+  const closeOnQuorum = (): void => {
+    if (closeRetry) clearTimeout(closeRetry)
+    closeRetry = undefined
+    if (closed || !accumulator || accumulator.participants < opts.minClients) return
+    try {
+      closeRound('quorum')
+    } catch (err) {
+      logRound(
+        'closing round %d on quorum failed (trying again in %d ms): %O',
+        round.round,
+        CLOSE_RETRY_MS,
+        err,
+      )
+      closeRetry = setTimeout(closeOnQuorum, CLOSE_RETRY_MS)
+      // The HTTP server keeps the process alive; the retry alone must not.
+      closeRetry.unref()
     }
   }
 
