@@ -40,7 +40,12 @@ export async function startAggregator(args: string[] = [], storeDir?: string): P
       '--init',
       ...args,
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
+    // Round opening/closing logs (no client ids or payloads) land in `output`, for failure messages.
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { DEBUG: 'fedrec:aggregator:round', ...process.env },
+    },
   )
   const output: string[] = []
   const url = await new Promise<string>((resolveUrl, reject) => {

@@ -87,7 +87,12 @@ export async function runRound(
   const modelVersion = first?.modelVersion ?? (await agg.status()).modelVersion
   let summary = null
   if (options.waitForClose ?? true) {
-    const status = await agg.waitForModelVersion(modelVersion + 1)
+    const status = await agg.waitForModelVersion(modelVersion + 1).catch((err: unknown) => {
+      // Say which shoppers did not contribute: the usual reason a round does not close on quorum.
+      const failed = outcomes.flatMap((o, i) => (o.ok ? [] : [`${shoppers[i]!.name}: ${JSON.stringify(o)}`]))
+      const why = failed.length ? `; failed syncs: ${failed.join('; ')}` : '; every sync succeeded'
+      throw new Error(`round ${round} did not close: ${(err as Error).message}${why}`, { cause: err })
+    })
     summary = status.history.find((h) => h.round === round) ?? null
   }
   const wallMs = Date.now() - started
