@@ -75,6 +75,15 @@ describe('parseCommandLine', () => {
       )
   })
 
+  it('refuses a round deadline or ack retention too long to be a date (every round close would fail)', () => {
+    expect(parseCommandLine(argv('--round-deadline', '315360000')).roundDeadlineSeconds).toBe(315_360_000)
+    const command = createCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => {} })
+    for (const flag of ['--round-deadline', '--ack-retention'])
+      expect(() => command.parse(['node', 'cli.ts', flag, '1e13'])).toThrow(/≤ 315360000/)
+  })
+
   it('takes flags over FEDREC_* variables over defaults', () => {
     vi.stubEnv('FEDREC_PORT', '9000')
     vi.stubEnv('FEDREC_MIN_CLIENTS', '5')

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { isServerOptimizerName, SERVER_OPTIMIZERS } from '@fedrec/core'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { DEFAULTS } from './aggregator/index.ts'
+import { MAX_DURATION_SECONDS } from './aggregator/settings.ts'
 import { DEFAULT_CLIENT_RATE, DEFAULT_IP_RATE } from './app/updates.ts'
 import type { ServerOptions } from './server.ts'
 
@@ -20,12 +21,12 @@ const int =
   }
 
 const num =
-  (min: number, { exclusive = false } = {}) =>
+  (min: number, { exclusive = false, max = Number.POSITIVE_INFINITY } = {}) =>
   (value: string): number => {
     const n = Number(value)
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || (exclusive && n === min))
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || (exclusive && n === min) || n > max)
       throw new InvalidArgumentError(
-        `expected a number ${exclusive ? '>' : '≥'} ${min}, got ${JSON.stringify(value)}`,
+        `expected a number ${exclusive ? '>' : '≥'} ${min}${Number.isFinite(max) ? ` and ≤ ${max}` : ''}, got ${JSON.stringify(value)}`,
       )
     return n
   }
@@ -90,7 +91,7 @@ export function createCommand(): Command {
         'FEDREC_ROUND_DEADLINE',
       )
         .default(DEFAULTS.roundDeadlineSeconds)
-        .argParser(num(0, { exclusive: true })),
+        .argParser(num(0, { exclusive: true, max: MAX_DURATION_SECONDS })),
     )
     .addOption(
       opt('--mu <mu>', 'FedProx μ handed to clients (0 = FedAvg)', 'FEDREC_MU')
@@ -125,7 +126,7 @@ export function createCommand(): Command {
     .addOption(
       opt(
         '--max-evaluation-users <n>',
-        'largest number of users one evaluation report may claim (a browser or the simulator reports one shopper per report)',
+        'largest number of users one evaluation report may claim (a client — the simulator today — reports one shopper per report)',
         'FEDREC_MAX_EVALUATION_USERS',
       )
         .default(DEFAULTS.maxEvaluationUsers)
@@ -201,7 +202,7 @@ export function createCommand(): Command {
         'FEDREC_ACK_RETENTION',
       )
         .default(DEFAULTS.ackRetentionSeconds)
-        .argParser(num(0)),
+        .argParser(num(0, { max: MAX_DURATION_SECONDS })),
     )
     .addOption(
       opt(

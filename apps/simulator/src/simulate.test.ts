@@ -59,5 +59,9 @@ describe('simulate (in-process)', () => {
     await expect(simulate(tf, backend, { ...options, rounds: 0 })).rejects.toThrow(
       /rounds must be an integer >= 1/,
     )
+    for (const endpoint of ['localhost:8787', 'not a url'])
+      await expect(simulate(tf, backend, { ...options, endpoint })).rejects.toThrow(
+        /endpoint must be an http\(s\) URL/,
+      )
   })
 })

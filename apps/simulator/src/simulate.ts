@@ -177,4 +177,15 @@ function checkOptions(o: SimulationOptions): void {
     if (!(Number.isFinite(o[key]) && o[key] > 0)) bad(`${key} must be > 0`, o[key])
   }
   if (!(Number.isFinite(o.mu) && o.mu >= 0)) bad('mu must be >= 0', o.mu)
+  // Checked here, before the data set and the centralized baseline take minutes, not at the first request.
+  if (o.endpoint !== undefined && !isHttpUrl(o.endpoint))
+    bad('endpoint must be an http(s) URL such as http://127.0.0.1:8787/', o.endpoint)
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text).protocol)
+  } catch {
+    return false
+  }
 }

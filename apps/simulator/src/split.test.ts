@@ -61,4 +61,20 @@ describe('leaveOneOut', () => {
     expect(new Set(y.negatives).size).toBe(y.negatives.length)
     expect(two.users.find((u) => u.id === 'y')!.negatives).toEqual(y.negatives)
   })
+
+  it('draws 99 distinct untouched negatives from a large catalogue (the rejection-sampling path)', () => {
+    // 300 items, the shopper touched 5: far more untouched items than wanted, so rows are drawn at random.
+    const rows: [string, string, number][] = []
+    for (let i = 0; i < 300; i++) rows.push(['other', String(i), i])
+    for (let i = 0; i < 5; i++) rows.push(['y', String(i * 7), i])
+    const split = leaveOneOut(data(rows), { negatives: 99, seed: 3 })
+    const y = split.users.find((u) => u.id === 'y')!
+    const touched = new Set([0, 7, 14, 21, 28])
+    expect(y.negatives).toHaveLength(99)
+    expect(new Set(y.negatives).size).toBe(99)
+    for (const row of y.negatives) expect(touched.has(row)).toBe(false)
+    expect(
+      leaveOneOut(data(rows), { negatives: 99, seed: 3 }).users.find((u) => u.id === 'y')!.negatives,
+    ).toEqual(y.negatives)
+  })
 })

@@ -57,6 +57,7 @@ describe('JSON messages', () => {
     }
     expect(parseEvaluationReport(report)).toEqual(report)
     expect(() => parseEvaluationReport({ ...report, hits10: 3 })).toThrow(/must not exceed users/)
+    expect(() => parseEvaluationReport({ ...report, hits10: 0.5 })).toThrow(/hits10/)
     expect(() => parseEvaluationReport({ ...report, ndcg10: Number.NaN })).toThrow(/ndcg10/)
     expect(() => parseEvaluationReport({ ...report, users: 0 })).toThrow(/users/)
     expect(() => parseEvaluationReport({ ...report, idempotencyKey: 'k' })).toThrow(/idempotencyKey/)

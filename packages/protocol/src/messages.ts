@@ -63,8 +63,8 @@ export const EvaluationReportSchema = v.pipe(
     idempotencyKey: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)),
     /** Held-out items ranked (1 for one shopper; more when a client reports for several profiles). */
     users: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000)),
-    /** How many of them ranked in the top 10. */
-    hits10: v.pipe(v.number(), v.finite(), v.minValue(0)),
+    /** How many of them ranked in the top 10 (a count: a fraction is not a hit). */
+    hits10: v.pipe(v.number(), v.integer(), v.minValue(0)),
     /** Sum of NDCG@10 over them. */
     ndcg10: v.pipe(v.number(), v.finite(), v.minValue(0)),
   }),

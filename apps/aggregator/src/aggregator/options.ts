@@ -35,7 +35,7 @@ export interface AggregatorOptions {
   /** Largest n_k accepted from one client (default 100,000). */
   maxSampleCount?: number
   /**
-   * Largest `users` one evaluation report may claim (default 1: a browser or the simulator reports one
+   * Largest `users` one evaluation report may claim (default 1: a client — the simulator today — reports one
    * shopper per report). Reports are unauthenticated, so one claiming many users would outweigh the rest.
    */
   maxEvaluationUsers?: number

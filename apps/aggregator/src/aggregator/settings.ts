@@ -21,10 +21,16 @@ export interface RoundSettings {
 
 type NumericKey = Exclude<keyof RoundSettings, 'maxUpdateNorm' | 'normPolicy'>
 
+/**
+ * Longest round deadline or ack retention (about ten years): a deadline is stored as an ISO date, and one past
+ * the year 275,760 cannot be, so an unbounded value would make every round close fail.
+ */
+export const MAX_DURATION_SECONDS = 10 * 365 * 86_400
+
 /** Each numeric setting: integer or not, and its smallest value (exclusive where it must stay positive). */
 const RULES: Record<NumericKey, { integer: boolean; min: number; exclusive?: boolean; max?: number }> = {
   minClients: { integer: true, min: 1 },
-  roundDeadlineSeconds: { integer: false, min: 0, exclusive: true },
+  roundDeadlineSeconds: { integer: false, min: 0, exclusive: true, max: MAX_DURATION_SECONDS },
   mu: { integer: false, min: 0 },
   localEpochs: { integer: true, min: 1 },
   learningRate: { integer: false, min: 0, exclusive: true },
@@ -68,7 +74,7 @@ export function parseSettingsPatch(input: unknown): Partial<RoundSettings> {
       if (!ok)
         throw new AggregatorError(
           'bad_settings',
-          `${key} must be ${rule.integer ? 'an integer' : 'a number'} ${rule.exclusive ? '>' : '≥'} ${rule.min}, got ${JSON.stringify(value)}`,
+          `${key} must be ${rule.integer ? 'an integer' : 'a number'} ${rule.exclusive ? '>' : '≥'} ${rule.min}${rule.max === undefined ? '' : ` and ≤ ${rule.max}`}, got ${JSON.stringify(value)}`,
         )
       out[key as NumericKey] = value as number
     } else {

@@ -714,6 +714,8 @@ describe('GET and PATCH /v1/config', () => {
       { minClients: 0 },
       { minClients: 1.5 },
       { learningRate: 0 },
+      // Past what a date can hold: the next round's deadline could not be written, so no round would close.
+      { roundDeadlineSeconds: 1e13 },
       { quorum: 2 },
       { normPolicy: 'drop' },
       [1],

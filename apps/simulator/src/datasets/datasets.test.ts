@@ -119,6 +119,11 @@ describe('OTTO JSON lines', () => {
       () => parseOtto('{"session":0,"events":[{"aid":5,"ts":1,"type":"views"}]}', 'train.jsonl'),
       'train.jsonl:1: events[0] must be',
     )
+    // A name of Object.prototype is not an event type either.
+    expectMalformed(
+      () => parseOtto('{"session":0,"events":[{"aid":5,"ts":1,"type":"toString"}]}', 'train.jsonl'),
+      'train.jsonl:1: events[0] must be',
+    )
     expectMalformed(
       () => parseOtto('[1,2]', 'train.jsonl'),
       'train.jsonl:1: expected an object with "session" and "events"',

@@ -40,7 +40,8 @@ export function parseOtto(text: string, path: string): LoadedDataset {
         typeof event.ts === 'number' &&
         Number.isFinite(event.ts) &&
         typeof event.type === 'string' &&
-        event.type in TYPES
+        // Own keys only: `in` would also accept "toString" and the other Object.prototype names.
+        Object.hasOwn(TYPES, event.type)
       if (!ok) {
         throw malformed(
           path,

@@ -35,6 +35,9 @@ let etag
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let timer
 let polling = false
+// Bumped by stop(): a request that was in flight when the page stopped (tab hidden, token forgotten) must
+// neither draw nor schedule, or hiding and showing the tab quickly would start a second polling loop.
+let generation = 0
 
 /**
  * The token from `#token=…` (then dropped from the address bar and the history) or from this tab's storage.
@@ -75,6 +78,7 @@ function setLive(state, text) {
 
 function stop() {
   polling = false
+  generation += 1
   if (timer !== undefined) clearTimeout(timer)
   timer = undefined
 }
@@ -87,6 +91,7 @@ function start() {
 
 async function poll() {
   timer = undefined
+  const mine = generation
   const token = sessionStorage.getItem(TOKEN_KEY)
   if (!token) return askForToken('')
   /** @type {Record<string, string>} */
@@ -95,6 +100,7 @@ async function poll() {
   try {
     // no-store: this page does its own revalidation, and the browser must not keep the operator's data.
     const res = await fetch(DATA_URL, { headers, cache: 'no-store' })
+    if (mine !== generation) return
     if (res.status === 401) {
       return askForToken(
         'The aggregator refused this token (401). Paste the operator token it printed at start, or the one given with --operator-token.',
@@ -104,6 +110,7 @@ async function poll() {
       showLive()
     } else if (res.ok) {
       const status = parseDashboardData(await res.json())
+      if (mine !== generation) return
       etag = res.headers.get('ETag') ?? undefined
       showLive()
       render(status)
@@ -111,6 +118,7 @@ async function poll() {
       throw new Error(`GET /v1/dashboard answered ${res.status}: ${await errorMessage(res)}`)
     }
   } catch (err) {
+    if (mine !== generation) return
     const message = err instanceof Error ? err.message : String(err)
     setLive('error', `Retrying: ${message}`)
     boardMessage.textContent = message
