@@ -65,6 +65,7 @@ export async function runFederatedHttp(
   const sampler = createRng(mixSeed(seed, 0xc1))
   let model: Model | undefined
   let evaluationsMissing = false
+  let warnedUnknownItems = false
   const rounds: RoundRecord[] = []
   let shopperUpdates = 0
   let trainSeconds = 0
@@ -84,7 +85,9 @@ export async function runFederatedHttp(
     if (known < split.itemIds.length) {
       const message = `the aggregator's model knows ${known} of the data set's ${split.itemIds.length} items; start it with --catalogue on the file --write-catalogue writes`
       if (known === 0) throw new SimulationError('http', message)
-      progress.warn?.(message)
+      // Once per run, not once per model version.
+      if (!warnedUnknownItems) progress.warn?.(message)
+      warnedUnknownItems = true
     }
     return {
       version: snapshot.modelVersion,
@@ -131,7 +134,7 @@ export async function runFederatedHttp(
         sampleCount,
         tensors: result.deltas,
       })
-      const res = await fetch(url('v1/updates'), {
+      const res = await reach(url('v1/updates'), {
         method: 'POST',
         headers: { 'content-type': UPDATE_MEDIA_TYPE },
         body,
@@ -245,7 +248,7 @@ async function postEvaluations(
           hits10: u.hits10,
           ndcg10: u.ndcg10,
         })
-        const res = await fetch(endpoint, {
+        const res = await reach(endpoint, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(report),
@@ -283,10 +286,10 @@ function remapWeights(model: Model, numItems: number): SharedWeights {
   return { numItems, dim, itemEmbedding, itemBias }
 }
 
-async function request(href: string, init?: RequestInit): Promise<Response> {
-  let res: Response
+/** `fetch` whose network failure (refused, reset, DNS) is a `SimulationError` naming the URL; any answer is returned. */
+async function reach(href: string, init?: RequestInit): Promise<Response> {
   try {
-    res = await fetch(href, init)
+    return await fetch(href, init)
   } catch (err) {
     throw new SimulationError(
       'http',
@@ -296,6 +299,10 @@ async function request(href: string, init?: RequestInit): Promise<Response> {
       },
     )
   }
+}
+
+async function request(href: string, init?: RequestInit): Promise<Response> {
+  const res = await reach(href, init)
   if (!res.ok && res.status !== 304) {
     throw new SimulationError('http', `${href} answered ${describe(await json(res), res.status)}`)
   }
