@@ -3,8 +3,17 @@ import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import AxeBuilder from '@axe-core/playwright'
 import { parseStatus } from '@fedrec/protocol'
-import { type BrowserContext, expect, type Locator, type Page, type TestInfo, test } from '@playwright/test'
+import {
+  type BrowserContext,
+  chromium,
+  expect,
+  type Locator,
+  type Page,
+  type TestInfo,
+  test,
+} from '@playwright/test'
 import { type RunningAggregator, startAggregator } from './aggregator.ts'
+import { chromiumArgs, chromiumPath } from './chromium.ts'
 
 // The demo shop's <fedrec-recommendations> widgets against a real aggregator, in real Chromium: the states a
 // shopper sees (loading, cold start, personal, "because you viewed", degraded), click tracking marked as
@@ -208,7 +217,7 @@ test('the shop’s widgets: skeleton, cold start, personal with "why this?", sim
   const forYou = widget(page, /Recommended for you/)
   await expect(forYou).toHaveAttribute('state', 'personal')
   await expect(forYou.locator('[part~="badge"]')).toHaveText('For you')
-  const why = forYou.getByRole('button', { name: /^Why is .* suggested\?$/ }).first()
+  const why = forYou.getByRole('button', { name: /^Why this\? .+$/ }).first()
   await why.click()
   await expect(why).toHaveAttribute('aria-expanded', 'true')
   const reason = forYou.locator('[part~="why"]:visible').first()
@@ -284,6 +293,48 @@ test('degraded mode: without Web Workers the shop still shows popular items, war
   await shot(page, testInfo, 'home-degraded', w)
   await axe(page, testInfo, 'degraded')
   expect(problems).toEqual([])
+})
+
+test('degraded mode: no tfjs backend works; "because you viewed" falls back to popular, and a followed item is still recorded', async ({
+  browser,
+  baseURL,
+}) => {
+  agg = await startAggregator(['--min-clients', '1', '--catalogue', cataloguePath, '--seed', '5'])
+  await seedPopularity(await browser.newContext())
+  // No GPU and no software rasteriser, so no WebGL at all; and the shop is told to use WebGL only. Similar
+  // items need tfjs scoring (popular ones for a new shopper do not), so the product page's widget degrades.
+  const noGpu = await chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      ...chromiumArgs.filter((a) => a !== '--enable-unsafe-swiftshader'),
+      '--disable-gpu',
+      '--disable-software-rasterizer',
+    ],
+  })
+  try {
+    const viewed = inCategory(SHOPPER_CATEGORY)[0]!
+    const context = await noGpu.newContext({ baseURL: baseURL! })
+    const { page, problems, warnings } = await open(context, `&backends=webgl#/product/${viewed.id}`)
+    await expect(page.getByRole('heading', { level: 1, name: viewed.name })).toBeVisible()
+    const w = page.locator('fedrec-recommendations[mode="similar"]')
+    await expect(w).toHaveAttribute('state', 'degraded')
+    await expect(w.getByRole('heading', { name: 'Popular right now' })).toBeVisible()
+    expect(warnings.some((m) => m.includes('no tfjs backend'))).toBe(true)
+    await expect.poll(() => page.evaluate(storedEvents)).toEqual([{ type: 'click', itemId: viewed.id }])
+
+    const ids = await shownIds(w)
+    const picked = catalogue.find((p) => p.id === ids[0])!
+    await w.locator(`[data-fedrec-item="${picked.id}"] a`).first().click()
+    await expect(page.getByRole('heading', { level: 1, name: picked.name })).toBeVisible()
+    // The widget records nothing in degraded mode, so the product page's own view is the one record.
+    await expect
+      .poll(async () => (await page.evaluate(storedEvents)).slice(1))
+      .toEqual([{ type: 'click', itemId: picked.id }])
+    expect(problems).toEqual([])
+  } finally {
+    for (const c of contexts.splice(0)) await c.close()
+    await noGpu.close()
+  }
 })
 
 test('the page’s main-thread script stays small (tfjs only in the worker)', async ({ page }) => {

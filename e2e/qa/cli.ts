@@ -2,7 +2,7 @@
 // `npm run qa -- --shoppers 12 --rounds 5 --scenario dropouts`: a scenario run of the QA kit in real browsers,
 // with Playwright's HTML report and a JSON summary. See docs/qa.md.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -104,6 +104,8 @@ async function main(): Promise<number> {
   const options = createCommand().parse(process.argv).opts<CliOptions>()
   const out = resolve(options.out)
   const summaries = join(out, 'summaries')
+  // A reused --out folder must not mix an earlier run's scenario summaries into this run's summary.json.
+  rmSync(summaries, { recursive: true, force: true })
   mkdirSync(summaries, { recursive: true })
   if (options.data && !existsSync(options.data)) throw new Error(`--data ${options.data}: no such file`)
   const work = (options.shoppers ?? 6) * (options.rounds ?? 4)
@@ -140,6 +142,11 @@ async function main(): Promise<number> {
   const code = await new Promise<number>((done) => {
     const child = spawn('npx', args, { cwd: e2eDir, env, stdio: 'inherit' })
     child.on('exit', (c, signal) => done(c ?? (signal ? 1 : 0)))
+    // npx missing or not executable: 'exit' never comes, so say so instead of waiting for ever.
+    child.on('error', (err) => {
+      process.stderr.write(`qa: could not start Playwright: ${err.message}\n`)
+      done(2)
+    })
   })
   const scenarios: RunSummary[] = readdirSync(summaries)
     .filter((f) => f.endsWith('.json'))

@@ -102,4 +102,44 @@ describe('createRecommender in a real browser', () => {
     const err = await rec.track({ type: 'click', itemId: 'a' }).catch((e: unknown) => e)
     expect(isFedrecError(err) && err.code).toBe('closed')
   })
+
+  it('a worker that dies at start fails createRecommender with a clear error instead of hanging', async () => {
+    const dbName = `t-${crypto.randomUUID()}`
+    const script = URL.createObjectURL(
+      new Blob(['throw new Error("no worker here")'], { type: 'text/javascript' }),
+    )
+    const worker = new Worker(script)
+    const err = await createRecommender({ endpoint: 'http://127.0.0.1:9/', dbName, worker }).catch(
+      (e: unknown) => e,
+    )
+    URL.revokeObjectURL(script)
+    expect(isFedrecError(err) && err.code).toBe('internal')
+    expect(String((err as Error).message)).toMatch(/worker failed to start/)
+    // Its database connection was closed: deleting the database is not blocked by it.
+    await new Promise<void>((resolve, reject) => {
+      const req = indexedDB.deleteDatabase(dbName)
+      req.onsuccess = () => resolve()
+      req.onblocked = () => reject(new Error('a connection was left open'))
+      req.onerror = () => reject(req.error)
+    })
+  })
+
+  it('a pause set by another tab (another recommender on the same database) holds at once', async () => {
+    const dbName = `t-${crypto.randomUUID()}`
+    await seedModel(dbName)
+    const tabA = await make(dbName)
+    const tabB = await make(dbName)
+    // Not a boolean: a clear error, and the switch stays as it was.
+    const bad = await tabA.setPaused('yes' as unknown as boolean).catch((e: unknown) => e)
+    expect(isFedrecError(bad) && bad.code).toBe('bad_option')
+    await tabA.setPaused(true)
+    await tabB.track({ type: 'click', itemId: 'b' })
+    expect(await tabB.history()).toEqual([])
+    const err = await tabB.sync().catch((e: unknown) => e)
+    expect(isFedrecError(err) && err.code).toBe('paused')
+    expect((await tabB.localData()).paused).toBe(true)
+    await tabA.setPaused(false)
+    await tabB.track({ type: 'click', itemId: 'b' })
+    expect((await tabB.history()).map((e) => e.itemId)).toEqual(['b'])
+  })
 })

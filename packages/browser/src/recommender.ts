@@ -99,12 +99,18 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   const remote = Comlink.wrap<WorkerApi>(worker)
   let closed = false
   let paused = false
-  try {
-    const stored: unknown = await db.get('settings', 'learning')
-    paused = isStoredLearningSettings(stored) && stored.paused
-  } catch {
-    // An unreadable switch reads as "not paused", the default; the shopper can set it again.
+  // Read again before every track and sync, not only at start: another tab of the shop (or its privacy
+  // panel) may have paused learning since, and a pause must hold on the whole device at once.
+  const readPaused = async (): Promise<boolean> => {
+    try {
+      const stored: unknown = await db.get('settings', 'learning')
+      paused = isStoredLearningSettings(stored) && stored.paused
+    } catch {
+      // An unreadable switch keeps the last known state; the shopper can set it again.
+    }
+    return paused
   }
+  await readPaused()
 
   const call = async <T>(work: () => Promise<T>): Promise<T> => {
     if (closed) throw new FedrecError('closed', 'this recommender was closed')
@@ -115,21 +121,43 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     }
   }
 
-  await call(() =>
-    remote.init({
-      endpoint,
-      dbName,
-      backends: options.backends ?? DEFAULT_BACKENDS,
-      ...(options.eventWeights ? { eventWeights: options.eventWeights } : {}),
-      ...(options.retry ? { retry: options.retry } : {}),
-    }),
-  )
+  // A worker whose script cannot load or throws at start never answers comlink: fail on its error event
+  // instead of waiting for ever (the widget then falls back to its degraded mode), and leave nothing running.
+  let onWorkerError: (event: Event) => void = () => undefined
+  const workerFailed = new Promise<never>((_, reject) => {
+    onWorkerError = (event) => {
+      const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : ''
+      reject(new FedrecError('internal', `the recommender worker failed to start${detail}`))
+    }
+  })
+  worker.addEventListener('error', onWorkerError)
+  try {
+    await Promise.race([
+      call(() =>
+        remote.init({
+          endpoint,
+          dbName,
+          backends: options.backends ?? DEFAULT_BACKENDS,
+          ...(options.eventWeights ? { eventWeights: options.eventWeights } : {}),
+          ...(options.retry ? { retry: options.retry } : {}),
+        }),
+      ),
+      workerFailed,
+    ])
+  } catch (err) {
+    remote[Comlink.releaseProxy]()
+    worker.terminate()
+    db.close()
+    throw err
+  } finally {
+    worker.removeEventListener('error', onWorkerError)
+  }
 
   return {
     async track(event) {
       if (closed) throw new FedrecError('closed', 'this recommender was closed')
       const checked = checkEvent(event)
-      if (paused) return
+      if (await readPaused()) return
       try {
         await db.add('events', { ...checked, ts: Date.now() })
       } catch (cause) {
@@ -137,8 +165,9 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
         throw new FedrecError('storage', `could not store the event: ${String(cause)}`, { cause })
       }
     },
-    sync: () => {
-      if (paused) return Promise.reject(new FedrecError('paused', 'learning is paused on this device'))
+    async sync() {
+      if (closed) throw new FedrecError('closed', 'this recommender was closed')
+      if (await readPaused()) throw new FedrecError('paused', 'learning is paused on this device')
       return call(() => remote.sync())
     },
     recommend: ({ k = 10 } = {}) => {
@@ -146,7 +175,8 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
         throw new FedrecError('bad_option', `k must be a positive integer, got ${k}`)
       return call(() => remote.recommend(k))
     },
-    suggest: (request = {}) => {
+    // async: bad input rejects the returned promise, like every other failure, instead of throwing.
+    async suggest(request = {}) {
       const checked = checkSuggestRequest(request)
       return call(() => remote.suggest(checked))
     },
@@ -160,17 +190,19 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
           items: new Set(events.map((e) => e.itemId)).size,
           profile: isStoredProfile(profile) && profile.userVector !== null,
           model: isStoredModel(model) ? { version: model.modelVersion, bytes: model.bytes.byteLength } : null,
-          paused,
+          paused: await readPaused(),
         }
       }),
     async setPaused(value) {
       if (closed) throw new FedrecError('closed', 'this recommender was closed')
+      if (typeof value !== 'boolean')
+        throw new FedrecError('bad_option', `setPaused() needs true or false, got ${JSON.stringify(value)}`)
       try {
-        await db.put('settings', { key: 'learning', paused: value === true })
+        await db.put('settings', { key: 'learning', paused: value })
       } catch (cause) {
         throw new FedrecError('storage', `could not store the pause switch: ${String(cause)}`, { cause })
       }
-      paused = value === true
+      paused = value
     },
     history: () => call(() => readEvents(db)),
     async forget() {

@@ -1,4 +1,4 @@
-import { type FedrecRecommendations, WIDGET_SOURCE } from '@fedrec/browser'
+import { type FedrecRecommendations, type ItemClickDetail, WIDGET_SOURCE } from '@fedrec/browser'
 import type { App } from '../app.ts'
 import { productCard } from './product-card.ts'
 
@@ -38,8 +38,17 @@ export function recommendations(
     // An id the model knows but this catalogue does not (yet): skip it rather than show a blank card.
     return product ? productCard(product, app) : null
   }
-  // The widget records the click itself (marked as its own); the product page must not count it again.
-  el.addEventListener('fedrec-item-click', () => app.setVisitSource(WIDGET_SOURCE), { signal })
+  // The widget records the click itself (marked as its own); the product page must not count it again. In
+  // its degraded and empty states it records nothing (e.g. no tfjs backend, while the history still works),
+  // so the product page's own view is the only record then.
+  el.addEventListener(
+    'fedrec-item-click',
+    (event) => {
+      const { state } = (event as CustomEvent<ItemClickDetail>).detail
+      if (state !== 'degraded' && state !== 'empty') app.setVisitSource(WIDGET_SOURCE)
+    },
+    { signal },
+  )
   app.learner.subscribe((change) => {
     if (change === 'recommendations') void el.refresh()
   }, signal)

@@ -112,7 +112,7 @@ describe('<fedrec-recommendations> in a real browser', () => {
     for (const id of ids) expect(Number(id.slice(4))).toBeGreaterThanOrEqual(6)
 
     const why = el.shadowRoot!.querySelector<HTMLButtonElement>('[part~="why-button"]')!
-    expect(why.getAttribute('aria-label')).toBe(`Why is Product ${ids[0]} suggested?`)
+    expect(why.getAttribute('aria-label')).toBe(`Why this? Product ${ids[0]}`)
     why.click()
     expect(why.getAttribute('aria-expanded')).toBe('true')
     const reason = el.shadowRoot!.getElementById(why.getAttribute('aria-controls')!)!

@@ -391,7 +391,8 @@ export class FedrecRecommendations extends Base {
         part: 'button why-button',
         'aria-expanded': 'false',
         'aria-controls': whyId,
-        'aria-label': `Why is ${this.#label(item.itemId)} suggested?`,
+        // The visible text first (WCAG 2.5.3, label in name), then which product it is about.
+        'aria-label': `Why this? ${this.#label(item.itemId)}`,
       })
       whyButton.textContent = 'Why this?'
       whyButton.addEventListener('click', () => {
