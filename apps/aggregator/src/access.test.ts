@@ -1,24 +1,15 @@
 // Access rules of a real aggregator process: the operator token, the CORS allow-list, upload rate limits,
 // and logs that hold neither client ids nor payloads.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
 import { newRandomId, parseErrorBody, parseStatus } from '@fedrec/protocol'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { getJson, killAll, postUpdate, start } from './test-process.ts'
+import { describe, expect, it } from 'vitest'
+import { getJson, postUpdate, start, useScratchDir } from './test-process.ts'
 import { makeUpdate } from './test-support.ts'
 
 const TOKEN = 'operator-secret-for-tests'
-let dir: string
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fedrec-access-'))
-})
-afterEach(() => {
-  killAll()
-  rmSync(dir, { recursive: true, force: true })
-})
+const inDir = useScratchDir('fedrec-access-')
 
-const base = () => ['--port', '0', '--store', join(dir, 's.sqlite'), '--init', '--operator-token', TOKEN]
+const base = () => ['--port', '0', '--store', inDir('s.sqlite'), '--init', '--operator-token', TOKEN]
 
 describe('operator endpoints', () => {
   it('refuse requests without the operator token, with a 401 that says what is needed', async () => {
@@ -110,7 +101,7 @@ describe('upload rate limits', () => {
 
 describe('logs', () => {
   it('never hold a client id or an update payload in clear, even at the most verbose level', async () => {
-    const catalogue = join(dir, 'catalogue.json')
+    const catalogue = inDir('catalogue.json')
     writeFileSync(catalogue, JSON.stringify(['a', 'b', 'c']))
     const args = [...base(), '--catalogue', catalogue, '--dim', '4', '--min-clients', '2']
     const server = await start(args, { DEBUG: 'fedrec:*' })

@@ -1,7 +1,5 @@
 // The real thing: the CLI in its own process, over real HTTP, killed without warning and restarted.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { existsSync, writeFileSync } from 'node:fs'
 import {
   decodeModel,
   ITEM_BIAS,
@@ -13,31 +11,24 @@ import {
   type UpdateAck,
 } from '@fedrec/protocol'
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createAggregator } from './aggregator/index.ts'
-import { getJson, killAll, launch, postUpdate, start, stop } from './test-process.ts'
+import { getJson, launch, postUpdate, start, stop, useScratchDir } from './test-process.ts'
 import { catalogueOf, randomUpdate } from './test-support.ts'
 
-let dir: string
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fedrec-cli-'))
-})
-afterEach(() => {
-  killAll()
-  rmSync(dir, { recursive: true, force: true })
-})
+const inDir = useScratchDir('fedrec-cli-')
 
 describe('fedrec-aggregator CLI', () => {
   it('counts every acknowledged update exactly once across a SIGKILL mid-round, and the round completes', async () => {
     const NUM_ITEMS = 40
     const DIM = 4
     const N = 30
-    const catalogue = join(dir, 'catalogue.json')
+    const catalogue = inDir('catalogue.json')
     writeFileSync(
       catalogue,
       JSON.stringify(catalogueOf(NUM_ITEMS).map((id, i) => ({ id, name: `Item ${i}` }))),
     )
-    const store = join(dir, 'nested', 's.sqlite')
+    const store = inDir('nested', 's.sqlite')
     const args = ['--port', '0', '--store', store, '--catalogue', catalogue, '--dim', String(DIM)]
     args.push('--seed', '3', '--round-deadline', '600', '--client-rate', '0', '--ip-rate', '0')
     const updates = Array.from({ length: N }, (_, i) =>
@@ -134,9 +125,9 @@ describe('fedrec-aggregator CLI', () => {
     // the close transaction fails after the update that met the quorum has committed. The failure is a real
     // SQLite error (a trigger), and it clears once the store holds an evaluation report, standing in for a
     // disk that has room again. No later update comes: every client has contributed.
-    const catalogue = join(dir, 'catalogue.json')
+    const catalogue = inDir('catalogue.json')
     writeFileSync(catalogue, JSON.stringify(catalogueOf(20).map((id, i) => ({ id, name: `Item ${i}` }))))
-    const store = join(dir, 's.sqlite')
+    const store = inDir('s.sqlite')
     const args = [
       '--port',
       '0',
@@ -201,7 +192,7 @@ describe('fedrec-aggregator CLI', () => {
   })
 
   it('refuses a corrupt store file with a clear message and a non-zero exit', async () => {
-    const store = join(dir, 's.sqlite')
+    const store = inDir('s.sqlite')
     writeFileSync(store, Buffer.from(Array.from({ length: 16384 }, (_, i) => (i * 7919 + 13) % 256)))
     const launched = launch(['--port', '0', '--store', store, '--init'])
     expect((await launched.exited).code).toBe(1)
@@ -209,15 +200,15 @@ describe('fedrec-aggregator CLI', () => {
   })
 
   it('refuses a missing --store without --init, says what to do, and creates nothing', async () => {
-    const store = join(dir, 'gone', 's.sqlite')
+    const store = inDir('gone', 's.sqlite')
     const launched = launch(['--port', '0', '--store', store])
     expect((await launched.exited).code).toBe(1)
     expect(launched.stderr()).toMatch(/cannot start: store .*s\.sqlite does not exist\. .*pass --init/)
-    expect(existsSync(join(dir, 'gone'))).toBe(false)
+    expect(existsSync(inDir('gone'))).toBe(false)
   })
 
   it('with --init creates the store once and says so; later starts open it', async () => {
-    const store = join(dir, 's.sqlite')
+    const store = inDir('s.sqlite')
     let server = await start(['--port', '0', '--store', store, '--init', '--dim', '8'])
     await expect.poll(server.stderr).toMatch(/created a fresh store at .*s\.sqlite/)
     expect(await stop(server, 'SIGTERM')).toEqual({ code: 0, signal: null })
@@ -227,9 +218,9 @@ describe('fedrec-aggregator CLI', () => {
   })
 
   it('binds the port before creating a store: a port clash leaves no fresh store behind', async () => {
-    const first = await start(['--port', '0', '--store', join(dir, 'a.sqlite'), '--init'])
+    const first = await start(['--port', '0', '--store', inDir('a.sqlite'), '--init'])
     const port = new URL(first.url).port
-    const store = join(dir, 'b', 'b.sqlite')
+    const store = inDir('b', 'b.sqlite')
     const launched = launch(['--port', port, '--store', store, '--init'])
     expect((await launched.exited).code).toBe(1)
     expect(launched.stderr()).toMatch(/cannot start: .*EADDRINUSE/)
@@ -240,7 +231,7 @@ describe('fedrec-aggregator CLI', () => {
 
   it('reads its options from FEDREC_* variables too', async () => {
     const server = await start(['--port', '0'], {
-      FEDREC_STORE: join(dir, 'env.sqlite'),
+      FEDREC_STORE: inDir('env.sqlite'),
       FEDREC_INIT: '1',
       FEDREC_MIN_CLIENTS: '7',
       FEDREC_DIM: '8',

@@ -1,8 +1,6 @@
 // The operator reset of a round (POST /v1/round/reset), against a real aggregator process: behind the
 // operator token, durable, and final — neither a retried key nor a restart brings a discarded update back.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
 import {
   decodeModel,
   newRandomId,
@@ -11,29 +9,22 @@ import {
   parseStatus,
   parseUpdateAck,
 } from '@fedrec/protocol'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createAggregator } from './aggregator/index.ts'
-import { getJson, killAll, postUpdate, type Running, start, stop } from './test-process.ts'
+import { getJson, postUpdate, type Running, start, stop, useScratchDir } from './test-process.ts'
 import { catalogueOf, makeUpdate, randomUpdate } from './test-support.ts'
 
 const TOKEN = 'operator-secret-for-reset-tests'
 const NUM_ITEMS = 12
 const DIM = 4
 
-let dir: string
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fedrec-reset-'))
-})
-afterEach(() => {
-  killAll()
-  rmSync(dir, { recursive: true, force: true })
-})
+const inDir = useScratchDir('fedrec-reset-')
 
 function args(...extra: string[]): string[] {
-  const catalogue = join(dir, 'catalogue.json')
+  const catalogue = inDir('catalogue.json')
   writeFileSync(catalogue, JSON.stringify(catalogueOf(NUM_ITEMS)))
   return [
-    ...['--port', '0', '--store', join(dir, 's.sqlite'), '--catalogue', catalogue, '--dim', String(DIM)],
+    ...['--port', '0', '--store', inDir('s.sqlite'), '--catalogue', catalogue, '--dim', String(DIM)],
     ...['--seed', '5', '--round-deadline', '600', '--client-rate', '0', '--ip-rate', '0'],
     ...['--operator-token', TOKEN, ...extra],
   ]

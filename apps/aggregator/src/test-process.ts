@@ -1,8 +1,11 @@
 // The real thing for tests: the CLI in its own process over real HTTP (not part of the public entry).
 import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UPDATE_MEDIA_TYPE } from '@fedrec/protocol'
+import { afterEach, beforeEach } from 'vitest'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const cliPath = join(here, 'cli.ts')
@@ -31,6 +34,23 @@ export function killAll(): void {
   for (const child of children)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   children.clear()
+}
+
+/**
+ * A fresh temporary folder per test, removed after it (with every process launched here killed first, so
+ * none still holds a store in it). Returns a path builder inside the current test's folder.
+ * @example const inDir = useScratchDir('fedrec-cli-'); start(['--store', inDir('s.sqlite'), '--init'])
+ */
+export function useScratchDir(prefix: string): (...parts: string[]) => string {
+  let dir = ''
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix))
+  })
+  afterEach(() => {
+    killAll()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return (...parts) => join(dir, ...parts)
 }
 
 /**
