@@ -242,13 +242,18 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
 
   const participants = (): number => accumulator?.participants ?? 0
 
-  const config = (): RoundConfig => ({
+  /** What clients train with: part of both the round config they receive and the operator's settings. */
+  const clientSettings = () => ({
     mu: opts.mu,
     localEpochs: opts.localEpochs,
     learningRate: opts.learningRate,
     negativesPerPositive: opts.negativesPerPositive,
     batchSize: opts.batchSize,
     maxSampleCount: opts.maxSampleCount,
+  })
+
+  const config = (): RoundConfig => ({
+    ...clientSettings(),
     deadline: round.deadline,
     minClients: opts.minClients,
   })
@@ -450,12 +455,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       return {
         minClients: opts.minClients,
         roundDeadlineSeconds: opts.roundDeadlineSeconds,
-        mu: opts.mu,
-        localEpochs: opts.localEpochs,
-        learningRate: opts.learningRate,
-        negativesPerPositive: opts.negativesPerPositive,
-        batchSize: opts.batchSize,
-        maxSampleCount: opts.maxSampleCount,
+        ...clientSettings(),
         maxUpdateNorm: Number.isFinite(opts.maxUpdateNorm) ? opts.maxUpdateNorm : null,
         normPolicy: opts.normPolicy,
       }

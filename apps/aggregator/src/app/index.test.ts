@@ -34,18 +34,19 @@ afterEach(() => {
   open = []
 })
 
+/** The aggregator every test here starts from (in memory, no deadline timer). */
+const BASE_OPTIONS: AggregatorOptions = {
+  store: ':memory:',
+  catalogue: catalogueOf(NUM_ITEMS),
+  dim: DIM,
+  seed: 7,
+  minClients: 3,
+  deadlineTimer: false,
+}
+
 function setup(options: Partial<AggregatorOptions> = {}, appOptions: Partial<AppOptions> = {}) {
   let clock = Date.parse('2030-01-01T00:00:00.000Z')
-  const aggregator = createAggregator({
-    store: ':memory:',
-    catalogue: catalogueOf(NUM_ITEMS),
-    dim: DIM,
-    seed: 7,
-    minClients: 3,
-    deadlineTimer: false,
-    now: () => clock,
-    ...options,
-  })
+  const aggregator = createAggregator({ ...BASE_OPTIONS, now: () => clock, ...options })
   open.push(aggregator)
   const app = createApp(aggregator, {
     corsOrigins: ['*'],
@@ -787,14 +788,7 @@ describe('POST /v1/round/reset', () => {
       expect.objectContaining({ round: 0, participants: 3, resets: 1, discarded: 2 }),
     ])
     // The published model holds the three new updates and nothing of the discarded ones.
-    const reference = createAggregator({
-      store: ':memory:',
-      catalogue: catalogueOf(NUM_ITEMS),
-      dim: DIM,
-      seed: 7,
-      minClients: 3,
-      deadlineTimer: false,
-    })
+    const reference = createAggregator(BASE_OPTIONS)
     open.push(reference)
     for (const u of fresh) await reference.submit(u.bytes)
     expect(await model(app)).toEqual(decodeModel(reference.model().bytes))

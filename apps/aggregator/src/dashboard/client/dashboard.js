@@ -207,14 +207,7 @@ function renderRejections(rejections) {
     tr.append(cell(code), cell(integer.format(n), 'num'))
     return tr
   })
-  if (rows.length === 0) {
-    const tr = document.createElement('tr')
-    const td = cell('None so far')
-    td.colSpan = 2
-    tr.append(td)
-    rows.push(tr)
-  }
-  byId('rejections').replaceChildren(...rows)
+  byId('rejections').replaceChildren(...(rows.length ? rows : [placeholderRow('None so far', 2)]))
 }
 
 /** @param {DashboardStatus} s */
@@ -235,14 +228,20 @@ function renderRounds(s) {
     )
     return tr
   })
-  if (rows.length === 0) {
-    const tr = document.createElement('tr')
-    const td = cell('No round closed yet')
-    td.colSpan = 7
-    tr.append(td)
-    rows.push(tr)
-  }
-  byId('rounds').replaceChildren(...rows)
+  byId('rounds').replaceChildren(...(rows.length ? rows : [placeholderRow('No round closed yet', 7)]))
+}
+
+/**
+ * A table's one row when it has nothing to list.
+ * @param {string} text
+ * @param {number} columns
+ */
+function placeholderRow(text, columns) {
+  const tr = document.createElement('tr')
+  const td = cell(text)
+  td.colSpan = columns
+  tr.append(td)
+  return tr
 }
 
 /**
