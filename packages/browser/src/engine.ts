@@ -151,6 +151,8 @@ export class Engine {
    * signals): race it against a check of the context, so a loss mid-training fails over instead of hanging.
    */
   private untilContextLost<T>(work: Promise<T>): Promise<T> {
+    // Only a WebGL context can be lost: on WASM and CPU there is nothing to poll.
+    if (this.tf.getBackend() !== 'webgl') return work
     let timer: ReturnType<typeof setInterval> | undefined
     const lost = new Promise<never>((_, reject) => {
       timer = setInterval(() => {
