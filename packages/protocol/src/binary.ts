@@ -1,5 +1,6 @@
 import { crc32 } from './crc32.ts'
 import { ProtocolError } from './errors.ts'
+import { float16Bits, float16Value } from './float16.ts'
 import { platform } from './platform.ts'
 
 // Shared plumbing of the two binary formats. Both are little-endian, keep every array 4-byte aligned (so a
@@ -62,6 +63,13 @@ export class ByteWriter {
     this.reserve(xs.length * 4)
     for (let i = 0; i < xs.length; i++) this.view.setFloat32(this.at + 4 * i, xs[i]!, true)
     this.at += xs.length * 4
+  }
+  /** Float16 (rounded toward zero, see float16.ts), then zero padding to 4 bytes. */
+  f16s(xs: Float32Array): void {
+    this.reserve(xs.length * 2)
+    for (let i = 0; i < xs.length; i++) this.view.setUint16(this.at + 2 * i, float16Bits(xs[i]!), true)
+    this.at += xs.length * 2
+    this.align4()
   }
   /** A tensor name: u8 length, ASCII `[a-z][a-z0-9_]*`, zero padding to 4 bytes. */
   name(name: string): void {
@@ -159,6 +167,15 @@ export class ByteReader {
     this.at += count * 4
     return out
   }
+  /** Float16 values widened to float32 (exactly), then the padding to 4 bytes. */
+  f16s(count: number, field: string): Float32Array {
+    this.need(count * 2, field)
+    const out = new Float32Array(count)
+    for (let i = 0; i < count; i++) out[i] = float16Value(this.view.getUint16(this.at + 2 * i, true))
+    this.at += count * 2
+    this.skipPadding(`${field} padding`)
+    return out
+  }
   name(field: string): string {
     const length = this.u8(`${field} length`)
     const raw = this.bytesOf(length, field)
@@ -191,24 +208,28 @@ export const encodeUtf8 = (s: string): Uint8Array => encoder.encode(s)
 
 const hex = (x: number): string => `0x${x.toString(16).padStart(8, '0')}`
 
-/** Reads and checks the 8-byte preamble common to both formats: magic, format version, tensor count. */
+/**
+ * Reads and checks the 8-byte preamble common to the formats: magic, format version (one of `versions`),
+ * tensor count.
+ */
 export function readPreamble(
   reader: ByteReader,
   magic: number,
-  version: number,
+  versions: number | readonly number[],
   what: string,
-): { tensorCount: number } {
+): { tensorCount: number; version: number } {
   const got = reader.u32('magic')
   if (got !== magic)
     throw new ProtocolError('bad_magic', `${what}: wrong magic ${hex(got)}, expected ${hex(magic)}`)
-  const v = reader.u16('format version')
-  if (v !== version) {
+  const version = reader.u16('format version')
+  const known = typeof versions === 'number' ? [versions] : versions
+  if (!known.includes(version)) {
     throw new ProtocolError(
       'unsupported_version',
-      `${what}: format version ${v} is not supported (expected ${version})`,
+      `${what}: format version ${version} is not supported (expected ${known.join(' or ')})`,
     )
   }
-  return { tensorCount: reader.u16('tensor count') }
+  return { tensorCount: reader.u16('tensor count'), version }
 }
 
 export function checkFinite(values: Float32Array, field: string): void {

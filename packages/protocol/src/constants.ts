@@ -1,5 +1,13 @@
-/** Version of both binary formats; a decoder refuses any other. */
+/** Version of the binary formats (update, model, model patch); a decoder refuses any other. */
 export const FORMAT_VERSION = 1
+/**
+ * Newest version of the update format: 2 adds a dtype per tensor (float32 or float16 deltas). Decoders accept
+ * 1 and 2; encoders write 1 for float32 updates, byte for byte what every aggregator accepts.
+ */
+export const UPDATE_FORMAT_VERSION = 2
+/** The value types an update's deltas may travel as; the round config says which clients should send. */
+export const UPDATE_DTYPES = ['f32', 'f16'] as const
+export type UpdateDtype = (typeof UPDATE_DTYPES)[number]
 /** First four bytes of an update: ASCII "FRUP". */
 export const UPDATE_MAGIC = 0x50555246
 /** First four bytes of a model download: ASCII "FRMD". */
@@ -10,8 +18,13 @@ export const ID_BYTES = 16
 export const ITEM_EMBEDDING = 'item_embedding'
 /** The shared item biases: one row per catalogue item, one column. */
 export const ITEM_BIAS = 'item_bias'
-/** Media types of the two binary formats. */
+/** First four bytes of a model patch: ASCII "FRMP". */
+export const MODEL_PATCH_MAGIC = 0x504d5246
+/** Media types of the binary formats. */
 export const UPDATE_MEDIA_TYPE = 'application/vnd.fedrec.update'
 export const MODEL_MEDIA_TYPE = 'application/vnd.fedrec.model'
+export const MODEL_PATCH_MEDIA_TYPE = 'application/vnd.fedrec.model-patch'
+/** Bytes of the SHA-256 digest a model patch carries. */
+export const MODEL_DIGEST_BYTES = 32
 /** Longest item id a model may carry, in UTF-8 bytes. */
 export const MAX_ITEM_ID_BYTES = 256

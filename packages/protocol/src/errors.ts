@@ -12,6 +12,10 @@ export type ProtocolErrorCode =
   | 'bad_sample_count'
   | 'shape_mismatch'
   | 'bad_message'
+  /** A model patch applied to another model than the one it was made from (version or catalogue). */
+  | 'base_mismatch'
+  /** A patched model whose SHA-256 differs from the one the patch promised. */
+  | 'digest_mismatch'
 
 /**
  * Base of fedrec's error classes: a stable, machine-readable `code` next to the human message. Each layer

@@ -4,13 +4,20 @@ export {
   ITEM_BIAS,
   ITEM_EMBEDDING,
   MAX_ITEM_ID_BYTES,
+  MODEL_DIGEST_BYTES,
   MODEL_MAGIC,
   MODEL_MEDIA_TYPE,
+  MODEL_PATCH_MAGIC,
+  MODEL_PATCH_MEDIA_TYPE,
+  UPDATE_DTYPES,
+  UPDATE_FORMAT_VERSION,
   UPDATE_MAGIC,
   UPDATE_MEDIA_TYPE,
+  type UpdateDtype,
 } from './constants.ts'
 export { crc32 } from './crc32.ts'
 export { CodedError, ProtocolError, type ProtocolErrorCode } from './errors.ts'
+export { FLOAT16_MAX, float16Bits, float16Value, roundToFloat16 } from './float16.ts'
 export { isRandomId, newRandomId } from './ids.ts'
 export {
   type ErrorBody,
@@ -22,6 +29,8 @@ export {
   type EvaluationSummary,
   EvaluationSummarySchema,
   isErrorBody,
+  type Privacy,
+  PrivacySchema,
   parseErrorBody,
   parseEvaluationAck,
   parseEvaluationReport,
@@ -40,5 +49,52 @@ export {
   UpdateAckSchema,
 } from './messages.ts'
 export { decodeModel, encodeModel } from './model-codec.ts'
-export type { ModelSnapshot, ModelTensor, ModelUpdate, TensorDelta } from './types.ts'
-export { checkUpdateFits, decodeUpdate, encodeUpdate } from './update-codec.ts'
+export {
+  applyModelPatch,
+  changedRows,
+  createModelPatch,
+  type ModelTables,
+  modelDigest,
+} from './model-patch.ts'
+export { decodeModelPatch, encodeModelPatch } from './model-patch-codec.ts'
+export {
+  decodeMaskedInput,
+  encodeMaskedInput,
+  parseSecAggAck,
+  parseSecAggConfig,
+  parseSecAggJoin,
+  parseSecAggJoinAck,
+  parseSecAggShares,
+  parseSecAggState,
+  parseSecAggUnmask,
+  parseSecAggView,
+  SECAGG_MASKED_MEDIA_TYPE,
+  SECAGG_MAX_COHORT,
+  SECAGG_PHASES,
+  type SecAggAck,
+  type SecAggConfig,
+  SecAggConfigSchema,
+  type SecAggJoin,
+  type SecAggJoinAck,
+  type SecAggPhase,
+  type SecAggRosterEntry,
+  type SecAggShares,
+  type SecAggState,
+  SecAggStateSchema,
+  type SecAggUnmask,
+  type SecAggView,
+} from './secagg-messages.ts'
+export type {
+  ModelPatch,
+  ModelSnapshot,
+  ModelTensor,
+  ModelUpdate,
+  PatchTensor,
+  TensorDelta,
+} from './types.ts'
+export {
+  checkUpdateFits,
+  decodeUpdate,
+  type EncodeUpdateOptions,
+  encodeUpdate,
+} from './update-codec.ts'

@@ -1,5 +1,7 @@
 import * as v from 'valibot'
+import { UPDATE_DTYPES } from './constants.ts'
 import { ProtocolError } from './errors.ts'
+import { SecAggConfigSchema } from './secagg-messages.ts'
 
 const count = v.pipe(v.number(), v.integer(), v.minValue(0))
 const positive = v.pipe(v.number(), v.finite(), v.minValue(0))
@@ -18,6 +20,17 @@ export const RoundConfigSchema = v.object({
   deadline: v.pipe(v.string(), v.isoTimestamp()),
   /** Updates needed to close the round before its deadline. */
   minClients: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  /** Row padding: pseudo-items per real item in every upload (absent or 0: none; docs/privacy.md). */
+  padRatio: v.optional(positive),
+  /** DP-FedAvg (present only when the aggregator runs it): clip the update's L2 norm to this before upload. */
+  clipNorm: v.optional(v.pipe(v.number(), v.finite(), v.gtValue(0))),
+  /** Present when the round is secure-aggregated: clients join a cohort instead of posting `/v1/updates`. */
+  secureAggregation: v.optional(SecAggConfigSchema),
+  /**
+   * How clients encode their deltas (`encodeUpdate`'s `dtype`): 'f16' halves the upload. Absent (an
+   * aggregator that predates float16 uploads): 'f32', the only format such an aggregator reads.
+   */
+  updateDtype: v.optional(v.picklist(UPDATE_DTYPES)),
 })
 export type RoundConfig = v.InferOutput<typeof RoundConfigSchema>
 
@@ -106,10 +119,34 @@ export const RoundSummarySchema = v.object({
   clipped: v.optional(count),
   /** Operator resets of this round (`POST /v1/round/reset`); each discarded its accepted updates. */
   resets: v.optional(count),
+  /** DP: ε spent after this round at the current δ (absent: the round released its model without DP). */
+  epsilon: v.optional(v.pipe(v.number(), v.minValue(0))),
   /** Accepted updates those resets discarded (not in `participants`). */
   discarded: v.optional(count),
 })
 export type RoundSummary = v.InferOutput<typeof RoundSummarySchema>
+
+/**
+ * The aggregator's differential-privacy account (`GET /v1/status`). ε covers the rounds closed with DP;
+ * `unprotectedRounds` counts the rounds that published a model from updates without it, for which no ε holds.
+ * @example { mechanism: 'gaussian', noiseMultiplier: 1, clipNorm: 0.5, delta: 1e-5, sampleRate: 1, epsilon: 4.2, rounds: 10, unprotectedRounds: 0 }
+ */
+export const PrivacySchema = v.object({
+  /** 'gaussian': DP-FedAvg is on for the open round; 'none': it is off. */
+  mechanism: v.picklist(['gaussian', 'none']),
+  noiseMultiplier: v.nullable(v.pipe(v.number(), v.finite(), v.minValue(0))),
+  clipNorm: v.nullable(v.pipe(v.number(), v.finite(), v.gtValue(0))),
+  delta: v.pipe(v.number(), v.gtValue(0), v.ltValue(1)),
+  /** q the accountant assumes for the open round: expected cohort / population (1: no amplification). */
+  sampleRate: v.nullable(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+  /** ε at `delta` over every DP round so far (null: infinite, a round ran with σ = 0). */
+  epsilon: v.nullable(v.pipe(v.number(), v.minValue(0))),
+  /** Rounds closed with DP (composed by the accountant). */
+  rounds: count,
+  /** Rounds that published a model from client updates without DP. */
+  unprotectedRounds: count,
+})
+export type Privacy = v.InferOutput<typeof PrivacySchema>
 
 /** `GET /v1/status`. */
 export const StatusSchema = v.object({
@@ -131,6 +168,8 @@ export const StatusSchema = v.object({
   resets: v.optional(count),
   /** Accepted updates of the open round that those resets discarded (not in `participants`). */
   discarded: v.optional(count),
+  /** Differential privacy: settings and ε spent (absent from aggregators before DP). */
+  privacy: v.optional(PrivacySchema),
 })
 export type Status = v.InferOutput<typeof StatusSchema>
 

@@ -4,7 +4,10 @@
 interface Platform {
   TextEncoder: new () => { encode(input: string): Uint8Array }
   TextDecoder: new (label: string, options: { fatal: boolean }) => { decode(input: Uint8Array): string }
-  crypto: { getRandomValues(array: Uint8Array): Uint8Array }
+  crypto: {
+    getRandomValues(array: Uint8Array): Uint8Array
+    subtle: { digest(algorithm: 'SHA-256', data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer> }
+  }
 }
 
 export const platform = globalThis as unknown as Platform

@@ -39,3 +39,33 @@ export interface ModelSnapshot {
   itemIds: string[]
   tensors: ModelTensor[]
 }
+
+/** The new values of a model patch's changed rows in one shared tensor: `rowIds.length * cols` floats. */
+export interface PatchTensor {
+  name: string
+  cols: number
+  values: Float32Array
+}
+
+/**
+ * What changed in the global model from version `fromVersion` to `modelVersion`: the items added to the
+ * catalogue since (rows `baseItemCount` … `numItems − 1`) and the new values of every changed row. Applied
+ * to model `fromVersion` it gives model `modelVersion` exactly; `digest` proves it.
+ */
+export interface ModelPatch {
+  fromVersion: number
+  modelVersion: number
+  /** The round of the resulting model. */
+  round: number
+  /** Items of model `fromVersion`: the catalogue only grows, so its rows keep their ids. */
+  baseItemCount: number
+  numItems: number
+  dim: number
+  /** Ids of rows `baseItemCount` … `numItems − 1`. */
+  addedItemIds: string[]
+  /** Changed rows, strictly ascending; every added row is one of them. */
+  rowIds: Uint32Array
+  tensors: PatchTensor[]
+  /** SHA-256 of the resulting model as `encodeModel` writes it (what `GET /v1/model` answers). */
+  digest: Uint8Array
+}
