@@ -51,4 +51,60 @@ describe('trainClientRound', () => {
     expect(weights.itemBias).toEqual(before.b)
     expect(userVector).toEqual(before.u)
   })
+
+  it('pads the upload when padRatio > 0: more rows than the real pairs touch, and more rows whose bias rose', async () => {
+    const { weights, userVector } = setup()
+    const padded = { ...config, padRatio: 2 }
+    const plain = await trainClientRound(tf, {
+      weights,
+      userVector,
+      events,
+      config,
+      rng: createRng(3),
+      padSeed: 11,
+    })
+    const round = await trainClientRound(tf, {
+      weights,
+      userVector,
+      events,
+      config: padded,
+      rng: createRng(3),
+      padSeed: 11,
+    })
+    const rows = (r: typeof round) => r.result.deltas[1]!.rowIds.length
+    const rose = (r: typeof round) => r.result.deltas[1]!.values.filter((v) => v > 0).length
+    // 10 positives × (1 + 2 negatives) rows at most without padding.
+    expect(rows(plain)).toBeLessThanOrEqual(30)
+    expect(rows(round)).toBeGreaterThan(30)
+    expect(rose(plain)).toBeLessThanOrEqual(10)
+    expect(rose(round)).toBeGreaterThanOrEqual(20)
+    expect(round.result.sampleCount).toBeGreaterThan(plain.result.sampleCount)
+    expect(plain.pseudoItems).toEqual([])
+    expect(round.pseudoItems.length).toBeGreaterThanOrEqual(20)
+    // Handed back next round, they are kept even under another secret seed.
+    const kept = await trainClientRound(tf, {
+      weights,
+      userVector,
+      events,
+      config: padded,
+      rng: createRng(5),
+      padSeed: 12,
+      pseudoItems: round.pseudoItems,
+    })
+    expect(kept.pseudoItems).toEqual(round.pseudoItems)
+    // The same secret seed, the same pseudo-items, whatever the round's stream.
+    const again = await trainClientRound(tf, {
+      weights,
+      userVector,
+      events,
+      config: padded,
+      rng: createRng(4),
+      padSeed: 11,
+    })
+    const positiveRows = (r: typeof round) => {
+      const b = r.result.deltas[1]!
+      return [...b.rowIds].filter((_, i) => b.values[i]! > 0)
+    }
+    expect(positiveRows(again)).toEqual(positiveRows(round))
+  })
 })

@@ -1,8 +1,9 @@
 import type * as TF from '@tensorflow/tfjs-core'
 import type { EventWeights } from './events.ts'
 import type { LossKind } from './objective.ts'
-import type { Rng } from './rng.ts'
-import { buildSamples, type RowEvent } from './samples.ts'
+import { clipDeltas } from './privacy/clip.ts'
+import { createRng, type Rng } from './rng.ts'
+import { buildSamples, type RowEvent, type TrainingSamples } from './samples.ts'
 import { type LocalTrainingResult, trainLocal } from './train-local.ts'
 import type { SharedWeights } from './weights.ts'
 
@@ -13,6 +14,10 @@ export interface ClientRoundConfig {
   learningRate: number
   negativesPerPositive: number
   batchSize: number
+  /** Row padding: pseudo-items per real item (0 or absent: none); see `buildSamples`. */
+  padRatio?: number
+  /** DP-FedAvg: the L2 norm the uploaded deltas are clipped to (absent: no clipping); see `clipDeltas`. */
+  clipNorm?: number
 }
 
 export interface ClientRoundOptions {
@@ -27,6 +32,22 @@ export interface ClientRoundOptions {
   rng: Rng
   eventWeights?: EventWeights
   loss?: LossKind
+  /**
+   * A secret seed kept on the device for row padding: the same seed every round gives the same pseudo-items
+   * every round (an aggregator linking the rounds of one client id cannot intersect them away). Absent: the
+   * pseudo-items are drawn from `rng`, anew each round.
+   */
+  padSeed?: number
+  /**
+   * How pseudo-items are drawn: 'model' (default) from the global model's prediction for this shopper,
+   * 'uniform' from the whole untouched catalogue (easier to tell apart and costlier; kept for measurements).
+   */
+  padPrior?: 'model' | 'uniform'
+  /**
+   * The pseudo-items of this device's previous round (`ClientRoundResult.pseudoItems`), kept on the device:
+   * they are kept first, so linking a client's rounds does not single out its real items.
+   */
+  pseudoItems?: readonly number[]
 }
 
 export interface ClientRoundResult {
@@ -34,6 +55,8 @@ export interface ClientRoundResult {
   result: LocalTrainingResult
   /** The private vector to store: refitted to the *global* rows after training (see below). */
   userVector: Float32Array
+  /** Row padding's pseudo-items of this round (empty without padding): store them for the next round. */
+  pseudoItems: number[]
 }
 
 /**
@@ -51,12 +74,18 @@ export async function trainClientRound(
   tf: typeof TF,
   options: ClientRoundOptions,
 ): Promise<ClientRoundResult> {
-  const { weights, userVector, events, config, rng, eventWeights, loss } = options
+  const { weights, userVector, events, config, rng, eventWeights, loss, padSeed, padPrior, pseudoItems } =
+    options
+  const padding = config.padRatio ?? 0
   const samples = buildSamples(events, {
     numItems: weights.numItems,
     negativesPerPositive: config.negativesPerPositive,
     rng,
     ...(eventWeights ? { eventWeights } : {}),
+    ...(padding > 0 ? { padRatio: padding } : {}),
+    ...(padSeed === undefined ? {} : { padRng: createRng(padSeed) }),
+    ...(padding > 0 && padPrior !== 'uniform' ? { padScores: modelScores(weights, userVector) } : {}),
+    ...(pseudoItems ? { padPrevious: pseudoItems } : {}),
   })
   const common = {
     weights,
@@ -68,6 +97,42 @@ export async function trainClientRound(
     ...(loss ? { loss } : {}),
   }
   const result = await trainLocal(tf, { ...common, userVector, mu: config.mu })
-  const refit = await trainLocal(tf, { ...common, userVector: result.userVector, trainShared: false })
-  return { result, userVector: refit.userVector }
+  // The private vector is refitted to the real pairs only: pseudo-items are there for the upload's sake, and
+  // the shopper's own recommendations should not drift towards them.
+  const refit = await trainLocal(tf, {
+    ...common,
+    samples: realPairs(samples),
+    userVector: result.userVector,
+    trainShared: false,
+  })
+  // DP-FedAvg clips on the device too, so an honest client's update is already what the server counts.
+  const upload =
+    config.clipNorm === undefined
+      ? result
+      : { ...result, deltas: [...clipDeltas(result.deltas, config.clipNorm).deltas] }
+  return { result: upload, userVector: refit.userVector, pseudoItems: samples.pseudoItems ?? [] }
+}
+
+/** u·e_i + b_i for every row, in plain JS (numItems × dim multiply-adds: a few ms for 50,000 items). */
+function modelScores(weights: SharedWeights, user: Float32Array): Float32Array {
+  const { numItems, dim, itemEmbedding, itemBias } = weights
+  const scores = new Float32Array(numItems)
+  for (let row = 0; row < numItems; row++) {
+    let s = itemBias[row]!
+    const base = row * dim
+    for (let c = 0; c < dim; c++) s += user[c]! * itemEmbedding[base + c]!
+    scores[row] = s
+  }
+  return scores
+}
+
+function realPairs(samples: TrainingSamples): TrainingSamples {
+  const { realCount } = samples
+  if (realCount === undefined) return samples
+  return {
+    positives: samples.positives.subarray(0, realCount),
+    negatives: samples.negatives.subarray(0, realCount),
+    weights: samples.weights.subarray(0, realCount),
+    count: realCount,
+  }
 }

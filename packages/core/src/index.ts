@@ -34,9 +34,11 @@ export {
 } from './events.ts'
 export { hitRatioAtK, ndcgAtK, rankAmong } from './metrics.ts'
 export type { LossKind } from './objective.ts'
+export * from './privacy/index.ts'
 export { createRng, type Rng } from './rng.ts'
 export { buildSamples, type RowEvent, type SampleOptions, type TrainingSamples } from './samples.ts'
 export { createScorer, type ScoredRow, type Scorer } from './scorer.ts'
+export * from './secagg/index.ts'
 export { type LocalTrainingOptions, type LocalTrainingResult, trainLocal } from './train-local.ts'
 export {
   DEFAULT_DIM,

@@ -73,3 +73,32 @@ describe('buildSamples', () => {
     ).toThrow(/click/)
   })
 })
+
+describe('buildSamples with row padding', () => {
+  const events: RowEvent[] = [
+    { type: 'purchase', row: 5 },
+    { type: 'click', row: 9 },
+    { type: 'click', row: 2 },
+  ]
+  it('adds pseudo positives after the real pairs, never as negatives, and counts them in n_k', () => {
+    const options = { numItems: 200, negativesPerPositive: 4, rng: createRng(1) }
+    const s = buildSamples(events, { ...options, padRatio: 2, padRng: createRng(9) })
+    // 3 real + 4 pseudo = 7 (the ladder step at or above 9 is 10: 7 pseudo), 4 negatives each.
+    expect(s.realCount).toBe(12)
+    expect(s.count).toBe(40)
+    const realPositives = new Set(s.positives.subarray(0, 12))
+    expect(realPositives).toEqual(new Set([2, 5, 9]))
+    const pseudo = new Set(s.positives.subarray(12, s.count))
+    expect(pseudo.size).toBe(7)
+    for (const row of s.negatives) {
+      expect(realPositives.has(row)).toBe(false)
+      expect(pseudo.has(row)).toBe(false)
+    }
+    for (const w of s.weights.subarray(12))
+      expect([DEFAULT_EVENT_WEIGHTS.click, DEFAULT_EVENT_WEIGHTS.purchase]).toContain(w)
+    // Padding off is exactly the unpadded samples, with the same random stream.
+    expect(buildSamples(events, { ...options, rng: createRng(1), padRatio: 0 })).toEqual(
+      buildSamples(events, { ...options, rng: createRng(1) }),
+    )
+  })
+})

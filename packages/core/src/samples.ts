@@ -1,5 +1,6 @@
 import { ModelError } from './errors.ts'
 import { DEFAULT_EVENT_WEIGHTS, EVENT_TYPES, type EventType, type EventWeights } from './events.ts'
+import { pickPseudoItems } from './pseudo-items.ts'
 import type { Rng } from './rng.ts'
 
 /** One event of a shopper's history with its item already mapped to a model row. */
@@ -16,8 +17,18 @@ export interface TrainingSamples {
   positives: Int32Array
   negatives: Int32Array
   weights: Float32Array
-  /** n_k, the number of (positive, negative) pairs; the aggregator weights this client's delta by it. */
+  /**
+   * n_k, the number of (positive, negative) pairs, pseudo pairs included (row padding); the aggregator
+   * weights this client's delta by it.
+   */
   count: number
+  /**
+   * Pairs from the shopper's own history: the first `realCount`; the rest are pseudo pairs (row padding).
+   * Undefined: every pair is real.
+   */
+  realCount?: number
+  /** The pseudo-items (row padding), to keep for the next round; undefined without padding. */
+  pseudoItems?: number[]
 }
 
 export interface SampleOptions {
@@ -27,6 +38,17 @@ export interface SampleOptions {
   negativesPerPositive: number
   eventWeights?: EventWeights
   rng: Rng
+  /**
+   * Row padding: pseudo-items per real item (0, the default: none). See `pickPseudoItems`: untouched rows
+   * trained exactly like real positives, each with its own sampled negatives, after the real pairs.
+   */
+  padRatio?: number
+  /** Draws the pseudo-items; a stream that is the same every round keeps them the same. Default `rng`. */
+  padRng?: Rng
+  /** The model's score of every row for this shopper: pseudo-items are drawn from its softmax. Absent: uniform. */
+  padScores?: ArrayLike<number>
+  /** The previous round's pseudo-items, kept first (see `pickPseudoItems`). */
+  padPrevious?: readonly number[]
 }
 
 /**
@@ -47,6 +69,7 @@ export interface SampleOptions {
  */
 export function buildSamples(events: readonly RowEvent[], options: SampleOptions): TrainingSamples {
   const { numItems, negativesPerPositive, eventWeights = DEFAULT_EVENT_WEIGHTS, rng } = options
+  const { padRatio = 0, padRng = rng, padScores, padPrevious } = options
   if (!Number.isInteger(numItems) || numItems <= 0) {
     throw new ModelError('bad_option', `numItems must be a positive integer, got ${numItems}`)
   }
@@ -74,17 +97,29 @@ export function buildSamples(events: readonly RowEvent[], options: SampleOptions
 
   // Ascending rows make the output independent of event order; training shuffles anyway.
   const rows = [...strongest.keys()].sort((a, b) => a - b)
-  const untouched = numItems - rows.length
-  const perPositive = Math.min(negativesPerPositive, untouched)
-  const count = rows.length * perPositive
+  const reserve = Math.min(negativesPerPositive, numItems - rows.length)
+  const pseudo = pickPseudoItems({
+    touched: strongest,
+    numItems,
+    ratio: padRatio,
+    reserve,
+    rng: padRng,
+    ...(padScores ? { scores: padScores } : {}),
+    ...(padPrevious ? { previous: padPrevious } : {}),
+  })
+  // A pseudo-item is never anyone's negative, like a real positive: its row must move only one way.
+  const excluded = new Map(strongest)
+  for (const row of pseudo.rows) excluded.set(row, 0)
+  const perPositive = Math.min(negativesPerPositive, numItems - excluded.size)
+  const realCount = rows.length * perPositive
+  const count = realCount + pseudo.rows.length * perPositive
   const positives = new Int32Array(count)
   const negatives = new Int32Array(count)
   const weights = new Float32Array(count)
-  const draw = negativeSampler(numItems, strongest, rng)
+  const draw = negativeSampler(numItems, excluded, rng)
 
   let i = 0
-  for (const row of rows) {
-    const w = strongest.get(row) ?? 0
+  const add = (row: number, w: number) => {
     for (const negative of draw(perPositive)) {
       positives[i] = row
       negatives[i] = negative
@@ -92,7 +127,12 @@ export function buildSamples(events: readonly RowEvent[], options: SampleOptions
       i++
     }
   }
-  return { positives, negatives, weights, count }
+  for (const row of rows) add(row, strongest.get(row) ?? 0)
+  pseudo.rows.forEach((row, j) => {
+    add(row, pseudo.weights[j]!)
+  })
+  const padded = pseudo.rows.length > 0 ? { realCount, pseudoItems: pseudo.rows } : {}
+  return { positives, negatives, weights, count, ...padded }
 }
 
 /** Returns a function drawing `m` distinct untouched rows; `m` never exceeds the untouched count. */

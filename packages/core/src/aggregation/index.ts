@@ -6,7 +6,14 @@
  * for (const update of updates) acc.add(update)
  * applyRound(params, acc.result(), createServerOptimizer({ name: 'fedadam' }), optimizerState)
  */
-export type { Accumulator, AccumulatorOptions, RowNormalization, TensorShape } from './accumulator.ts'
+export type {
+  Accumulator,
+  AccumulatorOptions,
+  AggregateSum,
+  DpAggregation,
+  RowNormalization,
+  TensorShape,
+} from './accumulator.ts'
 export { createAccumulator } from './accumulator.ts'
 export { applyRound } from './apply-round.ts'
 export type { AggregationErrorCode } from './errors.ts'
