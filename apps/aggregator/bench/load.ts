@@ -4,7 +4,7 @@
 //
 //   npm run bench:load -w @fedrec/aggregator                 # both cores
 //   npm run bench:load -w @fedrec/aggregator -- --one-core   # server pinned to core 0 (taskset), client on 1
-//   options: --clients 10000 --concurrency 64 --rows 128 --items 5000 --dim 32
+//   options: --clients 10000 --concurrency 64 --rows 128 --items 5000 --dim 32 --json results.json
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
@@ -31,6 +31,8 @@ const { values: args } = parseArgs({
     items: { type: 'string', default: '5000' },
     dim: { type: 'string', default: '32' },
     'one-core': { type: 'boolean', default: false },
+    // The same figures as JSON, for `npm run bench` (scripts/bench.ts).
+    json: { type: 'string' },
   },
 })
 const CLIENTS = Number(args.clients)
@@ -189,12 +191,13 @@ const fmt = (n: number, digits = 1): string => n.toFixed(digits)
 
 // ---- go ---------------------------------------------------------------------------------------------------
 const sample = makeUpdate(1)
+const loadBefore = loadavg()
 print(
   `fedrec aggregator load benchmark: ${CLIENTS} clients in one round, ${CONCURRENCY} in flight, ` +
     `updates of ${ROWS} rows × (${DIM}+1) floats = ${sample.byteLength} bytes, model ${ITEMS} items × ${DIM}; ` +
     `server ${oneCore ? 'pinned to 1 core (taskset -c 0), client on the other' : `on ${cpus().length} cores shared with the client`}; ` +
     `store on ${execFileSync('stat', ['-f', '-c', '%T', dir]).toString().trim()} (${dir})` +
-    `; load average before the run ${loadavg()
+    `; load average before the run ${loadBefore
       .map((l) => l.toFixed(1))
       .join(' ')} (other work on the machine slows every number here)`,
 )
@@ -212,6 +215,7 @@ const sampler = setInterval(() => {
   peak = Math.max(peak, rssMiB())
 }, 50)
 const rows: string[] = []
+const checkpoints: Record<string, number>[] = []
 let sent = 0
 let allLatencies: number[] = []
 let totalSeconds = 0
@@ -235,6 +239,17 @@ for (const checkpoint of CHECKPOINTS) {
   totalSeconds += seconds
   const sorted = Float64Array.from(allLatencies).sort()
   const status = parseStatus(await (await fetch(`${url}/v1/status`)).json())
+  checkpoints.push({
+    clients: checkpoint,
+    participants: status.participants,
+    updatesPerSecond: allLatencies.length / totalSeconds,
+    p50Ms: pct(sorted, 0.5),
+    p99Ms: pct(sorted, 0.99),
+    rssMiB: rssMiB(),
+    peakRssMiB: peak,
+    storeMiB: statSync(store).size / 2 ** 20,
+    serverCpuMsPerUpdate: cpuPerUpdate,
+  })
   rows.push(
     `| ${checkpoint.toLocaleString('en')} | ${status.participants.toLocaleString('en')} | ${fmt(allLatencies.length / totalSeconds, 0)} | ` +
       `${fmt(pct(sorted, 0.5))} | ${fmt(pct(sorted, 0.99))} | ${fmt(rssMiB())} | ${fmt(peak)} | ${fmt(statSync(store).size / 2 ** 20)} | ${fmt(cpuPerUpdate, 2)} |`,
@@ -254,6 +269,26 @@ const rate = allLatencies.length / totalSeconds
 print(
   `\nupdates/s ÷ healthz req/s = ${fmt(rate / healthzRate, 3)}; non-200 answers: ${failures}; RSS idle ${fmt(idle)} MiB`,
 )
+
+if (args.json) {
+  const results = {
+    clients: CLIENTS,
+    concurrency: CONCURRENCY,
+    rows: ROWS,
+    items: ITEMS,
+    dim: DIM,
+    oneCore,
+    updateBytes: sample.byteLength,
+    loadAverageBefore: loadBefore,
+    idleRssMiB: idle,
+    healthzPerSecond: healthzRate,
+    updatesPerSecond: rate,
+    updatesOverHealthz: rate / healthzRate,
+    failures,
+    checkpoints,
+  }
+  writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`)
+}
 
 child.kill('SIGTERM')
 await new Promise((r) => child.once('exit', r))

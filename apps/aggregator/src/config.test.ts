@@ -25,6 +25,8 @@ describe('parseCommandLine', () => {
       negativesPerPositive: 4,
       batchSize: 256,
       maxSampleCount: 100_000,
+      padRatio: 0,
+      updateDtype: 'f16',
       // One shopper per report: an unauthenticated report must not outweigh the others.
       maxEvaluationUsers: 1,
       serverOptimizer: 'fedavg',
@@ -38,10 +40,35 @@ describe('parseCommandLine', () => {
       maxUpdateNorm: undefined,
       normPolicy: 'clip',
       ackRetentionSeconds: 86_400,
+      modelLogVersions: 32,
       clientRatePerMinute: 12,
       ipRatePerMinute: 600,
     })
     expect(o.operatorToken.length).toBeGreaterThanOrEqual(32)
+  })
+
+  it('reads how clients send deltas from --update-dtype or FEDREC_UPDATE_DTYPE', () => {
+    expect(parseCommandLine(argv('--update-dtype', 'f32')).updateDtype).toBe('f32')
+    vi.stubEnv('FEDREC_UPDATE_DTYPE', 'f32')
+    expect(parseCommandLine(argv()).updateDtype).toBe('f32')
+    expect(() =>
+      createCommand()
+        .exitOverride()
+        .configureOutput({ writeErr: () => {} })
+        .parse(argv('--update-dtype', 'f8')),
+    ).toThrow(/f16, f32/)
+  })
+
+  it('reads the row padding from --pad-ratio or FEDREC_PAD_RATIO and refuses a negative one', () => {
+    expect(parseCommandLine(argv('--pad-ratio', '2')).padRatio).toBe(2)
+    vi.stubEnv('FEDREC_PAD_RATIO', '1.5')
+    expect(parseCommandLine(argv()).padRatio).toBe(1.5)
+    expect(() =>
+      createCommand()
+        .exitOverride()
+        .configureOutput({ writeErr: () => {} })
+        .parse(argv('--pad-ratio', '-1')),
+    ).toThrow(/expected a number ≥ 0/)
   })
 
   it('creates an explicit --store only with --init', () => {

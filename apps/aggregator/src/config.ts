@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { isServerOptimizerName, SERVER_OPTIMIZERS } from '@fedrec/core'
+import { parseSecAggConfig, SECAGG_MAX_COHORT, type SecAggConfig } from '@fedrec/protocol'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { DEFAULTS } from './aggregator/index.ts'
 import { MAX_DURATION_SECONDS } from './aggregator/settings.ts'
 import { DEFAULT_CLIENT_RATE, DEFAULT_IP_RATE } from './app/updates.ts'
 import type { ServerOptions } from './server.ts'
+
+/** Secure aggregation's defaults (`--secagg-*`): cohorts of 5 to 100 shoppers, a minute per phase. */
+export const SECAGG_DEFAULTS = { minCohort: 5, maxCohort: 100, phaseTimeoutSeconds: 60 } as const
 
 /** Where the store lives unless --store or FEDREC_STORE says otherwise (relative to the working directory). */
 export const DEFAULT_STORE = '.fedrec/aggregator.sqlite'
@@ -125,6 +129,24 @@ export function createCommand(): Command {
     )
     .addOption(
       opt(
+        '--pad-ratio <r>',
+        'row padding: pseudo-items per real item in every client upload (0 = off; docs/privacy.md)',
+        'FEDREC_PAD_RATIO',
+      )
+        .default(DEFAULTS.padRatio)
+        .argParser(num(0, { max: 64 })),
+    )
+    .addOption(
+      opt(
+        '--update-dtype <dtype>',
+        'how clients send their deltas: f16 (float16, half the bytes) or f32; both are accepted',
+        'FEDREC_UPDATE_DTYPE',
+      )
+        .default(DEFAULTS.updateDtype)
+        .choices(['f16', 'f32']),
+    )
+    .addOption(
+      opt(
         '--max-evaluation-users <n>',
         'largest number of users one evaluation report may claim (a client — the simulator today — reports one shopper per report)',
         'FEDREC_MAX_EVALUATION_USERS',
@@ -171,6 +193,71 @@ export function createCommand(): Command {
     )
     .addOption(
       opt(
+        '--dp-noise-multiplier <sigma>',
+        "DP-FedAvg: Gaussian noise σ·S on every coordinate of each round's sum, with ε reported on /v1/status (default: DP off; docs/privacy.md)",
+        'FEDREC_DP_NOISE_MULTIPLIER',
+      ).argParser(num(0, { exclusive: true })),
+    )
+    .addOption(
+      opt('--dp-clip-norm <S>', 'DP-FedAvg: L2 bound S of one client update', 'FEDREC_DP_CLIP_NORM')
+        .default(DEFAULTS.dpClipNorm)
+        .argParser(num(0, { exclusive: true })),
+    )
+    .addOption(
+      opt('--dp-delta <delta>', 'DP-FedAvg: the δ at which ε is reported', 'FEDREC_DP_DELTA')
+        .default(DEFAULTS.dpDelta)
+        .argParser(num(0, { exclusive: true, max: 0.5 })),
+    )
+    .addOption(
+      opt(
+        '--dp-population <n>',
+        'DP-FedAvg: estimated number of shoppers; ε then assumes each round samples q = --min-clients / n of them (default: q = 1, no amplification)',
+        'FEDREC_DP_POPULATION',
+      ).argParser(int(1)),
+    )
+    .addOption(
+      opt(
+        '--secure-aggregation',
+        'secure aggregation (Bonawitz et al. 2017): clients join cohorts and upload masked vectors whose sum alone the aggregator can unmask; plain updates are refused (docs/aggregator.md)',
+        'FEDREC_SECURE_AGGREGATION',
+      ),
+    )
+    .addOption(
+      opt(
+        '--secagg-min-cohort <n>',
+        'secure aggregation: members a cohort needs to start',
+        'FEDREC_SECAGG_MIN_COHORT',
+      )
+        .default(SECAGG_DEFAULTS.minCohort)
+        .argParser(int(3, SECAGG_MAX_COHORT)),
+    )
+    .addOption(
+      opt(
+        '--secagg-max-cohort <n>',
+        'secure aggregation: a cohort that reaches this many members starts at once (at most 255)',
+        'FEDREC_SECAGG_MAX_COHORT',
+      )
+        .default(SECAGG_DEFAULTS.maxCohort)
+        .argParser(int(3, SECAGG_MAX_COHORT)),
+    )
+    .addOption(
+      opt(
+        '--secagg-threshold <t>',
+        'secure aggregation: smallest t of the t-of-n secret sharing (survivors needed to unmask); a cohort of n uses max(t, ⌊n/2⌋+1) (default: ⌊min-cohort/2⌋+1)',
+        'FEDREC_SECAGG_THRESHOLD',
+      ).argParser(int(2, SECAGG_MAX_COHORT)),
+    )
+    .addOption(
+      opt(
+        '--secagg-phase-timeout <seconds>',
+        'secure aggregation: each phase of a cohort ends at the latest this long after it began (a cohort left with too few members then aborts)',
+        'FEDREC_SECAGG_PHASE_TIMEOUT',
+      )
+        .default(SECAGG_DEFAULTS.phaseTimeoutSeconds)
+        .argParser(num(0, { exclusive: true, max: 86_400 })),
+    )
+    .addOption(
+      opt(
         '--cors-origin <origins>',
         'comma-separated origins allowed to call the API; * for any',
         'FEDREC_CORS_ORIGIN',
@@ -203,6 +290,15 @@ export function createCommand(): Command {
       )
         .default(DEFAULTS.ackRetentionSeconds)
         .argParser(num(0, { max: MAX_DURATION_SECONDS })),
+    )
+    .addOption(
+      opt(
+        '--model-log <versions>',
+        'keep the changed rows of this many model versions, so clients that far behind download only what changed; 0 = always the whole model',
+        'FEDREC_MODEL_LOG',
+      )
+        .default(DEFAULTS.modelLogVersions)
+        .argParser(int(0, 100_000)),
     )
     .addOption(
       opt(
@@ -251,15 +347,23 @@ export function parseCommandLine(
     negativesPerPositive: Number(o.negatives),
     batchSize: Number(o.batchSize),
     maxSampleCount: Number(o.maxSampleCount),
+    padRatio: Number(o.padRatio),
+    updateDtype: o.updateDtype === 'f32' ? 'f32' : 'f16',
     maxEvaluationUsers: Number(o.maxEvaluationUsers),
     maxUpdateNorm: o.maxUpdateNorm === undefined ? undefined : Number(o.maxUpdateNorm),
     normPolicy,
     ackRetentionSeconds: Number(o.ackRetention),
+    modelLogVersions: Number(o.modelLog),
     clientRatePerMinute: Number(o.clientRate),
     ipRatePerMinute: Number(o.ipRate),
     serverOptimizer,
     serverLearningRate: o.serverLr === undefined ? undefined : Number(o.serverLr),
     rowNormalization,
+    dpNoiseMultiplier: o.dpNoiseMultiplier === undefined ? null : Number(o.dpNoiseMultiplier),
+    dpClipNorm: Number(o.dpClipNorm),
+    dpDelta: Number(o.dpDelta),
+    dpPopulation: o.dpPopulation === undefined ? null : Number(o.dpPopulation),
+    secureAggregation: o.secureAggregation === true ? secAggConfig(o) : undefined,
     corsOrigins: String(o.corsOrigin)
       .split(',')
       .map((s) => s.trim())
@@ -267,5 +371,22 @@ export function parseCommandLine(
     maxBodyBytes: Number(o.maxBodyBytes),
     operatorToken: token ?? randomBytes(24).toString('base64url'),
     operatorTokenGenerated: token === undefined,
+  }
+}
+
+/** The `--secagg-*` flags as one checked block: the cohort bounds and the threshold must fit together. */
+function secAggConfig(o: Record<string, unknown>): SecAggConfig {
+  const minCohort = Number(o.secaggMinCohort)
+  try {
+    return parseSecAggConfig({
+      minCohort,
+      maxCohort: Number(o.secaggMaxCohort),
+      threshold: o.secaggThreshold === undefined ? Math.floor(minCohort / 2) + 1 : Number(o.secaggThreshold),
+      phaseTimeoutSeconds: Number(o.secaggPhaseTimeout),
+    })
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `--secure-aggregation: ${(err as Error).message} (see --secagg-min-cohort, --secagg-max-cohort, --secagg-threshold)`,
+    )
   }
 }

@@ -53,6 +53,22 @@ function patched(edit: (view: DataView, length: number) => void): Uint8Array {
   return reseal(bytes)
 }
 
+/**
+ * The same update as format version 2 with float16 deltas, with `edit` applied: the bias dtype word at 64, its
+ * two float16 values at -8 and -6 (4 bytes: aligned, no padding).
+ */
+function patched16(edit: (view: DataView, length: number) => void): Uint8Array {
+  const { update } = good({
+    bias: [
+      [1, [0.5]],
+      [2, [0.25]],
+    ],
+  })
+  const bytes = encodeUpdate(update, { dtype: 'f16' })
+  edit(new DataView(bytes.buffer), bytes.length)
+  return reseal(bytes)
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fedrec-hostile-'))
   const catalogue = join(dir, 'catalogue.json')
@@ -189,6 +205,25 @@ describe('a running aggregator refuses bad updates with a clear 4xx and keeps se
     })
   }
 
+  for (const [what, bits] of [
+    ['NaN', 0x7e00],
+    ['+Infinity', 0x7c00],
+    ['-Infinity', 0xfc00],
+  ] as const) {
+    it(`a float16 delta of ${what} (format version 2) → 400 non_finite`, async () => {
+      const bytes = patched16((v, n) => v.setUint16(n - 6, bits, true))
+      await refused(() => postUpdate(server.url, bytes), 400, 'non_finite')
+    })
+  }
+
+  it('an unknown dtype (format version 2) → 400 bad_tensor', async () => {
+    const bytes = patched16((v) => {
+      expect(v.getUint32(64, true)).toBe(1) // the bias tensor's dtype word: float16
+      v.setUint32(64, 7, true)
+    })
+    await refused(() => postUpdate(server.url, bytes), 400, 'bad_tensor', /dtype 7/)
+  })
+
   it('a sample count of 0 → 400 bad_sample_count (the wire holds a u32: no fraction, no sign)', async () => {
     const bytes = patched((v) => v.setUint32(16, 0, true))
     await refused(() => postUpdate(server.url, bytes), 400, 'bad_sample_count')
@@ -306,11 +341,17 @@ describe('a running aggregator refuses bad updates with a clear 4xx and keeps se
     expect(after).toMatchObject({ round: 3, participants: 0 })
   })
 
-  it('still accepts a good update after all that', async () => {
+  it('still accepts a good update after all that, float16 (version 2) as well as float32 (version 1)', async () => {
     round = 3
     const res = await postUpdate(server.url, good().bytes)
     expect(res.status).toBe(200)
     expect(parseUpdateAck(await res.json())).toMatchObject({ round: 3, participants: 1, duplicate: false })
+    const res16 = await postUpdate(
+      server.url,
+      patched16(() => {}),
+    )
+    expect(res16.status).toBe(200)
+    expect(parseUpdateAck(await res16.json())).toMatchObject({ round: 3, participants: 2, duplicate: false })
   })
 })
 

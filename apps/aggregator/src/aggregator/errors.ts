@@ -33,6 +33,8 @@ export type AggregatorErrorCode =
   | 'round_reset'
   /** An evaluation report that claims more users than `--max-evaluation-users`. */
   | 'evaluation_users_too_large'
+  /** `GET /v1/model?since=` with a version that is not a whole number, or after the current one. */
+  | 'bad_since'
 
 /**
  * A request the round logic refuses. The HTTP layer maps each code to a status in one place.

@@ -5,6 +5,7 @@ import { decodeModel, ITEM_BIAS, ITEM_EMBEDDING, type ModelSnapshot, newRandomId
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { StartupError } from '../errors.ts'
+import { SCHEMA_VERSION } from '../store/index.ts'
 import { catalogueOf, makeUpdate, randomUpdate } from '../test-support.ts'
 import { type Aggregator, AggregatorError, type AggregatorOptions, createAggregator } from './index.ts'
 
@@ -402,6 +403,10 @@ describe('start-up refusals', () => {
       DROP TABLE discarded_updates; ALTER TABLE rounds DROP COLUMN resets; ALTER TABLE rounds DROP COLUMN discarded;
       ALTER TABLE rounds DROP COLUMN client_norm_mean; ALTER TABLE rounds DROP COLUMN client_norm_max;
       ALTER TABLE rounds DROP COLUMN clipped; ALTER TABLE updates DROP COLUMN norm; ALTER TABLE updates DROP COLUMN clipped;
+      DROP TABLE model_changes;
+      DROP TABLE secagg_messages; DROP TABLE secagg_members; DROP TABLE secagg_cohorts;
+      ALTER TABLE rounds DROP COLUMN dp_noise_multiplier; ALTER TABLE rounds DROP COLUMN dp_sample_rate;
+      ALTER TABLE rounds DROP COLUMN dp_clip_norm;
       UPDATE meta SET value = '1' WHERE key = 'schema_version';
     `)
     db.close()
@@ -421,7 +426,9 @@ describe('start-up refusals', () => {
     expect(b.status().history[0]).toMatchObject({ participants: 2, clientUpdateNorm: { mean: 0.5, max: 1 } })
     stop(b)
     const check = new Database(path(), { readonly: true })
-    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe('3')
+    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe(
+      String(SCHEMA_VERSION),
+    )
     check.close()
   })
 

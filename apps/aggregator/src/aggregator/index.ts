@@ -3,10 +3,13 @@ import {
   type Accumulator,
   applyRound,
   createAccumulator,
+  createRdpAccountant,
   createRng,
   createServerOptimizer,
   DEFAULT_DIM,
+  decodeSecAggSum,
   initSharedWeights,
+  type RdpAccountant,
   type ServerOptimizer,
 } from '@fedrec/core'
 import {
@@ -19,6 +22,7 @@ import {
   ITEM_BIAS,
   ITEM_EMBEDDING,
   type ModelUpdate,
+  type Privacy,
   parseUpdateAck,
   type RoundConfig,
   type RoundInfo,
@@ -28,17 +32,21 @@ import {
 } from '@fedrec/protocol'
 import createDebug from 'debug'
 import { StartupError } from '../errors.ts'
+import { createSecAggCoordinator, type SecAggCoordinator } from '../secagg/coordinator.ts'
+import { SecAggRefusal } from '../secagg/errors.ts'
 import {
   type AggregatorStore,
   type OptimizerState,
   openStore,
+  type PrivacyRound,
   type RoundRecord,
   type StoredModel,
   type UpdateRecord,
 } from '../store/index.ts'
 import { hashClientId, logTag, newClientSalt } from './client-hash.ts'
 import { AggregatorError } from './errors.ts'
-import { applyNormBound } from './norm-bound.ts'
+import { createModelPatches, modelChanges } from './model-patches.ts'
+import { applyNormBound, updateNorm as normOfUpdate } from './norm-bound.ts'
 import { type AggregatorOptions, type ResolvedOptions, resolveOptions } from './options.ts'
 import type { RoundSettings } from './settings.ts'
 
@@ -65,6 +73,12 @@ export const EVALUATION_WINDOW = 10
 const REJECTION_FLUSH_MS = 1000
 /** How long after a failed close on quorum the close is tried again. */
 const CLOSE_RETRY_MS = 1000
+/**
+ * The server's DP clip lets an update through up to this factor above S: an honest client clipped to S
+ * already, and float32 rounding can leave its norm a few parts in 10⁷ above; counting that as clipped would
+ * make the count meaningless. The accumulator still clips to exactly S, in float64.
+ */
+const DP_CLIP_SLACK = 1 + 1e-6
 /** setTimeout's longest delay (about 24.8 days); a later deadline is re-armed when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -96,10 +110,18 @@ export interface RoundReset {
 export interface Aggregator {
   /** True when this start created the store (a fresh model version 0). */
   readonly storeCreated: boolean
+  /** Secure aggregation's cohorts (`--secure-aggregation`); undefined when rounds take plain updates. */
+  readonly secagg: SecAggCoordinator | undefined
   /** `GET /v1/round`. */
   roundInfo(): RoundInfo
   /** The current model, encoded once per version. */
   model(): { version: number; bytes: Uint8Array }
+  /**
+   * `GET /v1/model?since=`: a model patch (MODEL_PATCH_MEDIA_TYPE) from version `since` (≤ the current one)
+   * to the current model, or undefined when the change log does not reach back to `since` or the whole
+   * model is smaller — then the whole model is the answer.
+   */
+  modelPatch(since: number): { version: number; bytes: Uint8Array } | undefined
   /**
    * Accepts one encoded update: stores it durably, then counts it, then closes the round on quorum; the
    * promise resolves once it is durable (updates arriving together share one transaction).
@@ -161,6 +183,16 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
   const iso = (ms: number): string => new Date(ms).toISOString()
   const deadlineMs = (): number => Math.round(opts.roundDeadlineSeconds * 1000)
+  if (opts.dpNoiseMultiplier !== null && opts.rowNormalization !== 'all')
+    throw new StartupError(
+      "DP-FedAvg (--dp-noise-multiplier) needs --row-normalization all: 'touched' divides each row by a data-dependent count, which DP cannot bound",
+    )
+  // Secure-aggregated rounds hand the server a sum weighted by n_k that it can neither clip nor reweight; the
+  // DP claim would rest on clients weighting 1, which the secure-aggregation client does not do yet.
+  if (opts.dpNoiseMultiplier !== null && opts.secureAggregation)
+    throw new StartupError(
+      'DP-FedAvg (--dp-noise-multiplier) and secure aggregation cannot be combined yet: the secure sum is weighted by sample counts, so its sensitivity is not the clip norm',
+    )
   if (store.isNew) initialise(store, opts, iso(opts.now()))
 
   const seed = Number(store.meta('seed'))
@@ -222,7 +254,26 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
   if (accumulator && accumulator.participants > 0) {
     logRound('round %d: replayed %d stored updates', round.round, accumulator.participants)
   }
+  // The Rényi-DP account, recomputed from every closed round's stored (q, σ): it survives restarts, and
+  // rounds that ran under other settings count as they ran.
+  let accountant: RdpAccountant = createRdpAccountant()
+  const epsilonByRound = new Map<number, number>()
+  let unprotectedRounds = 0
+  const account = (closedRound: number, participants: number, dp: PrivacyRound | null): void => {
+    if (dp) {
+      accountant.compose(dp)
+      epsilonByRound.set(closedRound, accountant.epsilon(opts.dpDelta))
+    } else if (participants > 0) unprotectedRounds += 1
+  }
+  const recomputePrivacy = (): void => {
+    accountant = createRdpAccountant()
+    epsilonByRound.clear()
+    unprotectedRounds = 0
+    for (const r of store.privacyRounds()) account(r.round, r.participants, r.dp)
+  }
+  recomputePrivacy()
   let encoded: { version: number; bytes: Uint8Array } | undefined
+  const patches = createModelPatches(store)
   let timer: NodeJS.Timeout | undefined
   let closed = false
   const pendingRejections = new Map<string, number>()
@@ -250,13 +301,49 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     negativesPerPositive: opts.negativesPerPositive,
     batchSize: opts.batchSize,
     maxSampleCount: opts.maxSampleCount,
+    padRatio: opts.padRatio,
+    updateDtype: opts.updateDtype,
   })
 
   const config = (): RoundConfig => ({
     ...clientSettings(),
     deadline: round.deadline,
     minClients: opts.minClients,
+    ...(opts.dpNoiseMultiplier === null ? {} : { clipNorm: opts.dpClipNorm }),
+    ...(opts.secureAggregation ? { secureAggregation: opts.secureAggregation } : {}),
   })
+
+  /** The DP parameters of the open round, as the accountant will compose them; undefined: DP off. */
+  const roundDp = (): PrivacyRound | undefined =>
+    opts.dpNoiseMultiplier === null
+      ? undefined
+      : {
+          noiseMultiplier: opts.dpNoiseMultiplier,
+          clipNorm: opts.dpClipNorm,
+          sampleRate: opts.dpPopulation === null ? 1 : Math.min(1, opts.minClients / opts.dpPopulation),
+        }
+
+  const privacy = (): Privacy => {
+    const dp = roundDp()
+    return {
+      mechanism: dp ? 'gaussian' : 'none',
+      noiseMultiplier: dp?.noiseMultiplier ?? null,
+      clipNorm: dp?.clipNorm ?? null,
+      delta: opts.dpDelta,
+      sampleRate: dp?.sampleRate ?? null,
+      epsilon: accountant.epsilon(opts.dpDelta),
+      rounds: accountant.rounds,
+      unprotectedRounds,
+    }
+  }
+
+  /** A fresh accumulator for the current settings, fed the open round's stored updates (after a DP change). */
+  const rebuildAccumulator = (): void => {
+    commitQueue()
+    const fresh = newAccumulator(model, opts)
+    if (fresh) for (const payload of store.roundPayloads(round.round)) fresh.add(decodeUpdate(payload))
+    accumulator = fresh
+  }
 
   const encodedModel = (): { version: number; bytes: Uint8Array } => {
     if (encoded?.version !== model.version) {
@@ -274,8 +361,11 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     return encoded
   }
 
-  /** One SQLite transaction: the new model, optimizer state, the closed round, payloads dropped, next round. */
-  const closeRound = (closedBy: 'quorum' | 'deadline'): void => {
+  /**
+   * One SQLite transaction: the new model, optimizer state, the closed round, payloads dropped, next round,
+   * and `write` (secure aggregation ends its cohort in it).
+   */
+  const closeRound = (closedBy: 'quorum' | 'deadline', write?: () => void): void => {
     // Updates accepted for this round but not yet written belong to it: write and count them first.
     commitQueue()
     const closedAt = iso(opts.now())
@@ -286,7 +376,10 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     let state = optimizerState
     let updateNorm = 0
     const norms = store.roundNorms(round.round)
-    if (accumulator && count > 0) {
+    const dp = roundDp()
+    // Under DP a round that publishes a model adds noise even with no update: whether anybody took part is
+    // private too, and the accountant counts the round either way.
+    if (accumulator && (count > 0 || dp)) {
       // Step copies, so a failed write leaves the served model and the state in memory untouched.
       const params = new Map([
         [ITEM_EMBEDDING, embedding.slice()],
@@ -317,9 +410,12 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       createdAt: closedAt,
     }
     const nextRound = openRecord(round.round + 1, version, opts.now(), deadlineMs())
+    const changes = opts.modelLogVersions > 0 ? modelChanges(model, next) : undefined
     let pruned = 0
     store.transaction(() => {
       store.saveModel(next)
+      if (changes) store.insertModelChanges(changes)
+      store.pruneModelChanges(version - opts.modelLogVersions)
       store.saveOptimizerState(state)
       store.closeRound(round.round, {
         closedAt,
@@ -330,14 +426,28 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         clientNormMean: norms.mean,
         clientNormMax: norms.max,
         clipped: norms.clipped,
+        ...(dp ? { dp } : {}),
       })
       store.dropPayloads(round.round)
       store.clearPendingItems()
       store.insertRound(nextRound)
+      write?.()
       pruned = store.pruneUpdates(iso(opts.now() - opts.ackRetentionSeconds * 1000))
       pruned += store.pruneEvaluationKeys(version - EVALUATION_WINDOW)
     })
     if (pruned > 0) logRound('pruned %d acks and evaluation keys past their retention', pruned)
+    account(round.round, count, dp ?? null)
+    if (dp)
+      logRound(
+        'round %d: DP σ %d, S %d, q %d; ε %d at δ %d after %d DP rounds',
+        round.round,
+        dp.noiseMultiplier,
+        dp.clipNorm,
+        dp.sampleRate,
+        accountant.epsilon(opts.dpDelta),
+        opts.dpDelta,
+        accountant.rounds,
+      )
     logRound(
       'round %d closed by %s: %d participants, %d samples, update norm %d; model version %d (%d items, %d new) published',
       round.round,
@@ -376,8 +486,12 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     timer.unref()
   }
 
+  let secagg: SecAggCoordinator | undefined
   const aggregator: Aggregator = {
     storeCreated: store.isNew,
+    get secagg() {
+      return secagg
+    },
 
     roundInfo() {
       return {
@@ -390,6 +504,17 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     },
 
     model: encodedModel,
+
+    modelPatch(since) {
+      if (!Number.isSafeInteger(since) || since < 0 || since > model.version) {
+        throw new AggregatorError(
+          'bad_since',
+          `since must be a model version from 0 to the current one (${model.version}), got ${since}: pass the version of the model you hold, or fetch /v1/model without since`,
+        )
+      }
+      const bytes = patches.since(since, model, encodedModel())
+      return bytes ? { version: model.version, bytes } : undefined
+    },
 
     submit(bytes, decoded) {
       try {
@@ -410,11 +535,15 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         modelBytes: encodedModel().bytes.byteLength,
         serverOptimizer: opts.serverOptimizer,
         config: config(),
-        history: store.history(HISTORY_LIMIT).map(toSummary),
+        history: store.history(HISTORY_LIMIT).map((r) => {
+          const epsilon = epsilonByRound.get(r.round)
+          return epsilon === undefined ? toSummary(r) : { ...toSummary(r), epsilon }
+        }),
         rejections: rejectionCounts(),
         evaluations: store.evaluations(HISTORY_LIMIT).map(toEvaluationSummary),
         resets: round.resets,
         discarded: round.discarded,
+        privacy: privacy(),
       }
     },
 
@@ -458,14 +587,35 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         ...clientSettings(),
         maxUpdateNorm: Number.isFinite(opts.maxUpdateNorm) ? opts.maxUpdateNorm : null,
         normPolicy: opts.normPolicy,
+        dpNoiseMultiplier: opts.dpNoiseMultiplier,
+        dpClipNorm: opts.dpClipNorm,
+        dpDelta: opts.dpDelta,
+        dpPopulation: opts.dpPopulation,
       }
     },
 
     updateSettings(patch) {
       const { maxUpdateNorm, ...rest } = patch
+      const dpBefore = opts.dpNoiseMultiplier !== null
+      const dpAfter = patch.dpNoiseMultiplier === undefined ? dpBefore : patch.dpNoiseMultiplier !== null
+      if (dpAfter && opts.secureAggregation)
+        throw new AggregatorError(
+          'bad_settings',
+          'DP-FedAvg cannot be combined with secure aggregation yet (the secure sum is weighted by sample counts)',
+        )
+      if (dpAfter && opts.rowNormalization !== 'all')
+        throw new AggregatorError(
+          'bad_settings',
+          "DP-FedAvg needs row normalisation 'all'; this aggregator runs 'touched' (--row-normalization)",
+        )
       Object.assign(opts, rest)
       if (maxUpdateNorm !== undefined) opts.maxUpdateNorm = maxUpdateNorm ?? Number.POSITIVE_INFINITY
       logRound('settings changed by the operator: %o', patch)
+      // The open round closes under the settings in force at its close: its accepted updates are counted
+      // again with the new S, σ and denominator (the quorum), so the accountant's (q, σ) is what was run.
+      const dpChanged = ['dpNoiseMultiplier', 'dpClipNorm', 'dpPopulation'].some((k) => k in patch)
+      if (dpChanged || (dpBefore && 'minClients' in patch)) rebuildAccumulator()
+      if ('dpDelta' in patch) recomputePrivacy()
       if (accumulator && accumulator.participants >= opts.minClients) closeRound('quorum')
       return aggregator.settings()
     },
@@ -498,6 +648,8 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       const reopen = { at: iso(now), deadline: iso(now + deadlineMs()) }
       // Durable first: if the transaction fails, the round, its updates and the accumulator stay as they were.
       const discarded = store.transaction(() => store.resetRound(round.round, reopen))
+      // A cohort running in this round would bring its masked inputs back with its sum: it goes too.
+      secagg?.abortCohort('the operator reset the round')
       round = {
         ...round,
         openedAt: reopen.at,
@@ -561,6 +713,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       if (timer) clearTimeout(timer)
       if (closeRetry) clearTimeout(closeRetry)
       flushRejections()
+      secagg?.close()
       store.close()
     },
   }
@@ -618,7 +771,13 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       )
     }
     if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
-    const bounded = applyNormBound(update, { maxNorm: opts.maxUpdateNorm, policy: opts.normPolicy })
+    let bounded = applyNormBound(update, { maxNorm: opts.maxUpdateNorm, policy: opts.normPolicy })
+    if (opts.dpNoiseMultiplier !== null) {
+      // Defence in depth: honest clients clipped to S already; a client that did not is clipped here, and
+      // what is stored (and replayed after a crash) is the clipped update.
+      if (normOfUpdate(bounded.update) > opts.dpClipNorm * DP_CLIP_SLACK)
+        bounded = applyNormBound(bounded.update, { maxNorm: opts.dpClipNorm, policy: 'clip' })
+    }
     if (bounded.clipped) logUpdate('client %s: update norm clipped to %d', tag, bounded.norm)
     const ack: UpdateAck = {
       accepted: true,
@@ -739,6 +898,11 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
   }
 
   const check = (update: ModelUpdate, clientHash: string): void => {
+    if (opts.secureAggregation)
+      throw new SecAggRefusal(
+        'secure_aggregation_required',
+        'rounds of this aggregator are secure-aggregated: a plain update would show the server your delta; join a cohort (POST /v1/secagg/join, see config.secureAggregation of /v1/round)',
+      )
     if (update.round < round.round) {
       throw new AggregatorError(
         'round_closed',
@@ -785,6 +949,41 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
   // A lowered --min-clients may already be met by the replayed updates.
   if (accumulator && accumulator.participants >= opts.minClients) closeRound('quorum')
   arm()
+  if (opts.secureAggregation) {
+    secagg = createSecAggCoordinator({
+      store,
+      salt,
+      config: opts.secureAggregation,
+      now: opts.now,
+      timers: opts.deadlineTimer,
+      current: () => ({
+        round: round.round,
+        modelVersion: model.version,
+        numItems: model.itemIds.length,
+        dim: model.dim,
+      }),
+      complete(sum, count, write) {
+        if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
+        const decoded = decodeSecAggSum(sum, { numItems: model.itemIds.length, dim: model.dim })
+        accumulator.addSum({
+          participants: count,
+          samples: decoded.weight,
+          tensors: decoded.tensors.map(({ name, weighted }) => ({
+            name,
+            weighted,
+            rowWeights: decoded.rowWeights,
+          })),
+        })
+        try {
+          closeRound('quorum', write)
+        } catch (err) {
+          // The sum is not counted unless the round closed with it; the cohort stays unmasking and retries.
+          accumulator.reset()
+          throw err
+        }
+      },
+    })
+  }
   return aggregator
 }
 
@@ -844,6 +1043,16 @@ function newAccumulator(model: StoredModel, opts: ResolvedOptions): Accumulator 
       { name: ITEM_BIAS, rows, cols: 1 },
     ],
     rowNormalization: opts.rowNormalization,
+    // DP-FedAvg: the fixed denominator is the quorum, the expected number of updates per round.
+    ...(opts.dpNoiseMultiplier === null
+      ? {}
+      : {
+          dp: {
+            clipNorm: opts.dpClipNorm,
+            noiseMultiplier: opts.dpNoiseMultiplier,
+            denominator: opts.minClients,
+          },
+        }),
   })
 }
 

@@ -1,3 +1,4 @@
+import type { UpdateDtype } from '@fedrec/protocol'
 import { AggregatorError } from './errors.ts'
 import type { NormPolicy } from './norm-bound.ts'
 
@@ -14,12 +15,25 @@ export interface RoundSettings {
   negativesPerPositive: number
   batchSize: number
   maxSampleCount: number
+  /** Row padding: pseudo-items per real item in every upload (0: none). */
+  padRatio: number
+  /** How clients encode their deltas: 'f16' (float16) or 'f32'. */
+  updateDtype: UpdateDtype
   /** null: no bound (JSON has no Infinity). */
   maxUpdateNorm: number | null
   normPolicy: NormPolicy
+  /** DP-FedAvg σ; null: DP off. Changes apply to the open round (its updates are re-clipped to the new S). */
+  dpNoiseMultiplier: number | null
+  dpClipNorm: number
+  dpDelta: number
+  /** Estimated shoppers for q = minClients / population; null: q = 1. */
+  dpPopulation: number | null
 }
 
-type NumericKey = Exclude<keyof RoundSettings, 'maxUpdateNorm' | 'normPolicy'>
+type NumericKey = Exclude<
+  keyof RoundSettings,
+  'maxUpdateNorm' | 'normPolicy' | 'updateDtype' | 'dpNoiseMultiplier' | 'dpDelta' | 'dpPopulation'
+>
 
 /**
  * Longest round deadline or ack retention (about ten years): a deadline is stored as an ISO date, and one past
@@ -37,6 +51,15 @@ const RULES: Record<NumericKey, { integer: boolean; min: number; exclusive?: boo
   negativesPerPositive: { integer: true, min: 1 },
   batchSize: { integer: true, min: 1 },
   maxSampleCount: { integer: true, min: 1, max: 0xffffffff },
+  // Beyond a few pseudo-items per real one the upload grows without hiding more (docs/privacy.md).
+  padRatio: { integer: false, min: 0, max: 64 },
+  dpClipNorm: { integer: false, min: 0, exclusive: true },
+}
+
+/** The settings that may be null (off), with the rule of their non-null values. */
+const NULLABLE: Record<'dpNoiseMultiplier' | 'dpPopulation', { integer: boolean; what: string }> = {
+  dpNoiseMultiplier: { integer: false, what: 'a number > 0' },
+  dpPopulation: { integer: true, what: 'an integer > 0' },
 }
 
 /**
@@ -56,6 +79,13 @@ export function parseSettingsPatch(input: unknown): Partial<RoundSettings> {
           `normPolicy must be "clip" or "reject", got ${JSON.stringify(value)}`,
         )
       out.normPolicy = value
+    } else if (key === 'updateDtype') {
+      if (value !== 'f16' && value !== 'f32')
+        throw new AggregatorError(
+          'bad_settings',
+          `updateDtype must be "f16" or "f32", got ${JSON.stringify(value)}`,
+        )
+      out.updateDtype = value
     } else if (key === 'maxUpdateNorm') {
       if (value !== null && !(typeof value === 'number' && Number.isFinite(value) && value > 0))
         throw new AggregatorError(
@@ -63,6 +93,27 @@ export function parseSettingsPatch(input: unknown): Partial<RoundSettings> {
           `maxUpdateNorm must be a number > 0 or null, got ${JSON.stringify(value)}`,
         )
       out.maxUpdateNorm = value
+    } else if (key === 'dpNoiseMultiplier' || key === 'dpPopulation') {
+      const rule = NULLABLE[key]
+      const ok =
+        value === null ||
+        (typeof value === 'number' &&
+          Number.isFinite(value) &&
+          value > 0 &&
+          (!rule.integer || Number.isSafeInteger(value)))
+      if (!ok)
+        throw new AggregatorError(
+          'bad_settings',
+          `${key} must be ${rule.what} or null, got ${JSON.stringify(value)}`,
+        )
+      out[key] = value as number | null
+    } else if (key === 'dpDelta') {
+      if (!(typeof value === 'number' && value > 0 && value < 1))
+        throw new AggregatorError(
+          'bad_settings',
+          `dpDelta must be a number in (0, 1), got ${JSON.stringify(value)}`,
+        )
+      out.dpDelta = value
     } else if (key in RULES) {
       const rule = RULES[key as NumericKey]
       const ok =
@@ -80,7 +131,7 @@ export function parseSettingsPatch(input: unknown): Partial<RoundSettings> {
     } else {
       throw new AggregatorError(
         'bad_settings',
-        `unknown setting ${JSON.stringify(key)}; known: ${[...Object.keys(RULES), 'maxUpdateNorm', 'normPolicy'].join(', ')}`,
+        `unknown setting ${JSON.stringify(key)}; known: ${[...Object.keys(RULES), 'maxUpdateNorm', 'normPolicy', 'updateDtype', 'dpNoiseMultiplier', 'dpDelta', 'dpPopulation'].join(', ')}`,
       )
     }
   }

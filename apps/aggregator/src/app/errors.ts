@@ -25,6 +25,7 @@ const AGGREGATOR_STATUS: Record<AggregatorErrorCode, ContentfulStatusCode> = {
   bad_settings: 400,
   round_reset: 409,
   evaluation_users_too_large: 400,
+  bad_since: 400,
 }
 
 /**

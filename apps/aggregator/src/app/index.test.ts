@@ -120,6 +120,8 @@ describe('GET /healthz and /v1/round', () => {
       negativesPerPositive: 4,
       batchSize: 256,
       maxSampleCount: 500,
+      padRatio: 0,
+      updateDtype: 'f16',
       deadline: '2030-01-01T00:05:00.000Z',
       minClients: 3,
     })
@@ -693,11 +695,25 @@ describe('GET and PATCH /v1/config', () => {
     const { app } = setup()
     const read = await app.request('/v1/config', { headers: { Authorization: `Bearer ${TOKEN}` } })
     expect(await read.json()).toMatchObject({ minClients: 3, maxUpdateNorm: null, normPolicy: 'clip' })
-    const res = await patch(app, { learningRate: 0.05, localEpochs: 2, maxUpdateNorm: 4 })
-    expect(await res.json()).toMatchObject({ learningRate: 0.05, localEpochs: 2, maxUpdateNorm: 4 })
+    const res = await patch(app, {
+      learningRate: 0.05,
+      localEpochs: 2,
+      maxUpdateNorm: 4,
+      padRatio: 2,
+      updateDtype: 'f32',
+    })
+    expect(await res.json()).toMatchObject({
+      learningRate: 0.05,
+      localEpochs: 2,
+      maxUpdateNorm: 4,
+      padRatio: 2,
+      updateDtype: 'f32',
+    })
     expect(parseRoundInfo(await (await app.request('/v1/round')).json()).config).toMatchObject({
       learningRate: 0.05,
       localEpochs: 2,
+      padRatio: 2,
+      updateDtype: 'f32',
     })
     await post(
       app,
@@ -717,8 +733,10 @@ describe('GET and PATCH /v1/config', () => {
       { learningRate: 0 },
       // Past what a date can hold: the next round's deadline could not be written, so no round would close.
       { roundDeadlineSeconds: 1e13 },
+      { padRatio: -1 },
       { quorum: 2 },
       { normPolicy: 'drop' },
+      { updateDtype: 'bf16' },
       [1],
       '{x',
     ]) {

@@ -4,6 +4,7 @@ import { cors } from 'hono/cors'
 import type { Aggregator } from '../aggregator/index.ts'
 import { dashboardRoutes } from '../dashboard/index.ts'
 import { HttpError } from '../errors.ts'
+import { secAggRoutes } from '../secagg/routes.ts'
 import { catalogueRoutes } from './catalogue.ts'
 import { configRoutes } from './config.ts'
 import { errorToResponse } from './errors.ts'
@@ -67,6 +68,7 @@ export function createApp(aggregator: Aggregator, options: AppOptions): Hono {
     .route('/', catalogueRoutes(aggregator, options))
     .route('/', configRoutes(aggregator, options))
     .route('/', resetRoutes(aggregator, options))
+  if (aggregator.secagg) v1.route('/', secAggRoutes(aggregator, aggregator.secagg, options))
   app.route('/v1', v1)
   app.route('/', dashboardRoutes(aggregator, options))
   app.notFound((c) =>

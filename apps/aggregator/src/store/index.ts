@@ -69,6 +69,18 @@ export interface RoundClosing {
   clientNormMean: number
   clientNormMax: number
   clipped: number
+  /** DP-FedAvg parameters the round closed with (absent: no DP); what the accountant composes. */
+  dp?: PrivacyRound
+}
+
+/** One closed round as the privacy accountant needs it. */
+export interface PrivacyRound {
+  /** σ of the round (noise stddev σ·S on the sum). */
+  noiseMultiplier: number
+  /** q the round was accounted with. */
+  sampleRate: number
+  /** S of the round. */
+  clipNorm: number
 }
 
 /** One accepted update; `payload` is null once its round has closed. */
@@ -93,6 +105,15 @@ export interface EvaluationTotals {
   users: number
   hits10: number
   ndcg10: number
+}
+
+/** The rows that changed from model version `version - 1` to `version`: what model patches are made of. */
+export interface ModelChanges {
+  version: number
+  /** Items of version `version - 1`; rows from `baseItems` on are items added with `version`. */
+  baseItems: number
+  /** Ascending row ids: rows whose values changed, and every added row. */
+  rows: Uint32Array
 }
 
 /** Everything a fresh store is created with, in one transaction. */
@@ -132,6 +153,8 @@ export interface AggregatorStore {
   closeRound(round: number, closing: RoundClosing): void
   /** Closed rounds, oldest first, at most the `limit` most recent. */
   history(limit: number): RoundRecord[]
+  /** Every closed round, oldest first, with its DP parameters (null: closed without DP). */
+  privacyRounds(): { round: number; participants: number; dp: PrivacyRound | null }[]
   findUpdate(idempotencyKey: string): UpdateRecord | undefined
   /** The update under this key if an operator reset discarded it (until its round's acks are pruned). */
   findDiscarded(idempotencyKey: string): { clientHash: string; round: number } | undefined
@@ -165,7 +188,15 @@ export interface AggregatorStore {
   /** Queues ids that are neither in the catalogue nor pending; returns how many were new. */
   queueItems(itemIds: readonly string[], queuedAt: string): number
   clearPendingItems(): void
+  /** Records the rows a published version changed (write it in the transaction that saves that model). */
+  insertModelChanges(changes: ModelChanges): void
+  /** The recorded changes of the versions after `since`, oldest first (gaps are the caller's to notice). */
+  modelChanges(since: number): ModelChanges[]
+  /** Forgets the changes of versions up to `upTo`; returns how many went. */
+  pruneModelChanges(upTo: number): number
   transaction<T>(fn: () => T): T
+  /** A cached prepared statement, for a module with tables of its own (secure aggregation: secagg/store.ts). */
+  statement(source: string): Database.Statement
   close(): void
 }
 
@@ -437,6 +468,34 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
         round,
       )
       if (changes !== 1) throw new StoreCorruptError(`round ${round} is not open`)
+      if (c.dp)
+        sql(
+          `UPDATE rounds SET dp_noise_multiplier = ?, dp_sample_rate = ?, dp_clip_norm = ? WHERE round = ?`,
+        ).run(c.dp.noiseMultiplier, c.dp.sampleRate, c.dp.clipNorm, round)
+    },
+
+    privacyRounds() {
+      return sql(
+        `SELECT round, participants, dp_noise_multiplier, dp_sample_rate, dp_clip_norm FROM rounds
+         WHERE closed_at IS NOT NULL ORDER BY round`,
+      )
+        .all()
+        .map((input) => {
+          const row = asRow(input, 'rounds')
+          const noiseMultiplier = nullable(row, 'dp_noise_multiplier', 'rounds', real)
+          return {
+            round: int(row, 'round', 'rounds'),
+            participants: nullable(row, 'participants', 'rounds', int) ?? 0,
+            dp:
+              noiseMultiplier === null
+                ? null
+                : {
+                    noiseMultiplier,
+                    sampleRate: real(row, 'dp_sample_rate', 'rounds'),
+                    clipNorm: real(row, 'dp_clip_norm', 'rounds'),
+                  },
+          }
+        })
     },
 
     history(limit) {
@@ -602,9 +661,43 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
       sql(`DELETE FROM pending_items`).run()
     },
 
+    insertModelChanges({ version, baseItems, rows }) {
+      sql(`INSERT INTO model_changes (version, base_items, rows) VALUES (?, ?, ?)`).run(
+        version,
+        baseItems,
+        Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength),
+      )
+    },
+
+    modelChanges(since) {
+      return sql(`SELECT version, base_items, rows FROM model_changes WHERE version > ? ORDER BY version`)
+        .all(since)
+        .map((r) => {
+          const row = asRow(r, 'model_changes')
+          const bytes = blob(row, 'rows', 'model_changes')
+          if (bytes.byteLength % 4 !== 0)
+            throw new StoreCorruptError(
+              `model_changes.rows: ${bytes.byteLength} bytes is not a list of row ids`,
+            )
+          const rows = new Uint32Array(bytes.byteLength / 4)
+          new Uint8Array(rows.buffer).set(bytes)
+          return {
+            version: int(row, 'version', 'model_changes'),
+            baseItems: int(row, 'base_items', 'model_changes'),
+            rows,
+          }
+        })
+    },
+
+    pruneModelChanges(upTo) {
+      return sql(`DELETE FROM model_changes WHERE version <= ?`).run(upTo).changes
+    },
+
     transaction(fn) {
       return db.transaction(fn)()
     },
+
+    statement: sql,
 
     close() {
       if (db.open) db.close()

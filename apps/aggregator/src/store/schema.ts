@@ -5,7 +5,7 @@ export const STORE_FORMAT = 'fedrec-aggregator'
  * Bumped on every change of the tables below. A store of an older version is migrated at start by
  * MIGRATIONS (in one transaction); a store of a newer version is refused.
  */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 6
 
 // STRICT tables: SQLite otherwise stores whatever it is given, and a float blob read back as text would
 // only show up as a wrong model much later.
@@ -123,5 +123,65 @@ CREATE TABLE discarded_updates (
   round           INTEGER NOT NULL REFERENCES rounds (round),
   discarded_at    TEXT NOT NULL
 ) STRICT;
+`,
+  3: `
+-- Secure aggregation (apps/aggregator/src/secagg): one row per cohort attempt. A round closes through at
+-- most one cohort ('done'); an aborted cohort is followed by a fresh one in the same round.
+CREATE TABLE secagg_cohorts (
+  cohort         INTEGER PRIMARY KEY,
+  round          INTEGER NOT NULL REFERENCES rounds (round),
+  session_id     TEXT NOT NULL UNIQUE,
+  phase          TEXT NOT NULL CHECK (phase IN ('advertise', 'share', 'mask', 'unmask', 'done', 'aborted')),
+  phase_deadline TEXT NOT NULL,
+  opened_at      TEXT NOT NULL,
+  closed_at      TEXT,
+  abort_reason   TEXT,
+  survivors      INTEGER
+) STRICT;
+
+-- Members in join order (id = their index in the cohort). Only a hash of the bearer token is kept; the
+-- masked input is dropped when the cohort ends.
+CREATE TABLE secagg_members (
+  cohort       INTEGER NOT NULL REFERENCES secagg_cohorts (cohort),
+  id           INTEGER NOT NULL,
+  client_hash  TEXT NOT NULL,
+  token_hash   TEXT NOT NULL,
+  c_public_key TEXT NOT NULL,
+  s_public_key TEXT NOT NULL,
+  shared       INTEGER NOT NULL DEFAULT 0,
+  masked       BLOB,
+  uploaded     INTEGER NOT NULL DEFAULT 0,
+  unmasked     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (cohort, id),
+  UNIQUE (cohort, client_hash),
+  UNIQUE (cohort, token_hash)
+) STRICT;
+
+-- Messages kept while their cohort runs, as the JSON the protocol relays (encrypted shares, unmask
+-- shares); deleted when the cohort ends.
+CREATE TABLE secagg_messages (
+  cohort  INTEGER NOT NULL REFERENCES secagg_cohorts (cohort),
+  id      INTEGER NOT NULL,
+  kind    TEXT NOT NULL CHECK (kind IN ('shares', 'unmask')),
+  body    TEXT NOT NULL,
+  PRIMARY KEY (cohort, id, kind)
+) STRICT;
+`,
+  4: `
+-- The rows each published model version changed, for model patches (GET /v1/model?since=): written in the
+-- round-closing transaction with the model, kept for the last --model-log versions.
+CREATE TABLE model_changes (
+  version    INTEGER PRIMARY KEY, -- the version published; its rows changed from version - 1
+  base_items INTEGER NOT NULL,    -- the items of version - 1 (rows from here on are new items)
+  rows       BLOB NOT NULL        -- uint32 little-endian row ids, ascending: changed values and new items
+) STRICT;
+`,
+  5: `
+-- DP-FedAvg: the noise multiplier σ, sampling rate q and clip norm S each round closed with (NULL: no DP).
+-- The Rényi-DP accountant is recomputed from these at start, so ε survives a restart and rounds that
+-- differed in σ or q (an operator's PATCH /v1/config) are composed as they really ran.
+ALTER TABLE rounds ADD COLUMN dp_noise_multiplier REAL;
+ALTER TABLE rounds ADD COLUMN dp_sample_rate REAL;
+ALTER TABLE rounds ADD COLUMN dp_clip_norm REAL;
 `,
 }

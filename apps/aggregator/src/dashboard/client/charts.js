@@ -14,6 +14,7 @@ export const CHART_NAMES = /** @type {const} */ ([
   'samples',
   'norms',
   'quality',
+  'privacy',
   'rejections',
 ])
 /** @typedef {(typeof CHART_NAMES)[number]} ChartName */
@@ -177,6 +178,25 @@ export function chartOptions(s) {
       series: [
         { id: 'hr10', name: 'HR@10', type: 'line', data: s.evaluations.map((e) => e.hr10) },
         { id: 'ndcg10', name: 'NDCG@10', type: 'line', data: s.evaluations.map((e) => e.ndcg10) },
+      ],
+    },
+    privacy: {
+      title: emptyNote(
+        'No round closed with differential privacy',
+        !s.history.some((r) => r.epsilon !== undefined),
+      ),
+      xAxis: roundAxis(rounds),
+      yAxis: { ...valueAxis(`ε at δ ${s.privacy?.delta.toExponential(0) ?? ''}`), min: 0 },
+      series: [
+        {
+          id: 'epsilon',
+          name: 'ε spent',
+          type: 'line',
+          step: 'end',
+          itemStyle: { color: COLORS[3] },
+          // null for a round without DP: a gap in the line, not a fake 0.
+          data: s.history.map((r) => (r.epsilon === undefined ? null : r.epsilon)),
+        },
       ],
     },
     rejections: {

@@ -4,7 +4,7 @@
 // Polling rather than server-sent events: EventSource cannot send an Authorization header, and a token in
 // a query string ends up in logs.
 import { createCharts } from './charts.js'
-import { formatBytes, latestEvaluation, parseDashboardData, rejectionRows } from './data.js'
+import { formatBytes, latestEvaluation, parseDashboardData, privacySummary, rejectionRows } from './data.js'
 
 /** @typedef {import('./data.js').DashboardStatus} DashboardStatus */
 
@@ -181,6 +181,9 @@ function render(s) {
   stat('evaluatedVersion', latest ? `(v${latest.modelVersion}, ${integer.format(latest.users)} users)` : '')
   stat('hr10', latest ? latest.hr10.toFixed(3) : '–', latest?.hr10 ?? '')
   stat('ndcg10', latest ? latest.ndcg10.toFixed(3) : '–', latest?.ndcg10 ?? '')
+  const privacy = privacySummary(s.privacy)
+  stat('epsilon', privacy.value, s.privacy?.epsilon ?? '')
+  stat('privacyNote', privacy.note)
   const deadline = new Date(s.config.deadline).toLocaleTimeString('en-GB')
   stat(
     'meta',

@@ -14,6 +14,19 @@
  * @property {string} closedBy
  * @property {number} updateNorm L2 norm of the step the server optimizer applied.
  * @property {{ mean: number, max: number }} clientUpdateNorm L2 norms of the round's client updates.
+ * @property {number} [epsilon] DP: ε spent after this round (absent: the round ran without DP).
+ */
+
+/**
+ * @typedef {object} PrivacyAccount The aggregator's differential-privacy account.
+ * @property {'gaussian' | 'none'} mechanism
+ * @property {number | null} noiseMultiplier
+ * @property {number | null} clipNorm
+ * @property {number} delta
+ * @property {number | null} sampleRate
+ * @property {number | null} epsilon
+ * @property {number} rounds
+ * @property {number} unprotectedRounds
  */
 
 /**
@@ -38,6 +51,7 @@
  * @property {RoundPoint[]} history
  * @property {Record<string, number>} rejections
  * @property {Evaluation[]} evaluations
+ * @property {PrivacyAccount} [privacy] absent from aggregators before DP
  */
 
 /**
@@ -88,6 +102,7 @@ export function parseDashboardData(input) {
         closedBy: r('closedBy', string),
         updateNorm: r('updateNorm', finite),
         clientUpdateNorm: { mean: norms('mean', finite), max: norms('max', finite) },
+        ...(r.keys.includes('epsilon') ? { epsilon: r('epsilon', finite) } : {}),
       }
     }),
     rejections: Object.fromEntries(rejections.keys.map((code) => [code, rejections(code, count)])),
@@ -100,7 +115,45 @@ export function parseDashboardData(input) {
         ndcg10: e('ndcg10', finite),
       }
     }),
+    ...(status.keys.includes('privacy') ? { privacy: privacyAccount(status('privacy', object)) } : {}),
   }
+}
+
+/**
+ * @param {unknown} input
+ * @returns {PrivacyAccount}
+ */
+function privacyAccount(input) {
+  const p = reader(input, 'status.privacy')
+  const mechanism = p('mechanism', string)
+  if (mechanism !== 'gaussian' && mechanism !== 'none')
+    throw new DashboardDataError(`status.privacy.mechanism: expected gaussian or none, got ${mechanism}`)
+  /** @param {unknown} value @param {string} path */
+  const orNull = (value, path) => (value === null ? null : finite(value, path))
+  return {
+    mechanism,
+    noiseMultiplier: p('noiseMultiplier', orNull),
+    clipNorm: p('clipNorm', orNull),
+    delta: p('delta', finite),
+    sampleRate: p('sampleRate', orNull),
+    epsilon: p('epsilon', orNull),
+    rounds: p('rounds', count),
+    unprotectedRounds: p('unprotectedRounds', count),
+  }
+}
+
+/**
+ * What the privacy card says: ε at δ with the DP rounds it covers, or that DP is off.
+ * @param {PrivacyAccount | undefined} p
+ * @returns {{ value: string, note: string }}
+ * @example privacySummary({ mechanism: 'gaussian', epsilon: 3.2, delta: 1e-5, rounds: 10, … }) // { value: 'ε 3.20', note: '(δ 1e-5, 10 DP rounds)' }
+ */
+export function privacySummary(p) {
+  if (!p || (p.mechanism === 'none' && p.rounds === 0)) return { value: 'off', note: '(no DP)' }
+  const value = p.epsilon === null ? 'ε ∞' : `ε ${p.epsilon.toFixed(2)}`
+  const unprotected = p.unprotectedRounds > 0 ? `, ${p.unprotectedRounds} rounds without DP` : ''
+  const off = p.mechanism === 'none' ? ', DP now off' : ''
+  return { value, note: `(δ ${p.delta.toExponential(0)}, ${p.rounds} DP rounds${unprotected}${off})` }
 }
 
 /**

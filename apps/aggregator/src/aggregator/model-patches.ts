@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto'
+import {
+  changedRows,
+  createModelPatch,
+  encodeModelPatch,
+  ITEM_BIAS,
+  ITEM_EMBEDDING,
+  type ModelSnapshot,
+} from '@fedrec/protocol'
+import createDebug from 'debug'
+import type { AggregatorStore, ModelChanges, StoredModel } from '../store/index.ts'
+
+const log = createDebug('fedrec:aggregator:model')
+
+/** Patches kept per model version: clients are mostly one or two versions behind. */
+const CACHE_LIMIT = 4
+
+/**
+ * The rows `next` changed from `prev` (values compared bit for bit, plus the rows of added items), as the
+ * round-closing transaction records them.
+ * @example store.insertModelChanges(modelChanges(model, next))
+ */
+export function modelChanges(prev: StoredModel, next: StoredModel): ModelChanges {
+  const tables = (m: StoredModel) => ({
+    numItems: m.itemIds.length,
+    tensors: [
+      { name: ITEM_EMBEDDING, cols: m.dim, values: m.itemEmbedding },
+      { name: ITEM_BIAS, cols: 1, values: m.itemBias },
+    ],
+  })
+  return {
+    version: next.version,
+    baseItems: prev.itemIds.length,
+    rows: changedRows(tables(prev), tables(next)),
+  }
+}
+
+/** The current model as `GET /v1/model` sends it. */
+export interface EncodedModel {
+  version: number
+  bytes: Uint8Array
+}
+
+/** Builds (and keeps a few of) the patches from older versions to the current model. */
+export interface ModelPatches {
+  /**
+   * The encoded patch from version `since` to `model`, or undefined when the change log does not reach back
+   * to `since` or the patch would not be smaller than the whole model.
+   */
+  since(since: number, model: StoredModel, encoded: EncodedModel): Uint8Array | undefined
+}
+
+/**
+ * Patches for `GET /v1/model?since=`, from the change log of the store. The union of the changed rows of
+ * versions since + 1 … current, with their current values: what changed in between no longer matters.
+ * @example const patches = createModelPatches(store); patches.since(6, model, encodedModel())
+ */
+export function createModelPatches(store: AggregatorStore): ModelPatches {
+  let cachedVersion = -1
+  let digest: Uint8Array | undefined
+  // `null`: the whole model is the better answer for that `since`.
+  const cache = new Map<number, Uint8Array | null>()
+
+  const build = (since: number, model: StoredModel, encoded: EncodedModel): Uint8Array | null => {
+    const numItems = model.itemIds.length
+    let baseItems = numItems
+    let rowIds = new Uint32Array(0)
+    if (since < model.version) {
+      const log = store.modelChanges(since).filter((c) => c.version <= model.version)
+      // Versions are unique, ascending and above `since`: as many as versions in between means no gap.
+      if (log.length !== model.version - since) return null
+      baseItems = log[0]!.baseItems
+      const changed = new Uint8Array(numItems)
+      for (const c of log) for (const row of c.rows) changed[row] = 1
+      const count = changed.reduce((n, c) => n + c, 0)
+      // 4 bytes of row id and 4 per float for each row, against the whole model's bytes.
+      if (count * 4 * (model.dim + 2) >= encoded.bytes.byteLength) return null
+      rowIds = new Uint32Array(count)
+      let at = 0
+      for (let row = 0; row < numItems; row++) if (changed[row]) rowIds[at++] = row
+    }
+    digest ??= new Uint8Array(createHash('sha256').update(encoded.bytes).digest())
+    const bytes = encodeModelPatch(
+      createModelPatch(snapshotOf(model), { fromVersion: since, baseItemCount: baseItems, rowIds, digest }),
+    )
+    return bytes.byteLength < encoded.bytes.byteLength ? bytes : null
+  }
+
+  return {
+    since(since, model, encoded) {
+      if (cachedVersion !== model.version) {
+        cache.clear()
+        digest = undefined
+        cachedVersion = model.version
+      }
+      let bytes = cache.get(since)
+      if (bytes === undefined) {
+        bytes = build(since, model, encoded)
+        if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!)
+        cache.set(since, bytes)
+        log(
+          'model v%d since v%d: %s',
+          model.version,
+          since,
+          bytes ? `patch of ${bytes.byteLength} bytes` : 'the whole model',
+        )
+      }
+      return bytes ?? undefined
+    },
+  }
+}
+
+function snapshotOf(model: StoredModel): ModelSnapshot {
+  const rows = model.itemIds.length
+  return {
+    modelVersion: model.version,
+    round: model.round,
+    itemIds: model.itemIds,
+    tensors: [
+      { name: ITEM_EMBEDDING, rows, cols: model.dim, values: model.itemEmbedding },
+      { name: ITEM_BIAS, rows, cols: 1, values: model.itemBias },
+    ],
+  }
+}

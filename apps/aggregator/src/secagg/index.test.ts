@@ -1,0 +1,286 @@
+import { writeFileSync } from 'node:fs'
+import { decodeModel, parseStatus } from '@fedrec/protocol'
+import { describe, expect, it } from 'vitest'
+import { getJson, launch, postUpdate, start, stop, useScratchDir } from '../test-process.ts'
+import { catalogueOf, randomUpdate } from '../test-support.ts'
+import {
+  joinCohort,
+  maskedBody,
+  postMasked,
+  postMaskedBytes,
+  postShares,
+  postUnmask,
+  secAggState,
+  secAggVector,
+  type TestMember,
+  viewOf,
+  waitForPhase,
+} from './test-clients.ts'
+
+const NUM_ITEMS = 12
+const DIM = 4
+const SEED = 7
+
+describe('secure aggregation against a real aggregator process', () => {
+  const inDir = useScratchDir('fedrec-secagg-')
+
+  const args = (store: string, extra: string[] = []) => {
+    const catalogue = inDir('catalogue.json')
+    writeFileSync(catalogue, JSON.stringify(catalogueOf(NUM_ITEMS)))
+    return [
+      '--port',
+      '0',
+      '--store',
+      inDir(store),
+      '--init',
+      '--catalogue',
+      catalogue,
+      '--dim',
+      String(DIM),
+      '--seed',
+      String(SEED),
+      ...extra,
+    ]
+  }
+  const secure = (store: string, extra: string[] = []) =>
+    args(store, [
+      '--secure-aggregation',
+      '--secagg-min-cohort',
+      '5',
+      '--secagg-max-cohort',
+      '5',
+      '--secagg-threshold',
+      '3',
+      '--secagg-phase-timeout',
+      '3',
+      ...extra,
+    ])
+  const updates = Array.from({ length: 5 }, (_, i) =>
+    randomUpdate(0, 0, { numItems: NUM_ITEMS, dim: DIM, seed: 100 + i, sampleCount: 3 + i }),
+  )
+  const vectorOf = (i: number) =>
+    secAggVector(updates[i]!.update.tensors, updates[i]!.update.sampleCount, NUM_ITEMS, DIM)
+  const model = async (url: string) =>
+    decodeModel(new Uint8Array(await (await fetch(`${url}/v1/model`)).arrayBuffer()))
+
+  it('closes the round with the sum of the survivors although one member drops before and one after uploading; the model is the plain aggregation of the survivors', async () => {
+    const agg = await start(secure('secure.sqlite'))
+    const info = (await getJson(`${agg.url}/v1/round`)) as { config: { secureAggregation?: unknown } }
+    expect(info.config.secureAggregation).toEqual({
+      minCohort: 5,
+      maxCohort: 5,
+      threshold: 3,
+      phaseTimeoutSeconds: 3,
+    })
+    // A plain update is refused: it would show the server the delta.
+    const plain = await postUpdate(agg.url, updates[0]!.bytes)
+    expect(plain.status).toBe(409)
+    expect(await plain.json()).toMatchObject({ error: { code: 'secure_aggregation_required' } })
+
+    const members: TestMember[] = []
+    for (let i = 0; i < 5; i++) members.push(await joinCohort(agg.url))
+    expect((await secAggState(agg.url)).phase).toBe('share')
+    await Promise.all(members.map((m) => postShares(agg.url, m)))
+    // Member 4 shared its keys, then vanished: it never uploads (its pairwise masks are recovered from s shares).
+    await Promise.all(members.slice(0, 4).map((m, i) => postMasked(agg.url, m, vectorOf(i))))
+    // Member 3 uploaded, then vanished before unmasking: its self mask is removed with b shares.
+    const unmasked = await Promise.all(members.slice(0, 3).map((m) => postUnmask(agg.url, m)))
+    expect(unmasked.filter((a) => a !== null).length).toBeGreaterThanOrEqual(3)
+
+    const status = parseStatus(await getJson(`${agg.url}/v1/status`))
+    expect(status.modelVersion).toBe(1)
+    expect(status.history[0]).toMatchObject({
+      round: 0,
+      participants: 4,
+      samples: 3 + 4 + 5 + 6,
+      closedBy: 'quorum',
+    })
+    const viewed = await viewOf(agg.url, members[0]!)
+    expect(viewed.phase).toBe('done')
+    const secureModel = await model(agg.url)
+
+    // The same four updates, plain, on an aggregator with the same seed: the model it publishes.
+    const reference = await start(args('plain.sqlite', ['--min-clients', '4']))
+    for (const u of updates.slice(0, 4)) expect((await postUpdate(reference.url, u.bytes)).status).toBe(200)
+    expect(parseStatus(await getJson(`${reference.url}/v1/status`)).modelVersion).toBe(1)
+    const plainModel = await model(reference.url)
+    for (const name of ['item_embedding', 'item_bias']) {
+      const a = secureModel.tensors.find((t) => t.name === name)!.values
+      const b = plainModel.tensors.find((t) => t.name === name)!.values
+      let worst = 0
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
+      // Quantisation: scale 4096, stochastic rounding of each of 4 summands, divided by Σ n_k = 18.
+      expect(worst, name).toBeLessThan(4 / 4096)
+      expect(a).not.toEqual(new Float32Array(a.length)) // the model moved
+    }
+    // A fresh cohort forms for the next round.
+    const next = await secAggState(agg.url)
+    expect(next).toMatchObject({ round: 1, phase: 'advertise', members: 0 })
+    expect(next.cohort).toBeGreaterThan(members[0]!.cohort)
+  })
+
+  it('refuses flags that do not fit together, saying which', async () => {
+    const launched = launch(secure('flags.sqlite', ['--secagg-threshold', '6']))
+    expect((await launched.exited).code).toBe(1)
+    expect(launched.stderr()).toMatch(/--secure-aggregation: .*threshold must not exceed minCohort/)
+    const small = launch(secure('flags2.sqlite', ['--secagg-max-cohort', '4']))
+    expect((await small.exited).code).toBe(1)
+    expect(small.stderr()).toMatch(/minCohort must not exceed maxCohort/)
+  })
+
+  it('refuses hostile messages with clear codes and keeps the cohort as it was', async () => {
+    const agg = await start(secure('hostile.sqlite'))
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${agg.url}${path}`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json', ...headers },
+      })
+    const code = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code
+
+    const first = await joinCohort(agg.url)
+    const state = await secAggState(agg.url)
+    const join = {
+      round: 0,
+      modelVersion: 0,
+      cohort: state.cohort,
+      clientId: first.clientId,
+      id: 9,
+      token: first.token,
+      cPublicKey: 'AAAA',
+      sPublicKey: 'AAAA',
+    }
+    // The same client with other keys.
+    let res = await post('/v1/secagg/join', join)
+    expect([res.status, await code(res)]).toEqual([409, 'already_joined'])
+    // A taken id.
+    res = await post('/v1/secagg/join', {
+      ...join,
+      clientId: 'ab'.repeat(16),
+      token: 'cd'.repeat(16),
+      id: first.id,
+    })
+    expect([res.status, await code(res)]).toEqual([409, 'id_taken'])
+    // A stale round, a malformed body, a huge key.
+    res = await post('/v1/secagg/join', { ...join, clientId: 'ef'.repeat(16), round: 3 })
+    expect([res.status, await code(res)]).toEqual([409, 'stale_round'])
+    res = await post('/v1/secagg/join', { ...join, cPublicKey: 'x'.repeat(5000) })
+    expect(res.status).toBe(413)
+    res = await post('/v1/secagg/join', { ...join, id: 0 })
+    expect([res.status, await code(res)]).toEqual([400, 'bad_message'])
+    // Shares before the roster exists; an unknown token.
+    res = await post(
+      `/v1/secagg/cohorts/${first.cohort}/shares`,
+      { seedCommitment: 'AA', shares: [] },
+      { Authorization: `Bearer ${first.token}` },
+    )
+    expect([res.status, await code(res)]).toEqual([409, 'wrong_phase'])
+    res = await post(
+      `/v1/secagg/cohorts/${first.cohort}/shares`,
+      { seedCommitment: 'AA', shares: [] },
+      { Authorization: `Bearer ${'0'.repeat(32)}` },
+    )
+    expect([res.status, await code(res)]).toEqual([403, 'not_a_member'])
+    expect(await secAggState(agg.url)).toMatchObject({ phase: 'advertise', members: 1 })
+
+    const members = [first]
+    for (let i = 0; i < 4; i++) members.push(await joinCohort(agg.url))
+    await waitForPhase(agg.url, first, 'share')
+    // Shares for a recipient that is not in the roster.
+    const view = await viewOf(agg.url, first)
+    const { seedCommitment, shares } = await first.client.shareKeys({
+      type: 'roster',
+      sessionId: first.sessionId,
+      threshold: view.threshold,
+      clients: view.roster!,
+    })
+    const auth = { Authorization: `Bearer ${first.token}` }
+    const wrong = shares.map((s, i) => (i === 0 ? { ...s, to: 65_000 === s.to ? 64_999 : 65_000 } : s))
+    res = await post(`/v1/secagg/cohorts/${first.cohort}/shares`, { seedCommitment, shares: wrong }, auth)
+    expect([res.status, await code(res)]).toEqual([400, 'bad_secagg_message'])
+    expect((await viewOf(agg.url, first)).shared).toBe(false)
+    res = await post(`/v1/secagg/cohorts/${first.cohort}/shares`, { seedCommitment, shares }, auth)
+    expect(res.status).toBe(200)
+    // The same shares again: a duplicate; other shares: refused.
+    res = await post(`/v1/secagg/cohorts/${first.cohort}/shares`, { seedCommitment, shares }, auth)
+    expect(await res.json()).toMatchObject({ duplicate: true })
+    res = await post(
+      `/v1/secagg/cohorts/${first.cohort}/shares`,
+      { seedCommitment, shares: shares.slice(1) },
+      auth,
+    )
+    expect([res.status, await code(res)]).toEqual([409, 'already_sent'])
+    await Promise.all(members.slice(1).map((m) => postShares(agg.url, m)))
+
+    // A masked input of the wrong size, then a second, different one.
+    const body = await maskedBody(agg.url, first, vectorOf(0))
+    res = await postMaskedBytes(agg.url, first, body.slice(4))
+    expect([res.status, await code(res)]).toEqual([400, 'bad_secagg_message'])
+    expect((await postMaskedBytes(agg.url, first, body)).status).toBe(200)
+    const again = await postMaskedBytes(agg.url, first, body)
+    expect(await again.json()).toMatchObject({ duplicate: true })
+    const other = body.slice()
+    other[0] = other[0]! ^ 1
+    res = await postMaskedBytes(agg.url, first, other)
+    expect([res.status, await code(res)]).toEqual([409, 'already_sent'])
+    expect((await viewOf(agg.url, first)).phase).toBe('mask')
+  })
+
+  it('aborts a cohort left with too few survivors and opens a fresh one for the same round', async () => {
+    const agg = await start(secure('few.sqlite', ['--secagg-phase-timeout', '1.5']))
+    const members: TestMember[] = []
+    for (let i = 0; i < 5; i++) members.push(await joinCohort(agg.url))
+    await Promise.all(members.map((m) => postShares(agg.url, m)))
+    // Only two of five upload; t = 3.
+    await Promise.all(members.slice(0, 2).map((m, i) => postMasked(agg.url, m, vectorOf(i))))
+    const ended = await waitForPhase(agg.url, members[0]!, 'aborted', 10_000)
+    expect(ended.phase).toBe('aborted')
+    expect(ended.abortReason).toMatch(/survivor|fewer|too few/i)
+    const fresh = await secAggState(agg.url)
+    expect(fresh).toMatchObject({ round: 0, phase: 'advertise', members: 0 })
+    expect(fresh.cohort).toBe(members[0]!.cohort + 1)
+    expect(parseStatus(await getJson(`${agg.url}/v1/status`)).modelVersion).toBe(0)
+    // An old member's post to the aborted cohort is refused as ended.
+    const res = await postMaskedBytes(agg.url, members[3]!, new Uint8Array(4))
+    expect(res.status).toBe(409)
+  })
+
+  it('an operator reset of the round aborts its running cohort: its masked inputs never count', async () => {
+    const agg = await start(secure('reset.sqlite', ['--operator-token', 'op-token-123']))
+    const members: TestMember[] = []
+    for (let i = 0; i < 5; i++) members.push(await joinCohort(agg.url))
+    await Promise.all(members.map((m) => postShares(agg.url, m)))
+    const res = await fetch(`${agg.url}/v1/round/reset`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer op-token-123' },
+    })
+    expect(res.status).toBe(200)
+    const ended = await viewOf(agg.url, members[0]!)
+    expect(ended).toMatchObject({ phase: 'aborted', abortReason: 'the operator reset the round' })
+    expect(await secAggState(agg.url)).toMatchObject({ round: 0, phase: 'advertise', members: 0 })
+    const late = await postMaskedBytes(agg.url, members[0]!, new Uint8Array(4))
+    expect(late.status).toBe(409)
+  })
+
+  it('resumes a cohort after a crash mid-phase: the members carry on and the round closes', async () => {
+    const first = await start(secure('crash.sqlite', ['--secagg-phase-timeout', '30']))
+    const members: TestMember[] = []
+    for (let i = 0; i < 5; i++) members.push(await joinCohort(first.url))
+    await Promise.all(members.map((m) => postShares(first.url, m)))
+    await Promise.all(members.slice(0, 2).map((m, i) => postMasked(first.url, m, vectorOf(i))))
+    await stop(first, 'SIGKILL')
+
+    const port = new URL(first.url).port
+    const again = await start([...secure('crash.sqlite', ['--secagg-phase-timeout', '30']), '--port', port])
+    expect(await secAggState(again.url)).toMatchObject({
+      cohort: members[0]!.cohort,
+      phase: 'mask',
+      members: 5,
+    })
+    await Promise.all(members.slice(2).map((m, i) => postMasked(again.url, m, vectorOf(i + 2))))
+    await Promise.all(members.map((m) => postUnmask(again.url, m)))
+    const status = parseStatus(await getJson(`${again.url}/v1/status`))
+    expect(status.modelVersion).toBe(1)
+    expect(status.history[0]).toMatchObject({ participants: 5, samples: 3 + 4 + 5 + 6 + 7 })
+  })
+})
