@@ -20,6 +20,12 @@ export interface StoredProfile {
   userVector: Float32Array | null
   /** The last round this device uploaded an update for. */
   lastRound: number | null
+  /**
+   * Row padding (docs/privacy.md): the secret seed new pseudo-items are drawn with, and the last round's
+   * pseudo-items, kept so that the aggregator cannot tell them from real items by linking rounds.
+   */
+  padSeed?: number
+  pseudoItems?: number[]
 }
 
 /** The last downloaded global model, as its wire bytes (checksummed, so a damaged record is caught on read). */
@@ -138,7 +144,10 @@ export function isStoredProfile(x: unknown): x is StoredProfile {
     r.key === 'self' &&
     typeof r.clientId === 'string' &&
     (r.userVector === null || r.userVector instanceof Float32Array) &&
-    (r.lastRound === null || typeof r.lastRound === 'number')
+    (r.lastRound === null || typeof r.lastRound === 'number') &&
+    (r.padSeed === undefined || (typeof r.padSeed === 'number' && Number.isInteger(r.padSeed))) &&
+    (r.pseudoItems === undefined ||
+      (Array.isArray(r.pseudoItems) && r.pseudoItems.every((x) => Number.isInteger(x) && x >= 0)))
   )
 }
 

@@ -31,10 +31,13 @@ import {
   isStoredProfile,
   openFedrecDB,
   readEvents,
+  type StoredModel,
   type StoredProfile,
 } from './db.ts'
 import { FedrecError } from './errors.ts'
+import { fetchModelSince } from './model-download.ts'
 import { DEFAULT_RETRY, fetchWithRetry, RejectedError, type RetryPolicy } from './net.ts'
+import { type SecureSyncResult, secureSync } from './secagg-sync.ts'
 import {
   hasPopularitySignal,
   nearestRow,
@@ -65,6 +68,28 @@ export interface SyncReport {
   ms: number
   /** Whether an update was uploaded and acknowledged. */
   uploaded: boolean
+  /** Where the time of the last attempt went (for benchmarks and profiling). */
+  phases?: SyncPhases
+}
+
+/** Wall time in ms of each part of one sync attempt; together about `ms`. */
+export interface SyncPhases {
+  /** GET /v1/round. */
+  roundInfo: number
+  /** The model made current: from memory, IndexedDB or the network, decoded. */
+  model: number
+  /** Choosing the tfjs backend (its first initialisation only). */
+  backend: number
+  /** The profile and the history read from IndexedDB. */
+  history: number
+  /** Samples, local training and the user-vector refit. */
+  train: number
+  /** Encoding the update. */
+  encode: number
+  /** POST /v1/updates until its ack. */
+  upload: number
+  /** IndexedDB writes: the user vector and the round contributed to. */
+  store: number
 }
 
 /** One recommended item, best first. */
@@ -95,6 +120,8 @@ interface LoadedModel {
 export class Engine {
   private backend: BackendName | null = null
   private model: LoadedModel | null = null
+  /** The encoded form of the cached model (see `cachedModel`). */
+  private storedModel: StoredModel | null = null
   private scorer: Scorer | null = null
   private inFlight: Promise<SyncReport> | null = null
   private readonly retry: RetryPolicy
@@ -202,15 +229,18 @@ export class Engine {
   ): Promise<SyncReport> {
     const { attempt, started } = carry
     let bytesDown = carry.bytesDown
-    const roundRes = await fetchWithRetry(this.url('v1/round'), { cache: 'no-store' }, this.retry)
-    const roundText = await roundRes.text()
+    const phases = newPhases()
+    const roundText = await timed(phases, 'roundInfo', async () => {
+      const res = await fetchWithRetry(this.url('v1/round'), { cache: 'no-store' }, this.retry)
+      return res.text()
+    })
     bytesDown += byteLength(roundText)
     const info = parseRoundInfo(JSON.parse(roundText))
-    bytesDown += await this.ensureModel(info.modelVersion)
+    bytesDown += await timed(phases, 'model', () => this.ensureModel(info.modelVersion))
     const model = this.model!
-    const backend = await this.ensureBackend()
-    const profile = await this.readProfile()
-    const base = { round: info.round, modelVersion: model.version, backend, bytesDown }
+    const backend = await timed(phases, 'backend', () => this.ensureBackend())
+    const profile = await timed(phases, 'history', () => this.readProfile())
+    const base = { round: info.round, modelVersion: model.version, backend, bytesDown, phases }
     const nothingUploaded = (): SyncReport => ({
       ...base,
       samples: 0,
@@ -225,7 +255,7 @@ export class Engine {
       return nothingUploaded()
     }
     const events: RowEvent[] = []
-    for (const e of await readEvents(this.db)) {
+    for (const e of await timed(phases, 'history', () => readEvents(this.db))) {
       const row = model.rowOf.get(e.itemId)
       if (row !== undefined) events.push({ type: e.type, row })
     }
@@ -233,25 +263,92 @@ export class Engine {
       return nothingUploaded()
     }
 
-    const trained = await this.train(info, model.weights, profile, events)
-    const update = encodeUpdate({
-      round: info.round,
-      modelVersion: info.modelVersion,
-      clientId: profile.clientId,
-      idempotencyKey: newRandomId(),
-      sampleCount: Math.min(trained.result.sampleCount, info.config.maxSampleCount),
-      tensors: trained.result.deltas,
-    })
-    await persist('the user vector', this.db.put('profile', { ...profile, userVector: trained.userVector }))
+    const trained = await timed(phases, 'train', () => this.train(info, model.weights, profile, events))
+    const secure = info.config.secureAggregation
+    if (secure) {
+      // The delta leaves only masked; the user vector and the round are kept once the cohort completed
+      // with it, so an aborted cohort leaves this device as it was (the next sync tries again).
+      let done: SecureSyncResult
+      try {
+        done = await timed(phases, 'upload', () =>
+          secureSync({
+            url: (path) => this.url(path),
+            retry: this.retry,
+            info,
+            config: secure,
+            clientId: profile.clientId,
+            deltas: trained.result.deltas,
+            // Under DP-FedAvg every update weighs 1 (the server cannot reweight a masked one itself).
+            sampleCount:
+              info.config.clipNorm === undefined
+                ? Math.min(trained.result.sampleCount, info.config.maxSampleCount)
+                : 1,
+          }),
+        )
+      } catch (err) {
+        if (err instanceof RejectedError && err.reason === 'stale_round' && attempt === 0)
+          return this.runSync({ attempt: attempt + 1, started, bytesDown, bytesUp: carry.bytesUp })
+        throw err
+      }
+      await timed(phases, 'store', async () =>
+        persist(
+          'the round',
+          this.db.put('profile', {
+            ...(await this.readProfile()),
+            userVector: trained.userVector,
+            padSeed: trained.padSeed,
+            pseudoItems: trained.pseudoItems,
+            lastRound: info.round,
+          }),
+        ),
+      )
+      return {
+        ...base,
+        backend: trained.backend,
+        samples: trained.result.sampleCount,
+        loss: trained.result.loss,
+        bytesUp: carry.bytesUp + done.bytesUp,
+        bytesDown: bytesDown + done.bytesDown,
+        ms: performance.now() - started,
+        uploaded: true,
+      }
+    }
+    const update = await timed(phases, 'encode', () =>
+      encodeUpdate(
+        {
+          round: info.round,
+          modelVersion: info.modelVersion,
+          clientId: profile.clientId,
+          idempotencyKey: newRandomId(),
+          sampleCount: Math.min(trained.result.sampleCount, info.config.maxSampleCount),
+          tensors: trained.result.deltas,
+        },
+        // As the round says; absent, the aggregator predates float16 uploads and reads only float32.
+        { dtype: info.config.updateDtype ?? 'f32' },
+      ),
+    )
+    await timed(phases, 'store', () =>
+      persist(
+        'the user vector',
+        this.db.put('profile', {
+          ...profile,
+          userVector: trained.userVector,
+          padSeed: trained.padSeed,
+          pseudoItems: trained.pseudoItems,
+        }),
+      ),
+    )
 
     let ackText: string
     try {
-      const res = await fetchWithRetry(
-        this.url('v1/updates'),
-        { method: 'POST', headers: { 'content-type': UPDATE_MEDIA_TYPE }, body: update },
-        this.retry,
-      )
-      ackText = await res.text()
+      ackText = await timed(phases, 'upload', async () => {
+        const res = await fetchWithRetry(
+          this.url('v1/updates'),
+          { method: 'POST', headers: { 'content-type': UPDATE_MEDIA_TYPE }, body: update },
+          this.retry,
+        )
+        return res.text()
+      })
     } catch (err) {
       const stale =
         err instanceof RejectedError &&
@@ -278,9 +375,8 @@ export class Engine {
     }
     bytesDown += byteLength(ackText)
     parseUpdateAck(JSON.parse(ackText))
-    await persist(
-      'the round',
-      this.db.put('profile', { ...(await this.readProfile()), lastRound: info.round }),
+    await timed(phases, 'store', async () =>
+      persist('the round', this.db.put('profile', { ...(await this.readProfile()), lastRound: info.round })),
     )
     return {
       ...base,
@@ -294,8 +390,10 @@ export class Engine {
   }
 
   private async train(info: RoundInfo, weights: SharedWeights, profile: StoredProfile, events: RowEvent[]) {
-    const seed = crypto.getRandomValues(new Uint32Array(1))[0]!
-    const rng = createRng(seed)
+    const [seed, newPadSeed] = crypto.getRandomValues(new Uint32Array(2))
+    const rng = createRng(seed!)
+    // Row padding's secret seed and pseudo-items are the device's, kept in the profile from round to round.
+    const padSeed = profile.padSeed ?? newPadSeed!
     const userVector =
       profile.userVector && profile.userVector.length === weights.dim
         ? profile.userVector
@@ -306,18 +404,24 @@ export class Engine {
         // The same client round as the simulator's: train the user vector and the touched rows, then refit
         // the private vector to the global rows (Federated Reconstruction's local step) — the trained rows
         // only leave as the update, and until the aggregate comes back scoring sees the global rows.
-        const { result, userVector: refitted } = await this.untilContextLost(
+        const {
+          result,
+          userVector: refitted,
+          pseudoItems,
+        } = await this.untilContextLost(
           trainClientRound(this.tf, {
             weights,
             userVector,
             events,
             config: info.config,
             rng,
+            padSeed,
+            pseudoItems: profile.pseudoItems ?? [],
             ...(this.config.eventWeights ? { eventWeights: this.config.eventWeights } : {}),
           }),
         )
         this.checkContext()
-        return { result, userVector: refitted, backend }
+        return { result, userVector: refitted, padSeed, pseudoItems, backend }
       } catch (err) {
         // Bad input fails the same way on every backend; a backend fault (lost WebGL context, a kernel
         // error, non-finite results from low precision) is worth another backend.
@@ -331,11 +435,14 @@ export class Engine {
     }
   }
 
-  /** Makes `this.model` the given version: from memory, from IndexedDB, or downloaded. Returns bytes downloaded. */
+  /**
+   * Makes `this.model` the given version: from memory, from IndexedDB, as a patch on an older cached model
+   * (only what changed, see model-download.ts), or downloaded whole. Returns the bytes downloaded.
+   */
   private async ensureModel(version: number | 'latest'): Promise<number> {
     if (this.model && this.model.version === version) return 0
-    const cached: unknown = await this.db.get('model', 'current')
-    if (isStoredModel(cached) && cached.modelVersion === version) {
+    const cached = await this.cachedModel()
+    if (cached && cached.modelVersion === version) {
       try {
         this.setModel(new Uint8Array(cached.bytes))
         return 0
@@ -343,12 +450,25 @@ export class Engine {
         log('cached model unreadable (%o); downloading again', err)
       }
     }
+    let patchBytes = 0
+    if (cached && typeof version === 'number' && cached.modelVersion < version) {
+      const got = await fetchModelSince(this.url('v1/model'), cached, this.retry)
+      patchBytes = got.bytesDown
+      if (got.kind === 'current') {
+        this.setModel(new Uint8Array(cached.bytes))
+        return patchBytes
+      }
+      if (got.kind === 'model') {
+        await this.keepModel(got.bytes, got.etag)
+        return patchBytes
+      }
+    }
     const headers: Record<string, string> = {}
-    if (isStoredModel(cached)) headers['if-none-match'] = cached.etag
+    if (cached) headers['if-none-match'] = cached.etag
     const res = await fetchWithRetry(this.url('v1/model'), { headers, cache: 'no-store' }, this.retry)
-    if (res.status === 304 && isStoredModel(cached)) {
+    if (res.status === 304 && cached) {
       this.setModel(new Uint8Array(cached.bytes))
-      return 0
+      return patchBytes
     }
     const type = res.headers.get('content-type') ?? ''
     if (!type.startsWith(MODEL_MEDIA_TYPE)) {
@@ -358,18 +478,33 @@ export class Engine {
       )
     }
     const bytes = new Uint8Array(await res.arrayBuffer())
+    await this.keepModel(bytes, res.headers.get('etag'))
+    return patchBytes + bytes.byteLength
+  }
+
+  /**
+   * The encoded model cached on this device: the copy this worker last stored or read, else IndexedDB's.
+   * Keeping it in memory spares a read of the whole model (megabytes at 50,000 items) from IndexedDB on
+   * every new version, when only a patch comes over the wire.
+   */
+  private async cachedModel(): Promise<StoredModel | null> {
+    if (this.storedModel) return this.storedModel
+    const stored: unknown = await this.db.get('model', 'current')
+    this.storedModel = isStoredModel(stored) ? stored : null
+    return this.storedModel
+  }
+
+  /** Makes an encoded model current and caches it in IndexedDB under its version and ETag. */
+  private async keepModel(bytes: Uint8Array, etagHeader: string | null): Promise<void> {
     const loaded = this.setModel(bytes)
-    const etag = res.headers.get('etag') ?? `"v${loaded.version}"`
-    await persist(
-      'the model',
-      this.db.put('model', {
-        key: 'current',
-        modelVersion: loaded.version,
-        etag,
-        bytes: bytes.slice().buffer,
-      }),
-    )
-    return bytes.byteLength
+    const record: StoredModel = {
+      key: 'current',
+      modelVersion: loaded.version,
+      etag: etagHeader ?? `"v${loaded.version}"`,
+      bytes: bytes.slice().buffer,
+    }
+    await persist('the model', this.db.put('model', record))
+    this.storedModel = record
   }
 
   private setModel(bytes: Uint8Array): LoadedModel {
@@ -399,8 +534,8 @@ export class Engine {
   async recommend(k: number): Promise<Recommendation[]> {
     if (!this.model) {
       // No sync yet in this worker: the cached model if there is one, else whatever is current.
-      const cached: unknown = await this.db.get('model', 'current')
-      await this.ensureModel(isStoredModel(cached) ? cached.modelVersion : 'latest')
+      const cached = await this.cachedModel()
+      await this.ensureModel(cached ? cached.modelVersion : 'latest')
     }
     const model = this.model!
     const profile = await this.readProfile()
@@ -435,8 +570,8 @@ export class Engine {
   async suggest(request: SuggestRequest): Promise<SuggestionSet> {
     const { mode = 'for-you', k = 10, itemId, exclude = [] } = request
     if (!this.model) {
-      const cached: unknown = await this.db.get('model', 'current')
-      await this.ensureModel(isStoredModel(cached) ? cached.modelVersion : 'latest')
+      const cached = await this.cachedModel()
+      await this.ensureModel(cached ? cached.modelVersion : 'latest')
     }
     const model = this.model!
     const { weights, itemIds, rowOf, version } = model
@@ -520,6 +655,7 @@ export class Engine {
     await this.inFlight?.catch(() => undefined)
     this.disposeScorer()
     this.model = null
+    this.storedModel = null
     await clearAll(this.db)
   }
 
@@ -535,6 +671,27 @@ export class Engine {
 }
 
 const byteLength = (text: string): number => new TextEncoder().encode(text).byteLength
+
+const newPhases = (): SyncPhases => ({
+  roundInfo: 0,
+  model: 0,
+  backend: 0,
+  history: 0,
+  train: 0,
+  encode: 0,
+  upload: 0,
+  store: 0,
+})
+
+/** Runs `work`, adding its wall time to `phases[phase]` (also when it throws). */
+async function timed<T>(phases: SyncPhases, phase: keyof SyncPhases, work: () => T | Promise<T>): Promise<T> {
+  const start = performance.now()
+  try {
+    return await work()
+  } finally {
+    phases[phase] += performance.now() - start
+  }
+}
 
 /** IndexedDB writes fail when the origin is out of quota (QuotaExceededError): say so with a code to act on. */
 async function persist<T>(what: string, write: Promise<T>): Promise<T> {

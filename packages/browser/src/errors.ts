@@ -12,6 +12,11 @@ export const FEDREC_ERROR_CODES = [
   'closed',
   /** The shopper paused learning: `sync()` does not run (and `track()` stores nothing). */
   'paused',
+  /**
+   * A secure-aggregated round's cohort aborted (too few members or survivors) and no fresh one completed in
+   * time: nothing of this device was counted; a later `sync()` tries again.
+   */
+  'secagg_aborted',
   'internal',
 ] as const
 export type FedrecErrorCode = (typeof FEDREC_ERROR_CODES)[number]

@@ -1,5 +1,5 @@
 export type { StoredEvent } from './db.ts'
-export type { Recommendation, SyncReport } from './engine.ts'
+export type { Recommendation, SyncPhases, SyncReport } from './engine.ts'
 export { FedrecError, type FedrecErrorCode, isFedrecError } from './errors.ts'
 export { EVENT_TYPES, type EventType, type TrackEvent } from './events.ts'
 export type { RetryPolicy } from './net.ts'
