@@ -10,7 +10,7 @@ import { useNodeBackend } from './node-backend.ts'
 import { DEFAULTS, type SimulationOptions } from './options.ts'
 import { simulate } from './simulate.ts'
 import { leaveOneOut } from './split.ts'
-import { formatRound, formatSummary, TABLE_HEADER } from './table.ts'
+import { formatRound, formatSummary, tableHeader } from './table.ts'
 
 const int =
   (min: number) =>
@@ -94,6 +94,37 @@ function createCommand(): Command {
     )
     .option('--no-recall', 'skip the full-ranking Recall@20')
     .option(
+      '--pad-ratio <r>',
+      'row padding: pseudo-items per real item in every upload (0 = off; in-process)',
+      num(0, false),
+      DEFAULTS.padRatio,
+    )
+    .option('--pad-fresh', "draw a shopper's pseudo-items anew every round (default: fixed per shopper)")
+    .option('--pad-uniform', "draw pseudo-items uniformly, not from the model's prediction (comparison)")
+    .addOption(
+      new Option(
+        '--update-dtype <dtype>',
+        'float type of the uploaded deltas (in-process; over HTTP the aggregator decides)',
+      )
+        .choices(['f16', 'f32'])
+        .default(DEFAULTS.updateDtype),
+    )
+    .option('--attack', "run the curious aggregator's attacks on every upload (in-process)")
+    .option(
+      '--dp-noise-multiplier <sigma>',
+      'DP-FedAvg noise multiplier σ (in-process; default: DP off; needs --row-normalization all, the default under DP)',
+      num(0, true),
+    )
+    .option('--dp-clip-norm <S>', 'DP-FedAvg clip norm S of one update', num(0, true), DEFAULTS.dpClipNorm)
+    .option('--dp-delta <delta>', 'the δ at which ε is reported', num(0, true), DEFAULTS.dpDelta)
+    .option('--secure-aggregation', 'mask every upload with secure aggregation (Bonawitz et al.; in-process)')
+    .option(
+      '--secagg-dropout <p>',
+      'with --secure-aggregation: probability a participant drops out after sharing its keys',
+      num(0, false),
+      DEFAULTS.secaggDropout,
+    )
+    .option(
       '--endpoint <url>',
       'a running aggregator: every shopper speaks the wire protocol (default: in-process)',
     )
@@ -134,15 +165,44 @@ async function main(): Promise<void> {
     negativesPerPositive: Number(o.negatives),
     serverOptimizer,
     serverLearningRate: o.serverLr === undefined ? undefined : Number(o.serverLr),
-    rowNormalization: o.rowNormalization === 'all' ? 'all' : 'touched',
+    // DP cannot divide a row by who touched it (data-dependent): under DP the default is 'all'.
+    rowNormalization:
+      o.rowNormalization === 'all' ||
+      (o.dpNoiseMultiplier !== undefined && command.getOptionValueSource('rowNormalization') === 'default')
+        ? 'all'
+        : 'touched',
     dim: Number(o.dim),
     evalNegatives: Number(o.evalNegatives),
     seed: Number(o.seed),
     centralEpochs: Number(o.centralEpochs),
     centralLearningRate: Number(o.centralLr),
     recall: o.recall !== false,
+    padRatio: Number(o.padRatio),
+    padFresh: o.padFresh === true,
+    padUniform: o.padUniform === true,
+    updateDtype: o.updateDtype === 'f32' ? 'f32' : 'f16',
+    attack: o.attack === true,
     endpoint: typeof o.endpoint === 'string' ? o.endpoint : undefined,
+    dpNoiseMultiplier: o.dpNoiseMultiplier === undefined ? undefined : Number(o.dpNoiseMultiplier),
+    dpClipNorm: Number(o.dpClipNorm),
+    dpDelta: Number(o.dpDelta),
+    secureAggregation: o.secureAggregation === true,
+    secaggDropout: Number(o.secaggDropout),
   }
+  if (options.secureAggregation && options.endpoint !== undefined)
+    throw new InvalidArgumentError(
+      '--secure-aggregation is for in-process runs; over HTTP start the aggregator with --secure-aggregation',
+    )
+  if (!(Number(o.secaggDropout) < 1))
+    throw new InvalidArgumentError(`--secagg-dropout must be below 1, got ${String(o.secaggDropout)}`)
+  if (options.endpoint !== undefined && command.getOptionValueSource('updateDtype') !== 'default')
+    throw new InvalidArgumentError(
+      '--update-dtype is for in-process runs; over HTTP start the aggregator with --update-dtype',
+    )
+  if (options.dpNoiseMultiplier !== undefined && options.endpoint !== undefined)
+    throw new InvalidArgumentError(
+      '--dp-noise-multiplier is for in-process runs; over HTTP start the aggregator with its --dp-* flags',
+    )
   const quiet = o.quiet === true
   const { tf, backend } = await useNodeBackend(o.backend === 'cpu' ? ['cpu'] : ['wasm', 'cpu'])
   const print = (line: string) => {
@@ -172,7 +232,7 @@ async function main(): Promise<void> {
         // Over HTTP the round size is the aggregator's quorum, unknown here: the bar counts rounds then.
         perRound = total === undefined
         bar = bars?.create(total ?? options.rounds, 0, { phase: name })
-        line(TABLE_HEADER)
+        line(tableHeader(options.attack))
       } else if (!bars) print(`… ${name}`)
       bar?.update({ phase: name })
     },

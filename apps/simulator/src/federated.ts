@@ -1,21 +1,28 @@
 import {
   applyRound,
   createAccumulator,
+  createRdpAccountant,
   createRng,
   createServerOptimizer,
+  deltasNorm,
   initSharedWeights,
   initUserVector,
   type ServerOptimizerState,
   type SharedWeights,
   trainClientRound,
 } from '@fedrec/core'
-import { ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
+import { decodeUpdate, encodeUpdate, ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
 import type * as TF from '@tensorflow/tfjs-core'
+import { createAttackObserver } from './attack-observer.ts'
 import { evaluateAll, means, scoreRow } from './evaluate.ts'
-import type { SimulationOptions } from './options.ts'
+import { DEFAULTS, type SimulationOptions } from './options.ts'
 import type { Progress, RoundRecord } from './round-record.ts'
+import { type SecureRoundStats, type SecureUpload, secureAggregateRound } from './secure-aggregation.ts'
 import { mixSeed } from './seeds.ts'
 import type { SplitDataset } from './split.ts'
+
+/** A fixed id for the encoded uploads: only their length and content are used here. */
+const CLIENT_ID = '0'.repeat(32)
 
 /** What a federated run leaves: the per-round records, the final global model and each shopper's vector. */
 export interface FederatedResult {
@@ -82,19 +89,35 @@ export async function runFederated(
     [ITEM_EMBEDDING, weights.itemEmbedding],
     [ITEM_BIAS, weights.itemBias],
   ])
+  // DP-FedAvg: clients clip to S, the accumulator clips again, weighs each update 1, adds N(0, σ²S²) to every
+  // coordinate and divides by the fixed cohort size — the same core code as the aggregator's.
+  const shoppers = split.users.filter((u) => u.train.length > 0).length
+  const cohort = options.clientsPerRound === 'all' ? shoppers : Math.min(options.clientsPerRound, shoppers)
+  const dp =
+    options.dpNoiseMultiplier === undefined
+      ? undefined
+      : {
+          clipNorm: options.dpClipNorm ?? DEFAULTS.dpClipNorm,
+          noiseMultiplier: options.dpNoiseMultiplier,
+          denominator: cohort,
+        }
   const accumulator = createAccumulator({
     tensors: [
       { name: ITEM_EMBEDDING, rows: numItems, cols: dim },
       { name: ITEM_BIAS, rows: numItems, cols: 1 },
     ],
     rowNormalization: options.rowNormalization,
+    ...(dp ? { dp } : {}),
   })
   const optimizer = createServerOptimizer({
     name: options.serverOptimizer,
     ...(options.serverLearningRate === undefined ? {} : { learningRate: options.serverLearningRate }),
   })
   const optimizerState = new Map<string, ServerOptimizerState>()
+  const accountant = dp ? createRdpAccountant() : undefined
   const vectors: (Float32Array | undefined)[] = split.users.map(() => undefined)
+  // Each device keeps its pseudo-items (row padding) from round to round, like its vector.
+  const pseudo: (number[] | undefined)[] = split.users.map(() => undefined)
   const pool = split.users.flatMap((u, i) => (u.train.length > 0 ? [i] : []))
   const sampler = createRng(mixSeed(seed, 0xc1))
   const config = {
@@ -103,13 +126,21 @@ export async function runFederated(
     learningRate: options.learningRate,
     negativesPerPositive: options.negativesPerPositive,
     batchSize: options.batchSize,
+    padRatio: options.padRatio,
+    ...(dp ? { clipNorm: dp.clipNorm } : {}),
   }
+  const observer = options.attack ? createAttackObserver() : undefined
   const rounds: RoundRecord[] = []
   let shopperUpdates = 0
   let trainSeconds = 0
   for (let round = 0; round < options.rounds; round++) {
     const started = performance.now()
     let lossSum = 0
+    let bytesUp = 0
+    let clientSeconds = 0
+    const norms: number[] = []
+    // --secure-aggregation: the plain results stay on the "devices"; only masked vectors reach the server.
+    const secureUploads: SecureUpload[] = []
     for (const index of sampleClients(
       pool,
       options.clientsPerRound === 'all' ? pool.length : options.clientsPerRound,
@@ -117,28 +148,80 @@ export async function runFederated(
     )) {
       const user = split.users[index]!
       const rng = createRng(mixSeed(seed, round, index))
-      const { result, userVector } = await trainClientRound(tf, {
+      const clientStarted = performance.now()
+      const { result, userVector, pseudoItems } = await trainClientRound(tf, {
         weights,
         userVector: vectors[index] ?? initUserVector(dim, rng),
         events: user.train,
         config,
         rng,
+        // The device's secret padding seed: the same every round unless --pad-fresh.
+        ...(options.padFresh
+          ? {}
+          : { padSeed: mixSeed(seed, 0x9ad, index), pseudoItems: pseudo[index] ?? [] }),
+        ...(options.padUniform ? { padPrior: 'uniform' as const } : {}),
       })
+      clientSeconds += (performance.now() - clientStarted) / 1000
       vectors[index] = userVector
-      if (result.sampleCount > 0) {
-        accumulator.add({ sampleCount: result.sampleCount, tensors: result.deltas })
+      pseudo[index] = pseudoItems
+      if (result.sampleCount > 0 && options.secureAggregation) {
+        secureUploads.push({ client: index, weight: dp ? 1 : result.sampleCount, deltas: result.deltas })
+        norms.push(deltasNorm(result.deltas))
+        lossSum += result.loss
+      } else if (result.sampleCount > 0) {
+        // The bytes the browser would send; the attacker and the accumulator read them back as the aggregator
+        // would, so float16 rounding counts in the accuracy.
+        const body = encodeUpdate(
+          {
+            round,
+            modelVersion: round,
+            clientId: CLIENT_ID,
+            idempotencyKey: CLIENT_ID,
+            sampleCount: result.sampleCount,
+            tensors: result.deltas,
+          },
+          { dtype: options.updateDtype ?? DEFAULTS.updateDtype },
+        )
+        bytesUp += body.byteLength
+        const sent = decodeUpdate(body).tensors
+        if (observer) observer.observe(index, { numItems, tensors: sent, model: weights }, user.trainRows)
+        accumulator.add({ sampleCount: result.sampleCount, tensors: sent })
+        norms.push(deltasNorm(sent))
         lossSum += result.loss
       }
       shopperUpdates += 1
       progress.client?.()
     }
+    let secure: SecureRoundStats | undefined
+    if (options.secureAggregation) {
+      secure = await secureAggregateRound({
+        round,
+        seed,
+        numItems,
+        dim,
+        uploads: secureUploads,
+        accumulator,
+        dropout: options.secaggDropout ?? 0,
+        model: weights,
+        ...(observer
+          ? {
+              observe: (client, observed) =>
+                observer.observe(client, observed, split.users[client]!.trainRows),
+            }
+          : {}),
+      })
+      clientSeconds += (secure.clientMs / 1000) * secureUploads.length
+    }
     const participants = accumulator.participants
     const samples = accumulator.samples
     let updateNorm = 0
-    if (participants > 0) {
+    if (participants > 0 || dp) {
       ;({ updateNorm } = applyRound(params, accumulator.result(), optimizer, optimizerState))
       accumulator.reset()
     }
+    // Every shopper of the pool is in the cohort with probability cohort / pool; a fixed-size draw is
+    // accounted as if it were Poisson sampling at that rate (the usual approximation; exact at 'all', q = 1).
+    if (dp) accountant?.compose({ sampleRate: cohort / shoppers, noiseMultiplier: dp.noiseMultiplier })
     trainSeconds += (performance.now() - started) / 1000
     const { test, validation } = evaluateShoppers(split, weights, vectors)
     const record: RoundRecord = {
@@ -152,9 +235,26 @@ export async function runFederated(
       ndcg10: test.ndcg10,
       validation,
       seconds: (performance.now() - started) / 1000,
+      bytesUp: participants > 0 ? bytesUp / participants : 0,
+      clientSeconds: participants > 0 ? clientSeconds / participants : 0,
     }
+    if (norms.length > 0) record.clientNorm = quantiles(norms)
+    if (secure) {
+      record.bytesUp = secure.bytesUp
+      record.secureAggregation = secure
+    }
+    if (accountant) record.epsilon = accountant.epsilon(options.dpDelta ?? 1e-5)
+    const attack = observer?.endRound()
+    if (attack) record.attack = attack
     rounds.push(record)
     progress.round?.(record)
   }
   return { rounds, weights, userVectors: vectors, shopperUpdates, trainSeconds }
+}
+
+/** Median and 90th percentile (nearest rank) of a non-empty list. */
+function quantiles(values: number[]): { median: number; p90: number } {
+  const sorted = values.slice().sort((a, b) => a - b)
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
+  return { median: at(0.5), p90: at(0.9) }
 }

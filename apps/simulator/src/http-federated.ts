@@ -7,10 +7,14 @@ import {
   trainClientRound,
 } from '@fedrec/core'
 import {
+  applyModelPatch,
   decodeModel,
+  decodeModelPatch,
+  decodeUpdate,
   encodeUpdate,
   isErrorBody,
   MODEL_MEDIA_TYPE,
+  MODEL_PATCH_MEDIA_TYPE,
   newRandomId,
   parseEvaluationReport,
   parseRoundInfo,
@@ -20,6 +24,7 @@ import {
 } from '@fedrec/protocol'
 import type * as TF from '@tensorflow/tfjs-core'
 import createDebug from 'debug'
+import { createAttackObserver } from './attack-observer.ts'
 import { SimulationError } from './errors.ts'
 import { evaluateOne, type MetricSums, means, scoreRow } from './evaluate.ts'
 import { type FederatedResult, sampleClients } from './federated.ts'
@@ -36,6 +41,8 @@ const REPORT_CONCURRENCY = 16
 interface Model {
   version: number
   etag: string
+  /** The model as `GET /v1/model` sends it: what the next patch applies to. */
+  bytes: Uint8Array
   weights: SharedWeights
   /** Split row → model row (undefined: the model does not know the item yet). */
   modelRow: (number | undefined)[]
@@ -62,6 +69,8 @@ export async function runFederatedHttp(
   const seed = options.seed
   const clientIds = split.users.map(() => newRandomId())
   const vectors: (Float32Array | undefined)[] = split.users.map(() => undefined)
+  // Each device keeps its pseudo-items (row padding) from round to round, like its vector.
+  const pseudo: (number[] | undefined)[] = split.users.map(() => undefined)
   const sampler = createRng(mixSeed(seed, 0xc1))
   let model: Model | undefined
   let evaluationsMissing = false
@@ -71,14 +80,49 @@ export async function runFederatedHttp(
   let trainSeconds = 0
 
   const getRound = async (): Promise<RoundInfo> => parseRoundInfo(await json(await request(url('v1/round'))))
-  const getModel = async (): Promise<Model> => {
+  /**
+   * The current model's bytes as the browser gets them: only what changed since the model held
+   * (`?since=`, a patch whose digest `applyModelPatch` checks) when the aggregator has that, else whole;
+   * any trouble with the patch falls back to the whole model. `undefined`: the held model is current (304).
+   */
+  const getModelBytes = async (): Promise<{ bytes: Uint8Array; etag: string | null } | undefined> => {
     const headers: Record<string, string> = model ? { 'if-none-match': model.etag } : {}
+    if (model) {
+      try {
+        const res = await request(`${url('v1/model')}?since=${model.version}`, { headers })
+        if (res.status === 304) return undefined
+        const type = res.headers.get('content-type') ?? ''
+        const body = new Uint8Array(await res.arrayBuffer())
+        const etag = res.headers.get('etag')
+        // The patch type first: the model's media type is a prefix of it.
+        if (type.startsWith(MODEL_PATCH_MEDIA_TYPE)) {
+          const patch = decodeModelPatch(body)
+          const { bytes } = await applyModelPatch(decodeModel(model.bytes), patch)
+          log(
+            'model v%d by a patch of %d bytes (the model is %d)',
+            patch.modelVersion,
+            body.length,
+            bytes.length,
+          )
+          return { bytes, etag }
+        }
+        if (type.startsWith(MODEL_MEDIA_TYPE)) return { bytes: body, etag }
+        throw new SimulationError('http', `GET /v1/model?since=${model.version} answered ${type}`)
+      } catch (err) {
+        log('no patch from model v%d (%o); downloading the whole model', model.version, err)
+      }
+    }
     const res = await request(url('v1/model'), { headers })
-    if (res.status === 304 && model) return model
+    if (res.status === 304 && model) return undefined
     const type = res.headers.get('content-type') ?? ''
-    if (!type.startsWith(MODEL_MEDIA_TYPE))
+    if (!type.startsWith(MODEL_MEDIA_TYPE) || type.startsWith(MODEL_PATCH_MEDIA_TYPE))
       throw new SimulationError('http', `GET /v1/model answered ${type}`)
-    const snapshot = decodeModel(new Uint8Array(await res.arrayBuffer()))
+    return { bytes: new Uint8Array(await res.arrayBuffer()), etag: res.headers.get('etag') }
+  }
+  const getModel = async (): Promise<Model> => {
+    const got = await getModelBytes()
+    if (!got) return model!
+    const snapshot = decodeModel(got.bytes)
     const rowOf = new Map(snapshot.itemIds.map((id, row) => [id, row]))
     const modelRow = split.itemIds.map((id) => rowOf.get(id))
     const known = modelRow.filter((r) => r !== undefined).length
@@ -91,7 +135,8 @@ export async function runFederatedHttp(
     }
     return {
       version: snapshot.modelVersion,
-      etag: res.headers.get('etag') ?? `"v${snapshot.modelVersion}"`,
+      etag: got.etag ?? `"v${snapshot.modelVersion}"`,
+      bytes: got.bytes,
       weights: sharedWeightsFromSnapshot(snapshot),
       modelRow,
     }
@@ -103,6 +148,8 @@ export async function runFederatedHttp(
     })
 
   const pool = split.users.flatMap((u, i) => (u.train.length > 0 ? [i] : []))
+  // The attack sees what the simulator sends, in the aggregator's rows.
+  const observer = options.attack ? createAttackObserver() : undefined
   for (let r = 0; r < options.rounds; r++) {
     const started = performance.now()
     const info = await getRound()
@@ -112,28 +159,51 @@ export async function runFederatedHttp(
     let participants = 0
     let samples = 0
     let lossSum = 0
+    let bytesUp = 0
+    let clientSeconds = 0
     for (const index of sampleClients(pool, config.minClients, sampler)) {
       const rng = createRng(mixSeed(seed, r, index))
-      const { result, userVector } = await trainClientRound(tf, {
+      const events = toModel(m, split.users[index]!.train)
+      const clientStarted = performance.now()
+      const { result, userVector, pseudoItems } = await trainClientRound(tf, {
         weights: m.weights,
         userVector: vectors[index] ?? initUserVector(m.weights.dim, rng),
-        events: toModel(m, split.users[index]!.train),
+        events,
         config,
         rng,
+        // Row padding follows the aggregator's padRatio; the secret seed is the device's, fixed per shopper.
+        ...(options.padFresh
+          ? {}
+          : { padSeed: mixSeed(seed, 0x9ad, index), pseudoItems: pseudo[index] ?? [] }),
+        ...(options.padUniform ? { padPrior: 'uniform' as const } : {}),
       })
+      clientSeconds += (performance.now() - clientStarted) / 1000
       vectors[index] = userVector
+      pseudo[index] = pseudoItems
       shopperUpdates += 1
       progress.client?.()
       if (result.sampleCount === 0) continue
       const sampleCount = Math.min(result.sampleCount, config.maxSampleCount)
-      const body = encodeUpdate({
-        round: info.round,
-        modelVersion: info.modelVersion,
-        clientId: clientIds[index]!,
-        idempotencyKey: newRandomId(),
-        sampleCount,
-        tensors: result.deltas,
-      })
+      // Encoded as the round config says, like a browser (absent: an aggregator that reads only float32).
+      const body = encodeUpdate(
+        {
+          round: info.round,
+          modelVersion: info.modelVersion,
+          clientId: clientIds[index]!,
+          idempotencyKey: newRandomId(),
+          sampleCount,
+          tensors: result.deltas,
+        },
+        { dtype: config.updateDtype ?? 'f32' },
+      )
+      if (observer) {
+        const observed = {
+          numItems: m.weights.numItems,
+          tensors: decodeUpdate(body).tensors,
+          model: m.weights,
+        }
+        observer.observe(index, observed, new Set(events.map((e) => e.row)))
+      }
       const res = await reach(url('v1/updates'), {
         method: 'POST',
         headers: { 'content-type': UPDATE_MEDIA_TYPE },
@@ -157,6 +227,7 @@ export async function runFederatedHttp(
         )
       }
       parseUpdateAck(answer)
+      bytesUp += body.byteLength
       participants += 1
       samples += sampleCount
       lossSum += result.loss
@@ -190,7 +261,11 @@ export async function runFederatedHttp(
       ...means(evaluated.test),
       validation: means(evaluated.validation),
       seconds: (performance.now() - started) / 1000,
+      bytesUp: participants > 0 ? bytesUp / participants : 0,
+      clientSeconds: participants > 0 ? clientSeconds / participants : 0,
     }
+    const attack = observer?.endRound()
+    if (attack) record.attack = attack
     rounds.push(record)
     progress.round?.(record)
   }

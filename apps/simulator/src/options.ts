@@ -1,4 +1,5 @@
 import type { RowNormalization, ServerOptimizerName } from '@fedrec/core'
+import type { UpdateDtype } from '@fedrec/protocol'
 import type { DatasetFormat } from './datasets/index.ts'
 
 /** Everything one simulation run needs; the CLI fills it from flags and {@link DEFAULTS}. */
@@ -29,8 +30,32 @@ export interface SimulationOptions {
   centralLearningRate: number
   /** Also compute full-ranking Recall@20 at the end. */
   recall: boolean
+  /** Row padding: pseudo-items per real item in every client's upload (0 = off). In-process only. */
+  padRatio: number
+  /** Draw each shopper's pseudo-items anew every round instead of from its fixed secret seed. */
+  padFresh: boolean
+  /** Draw pseudo-items uniformly instead of from the model's prediction (for comparison). */
+  padUniform: boolean
+  /**
+   * How uploads carry their deltas in process (default 'f16': float16, what the aggregator asks browsers for
+   * by default); aggregation counts the rounded values. Over HTTP the aggregator's round config decides.
+   */
+  updateDtype?: UpdateDtype
+  /** Run the attack benchmark on every upload (in-process only). */
+  attack: boolean
   /** A running aggregator; undefined: in-process aggregation with core's accumulator and optimizer. */
   endpoint: string | undefined
+  /**
+   * DP-FedAvg (in-process; over HTTP the aggregator's --dp-* flags rule): noise multiplier σ, clip norm S and
+   * the δ of the reported ε. Undefined σ: DP off. DP needs `rowNormalization: 'all'`.
+   */
+  dpNoiseMultiplier?: number | undefined
+  dpClipNorm?: number
+  dpDelta?: number
+  /** Secure aggregation (Bonawitz et al. 2017) of every round's cohort, in process; the attack sees masked uploads. */
+  secureAggregation?: boolean
+  /** With secure aggregation: probability a participant drops out after sharing keys (before or after upload). */
+  secaggDropout?: number
 }
 
 /**
@@ -54,4 +79,14 @@ export const DEFAULTS = {
   centralEpochs: 30,
   centralLearningRate: 0.01,
   recall: true,
+  // The aggregator's default too: docs/privacy.md has the measurement.
+  dpClipNorm: 100,
+  dpDelta: 1e-5,
+  padRatio: 0,
+  padFresh: false,
+  padUniform: false,
+  updateDtype: 'f16',
+  attack: false,
+  secureAggregation: false,
+  secaggDropout: 0,
 } as const satisfies Partial<SimulationOptions>

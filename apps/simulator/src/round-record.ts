@@ -1,4 +1,6 @@
+import type { AttackReport } from './attack-observer.ts'
 import type { Metrics } from './evaluate.ts'
+import type { SecureRoundStats } from './secure-aggregation.ts'
 
 /** One federated round as the results file lists it. */
 export interface RoundRecord {
@@ -17,6 +19,18 @@ export interface RoundRecord {
   validation: Metrics
   /** Wall time of the round (training, aggregation and evaluation). */
   seconds: number
+  /** Mean bytes of one participant's encoded update (in-process mode only). */
+  bytesUp?: number
+  /** Mean seconds of one participant's `trainClientRound` (in-process mode only). */
+  clientSeconds?: number
+  /** Median and 90th percentile of the uploaded updates' L2 norms (after the client's DP clipping, if on). */
+  clientNorm?: { median: number; p90: number }
+  /** With DP: ε spent after this round at `--dp-delta`. */
+  epsilon?: number
+  /** With `--attack`: the curious aggregator's guesses of each participant's history, averaged. */
+  attack?: AttackReport
+  /** With `--secure-aggregation`: cohorts, drop-outs and the protocol's costs (bytesUp is then the protocol's). */
+  secureAggregation?: SecureRoundStats
 }
 
 /** Callbacks the CLI uses for its progress bar and table. */

@@ -177,6 +177,10 @@ function checkOptions(o: SimulationOptions): void {
     if (!(Number.isFinite(o[key]) && o[key] > 0)) bad(`${key} must be > 0`, o[key])
   }
   if (!(Number.isFinite(o.mu) && o.mu >= 0)) bad('mu must be >= 0', o.mu)
+  if (!(Number.isFinite(o.padRatio) && o.padRatio >= 0)) bad('padRatio must be a number >= 0', o.padRatio)
+  // Over HTTP the clients pad as the aggregator's round config says, like browsers do.
+  if (o.endpoint !== undefined && o.padRatio > 0)
+    bad("padRatio is the aggregator's setting over HTTP (start it with --pad-ratio)", o.padRatio)
   // Checked here, before the data set and the centralized baseline take minutes, not at the first request.
   if (o.endpoint !== undefined && !isHttpUrl(o.endpoint))
     bad('endpoint must be an http(s) URL such as http://127.0.0.1:8787/', o.endpoint)

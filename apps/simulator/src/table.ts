@@ -4,6 +4,10 @@ import type { SimulationResults } from './simulate.ts'
 /** The per-round table's header, aligned with {@link formatRound}. */
 export const TABLE_HEADER = 'round  clients  samples     loss   HR@10  NDCG@10  val HR@10  seconds'
 
+/** The header, with the attack columns when the attack runs. */
+export const tableHeader = (attack: boolean): string =>
+  attack ? `${TABLE_HEADER}  bytes↑  client s  attack AUC  prec@|H|  best` : TABLE_HEADER
+
 /** One table row. @example formatRound(record) // '    1      100    41236   0.6931  0.4083   0.2288     0.3955      9.1' */
 export function formatRound(r: RoundRecord): string {
   return [
@@ -15,6 +19,19 @@ export function formatRound(r: RoundRecord): string {
     r.ndcg10.toFixed(4).padStart(8),
     r.validation.hr10.toFixed(4).padStart(10),
     r.seconds.toFixed(1).padStart(8),
+    ...(r.attack
+      ? [
+          Math.round(r.bytesUp ?? 0)
+            .toString()
+            .padStart(7),
+          (r.clientSeconds ?? 0).toFixed(3).padStart(9),
+          r.attack.best.auc.toFixed(4).padStart(11),
+          r.attack.best.precision.toFixed(4).padStart(9),
+          ` ${r.attack.best.attack}`,
+        ]
+      : []),
+    // DP runs: ε after the round, labelled in the cell so the header stays as it is.
+    ...(r.epsilon === undefined ? [] : [` ε ${r.epsilon.toFixed(3)}`]),
   ].join(' ')
 }
 
@@ -32,6 +49,22 @@ export function formatSummary(res: SimulationResults): string {
       `  (last round; best by validation: round ${res.federated.bestByValidation.round + 1}, HR@10 ${res.federated.bestByValidation.hr10.toFixed(4)})`,
     `federated / centralized HR@10 = ${ratios.federatedOverCentralized.toFixed(4)} (target ≥ 0.95: ${mark(targets.federatedAtLeast095Centralized)})`,
     `centralized / popularity HR@10 = ${ratios.centralizedOverPopularity.toFixed(4)} (target ≥ 1.2: ${mark(targets.centralizedAtLeast12Popularity)})`,
+    ...attackLines(res),
     `wall time ${timing.wallSeconds.toFixed(1)} s (federated ${timing.federatedSeconds.toFixed(1)} s, centralized ${timing.centralizedSeconds.toFixed(1)} s); ${timing.shopperUpdates} shopper updates, ${timing.shopperUpdatesPerSecond.toFixed(1)} shopper-updates/s`,
   ].join('\n')
+}
+
+/** The attack summary: each attack's AUC and precision@|H| in the last round. */
+function attackLines(res: SimulationResults): string[] {
+  const rounds = res.federated.rounds
+  const last = rounds[rounds.length - 1]
+  if (!last?.attack) return []
+  const { best, clients, ...each } = last.attack
+  const parts = Object.entries(each).map(
+    ([name, m]) => `${name} ${m.auc.toFixed(4)} / ${m.precision.toFixed(4)}`,
+  )
+  return [
+    `attack (last round, ${clients} uploads; AUC / precision@|H|): ${parts.join(', ')}; best ${best.attack}`,
+    `bytes up per client ${Math.round(last.bytesUp ?? 0)}; client time ${(last.clientSeconds ?? 0).toFixed(3)} s`,
+  ]
 }

@@ -288,6 +288,8 @@ export function describeSyncError(err: unknown): string {
       return 'Learning stopped'
     case 'paused':
       return 'Learning paused by you'
+    case 'secagg_aborted':
+      return 'Learning paused: too few shoppers online to learn privately; trying again later'
     case 'bad_option':
     case 'bad_event':
     case 'internal':

@@ -1,0 +1,96 @@
+// Secure-aggregation cost benchmark (prints numbers, asserts nothing): one cohort runs the real protocol in
+// this process — core's client and server objects, WebCrypto — on random sparse updates of a real-sized
+// model, with 10% of the cohort dropping out after sharing keys (so the server also rebuilds their keys).
+// Baseline in the same run: the bytes of the same client's plain sparse FRUP upload.
+//
+//   npx tsx apps/simulator/src/secagg-bench.ts                         # 1,682 items × n 10/50/100; 50,000 × n 10
+//   npx tsx apps/simulator/src/secagg-bench.ts --items 50000 --clients 20 --rows 100 --dim 32
+import { parseArgs } from 'node:util'
+import { createRng, encodeSecAggVector, runSecAggCohort, secAggVectorLength } from '@fedrec/core'
+import { encodeUpdate, ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
+
+const { values: args } = parseArgs({
+  options: {
+    items: { type: 'string' },
+    clients: { type: 'string' },
+    rows: { type: 'string', default: '100' },
+    dim: { type: 'string', default: '32' },
+  },
+})
+const dim = Number(args.dim)
+const rows = Number(args.rows)
+const cases: [number, number][] =
+  args.items !== undefined
+    ? [[Number(args.items), Number(args.clients ?? 10)]]
+    : [
+        [1682, 10],
+        [1682, 50],
+        [1682, 100],
+        [50000, 10],
+      ]
+
+function sparseUpdate(numItems: number, seed: number): { sampleCount: number; deltas: TensorDelta[] } {
+  const rng = createRng(seed)
+  const chosen = new Set<number>()
+  while (chosen.size < Math.min(rows, numItems)) chosen.add(rng.int(numItems))
+  const rowIds = Uint32Array.from([...chosen].sort((a, b) => a - b))
+  return {
+    sampleCount: 5 * rowIds.length,
+    deltas: [
+      { name: ITEM_BIAS, cols: 1, rowIds, values: Float32Array.from(rowIds, () => rng.normal() * 0.02) },
+      {
+        name: ITEM_EMBEDDING,
+        cols: dim,
+        rowIds,
+        values: Float32Array.from({ length: rowIds.length * dim }, () => rng.normal() * 0.02),
+      },
+    ],
+  }
+}
+
+const print = (line: string) => process.stdout.write(`${line}\n`)
+print(
+  'items  | clients | dropped | vector u32 | bytes up/client | plain FRUP bytes | ratio | encode ms | client ms (mean) | server ms',
+)
+for (const [numItems, n] of cases) {
+  const inputs = new Map<number, Uint32Array>()
+  let plainBytes = 0
+  const encodeStart = performance.now()
+  for (let id = 1; id <= n; id++) {
+    const u = sparseUpdate(numItems, id)
+    inputs.set(id, encodeSecAggVector({ deltas: u.deltas, weight: u.sampleCount, numItems, dim }).vector)
+    plainBytes = encodeUpdate({
+      round: 0,
+      modelVersion: 0,
+      clientId: '0'.repeat(32),
+      idempotencyKey: '0'.repeat(32),
+      sampleCount: u.sampleCount,
+      tensors: u.deltas,
+    }).byteLength
+  }
+  const encodeMs = (performance.now() - encodeStart) / n
+  const dropped = new Set<number>()
+  for (let id = 1; id <= Math.floor(n / 10); id++) dropped.add(id * 10)
+  const report = await runSecAggCohort({
+    sessionId: `bench-${numItems}-${n}`,
+    inputs,
+    dropBeforeUpload: dropped,
+  })
+  const ids = [...report.masked.keys()]
+  const mean = (m: Map<number, number>) => ids.reduce((s, id) => s + m.get(id)!, 0) / ids.length
+  const bytesUp = mean(report.bytesUp)
+  print(
+    [
+      String(numItems).padEnd(6),
+      String(n).padStart(7),
+      String(dropped.size).padStart(7),
+      String(secAggVectorLength(numItems, dim)).padStart(10),
+      String(Math.round(bytesUp)).padStart(15),
+      String(plainBytes).padStart(16),
+      (bytesUp / plainBytes).toFixed(1).padStart(5),
+      encodeMs.toFixed(1).padStart(9),
+      mean(report.clientMs).toFixed(0).padStart(16),
+      report.serverMs.toFixed(0).padStart(9),
+    ].join(' | '),
+  )
+}

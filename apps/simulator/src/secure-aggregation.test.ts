@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { REPORTED_ATTACKS } from './attack-observer.ts'
+import { useNodeBackend } from './node-backend.ts'
+import { DEFAULTS, type SimulationOptions } from './options.ts'
+import { simulate } from './simulate.ts'
+import { tasteGroupsCsv } from './test-data.ts'
+
+const { tf, backend } = await useNodeBackend()
+const dir = mkdtempSync(join(tmpdir(), 'fedrec-secagg-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const path = join(dir, 'tastes.csv')
+writeFileSync(path, tasteGroupsCsv({ users: 48, groups: 4, itemsPerGroup: 12, perUser: 8, seed: 3 }))
+
+const options: SimulationOptions = {
+  ...DEFAULTS,
+  dataset: 'generic',
+  path,
+  rounds: 4,
+  clientsPerRound: 'all',
+  centralEpochs: 1,
+  dim: 8,
+  recall: false,
+  endpoint: undefined,
+}
+
+describe('simulate with --secure-aggregation', () => {
+  it('learns as well as plain aggregation (equal up to quantisation) and reports the protocol costs', async () => {
+    const plain = await simulate(tf, backend, options)
+    const secure = await simulate(tf, backend, { ...options, secureAggregation: true })
+    for (const [i, r] of secure.federated.rounds.entries()) {
+      const p = plain.federated.rounds[i]!
+      expect(r.participants).toBe(p.participants)
+      expect(r.samples).toBe(p.samples)
+      expect(r.updateNorm).not.toBeNull()
+      // Fixed point at 1/256 per client (stochastic rounding) moves the aggregate by far less than a round's own step.
+      expect(Math.abs(r.updateNorm! - p.updateNorm!)).toBeLessThan(1e-3 * p.updateNorm!)
+      expect(r.secureAggregation).toMatchObject({ cohorts: 1, aborted: 0, aggregated: 48, clipped: 0 })
+      // The dense masked vector (4 bytes × (1 + 48·(2+8))) plus keys and 47 encrypted shares.
+      expect(r.bytesUp).toBeGreaterThan(4 * (1 + 48 * 10))
+    }
+    expect(Math.abs(secure.federated.hr10 - plain.federated.hr10)).toBeLessThan(0.05)
+  }, 180_000)
+
+  it('loses only the updates of shoppers who drop out before uploading', async () => {
+    const secure = await simulate(tf, backend, {
+      ...options,
+      rounds: 2,
+      secureAggregation: true,
+      secaggDropout: 0.2,
+    })
+    for (const r of secure.federated.rounds) {
+      const s = r.secureAggregation!
+      expect(s.droppedBeforeUpload + s.droppedBeforeUnmask).toBeGreaterThan(0)
+      expect(s.aggregated).toBe(48 - s.droppedBeforeUpload)
+      expect(r.participants).toBe(s.aggregated)
+    }
+  }, 180_000)
+
+  it('padding + secure aggregation: every attack on the uploads is at chance, while plain uploads leak', async () => {
+    const plain = await simulate(tf, backend, { ...options, rounds: 3, attack: true })
+    const plainBest = Math.max(...plain.federated.rounds.map((r) => r.attack!.best.auc))
+    expect(plainBest).toBeGreaterThan(0.75)
+
+    const defended = await simulate(tf, backend, {
+      ...options,
+      rounds: 3,
+      attack: true,
+      padRatio: 1,
+      secureAggregation: true,
+    })
+    for (const attack of REPORTED_ATTACKS) {
+      const aucs = defended.federated.rounds.map((r) => r.attack![attack].auc)
+      const mean = aucs.reduce((a, b) => a + b, 0) / aucs.length
+      expect(Math.abs(mean - 0.5), `${attack}: mean AUC ${mean}`).toBeLessThan(0.05)
+    }
+  }, 180_000)
+})
