@@ -1,4 +1,4 @@
-import { decodeUpdate, ITEM_BIAS, ITEM_EMBEDDING, parseEvaluationReport } from '@fedrec/protocol'
+import { decodeUpdate, float16Bits, ITEM_BIAS, ITEM_EMBEDDING, parseEvaluationReport } from '@fedrec/protocol'
 import { expect } from '@playwright/test'
 import type { Shopper } from './shopper.ts'
 
@@ -37,7 +37,10 @@ export async function expectOnlyProtocolTraffic(
     }
     expect(url.origin, `${shopper.name} talked to an unexpected origin: ${t.url}`).toBe(aggOrigin)
     expect(ALLOWED.has(`${t.method} ${url.pathname}`), `${t.method} ${url.pathname}`).toBe(true)
-    expect(url.search).toBe('')
+    // The one query a shopper sends: the model version it already holds (as its If-None-Match does), so that
+    // only what changed since comes back.
+    const query = t.method === 'GET' && url.pathname.endsWith('/v1/model') ? /^(\?since=\d+)?$/ : /^$/
+    expect(url.search, `${t.method} ${url.pathname}${url.search}`).toMatch(query)
     expect(await req.headerValue('cookie')).toBeNull()
     const body = req.postDataBuffer()
     if (t.method !== 'POST') {
@@ -77,12 +80,21 @@ async function readUserVector(): Promise<number[] | null> {
   return profile?.userVector ? Array.from(profile.userVector) : null
 }
 
-/** True when the float32 bytes of `vector` (any 8 consecutive components) appear in `bytes`. */
+/**
+ * True when the float32 bytes of `vector`'s first 8 components, or their float16 bytes (uploads may carry
+ * float16 deltas), appear in `bytes`.
+ */
 function containsFloats(bytes: Uint8Array, vector: number[]): boolean {
-  const needle = new Uint8Array(Float32Array.from(vector.slice(0, 8)).buffer)
-  outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer
-    return true
-  }
-  return false
+  const head = vector.slice(0, 8)
+  const needles = [
+    new Uint8Array(Float32Array.from(head).buffer),
+    new Uint8Array(Uint16Array.from(head, float16Bits).buffer),
+  ]
+  return needles.some((needle) => {
+    outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
+      for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer
+      return true
+    }
+    return false
+  })
 }
