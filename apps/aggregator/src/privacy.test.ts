@@ -213,4 +213,13 @@ describe('DP-FedAvg start-up', () => {
     expect(exit.code).not.toBe(0)
     expect(launched.stderr()).toMatch(/row-normalization all/)
   })
+
+  it('refuses DP with --secure-aggregation (the masked sum is weighted by n_k, so the clip norm is not its sensitivity)', async () => {
+    const launched = launch(
+      args(inDir('secure.sqlite'), ['--init', '--dp-noise-multiplier', '1', '--secure-aggregation']),
+    )
+    const exit = await launched.exited
+    expect(exit.code).not.toBe(0)
+    expect(launched.stderr()).toMatch(/secure aggregation cannot be combined/)
+  })
 })
