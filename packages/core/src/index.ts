@@ -33,7 +33,7 @@ export {
   isEventType,
 } from './events.ts'
 export { hitRatioAtK, ndcgAtK, rankAmong } from './metrics.ts'
-export type { LossKind } from './objective.ts'
+export type { LossKind, RowLookup } from './objective.ts'
 export * from './privacy/index.ts'
 export { createRng, type Rng } from './rng.ts'
 export { buildSamples, type RowEvent, type SampleOptions, type TrainingSamples } from './samples.ts'

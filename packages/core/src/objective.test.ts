@@ -4,8 +4,9 @@ import '@tensorflow/tfjs-backend-wasm'
 import '@tensorflow/tfjs-core/dist/register_all_gradients'
 import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { type LossKind, type ObjectiveInputs, objectiveGradients } from './objective.ts'
+import { type LossKind, type ObjectiveInputs, objectiveGradients, type RowLookup } from './objective.ts'
 import { createRng } from './rng.ts'
+import { buildRowTables } from './row-table.ts'
 
 /**
  * J written with plain differentiable ops (gather is fine here: autodiff on CPU, a handful of rows).
@@ -31,25 +32,32 @@ function objectiveValue(x: ObjectiveInputs): tf.Scalar {
   return value as tf.Scalar
 }
 
-function randomInputs(loss: LossKind, l2: number, mu: number): ObjectiveInputs {
+const LOOKUPS: readonly RowLookup[] = ['one-hot', 'scatter', 'row-table']
+
+function randomInputs(
+  loss: LossKind,
+  l2: number,
+  mu: number,
+  lookup: RowLookup = 'one-hot',
+): ObjectiveInputs {
   const rng = createRng(5)
   const [S, d, B] = [6, 4, 9]
   const normal = (n: number, scale: number) => Array.from({ length: n }, () => rng.normal() * scale)
   const weights = Array.from({ length: B }, (_, i) => (i === B - 1 ? 0 : 1 + rng.int(4)))
+  // Positives among rows 0–2, negatives among 3–4: rows repeat within the batch and row 5 is never touched.
+  const positives = Int32Array.from({ length: B }, () => rng.int(3))
+  const negatives = Int32Array.from({ length: B }, () => 3 + rng.int(2))
+  const table = buildRowTables(positives, negatives, { batches: 1, batch: B, rows: S, count: B })
   return {
     embedding: tf.tensor2d(normal(S * d, 0.5), [S, d]),
     bias: tf.tensor2d(normal(S, 0.5), [S, 1]),
     user: tf.tensor2d(normal(d, 0.5), [1, d]),
-    positives: tf.tensor1d(
-      Array.from({ length: B }, () => rng.int(3)),
-      'int32',
-    ),
-    negatives: tf.tensor1d(
-      Array.from({ length: B }, () => 3 + rng.int(3)),
-      'int32',
-    ),
+    positives: tf.tensor1d(positives, 'int32'),
+    negatives: tf.tensor1d(negatives, 'int32'),
     weights: tf.tensor2d(weights, [B, 1]),
     totalWeight: weights.reduce((a, b) => a + b, 0),
+    lookup,
+    rowTable: tf.tensor2d(table.values, [S, table.width], 'int32'),
     loss,
     l2,
     mu,
@@ -69,45 +77,90 @@ describe('objectiveGradients', () => {
     ['logistic', 0, 0],
     ['logistic', 0.05, 0.5],
   ] as const) {
-    it(`matches autodiff for ${loss}, l2 ${l2}, mu ${mu}`, () => {
-      tf.tidy(() => {
-        const x = randomInputs(loss, l2, mu)
-        const mine = objectiveGradients(tf, x)
-        const reference = tf.grads((embedding, bias, user) =>
-          objectiveValue({
-            ...x,
-            embedding: embedding as tf.Tensor2D,
-            bias: bias as tf.Tensor2D,
-            user: user as tf.Tensor2D,
-          }),
-        )([x.embedding, x.bias, x.user])
-        const close = (a: tf.Tensor, b: tf.Tensor | undefined) =>
-          Array.from(a.dataSync()).forEach((v, i) => {
-            expect(v).toBeCloseTo(b!.dataSync()[i]!, 5)
-          })
-        close(mine.embedding, reference[0])
-        close(mine.bias, reference[1])
-        close(mine.user, reference[2])
-        const meanLoss = mine.weightedLossSum.dataSync()[0]! / x.totalWeight
-        const regs = objectiveValue({ ...x, loss, weights: tf.zerosLike(x.weights) }).dataSync()[0]!
-        expect(meanLoss).toBeCloseTo(objectiveValue(x).dataSync()[0]! - regs, 5)
+    for (const lookup of LOOKUPS) {
+      it(`matches autodiff for ${loss}, l2 ${l2}, mu ${mu}, lookup ${lookup}`, () => {
+        tf.tidy(() => {
+          const x = randomInputs(loss, l2, mu, lookup)
+          const mine = objectiveGradients(tf, x)
+          const reference = tf.grads((embedding, bias, user) =>
+            objectiveValue({
+              ...x,
+              embedding: embedding as tf.Tensor2D,
+              bias: bias as tf.Tensor2D,
+              user: user as tf.Tensor2D,
+            }),
+          )([x.embedding, x.bias, x.user])
+          const close = (a: tf.Tensor | undefined, b: tf.Tensor | undefined) =>
+            Array.from(a!.dataSync()).forEach((v, i) => {
+              expect(v).toBeCloseTo(b!.dataSync()[i]!, 5)
+            })
+          close(mine.embedding, reference[0])
+          close(mine.bias, reference[1])
+          close(mine.user, reference[2])
+          // Row 5 is in no pair: its data gradient is 0, whatever the lookup.
+          if (l2 === 0 && mu === 0) expect(mine.bias!.dataSync()[5]).toBe(0)
+          const meanLoss = mine.weightedLossSum.dataSync()[0]! / x.totalWeight
+          const regs = objectiveValue({ ...x, loss, weights: tf.zerosLike(x.weights) }).dataSync()[0]!
+          expect(meanLoss).toBeCloseTo(objectiveValue(x).dataSync()[0]! - regs, 5)
+        })
       })
+    }
+  }
+
+  /** Every gradient and the loss, flat, for one lookup on the active backend. */
+  const gradientsOf = (lookup: RowLookup, sharedGradients = true) =>
+    tf.tidy(() => {
+      const g = objectiveGradients(tf, { ...randomInputs('bpr', 0.1, 1, lookup), sharedGradients })
+      return [g.embedding, g.bias, g.user, g.weightedLossSum].map((t) => (t ? Array.from(t.dataSync()) : []))
+    })
+
+  for (const backend of ['wasm', 'cpu']) {
+    it(`gives the one-hot gradients with every lookup on ${backend}, to float rounding`, async () => {
+      expect(await tf.setBackend(backend)).toBe(true)
+      const oneHot = gradientsOf('one-hot').flat()
+      expect(oneHot.some((v) => v !== 0)).toBe(true)
+      for (const lookup of ['scatter', 'row-table'] as const) {
+        const other = gradientsOf(lookup).flat()
+        expect(other.length).toBe(oneHot.length)
+        other.forEach((v, i) => {
+          expect(Math.abs(v - oneHot[i]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(oneHot[i]!)))
+        })
+      }
     })
   }
+
+  it('leaves the slice gradients out, and the user gradient as it is, without sharedGradients', async () => {
+    expect(await tf.setBackend('cpu')).toBe(true)
+    for (const lookup of LOOKUPS) {
+      const [embedding, bias, user, loss] = gradientsOf(lookup, false)
+      const all = gradientsOf(lookup)
+      expect(embedding).toEqual([])
+      expect(bias).toEqual([])
+      expect(user).toEqual(all[2])
+      expect(loss).toEqual(all[3])
+    }
+  })
+
+  it('says which row table is missing or does not fit', async () => {
+    expect(await tf.setBackend('cpu')).toBe(true)
+    tf.tidy(() => {
+      const x = randomInputs('bpr', 0, 0, 'row-table')
+      expect(() => objectiveGradients(tf, { ...x, rowTable: undefined })).toThrow(/needs rowTable/)
+      const short = tf.zeros([3, 4], 'int32') as tf.Tensor2D
+      expect(() => objectiveGradients(tf, { ...x, rowTable: short })).toThrow(/3 rows, not 6/)
+    })
+  })
 
   it('gives the same gradients on WASM as on CPU', async () => {
     const on = async (backend: string) => {
       expect(await tf.setBackend(backend)).toBe(true)
-      return tf.tidy(() => {
-        const g = objectiveGradients(tf, randomInputs('bpr', 0.1, 1))
-        return [g.embedding, g.bias, g.user, g.weightedLossSum].map((t) => Array.from(t.dataSync()))
-      })
+      return LOOKUPS.flatMap((lookup) => gradientsOf(lookup).flat())
     }
     const wasm = await on('wasm')
     const cpu = await on('cpu')
-    expect(wasm.flat().some((v) => v !== 0)).toBe(true)
-    wasm.flat().forEach((v, i) => {
-      expect(v).toBeCloseTo(cpu.flat()[i]!, 5)
+    expect(wasm.some((v) => v !== 0)).toBe(true)
+    wasm.forEach((v, i) => {
+      expect(v).toBeCloseTo(cpu[i]!, 5)
     })
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type BackendName, selectBackend } from './backend.ts'
+import { type RowLookup, rowLookupFor } from './objective.ts'
 import { createRng } from './rng.ts'
 import { buildSamples, type RowEvent } from './samples.ts'
 import { createScorer } from './scorer.ts'
@@ -15,7 +16,7 @@ const history: RowEvent[] = Array.from({ length: 30 }, (_, i) => ({
 }))
 
 /** The same training run from the same seed, on whichever backend is active. */
-async function trainOnce(): Promise<LocalTrainingResult> {
+async function trainOnce(lookup?: RowLookup, trainShared = true): Promise<LocalTrainingResult> {
   const rng = createRng(11)
   const weights = initSharedWeights(NUM_ITEMS, DIM, rng)
   const userVector = initUserVector(DIM, rng)
@@ -30,6 +31,8 @@ async function trainOnce(): Promise<LocalTrainingResult> {
     mu: 0.01,
     l2: 1e-4,
     rng,
+    trainShared,
+    ...(lookup && { lookup }),
   })
 }
 
@@ -61,6 +64,24 @@ describe('local training in a real browser', () => {
         expectClose(d.values, cpu.deltas[t]!.values, 1e-4)
       })
       expect(other.loss).toBeCloseTo(cpu.loss, 3)
+    }
+  })
+
+  it("gives the one-hot path's deltas with every lookup on WebGL, to float rounding", async () => {
+    expect(await selectBackend(tf, ['webgl'])).toBe('webgl')
+    expect(rowLookupFor(tf.getBackend())).toBe('row-table')
+    for (const trainShared of [true, false]) {
+      const oneHot = await trainOnce('one-hot', trainShared)
+      if (trainShared) expect(oneHot.deltas[0]!.values.some((v) => Math.abs(v) > 1e-3)).toBe(true)
+      for (const lookup of ['scatter', 'row-table'] as const) {
+        const other = await trainOnce(lookup, trainShared)
+        expectClose(other.userVector, oneHot.userVector, 1e-5)
+        other.deltas.forEach((d, t) => {
+          expect(Array.from(d.rowIds)).toEqual(Array.from(oneHot.deltas[t]!.rowIds))
+          expectClose(d.values, oneHot.deltas[t]!.values, 1e-5)
+        })
+        expect(other.loss).toBeCloseTo(oneHot.loss, 5)
+      }
     }
   })
 

@@ -1,6 +1,7 @@
 import { ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ModelError } from './errors.ts'
+import type { RowLookup } from './objective.ts'
 import { createRng } from './rng.ts'
 import { buildSamples, type RowEvent, type TrainingSamples } from './samples.ts'
 import { useNodeBackend } from './test-backend-node.ts'
@@ -47,6 +48,13 @@ function pairAccuracy(w: SharedWeights, u: Float32Array, s: TrainingSamples): nu
 }
 
 const base = { epochs: 5, learningRate: 0.05, batchSize: 16 }
+
+function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length)
+  let worst = 0
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
+  return worst
+}
 
 describe('trainLocal', () => {
   beforeAll(() => {
@@ -161,6 +169,46 @@ describe('trainLocal', () => {
       trainLocal(tf, { ...base, weights, userVector: new Float32Array(3), samples, rng: createRng(1) }),
     ).rejects.toThrow(/dim = 8/)
   })
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`gives the one-hot path's deltas and user vector with every lookup on ${backend}`, async () => {
+      const { name } = await useNodeBackend([backend])
+      try {
+        expect(name).toBe(backend)
+        const { weights, userVector, samples } = setup(6)
+        // batchSize 20: three batches of 48 pairs, the last with 12 padding pairs; FedProx and L2 on.
+        const run = (lookup: RowLookup, trainShared: boolean) =>
+          trainLocal(tf, {
+            ...base,
+            batchSize: 20,
+            mu: 0.1,
+            l2: 1e-3,
+            weights,
+            userVector,
+            samples,
+            lookup,
+            trainShared,
+            rng: createRng(7),
+          })
+        for (const trainShared of [true, false]) {
+          const oneHot = await run('one-hot', trainShared)
+          if (trainShared) expect(oneHot.deltas[0]!.values.some((v) => Math.abs(v) > 1e-2)).toBe(true)
+          for (const lookup of ['scatter', 'row-table'] as const) {
+            const other = await run(lookup, trainShared)
+            expect(other.steps).toBe(oneHot.steps)
+            expect(other.loss).toBeCloseTo(oneHot.loss, 5)
+            expect(maxDifference(other.userVector, oneHot.userVector)).toBeLessThan(1e-5)
+            other.deltas.forEach((d, t) => {
+              expect(Array.from(d.rowIds)).toEqual(Array.from(oneHot.deltas[t]!.rowIds))
+              expect(maxDifference(d.values, oneHot.deltas[t]!.values)).toBeLessThan(1e-5)
+            })
+          }
+        }
+      } finally {
+        await useNodeBackend()
+      }
+    })
+  }
+
   it('with trainShared: false fits only the user vector to the fixed shared rows', async () => {
     const { weights, userVector, samples } = setup(4)
     const frozen = { embedding: weights.itemEmbedding.slice(), bias: weights.itemBias.slice() }

@@ -1,8 +1,9 @@
 import { ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
 import type * as TF from '@tensorflow/tfjs-core'
 import { ModelError } from './errors.ts'
-import { type LossKind, objectiveGradients } from './objective.ts'
+import { type LossKind, objectiveGradients, type RowLookup, rowLookupFor } from './objective.ts'
 import type { Rng } from './rng.ts'
+import { buildRowTables } from './row-table.ts'
 import type { TrainingSamples } from './samples.ts'
 import { bucket, cutSlice, type RowSlice } from './slice.ts'
 import { firstNonFinite, type SharedWeights } from './weights.ts'
@@ -31,6 +32,11 @@ export interface LocalTrainingOptions {
    * and until the aggregate comes back the global ones are what scoring sees. Default true.
    */
   trainShared?: boolean
+  /**
+   * How rows are looked up and their gradients summed (see `RowLookup`): the same maths up to float rounding.
+   * Default: the fastest measured on the active backend (`rowLookupFor`).
+   */
+  lookup?: RowLookup
 }
 
 export interface LocalTrainingResult {
@@ -58,7 +64,7 @@ export interface LocalTrainingResult {
  */
 export async function trainLocal(tf: typeof TF, options: LocalTrainingOptions): Promise<LocalTrainingResult> {
   const { weights, userVector, samples, epochs, learningRate, batchSize, rng } = options
-  const { mu = 0, loss = 'bpr', l2 = 0, trainShared = true } = options
+  const { mu = 0, loss = 'bpr', l2 = 0, trainShared = true, lookup = rowLookupFor(tf.getBackend()) } = options
   checkOptions(options, mu, l2)
   const { dim } = weights
   if (samples.count === 0) {
@@ -70,7 +76,7 @@ export async function trainLocal(tf: typeof TF, options: LocalTrainingOptions): 
   const pairWeights = samples.weights.subarray(0, count)
   // Batches are padded to a fixed size with weight-0 pairs, for the same shader-cache reason as the slice.
   const batch = Math.min(batchSize, bucket(count, 8))
-  const optimizer = tf.train.adam(learningRate, 0.9, 0.999, adamEpsilon(tf))
+  const batches = Math.ceil(count / batch)
   // Everything made here is disposed in `finally`, also when a backend fails half-way (a lost WebGL context).
   const owned: TF.Tensor[] = []
   const own = <T extends TF.Tensor>(t: T): T => {
@@ -80,54 +86,101 @@ export async function trainLocal(tf: typeof TF, options: LocalTrainingOptions): 
 
   try {
     const rows = slice.paddedRows
-    const embedding = own(tf.tidy(() => tf.variable(tf.tensor2d(slice.embedding, [rows, dim]))))
-    const bias = own(tf.tidy(() => tf.variable(tf.tensor2d(slice.bias, [rows, 1]))))
-    const user = own(tf.tidy(() => tf.variable(tf.tensor2d(userVector, [1, dim]))))
+    // The trained parameters live in one flat variable [E | b | u] (or [u] alone), so that Adam runs once per
+    // step instead of once per tensor: on WebGL each op is a shader launch, and a launch, not arithmetic, is
+    // what a step of this size costs (docs/benchmarks.md). Slices of it are views, not copies.
+    const sharedSize = trainShared ? rows * (dim + 1) : 0
+    const initial = new Float32Array(sharedSize + dim)
+    if (trainShared) {
+      initial.set(slice.embedding, 0)
+      initial.set(slice.bias, rows * dim)
+    }
+    initial.set(userVector, sharedSize)
+    const params = own(tf.tidy(() => tf.variable(tf.tensor1d(initial))))
+    const fixedEmbedding = trainShared ? undefined : own(tf.tensor2d(slice.embedding, [rows, dim]))
+    const fixedBias = trainShared ? undefined : own(tf.tensor2d(slice.bias, [rows, 1]))
+    const adam = createAdam(tf, params, learningRate, adamEpsilon(tf), own)
     // The proximal term needs the round's starting point; copies, since the variables move.
     const globalEmbedding = mu > 0 ? own(tf.tensor2d(slice.embedding, [rows, dim])) : undefined
     const globalBias = mu > 0 ? own(tf.tensor2d(slice.bias, [rows, 1])) : undefined
     const lastEpochLosses: TF.Scalar[] = []
     const order = Int32Array.from({ length: count }, (_, i) => i)
-    const positives = new Int32Array(batch)
-    const negatives = new Int32Array(batch)
-    const batchWeights = new Float32Array(batch)
+    // One epoch's pairs, batch after batch: uploaded once per epoch (three uploads, not three per step), and
+    // once per round when one batch holds them all (their order then changes nothing but summation order).
+    const positives = new Int32Array(batches * batch)
+    const negatives = new Int32Array(batches * batch)
+    const batchWeights = new Float32Array(batches * batch)
+    const totalWeights = new Float64Array(batches)
+    let epochInputs: EpochInputs | undefined
     let steps = 0
     let lastEpochWeight = 0
     for (let epoch = 0; epoch < epochs; epoch++) {
       shuffle(order, rng)
       const isLast = epoch === epochs - 1
-      for (let start = 0; start < count; start += batch) {
-        let totalWeight = 0
-        for (let j = 0; j < batch; j++) {
-          const i = start + j < count ? order[start + j]! : -1
+      if (!epochInputs || batches > 1) {
+        if (epochInputs) tf.dispose(Object.values(epochInputs))
+        totalWeights.fill(0)
+        for (let j = 0; j < batches * batch; j++) {
+          const i = j < count ? order[j]! : -1
           positives[j] = i >= 0 ? slice.positives[i]! : 0
           negatives[j] = i >= 0 ? slice.negatives[i]! : 0
           batchWeights[j] = i >= 0 ? pairWeights[i]! : 0
-          totalWeight += batchWeights[j]!
+          totalWeights[Math.floor(j / batch)]! += batchWeights[j]!
         }
+        const tables =
+          lookup === 'row-table'
+            ? buildRowTables(positives, negatives, { batches, batch, rows, count })
+            : undefined
+        epochInputs = {
+          positives: own(tf.tensor1d(positives, 'int32')),
+          negatives: own(tf.tensor1d(negatives, 'int32')),
+          weights: own(tf.tensor2d(batchWeights, [batches * batch, 1])),
+          ...(tables && {
+            rowTables: own(tf.tensor2d(tables.values, [batches * rows, tables.width], 'int32')),
+          }),
+        }
+      }
+      const inputs = epochInputs
+      for (let b = 0; b < batches; b++) {
+        const totalWeight = totalWeights[b]!
         const weightedLossSum = tf.tidy(() => {
+          const part = <T extends TF.Tensor>(t: T): T =>
+            batches === 1 ? t : (tf.slice(t, b * batch, batch) as T)
+          const embedding = trainShared
+            ? (tf.reshape(tf.slice(params, 0, rows * dim), [rows, dim]) as TF.Tensor2D)
+            : fixedEmbedding!
+          const bias = trainShared
+            ? (tf.reshape(tf.slice(params, rows * dim, rows), [rows, 1]) as TF.Tensor2D)
+            : fixedBias!
+          const user = tf.reshape(tf.slice(params, sharedSize, dim), [1, dim]) as TF.Tensor2D
+          const rowTables = inputs.rowTables
           const g = objectiveGradients(tf, {
             embedding,
             bias,
             user,
-            positives: tf.tensor1d(positives, 'int32'),
-            negatives: tf.tensor1d(negatives, 'int32'),
-            weights: tf.tensor2d(batchWeights, [batch, 1]),
+            positives: part(inputs.positives),
+            negatives: part(inputs.negatives),
+            weights: part(inputs.weights),
             totalWeight,
+            lookup,
+            ...(rowTables && {
+              rowTable: batches === 1 ? rowTables : tf.slice(rowTables, [b * rows, 0], [rows, -1]),
+            }),
+            sharedGradients: trainShared,
             loss,
             l2,
             mu,
             globalEmbedding,
             globalBias,
           })
-          optimizer.applyGradients(
+          adam.step(
             trainShared
-              ? [
-                  { name: embedding.name, tensor: g.embedding },
-                  { name: bias.name, tensor: g.bias },
-                  { name: user.name, tensor: g.user },
-                ]
-              : [{ name: user.name, tensor: g.user }],
+              ? tf.concat([
+                  tf.reshape(g.embedding!, [-1]),
+                  tf.reshape(g.bias!, [-1]),
+                  tf.reshape(g.user, [-1]),
+                ])
+              : tf.reshape(g.user, [-1]),
           )
           return g.weightedLossSum
         })
@@ -143,11 +196,14 @@ export async function trainLocal(tf: typeof TF, options: LocalTrainingOptions): 
     }
 
     const lossTotal = own(tf.addN(lastEpochLosses))
-    const [e, b, u, l] = await Promise.all([embedding.data(), bias.data(), user.data(), lossTotal.data()])
+    const [p, l] = await Promise.all([params.data(), lossTotal.data()])
+    const values = p as Float32Array
     const meanLoss = lastEpochWeight > 0 ? l[0]! / lastEpochWeight : 0
     const result = {
-      userVector: Float32Array.from(u),
-      deltas: trainShared ? sliceDeltas(slice, dim, e as Float32Array, b as Float32Array) : noDeltas(dim),
+      userVector: values.slice(sharedSize, sharedSize + dim),
+      deltas: trainShared
+        ? sliceDeltas(slice, dim, values.subarray(0, rows * dim), values.subarray(rows * dim, sharedSize))
+        : noDeltas(dim),
       sampleCount: count,
       loss: meanLoss,
       steps,
@@ -156,7 +212,52 @@ export async function trainLocal(tf: typeof TF, options: LocalTrainingOptions): 
     return result
   } finally {
     tf.dispose(owned)
-    optimizer.dispose()
+  }
+}
+
+/** One epoch's pairs on the backend, batch after batch; `rowTables` for the `row-table` lookup. */
+interface EpochInputs {
+  positives: TF.Tensor1D
+  negatives: TF.Tensor1D
+  weights: TF.Tensor2D
+  rowTables?: TF.Tensor2D
+}
+
+/**
+ * Adam (Kingma & Ba 2015) on one flat variable, with the bias corrections folded into the step size and ε as
+ * in the paper's "efficient" form: lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε·√(1−β₂ᵗ)), which is exactly tfjs's
+ * lr · m̂ / (√v̂ + ε). Twelve ops a step where tfjs's optimizer, per variable, needs fourteen plus scalars.
+ * Its moments start at zero every round, as before: they are not part of the model. Call `step` in a tidy.
+ */
+function createAdam(
+  tf: typeof TF,
+  params: TF.Variable,
+  learningRate: number,
+  epsilon: number,
+  own: <T extends TF.Tensor>(t: T) => T,
+) {
+  const beta1 = 0.9
+  const beta2 = 0.999
+  const m = own(tf.tidy(() => tf.variable(tf.zerosLike(params), false)))
+  const v = own(tf.tidy(() => tf.variable(tf.zerosLike(params), false)))
+  const b1 = own(tf.scalar(beta1))
+  const b1c = own(tf.scalar(1 - beta1))
+  const b2 = own(tf.scalar(beta2))
+  const b2c = own(tf.scalar(1 - beta2))
+  let t = 0
+  return {
+    step(gradient: TF.Tensor): void {
+      t++
+      const correction = Math.sqrt(1 - beta2 ** t)
+      const stepSize = (learningRate * correction) / (1 - beta1 ** t)
+      const newM = tf.add(tf.mul(m, b1), tf.mul(gradient, b1c))
+      const newV = tf.add(tf.mul(v, b2), tf.mul(tf.square(gradient), b2c))
+      m.assign(newM)
+      v.assign(newV)
+      params.assign(
+        tf.sub(params, tf.mul(tf.div(newM, tf.add(tf.sqrt(newV), epsilon * correction)), stepSize)),
+      )
+    },
   }
 }
 
