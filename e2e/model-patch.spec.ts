@@ -152,6 +152,8 @@ test('a patch that does not rebuild the server model (its digest differs) falls 
   const foreign = decodeModel(new Uint8Array(cached.bytes))
   for (const t of foreign.tensors) for (let i = 0; i < t.values.length; i++) t.values[i]! += 0.001
   await first!.page.evaluate(replaceCachedModel, Array.from(encodeModel(foreign)))
+  // The worker keeps the model it last stored in memory; a new tab's worker starts from IndexedDB's copy.
+  await first!.reopen()
 
   const report = await first!.sync()
   expect(report.uploaded).toBe(true)
