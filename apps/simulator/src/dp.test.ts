@@ -1,19 +1,13 @@
 // DP-FedAvg in the in-process simulation: the same core accumulator as the aggregator, ε per round.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createRdpAccountant } from '@fedrec/core'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { useNodeBackend } from './node-backend.ts'
 import { DEFAULTS, type SimulationOptions } from './options.ts'
 import { simulate } from './simulate.ts'
-import { tasteGroupsCsv } from './test-data.ts'
+import { tasteGroupsFile } from './test-data.ts'
 
 const { tf, backend } = await useNodeBackend()
-const dir = mkdtempSync(join(tmpdir(), 'fedrec-sim-dp-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-const path = join(dir, 'tastes.csv')
-writeFileSync(path, tasteGroupsCsv({ users: 32, groups: 4, itemsPerGroup: 8, perUser: 6, seed: 5 }))
+const path = tasteGroupsFile({ users: 32, groups: 4, itemsPerGroup: 8, perUser: 6, seed: 5 })
 
 const options: SimulationOptions = {
   ...DEFAULTS,

@@ -18,7 +18,7 @@ import { evaluateAll, means, scoreRow } from './evaluate.ts'
 import { DEFAULTS, type SimulationOptions } from './options.ts'
 import type { Progress, RoundRecord } from './round-record.ts'
 import { type SecureRoundStats, type SecureUpload, secureAggregateRound } from './secure-aggregation.ts'
-import { mixSeed } from './seeds.ts'
+import { mixSeed, shopperPadding } from './seeds.ts'
 import type { SplitDataset } from './split.ts'
 
 /** A fixed id for the encoded uploads: only their length and content are used here. */
@@ -155,11 +155,7 @@ export async function runFederated(
         events: user.train,
         config,
         rng,
-        // The device's secret padding seed: the same every round unless --pad-fresh.
-        ...(options.padFresh
-          ? {}
-          : { padSeed: mixSeed(seed, 0x9ad, index), pseudoItems: pseudo[index] ?? [] }),
-        ...(options.padUniform ? { padPrior: 'uniform' as const } : {}),
+        ...shopperPadding(options, seed, index, pseudo[index]),
       })
       clientSeconds += (performance.now() - clientStarted) / 1000
       vectors[index] = userVector

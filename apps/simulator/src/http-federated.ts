@@ -30,7 +30,7 @@ import { evaluateOne, type MetricSums, means, scoreRow } from './evaluate.ts'
 import { type FederatedResult, sampleClients } from './federated.ts'
 import type { SimulationOptions } from './options.ts'
 import type { Progress, RoundRecord } from './round-record.ts'
-import { mixSeed } from './seeds.ts'
+import { mixSeed, shopperPadding } from './seeds.ts'
 import type { SplitDataset } from './split.ts'
 
 const log = createDebug('fedrec:simulator:http')
@@ -171,11 +171,7 @@ export async function runFederatedHttp(
         events,
         config,
         rng,
-        // Row padding follows the aggregator's padRatio; the secret seed is the device's, fixed per shopper.
-        ...(options.padFresh
-          ? {}
-          : { padSeed: mixSeed(seed, 0x9ad, index), pseudoItems: pseudo[index] ?? [] }),
-        ...(options.padUniform ? { padPrior: 'uniform' as const } : {}),
+        ...shopperPadding(options, seed, index, pseudo[index]),
       })
       clientSeconds += (performance.now() - clientStarted) / 1000
       vectors[index] = userVector

@@ -1,18 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { REPORTED_ATTACKS } from './attack-observer.ts'
 import { useNodeBackend } from './node-backend.ts'
 import { DEFAULTS, type SimulationOptions } from './options.ts'
 import { simulate } from './simulate.ts'
-import { tasteGroupsCsv } from './test-data.ts'
+import { tasteGroupsFile } from './test-data.ts'
 
 const { tf, backend } = await useNodeBackend()
-const dir = mkdtempSync(join(tmpdir(), 'fedrec-secagg-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-const path = join(dir, 'tastes.csv')
-writeFileSync(path, tasteGroupsCsv({ users: 48, groups: 4, itemsPerGroup: 12, perUser: 8, seed: 3 }))
+const path = tasteGroupsFile({ users: 48, groups: 4, itemsPerGroup: 12, perUser: 8, seed: 3 })
 
 const options: SimulationOptions = {
   ...DEFAULTS,

@@ -9,3 +9,28 @@ export function mixSeed(...parts: number[]): number {
   }
   return h >>> 0
 }
+
+/** What a shopper's device passes `trainClientRound` for row padding (docs/privacy.md, "Row padding"). */
+export interface ShopperPadding {
+  padSeed?: number
+  pseudoItems?: readonly number[]
+  padPrior?: 'uniform'
+}
+
+/**
+ * The row-padding inputs of shopper `index`'s round, the same in-process and over HTTP: the device's secret
+ * padding seed and the pseudo-items it kept from its last round (both dropped with `--pad-fresh`, so they are
+ * drawn anew every round), and the uniform draw with `--pad-uniform`.
+ * @example trainClientRound(tf, { ...round, ...shopperPadding(options, seed, index, kept[index]) })
+ */
+export function shopperPadding(
+  options: { padFresh?: boolean; padUniform?: boolean },
+  seed: number,
+  index: number,
+  kept: readonly number[] | undefined,
+): ShopperPadding {
+  return {
+    ...(options.padFresh ? {} : { padSeed: mixSeed(seed, 0x9ad, index), pseudoItems: kept ?? [] }),
+    ...(options.padUniform ? { padPrior: 'uniform' as const } : {}),
+  }
+}

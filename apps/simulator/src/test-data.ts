@@ -1,5 +1,9 @@
 // Test support only: small generated data sets (tests never read the real files in ../shared/data).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createRng } from '@fedrec/core'
+import { afterAll } from 'vitest'
 
 /**
  * A generic CSV of shoppers with clear tastes: `groups` groups of `itemsPerGroup` items; each shopper touches
@@ -27,4 +31,16 @@ export function tasteGroupsCsv(o: {
     }
   }
   return `${lines.join('\n')}\n`
+}
+
+/**
+ * `tasteGroupsCsv` written to a file in a fresh temporary folder, removed after the calling test file.
+ * @example const path = tasteGroupsFile({ users: 48, groups: 4, itemsPerGroup: 12, perUser: 8, seed: 3 })
+ */
+export function tasteGroupsFile(o: Parameters<typeof tasteGroupsCsv>[0]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fedrec-sim-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const path = join(dir, 'tastes.csv')
+  writeFileSync(path, tasteGroupsCsv(o))
+  return path
 }
