@@ -183,16 +183,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
   const iso = (ms: number): string => new Date(ms).toISOString()
   const deadlineMs = (): number => Math.round(opts.roundDeadlineSeconds * 1000)
-  if (opts.dpNoiseMultiplier !== null && opts.rowNormalization !== 'all')
-    throw new StartupError(
-      "DP-FedAvg (--dp-noise-multiplier) needs --row-normalization all: 'touched' divides each row by a data-dependent count, which DP cannot bound",
-    )
-  // Secure-aggregated rounds hand the server a sum weighted by n_k that it can neither clip nor reweight; the
-  // DP claim would rest on clients weighting 1, which the secure-aggregation client does not do yet.
-  if (opts.dpNoiseMultiplier !== null && opts.secureAggregation)
-    throw new StartupError(
-      'DP-FedAvg (--dp-noise-multiplier) and secure aggregation cannot be combined yet: the secure sum is weighted by sample counts, so its sensitivity is not the clip norm',
-    )
+  const conflict = opts.dpNoiseMultiplier === null ? null : dpConflict(opts)
+  if (conflict) throw new StartupError(conflict)
   if (store.isNew) initialise(store, opts, iso(opts.now()))
 
   const seed = Number(store.meta('seed'))
@@ -598,16 +590,8 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       const { maxUpdateNorm, ...rest } = patch
       const dpBefore = opts.dpNoiseMultiplier !== null
       const dpAfter = patch.dpNoiseMultiplier === undefined ? dpBefore : patch.dpNoiseMultiplier !== null
-      if (dpAfter && opts.secureAggregation)
-        throw new AggregatorError(
-          'bad_settings',
-          'DP-FedAvg cannot be combined with secure aggregation yet (the secure sum is weighted by sample counts)',
-        )
-      if (dpAfter && opts.rowNormalization !== 'all')
-        throw new AggregatorError(
-          'bad_settings',
-          "DP-FedAvg needs row normalisation 'all'; this aggregator runs 'touched' (--row-normalization)",
-        )
+      const conflict = dpAfter ? dpConflict(opts) : null
+      if (conflict) throw new AggregatorError('bad_settings', conflict)
       Object.assign(opts, rest)
       if (maxUpdateNorm !== undefined) opts.maxUpdateNorm = maxUpdateNorm ?? Number.POSITIVE_INFINITY
       logRound('settings changed by the operator: %o', patch)
@@ -985,6 +969,20 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     })
   }
   return aggregator
+}
+
+/**
+ * Why DP-FedAvg cannot run with these settings, or null: checked at start and on every settings change.
+ * 'touched' divides each row by a data-dependent count, which DP cannot bound; secure-aggregated rounds hand
+ * the server a sum weighted by n_k that it can neither clip nor reweight, so the clip norm would not be its
+ * sensitivity.
+ */
+function dpConflict(opts: Pick<ResolvedOptions, 'rowNormalization' | 'secureAggregation'>): string | null {
+  if (opts.rowNormalization !== 'all')
+    return "DP-FedAvg (--dp-noise-multiplier) needs --row-normalization all: 'touched' divides each row by a data-dependent count, which DP cannot bound"
+  if (opts.secureAggregation)
+    return 'DP-FedAvg (--dp-noise-multiplier) and secure aggregation cannot be combined yet: the secure sum is weighted by sample counts, so its sensitivity is not the clip norm'
+  return null
 }
 
 function initialise(store: AggregatorStore, opts: ResolvedOptions, now: string): void {
