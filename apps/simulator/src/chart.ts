@@ -10,7 +10,7 @@ import type { SimulationResults } from './simulate.ts'
 export function renderChart(results: SimulationResults, { width = 900, height = 480 } = {}): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height })
   try {
-    const rounds = results.federated.rounds.map((r) => r.round + 1)
+    const rounds = results.federated.rounds.map((r) => r.round)
     const flat = (value: number) => rounds.map(() => round4(value))
     const { dataset: d, settings: s } = results
     chart.setOption({

@@ -53,6 +53,10 @@ function createCommand(): Command {
     .option('--learning-rate <lr>', 'client learning rate (Adam)', num(0, true), DEFAULTS.learningRate)
     .option('--mu <mu>', 'FedProx μ (0 = FedAvg)', num(0, false), DEFAULTS.mu)
     .option('--batch-size <n>', 'client batch size', int(1), DEFAULTS.batchSize)
+    .option('--l2 <l2>', 'L2 on the trained embedding rows', num(0, false), DEFAULTS.l2)
+    .option('--context-length <n>', "recent items in a shopper's state", int(1), DEFAULTS.contextLength)
+    .option('--recency <r>', 'weight of each step back in time, (0, 1]', num(0, true), DEFAULTS.recency)
+    .option('--private-vector', 'keep and train a private per-device vector as well')
     .option(
       '--negatives <n>',
       'sampled negatives per positive in training',
@@ -92,7 +96,7 @@ function createCommand(): Command {
       num(0, true),
       DEFAULTS.centralLearningRate,
     )
-    .option('--no-recall', 'skip the full-ranking Recall@20')
+    .option('--central-l2 <l2>', 'L2 of the centralized baseline', num(0, false), DEFAULTS.centralL2)
     .option(
       '--pad-ratio <r>',
       'row padding: pseudo-items per real item in every upload (0 = off; in-process)',
@@ -163,6 +167,10 @@ async function main(): Promise<void> {
     mu: Number(o.mu),
     batchSize: Number(o.batchSize),
     negativesPerPositive: Number(o.negatives),
+    l2: Number(o.l2),
+    contextLength: Number(o.contextLength),
+    recency: Number(o.recency),
+    privateVector: o.privateVector === true,
     serverOptimizer,
     serverLearningRate: o.serverLr === undefined ? undefined : Number(o.serverLr),
     // DP cannot divide a row by who touched it (data-dependent): under DP the default is 'all'.
@@ -176,6 +184,7 @@ async function main(): Promise<void> {
     seed: Number(o.seed),
     centralEpochs: Number(o.centralEpochs),
     centralLearningRate: Number(o.centralLr),
+    centralL2: Number(o.centralL2),
     recall: o.recall !== false,
     padRatio: Number(o.padRatio),
     padFresh: o.padFresh === true,

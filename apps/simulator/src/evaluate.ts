@@ -1,4 +1,11 @@
-import { hitRatioAtK, ndcgAtK, rankAmong, type Scorer, type SharedWeights } from '@fedrec/core'
+import {
+  hitRatioAtK,
+  ndcgAtK,
+  rankAmong,
+  type SequenceSettings,
+  type SharedWeights,
+  sequenceQuery,
+} from '@fedrec/core'
 import type { SplitDataset, SplitUser } from './split.ts'
 
 /** Federated-evaluation sums: what clients report, never a rank or an item. */
@@ -14,13 +21,42 @@ export interface Metrics {
   ndcg10: number
 }
 
-/** u·e_row + b_row, exactly what the scorer computes on the backend, here in plain float64 for 100 rows. */
-export function scoreRow(weights: SharedWeights, user: Float32Array, row: number): number {
+/** Sampled metrics and the full-ranking ones of the session-recommendation literature. */
+export interface FullMetrics extends Metrics {
+  recall20: number
+  mrr20: number
+}
+
+export type HeldOut = 'test' | 'validation'
+
+/** q·e_row + b_row, exactly what the scorer computes on the backend, here in plain float64. */
+export function scoreRow(weights: SharedWeights, query: Float32Array, row: number): number {
   const { dim, itemEmbedding, itemBias } = weights
   let s = itemBias[row]!
   const base = row * dim
-  for (let c = 0; c < dim; c++) s += user[c]! * itemEmbedding[base + c]!
+  for (let c = 0; c < dim; c++) s += query[c]! * itemEmbedding[base + c]!
   return s
+}
+
+/** What the shopper's device knew before touching the held-out item: its sequence-model state comes from it. */
+export const contextOf = (user: SplitUser, which: HeldOut) =>
+  which === 'test' ? user.testContext : user.validationContext
+
+/**
+ * The shopper's query vector for the held-out item `which`: the pooled recent items of what the device knew
+ * then (`sequenceQuery`), plus its private vector when one is kept.
+ */
+export function shopperQuery(
+  weights: SharedWeights,
+  user: SplitUser,
+  which: HeldOut,
+  settings: SequenceSettings,
+  privateVector?: Float32Array,
+): Float32Array {
+  return sequenceQuery(weights, contextOf(user, which), {
+    settings,
+    ...(privateVector ? { privateVector } : {}),
+  })
 }
 
 /**
@@ -37,19 +73,19 @@ export function evaluateOne(score: (row: number) => number, target: number, nega
 
 /**
  * Sums over every evaluated shopper, on the test item or on the validation item.
- * `scoreFor(user)` gives that shopper's scoring function.
+ * `scoreFor(user, index, which)` gives that shopper's scoring function.
  */
 export function evaluateAll(
   split: SplitDataset,
-  scoreFor: (user: SplitUser, index: number) => (row: number) => number,
-  which: 'test' | 'validation' = 'test',
+  scoreFor: (user: SplitUser, index: number, which: HeldOut) => (row: number) => number,
+  which: HeldOut = 'test',
 ): MetricSums {
   const sums: MetricSums = { users: 0, hits10: 0, ndcg10: 0 }
   for (const index of split.evalUsers) {
     const user = split.users[index]!
     const target = which === 'test' ? user.test : user.validation
     if (target === undefined) continue
-    const { hit, ndcg } = evaluateOne(scoreFor(user, index), target, user.negatives)
+    const { hit, ndcg } = evaluateOne(scoreFor(user, index, which), target, user.negatives)
     sums.users += 1
     sums.hits10 += hit
     sums.ndcg10 += ndcg
@@ -63,24 +99,54 @@ export const means = (s: MetricSums): Metrics => ({
 })
 
 /**
- * Full-ranking Recall@20 (one held-out item, so the hit rate at 20 over the whole catalogue): the test item
- * among every item except the shopper's training items and validation item, scored by the core scorer —
- * the same top-k the browser recommends with.
+ * Scores every catalogue row for one shopper and held-out item: what a baseline or a model would rank the
+ * whole catalogue by. Higher is better; ties count against the held-out item.
  */
-export async function recallAt20(
+export type CatalogueScores = (user: SplitUser, index: number, which: HeldOut) => Float64Array
+
+/**
+ * Sampled HR@10 / NDCG@10 (the held-out item against the shopper's 99 fixed negatives) and full-ranking
+ * Recall@20 / MRR@20 (against every item the shopper had not touched before it — the items the device knew
+ * are what `recommend()` leaves out). One held-out item per shopper, so Recall@20 is the hit rate at 20.
+ * @example const pop = evaluateFull(split, () => popularityCounts)
+ */
+export function evaluateFull(
   split: SplitDataset,
-  scorer: Scorer,
-  vectorFor: (user: SplitUser, index: number) => Float32Array,
-): Promise<number> {
-  let hits = 0
+  scores: CatalogueScores,
+  which: HeldOut = 'test',
+): FullMetrics {
   let users = 0
+  let hits = 0
+  let ndcg = 0
+  let recall = 0
+  let mrr = 0
   for (const index of split.evalUsers) {
     const user = split.users[index]!
-    const exclude = new Set(user.trainRows)
-    if (user.validation !== undefined) exclude.add(user.validation)
-    const top = await scorer.topK(vectorFor(user, index), 20, exclude)
+    const target = which === 'test' ? user.test : user.validation
+    if (target === undefined) continue
+    const s = scores(user, index, which)
+    const sampled = evaluateOne((row) => s[row]!, target, user.negatives)
     users += 1
-    if (top.some((r) => r.row === user.test)) hits += 1
+    hits += sampled.hit
+    ndcg += sampled.ndcg
+    const known = new Set(contextOf(user, which).map((e) => e.row))
+    const mine = s[target]!
+    let rank = 0
+    for (let row = 0; row < s.length && rank < 20; row++) {
+      if (row !== target && !known.has(row) && !(s[row]! < mine)) rank++
+    }
+    if (rank < 20) {
+      recall += 1
+      mrr += 1 / (rank + 1)
+    }
   }
-  return users > 0 ? hits / users : 0
+  const mean = (x: number) => (users > 0 ? x / users : 0)
+  return { hr10: mean(hits), ndcg10: mean(ndcg), recall20: mean(recall), mrr20: mean(mrr) }
+}
+
+/** Every row's score under a model: the shopper's query against the item table. */
+export function modelScores(weights: SharedWeights, query: Float32Array): Float64Array {
+  const out = new Float64Array(weights.numItems)
+  for (let row = 0; row < weights.numItems; row++) out[row] = scoreRow(weights, query, row)
+  return out
 }

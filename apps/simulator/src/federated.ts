@@ -7,19 +7,21 @@ import {
   deltasNorm,
   initSharedWeights,
   initUserVector,
+  type SequenceSettings,
   type ServerOptimizerState,
   type SharedWeights,
+  sequenceSettingsOf,
   trainClientRound,
 } from '@fedrec/core'
 import { decodeUpdate, encodeUpdate, ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
 import type * as TF from '@tensorflow/tfjs-core'
 import { createAttackObserver } from './attack-observer.ts'
-import { evaluateAll, means, scoreRow } from './evaluate.ts'
+import { evaluateAll, type HeldOut, means, scoreRow, shopperQuery } from './evaluate.ts'
 import { DEFAULTS, type SimulationOptions } from './options.ts'
 import type { Progress, RoundRecord } from './round-record.ts'
 import { type SecureRoundStats, type SecureUpload, secureAggregateRound } from './secure-aggregation.ts'
 import { mixSeed, shopperPadding } from './seeds.ts'
-import type { SplitDataset } from './split.ts'
+import type { SplitDataset, SplitUser } from './split.ts'
 
 /** A fixed id for the encoded uploads: only their length and content are used here. */
 const CLIENT_ID = '0'.repeat(32)
@@ -52,16 +54,19 @@ export function sampleClients(
   return a.slice(0, m)
 }
 
-/** The mean of `sums` evaluated with each shopper's current vector (zero before its first round). */
+/**
+ * Every evaluated shopper ranks its held-out items with its own state on the device: the pooled embeddings
+ * of what it had touched before (and its private vector where one is kept, zero before its first round).
+ */
 export function evaluateShoppers(
   split: SplitDataset,
   weights: SharedWeights,
   vectors: (Float32Array | undefined)[],
+  settings: SequenceSettings,
 ) {
-  const zero = new Float32Array(weights.dim)
-  const scoreFor = (_: unknown, index: number) => {
-    const u = vectors[index] ?? zero
-    return (row: number) => scoreRow(weights, u, row)
+  const scoreFor = (user: SplitUser, index: number, which: HeldOut) => {
+    const query = shopperQuery(weights, user, which, settings, vectors[index])
+    return (row: number) => scoreRow(weights, query, row)
   }
   return {
     test: means(evaluateAll(split, scoreFor, 'test')),
@@ -127,6 +132,10 @@ export async function runFederated(
     negativesPerPositive: options.negativesPerPositive,
     batchSize: options.batchSize,
     padRatio: options.padRatio,
+    l2: options.l2,
+    contextLength: options.contextLength,
+    recency: options.recency,
+    privateVector: options.privateVector,
     ...(dp ? { clipNorm: dp.clipNorm } : {}),
   }
   const observer = options.attack ? createAttackObserver() : undefined
@@ -219,9 +228,9 @@ export async function runFederated(
     // accounted as if it were Poisson sampling at that rate (the usual approximation; exact at 'all', q = 1).
     if (dp) accountant?.compose({ sampleRate: cohort / shoppers, noiseMultiplier: dp.noiseMultiplier })
     trainSeconds += (performance.now() - started) / 1000
-    const { test, validation } = evaluateShoppers(split, weights, vectors)
+    const { test, validation } = evaluateShoppers(split, weights, vectors, sequenceSettingsOf(config))
     const record: RoundRecord = {
-      round,
+      round: round + 1,
       modelVersion: round + 1,
       participants,
       samples,

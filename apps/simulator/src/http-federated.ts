@@ -2,7 +2,10 @@ import {
   createRng,
   initUserVector,
   type RowEvent,
+  type SequenceSettings,
   type SharedWeights,
+  sequenceQuery,
+  sequenceSettingsOf,
   sharedWeightsFromSnapshot,
   trainClientRound,
 } from '@fedrec/core'
@@ -26,7 +29,7 @@ import type * as TF from '@tensorflow/tfjs-core'
 import createDebug from 'debug'
 import { createAttackObserver } from './attack-observer.ts'
 import { SimulationError } from './errors.ts'
-import { evaluateOne, type MetricSums, means, scoreRow } from './evaluate.ts'
+import { contextOf, evaluateOne, type MetricSums, means, scoreRow } from './evaluate.ts'
 import { type FederatedResult, sampleClients } from './federated.ts'
 import type { SimulationOptions } from './options.ts'
 import type { Progress, RoundRecord } from './round-record.ts'
@@ -141,12 +144,6 @@ export async function runFederatedHttp(
       modelRow,
     }
   }
-  const toModel = (m: Model, events: readonly RowEvent[]): RowEvent[] =>
-    events.flatMap((e) => {
-      const row = m.modelRow[e.row]
-      return row === undefined ? [] : [{ type: e.type, row }]
-    })
-
   const pool = split.users.flatMap((u, i) => (u.train.length > 0 ? [i] : []))
   // The attack sees what the simulator sends, in the aggregator's rows.
   const observer = options.attack ? createAttackObserver() : undefined
@@ -237,7 +234,7 @@ export async function runFederatedHttp(
       )
     }
     model = await getModel()
-    const evaluated = evaluateHere(split, model, vectors)
+    const evaluated = evaluateHere(split, model, vectors, sequenceSettingsOf(config))
     if (!evaluationsMissing) {
       evaluationsMissing = await postEvaluations(
         url('v1/evaluations'),
@@ -248,7 +245,7 @@ export async function runFederatedHttp(
       )
     }
     const record: RoundRecord = {
-      round: info.round,
+      round: info.round + 1,
       modelVersion: model.version,
       participants,
       samples,
@@ -272,22 +269,39 @@ export async function runFederatedHttp(
   return { rounds, weights, userVectors: vectors, shopperUpdates, trainSeconds }
 }
 
+/** A shopper's events in the model's rows; events on items the model lacks are dropped, as the browser does. */
+function toModel(m: Model, events: readonly RowEvent[]): RowEvent[] {
+  return events.flatMap((e) => {
+    const row = m.modelRow[e.row]
+    return row === undefined ? [] : [{ type: e.type, row }]
+  })
+}
+
 /** Each shopper's own evaluation on the model, in model rows; the per-shopper sums are what it reports. */
-function evaluateHere(split: SplitDataset, model: Model, vectors: (Float32Array | undefined)[]) {
-  const zero = new Float32Array(model.weights.dim)
+function evaluateHere(
+  split: SplitDataset,
+  model: Model,
+  vectors: (Float32Array | undefined)[],
+  settings: SequenceSettings,
+) {
   const test: MetricSums = { users: 0, hits10: 0, ndcg10: 0 }
   const validation: MetricSums = { users: 0, hits10: 0, ndcg10: 0 }
   const perUser: { hits10: number; ndcg10: number }[] = []
   for (const index of split.evalUsers) {
     const user = split.users[index]!
-    const u = vectors[index] ?? zero
     // An item the model does not know scores -Infinity: it cannot be recommended.
-    const score = (row: number) => {
-      const r = model.modelRow[row]
-      return r === undefined ? Number.NEGATIVE_INFINITY : scoreRow(model.weights, u, r)
+    const scorer = (which: 'test' | 'validation') => {
+      const query = sequenceQuery(model.weights, toModel(model, contextOf(user, which)), {
+        settings,
+        ...(vectors[index] ? { privateVector: vectors[index] } : {}),
+      })
+      return (row: number) => {
+        const r = model.modelRow[row]
+        return r === undefined ? Number.NEGATIVE_INFINITY : scoreRow(model.weights, query, r)
+      }
     }
-    const t = evaluateOne(score, user.test!, user.negatives)
-    const v = evaluateOne(score, user.validation!, user.negatives)
+    const t = evaluateOne(scorer('test'), user.test!, user.negatives)
+    const v = evaluateOne(scorer('validation'), user.validation!, user.negatives)
     test.users += 1
     test.hits10 += t.hit
     test.ndcg10 += t.ndcg

@@ -1,4 +1,4 @@
-import type { RowNormalization, ServerOptimizerName } from '@fedrec/core'
+import { DEFAULT_CLIENT_SETTINGS, type RowNormalization, type ServerOptimizerName } from '@fedrec/core'
 import type { UpdateDtype } from '@fedrec/protocol'
 import type { DatasetFormat } from './datasets/index.ts'
 
@@ -18,6 +18,13 @@ export interface SimulationOptions {
   mu: number
   batchSize: number
   negativesPerPositive: number
+  /** L2 on the trained embedding rows. */
+  l2: number
+  /** The shopper's state: the last `contextLength` items, each step back worth `recency` (core's `SequenceSettings`). */
+  contextLength: number
+  recency: number
+  /** Keep and train a private per-device vector added to the shopper's state. */
+  privateVector: boolean
   serverOptimizer: ServerOptimizerName
   /** Undefined: the optimizer's own default (1 for fedavg/fedavgm, 0.01 for the adaptive ones). */
   serverLearningRate: number | undefined
@@ -28,6 +35,8 @@ export interface SimulationOptions {
   seed: number
   centralEpochs: number
   centralLearningRate: number
+  /** L2 of the centralized baseline (per-example Adagrad). */
+  centralL2: number
   /** Also compute full-ranking Recall@20 at the end. */
   recall: boolean
   /** Row padding: pseudo-items per real item in every client's upload (0 = off). In-process only. */
@@ -65,19 +74,16 @@ export interface SimulationOptions {
 export const DEFAULTS = {
   rounds: 40,
   clientsPerRound: 'all',
-  localEpochs: 2,
-  learningRate: 0.3,
-  mu: 0,
-  batchSize: 256,
-  negativesPerPositive: 4,
+  ...DEFAULT_CLIENT_SETTINGS,
   serverOptimizer: 'fedavg',
   serverLearningRate: undefined,
   rowNormalization: 'touched',
   dim: 32,
   evalNegatives: 99,
   seed: 1,
-  centralEpochs: 30,
-  centralLearningRate: 0.01,
+  centralEpochs: 10,
+  centralLearningRate: 0.05,
+  centralL2: 1e-4,
   recall: true,
   // The aggregator's default too: docs/privacy.md has the measurement.
   dpClipNorm: 100,

@@ -4,6 +4,7 @@ import type { SecureRoundStats } from './secure-aggregation.ts'
 
 /** One federated round as the results file lists it. */
 export interface RoundRecord {
+  /** 1-based, in the JSON and the printed table alike (over HTTP: the aggregator's round number + 1). */
   round: number
   /** Model version evaluated after the round (the aggregate of this round). */
   modelVersion: number

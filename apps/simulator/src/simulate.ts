@@ -1,13 +1,13 @@
-import { createScorer, type SharedWeights } from '@fedrec/core'
+import { type SharedWeights, sequenceSettingsOf } from '@fedrec/core'
 import type * as TF from '@tensorflow/tfjs-core'
+import { type BaselineResults, evaluateBaselines } from './baselines.ts'
 import { trainCentralized } from './centralized.ts'
 import { loadDataset } from './datasets/index.ts'
 import { SimulationError } from './errors.ts'
-import { evaluateAll, type Metrics, means, recallAt20, scoreRow } from './evaluate.ts'
+import { evaluateFull, type FullMetrics, type Metrics, modelScores, shopperQuery } from './evaluate.ts'
 import { runFederated } from './federated.ts'
 import { runFederatedHttp } from './http-federated.ts'
 import type { SimulationOptions } from './options.ts'
-import { popularityWeights } from './popularity.ts'
 import type { Progress, RoundRecord } from './round-record.ts'
 import { leaveOneOut, type SplitDataset } from './split.ts'
 
@@ -15,23 +15,33 @@ import { leaveOneOut, type SplitDataset } from './split.ts'
 export interface SimulationResults {
   settings: SimulationOptions & { backend: string; mode: 'in-process' | 'http' }
   dataset: SplitDataset['counts'] & { format: string; path: string; skipped: Record<string, number> }
-  federated: {
+  federated: FullMetrics & {
     rounds: RoundRecord[]
-    /** The last round's federated metrics (what the run ends with). */
-    hr10: number
-    ndcg10: number
-    /** The round with the best validation HR@10, and its test metrics. */
+    /** The round with the best validation HR@10 (1-based), and its test metrics. */
     bestByValidation: { round: number; hr10: number; ndcg10: number }
-    recall20?: number
   }
-  centralized: Metrics & {
+  centralized: FullMetrics & {
     bestEpoch: number
     epochs: { epoch: number; loss: number; hr10: number; ndcg10: number; validationHr10: number }[]
-    recall20?: number
   }
-  popularity: Metrics & { recall20?: number }
-  ratios: { federatedOverCentralized: number; centralizedOverPopularity: number }
-  targets: { federatedAtLeast095Centralized: boolean; centralizedAtLeast12Popularity: boolean }
+  random: FullMetrics
+  popularity: FullMetrics
+  recentPopularity: FullMetrics
+  cooccurrence: FullMetrics & { recency: number }
+  ratios: {
+    federatedOverCentralized: number
+    federatedOverPopularity: number
+    recallOverPopularity: number
+    recallOverCooccurrence: number
+  }
+  targets: {
+    federatedAtLeast097Centralized: boolean
+    federatedAtLeast125Popularity: boolean
+    recallAtLeast15Popularity: boolean
+    recallAtLeast09Cooccurrence: boolean
+  }
+  /** Models within noise of random or popularity, said in words (also printed). */
+  warnings: string[]
   timing: {
     wallSeconds: number
     federatedSeconds: number
@@ -42,7 +52,8 @@ export interface SimulationResults {
 }
 
 /**
- * One whole run: load, split, popularity, centralized, federated (in-process or over HTTP), Recall@20.
+ * One whole run: load, split, the baselines (random, popularity, recent popularity, co-occurrence), the same
+ * model trained centrally, federated (in-process or over HTTP), then every model's full-ranking metrics.
  * @example const results = await simulate(tf, 'wasm', options, { round: (r) => console.info(r) })
  */
 export async function simulate(
@@ -56,21 +67,21 @@ export async function simulate(
   progress.phase?.('loading')
   const data = loadDataset(options.dataset, options.path)
   const split = leaveOneOut(data, { negatives: options.evalNegatives, seed: options.seed })
+  const settings = sequenceSettingsOf(options)
 
-  progress.phase?.('popularity')
-  const pop = popularityWeights(split, options.dim)
-  const zero = new Float32Array(options.dim)
-  const popularity = means(evaluateAll(split, () => (row) => scoreRow(pop, zero, row)))
+  progress.phase?.('baselines')
+  const baselines = evaluateBaselines(split, options.seed)
 
   progress.phase?.('centralized')
   const centralStarted = performance.now()
   const central = trainCentralized(split, {
     epochs: options.centralEpochs,
     learningRate: options.centralLearningRate,
-    batchSize: options.batchSize,
     negativesPerPositive: options.negativesPerPositive,
+    l2: options.centralL2,
     dim: options.dim,
     seed: options.seed,
+    settings,
   })
   const centralizedSeconds = (performance.now() - centralStarted) / 1000
 
@@ -81,36 +92,30 @@ export async function simulate(
     ? await runFederatedHttp(tf, split, { ...options, endpoint: options.endpoint }, progress)
     : await runFederated(tf, split, options, progress)
 
-  let recall: { federated: number; centralized: number; popularity: number } | undefined
-  if (options.recall) {
-    progress.phase?.('recall@20')
-    const zeroVec = new Float32Array(options.dim)
-    recall = {
-      federated: await withScorer(tf, fed.weights, (s) =>
-        recallAt20(split, s, (_, i) => fed.userVectors[i] ?? zeroVec),
-      ),
-      centralized: await withScorer(tf, central.weights, (s) =>
-        recallAt20(split, s, (_, i) => central.userVectors[i]!),
-      ),
-      popularity: await withScorer(tf, pop, (s) => recallAt20(split, s, () => zeroVec)),
-    }
-  }
+  progress.phase?.('full ranking')
+  const modelFull = (weights: SharedWeights, vectors?: (Float32Array | undefined)[]) =>
+    evaluateFull(split, (user, index, which) =>
+      modelScores(weights, shopperQuery(weights, user, which, settings, vectors?.[index])),
+    )
+  const federatedFull = modelFull(fed.weights, options.privateVector ? fed.userVectors : undefined)
+  const centralizedFull = modelFull(central.weights)
 
   const last = fed.rounds[fed.rounds.length - 1]!
   const best = fed.rounds.reduce((a, r) => (r.validation.hr10 > a.validation.hr10 ? r : a), fed.rounds[0]!)
+  const federated = { ...federatedFull, hr10: last.hr10, ndcg10: last.ndcg10 }
+  const centralized = { ...centralizedFull, ...central.test }
   const wallSeconds = (performance.now() - started) / 1000
+  const { popularity, cooccurrence } = baselines
   return {
     settings: { ...options, backend, mode: options.endpoint ? 'http' : 'in-process' },
     dataset: { ...split.counts, format: data.format, path: data.path, skipped: data.skipped },
     federated: {
+      ...federated,
       rounds: fed.rounds,
-      hr10: last.hr10,
-      ndcg10: last.ndcg10,
       bestByValidation: { round: best.round, hr10: best.hr10, ndcg10: best.ndcg10 },
-      ...(recall ? { recall20: recall.federated } : {}),
     },
     centralized: {
-      ...central.test,
+      ...centralized,
       bestEpoch: central.bestEpoch,
       epochs: central.epochs.map((e) => ({
         epoch: e.epoch,
@@ -119,17 +124,28 @@ export async function simulate(
         ndcg10: e.test.ndcg10,
         validationHr10: e.validation.hr10,
       })),
-      ...(recall ? { recall20: recall.centralized } : {}),
     },
-    popularity: { ...popularity, ...(recall ? { recall20: recall.popularity } : {}) },
+    ...baselines,
     ratios: {
-      federatedOverCentralized: ratio(last.hr10, central.test.hr10),
-      centralizedOverPopularity: ratio(central.test.hr10, popularity.hr10),
+      federatedOverCentralized: ratio(federated.hr10, centralized.hr10),
+      federatedOverPopularity: ratio(federated.hr10, popularity.hr10),
+      recallOverPopularity: ratio(federated.recall20, popularity.recall20),
+      recallOverCooccurrence: ratio(federated.recall20, cooccurrence.recall20),
     },
     targets: {
-      federatedAtLeast095Centralized: last.hr10 >= 0.95 * central.test.hr10,
-      centralizedAtLeast12Popularity: central.test.hr10 >= 1.2 * popularity.hr10,
+      federatedAtLeast097Centralized: federated.hr10 >= 0.97 * centralized.hr10,
+      federatedAtLeast125Popularity: federated.hr10 >= 1.25 * popularity.hr10,
+      recallAtLeast15Popularity: federated.recall20 >= 1.5 * popularity.recall20,
+      recallAtLeast09Cooccurrence: federated.recall20 >= 0.9 * cooccurrence.recall20,
     },
+    warnings: noiseWarnings(
+      split.counts.evalUsers,
+      { federated, centralized },
+      {
+        random: baselines.random,
+        popularity,
+      },
+    ),
     timing: {
       wallSeconds,
       federatedSeconds: fed.trainSeconds,
@@ -140,20 +156,31 @@ export async function simulate(
   }
 }
 
-const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0)
-
-async function withScorer<T>(
-  tf: typeof TF,
-  weights: SharedWeights,
-  f: (scorer: ReturnType<typeof createScorer>) => Promise<T>,
-): Promise<T> {
-  const scorer = createScorer(tf, weights)
-  try {
-    return await f(scorer)
-  } finally {
-    scorer.dispose()
+/**
+ * "Within noise": the two HR@10s differ by less than two standard errors of a proportion over the evaluated
+ * shoppers, √(p(1−p)/n) at their mean p. A model there is no better than the baseline on this data.
+ */
+export function noiseWarnings(
+  users: number,
+  models: Record<string, Metrics>,
+  baselines: Pick<BaselineResults, 'random' | 'popularity'>,
+): string[] {
+  const warnings: string[] = []
+  for (const [name, m] of Object.entries(models)) {
+    for (const [base, b] of Object.entries(baselines)) {
+      const p = (m.hr10 + b.hr10) / 2
+      const noise = 2 * Math.sqrt((p * (1 - p)) / Math.max(1, users))
+      if (m.hr10 - b.hr10 < noise) {
+        warnings.push(
+          `${name} HR@10 ${m.hr10.toFixed(4)} is within noise of ${base} ${b.hr10.toFixed(4)} (±${noise.toFixed(4)} at ${users} shoppers)`,
+        )
+      }
+    }
   }
+  return warnings
 }
+
+const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0)
 
 function checkOptions(o: SimulationOptions): void {
   const bad = (what: string, value: unknown) => {

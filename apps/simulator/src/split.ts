@@ -12,6 +12,13 @@ export interface SplitUser {
   /** Held-out rows; undefined for a shopper with fewer than 3 distinct items (trains, is not evaluated). */
   validation: number | undefined
   test: number | undefined
+  /**
+   * What the device knew just before the shopper first touched the test item (the validation item
+   * included) and the validation item, in time order: the sequence model's state at evaluation time
+   * (SASRec's protocol, DESIGN.md). Empty for a shopper who is not evaluated.
+   */
+  testContext: RowEvent[]
+  validationContext: RowEvent[]
   /** Rows the shopper never touched, ranked against the held-out item (fixed for the whole run). */
   negatives: Int32Array
 }
@@ -20,6 +27,11 @@ export interface SplitDataset {
   /** Row i of the model is `itemIds[i]`. */
   itemIds: string[]
   users: SplitUser[]
+  /**
+   * Per row, how many shoppers touched it in training in the most recent fifth of the training events (by
+   * time): the "recent popularity" baseline, a bestseller list of the last days.
+   */
+  recentCounts: Float64Array
   /** Indices into `users` of the shoppers that have a test item. */
   evalUsers: number[]
   counts: { interactions: number; users: number; items: number; evalUsers: number; trainEvents: number }
@@ -55,6 +67,7 @@ export function leaveOneOut(data: LoadedDataset, options: SplitOptions): SplitDa
   const users: SplitUser[] = []
   const evalUsers: number[] = []
   let trainEvents = 0
+  const trainTimes: { user: number; row: number; timestamp: number }[] = []
   for (const id of [...byUser.keys()].sort(compareIds)) {
     const events = byUser.get(id)!.sort((a, b) => a.timestamp - b.timestamp || a.order - b.order)
     const firstSeen: number[] = []
@@ -66,15 +79,29 @@ export function leaveOneOut(data: LoadedDataset, options: SplitOptions): SplitDa
     const held = firstSeen.length >= 3
     const test = held ? firstSeen[firstSeen.length - 1] : undefined
     const validation = held ? firstSeen[firstSeen.length - 2] : undefined
-    const train = events
-      .filter((e) => e.row !== test && e.row !== validation)
-      .map(({ type, row }) => ({ type, row }))
+    const kept = events.filter((e) => e.row !== test && e.row !== validation)
+    for (const e of kept) trainTimes.push({ user: users.length, row: e.row, timestamp: e.timestamp })
+    const train = kept.map(({ type, row }) => ({ type, row }))
+    const before = (row: number | undefined) => {
+      if (row === undefined) return []
+      const first = events.findIndex((e) => e.row === row)
+      return events.slice(0, first).map(({ type, row: r }) => ({ type, row: r }))
+    }
     trainEvents += train.length
     const negatives = held
       ? sampleNegatives(itemIds.length, touched, options.negatives, rng)
       : new Int32Array(0)
     if (held) evalUsers.push(users.length)
-    users.push({ id, train, trainRows: new Set(train.map((e) => e.row)), validation, test, negatives })
+    users.push({
+      id,
+      train,
+      trainRows: new Set(train.map((e) => e.row)),
+      validation,
+      test,
+      testContext: before(test),
+      validationContext: before(validation),
+      negatives,
+    })
   }
   if (evalUsers.length === 0) {
     throw new SimulationError(
@@ -85,6 +112,7 @@ export function leaveOneOut(data: LoadedDataset, options: SplitOptions): SplitDa
   return {
     itemIds,
     users,
+    recentCounts: recentCounts(trainTimes, itemIds.length),
     evalUsers,
     counts: {
       interactions: data.interactions.length,
@@ -94,6 +122,25 @@ export function leaveOneOut(data: LoadedDataset, options: SplitOptions): SplitDa
       trainEvents,
     },
   }
+}
+
+/** Shoppers per row among the training events at or after the 80th percentile of their times. */
+function recentCounts(
+  events: { user: number; row: number; timestamp: number }[],
+  numItems: number,
+): Float64Array {
+  const counts = new Float64Array(numItems)
+  if (events.length === 0) return counts
+  const times = events.map((e) => e.timestamp).sort((a, b) => a - b)
+  const cutoff = times[Math.floor(0.8 * (times.length - 1))]!
+  const seen = new Set<string>()
+  for (const e of events) {
+    const key = `${e.user}:${e.row}`
+    if (e.timestamp < cutoff || seen.has(key)) continue
+    seen.add(key)
+    counts[e.row]! += 1
+  }
+  return counts
 }
 
 /** Numeric ids sort as numbers (MovieLens 2 before 10), the rest as strings. */

@@ -1,3 +1,4 @@
+import type { FullMetrics } from './evaluate.ts'
 import type { RoundRecord } from './round-record.ts'
 import type { SimulationResults } from './simulate.ts'
 
@@ -11,7 +12,7 @@ export const tableHeader = (attack: boolean): string =>
 /** One table row. @example formatRound(record) // '    1      100    41236   0.6931  0.4083   0.2288     0.3955      9.1' */
 export function formatRound(r: RoundRecord): string {
   return [
-    String(r.round + 1).padStart(5),
+    String(r.round).padStart(5),
     String(r.participants).padStart(8),
     String(r.samples).padStart(8),
     r.loss.toFixed(4).padStart(8),
@@ -35,20 +36,28 @@ export function formatRound(r: RoundRecord): string {
   ].join(' ')
 }
 
-/** The closing summary: the three models side by side, the two target ratios, timing. */
+/** The closing summary: every model and baseline side by side, the targets, warnings, timing. */
 export function formatSummary(res: SimulationResults): string {
-  const row = (name: string, m: { hr10: number; ndcg10: number; recall20?: number }) =>
-    `${name.padEnd(12)} HR@10 ${m.hr10.toFixed(4)}  NDCG@10 ${m.ndcg10.toFixed(4)}${m.recall20 === undefined ? '' : `  Recall@20 ${m.recall20.toFixed(4)}`}`
+  const row = (name: string, m: FullMetrics, note = '') =>
+    `${name.padEnd(22)} ${[m.hr10, m.ndcg10, m.recall20, m.mrr20].map((x) => x.toFixed(4).padStart(8)).join(' ')}${note}`
   const { ratios, targets, timing, dataset: d } = res
   const mark = (ok: boolean) => (ok ? 'met' : 'NOT met')
   return [
     `${d.format}: ${d.interactions} interactions, ${d.users} shoppers (${d.evalUsers} evaluated), ${d.items} items${Object.keys(d.skipped).length ? `; skipped ${JSON.stringify(d.skipped)}` : ''}`,
+    `${'model'.padEnd(22)}    HR@10  NDCG@10 Recall@20   MRR@20`,
+    row('random', res.random),
     row('popularity', res.popularity),
-    `${row(`centralized`, res.centralized)}  (epoch ${res.centralized.bestEpoch} by validation)`,
-    row('federated', res.federated) +
-      `  (last round; best by validation: round ${res.federated.bestByValidation.round + 1}, HR@10 ${res.federated.bestByValidation.hr10.toFixed(4)})`,
-    `federated / centralized HR@10 = ${ratios.federatedOverCentralized.toFixed(4)} (target ≥ 0.95: ${mark(targets.federatedAtLeast095Centralized)})`,
-    `centralized / popularity HR@10 = ${ratios.centralizedOverPopularity.toFixed(4)} (target ≥ 1.2: ${mark(targets.centralizedAtLeast12Popularity)})`,
+    row('recent popularity', res.recentPopularity),
+    row('co-occurrence', res.cooccurrence, `  (central, recency ${res.cooccurrence.recency})`),
+    row('centralized', res.centralized, `  (same model, epoch ${res.centralized.bestEpoch} by validation)`),
+    row(
+      'federated',
+      res.federated,
+      `  (round ${res.federated.rounds.length}; best by validation: round ${res.federated.bestByValidation.round}, HR@10 ${res.federated.bestByValidation.hr10.toFixed(4)})`,
+    ),
+    `federated / centralized HR@10 = ${ratios.federatedOverCentralized.toFixed(3)} (≥ 0.97: ${mark(targets.federatedAtLeast097Centralized)}); / popularity = ${ratios.federatedOverPopularity.toFixed(3)} (≥ 1.25: ${mark(targets.federatedAtLeast125Popularity)})`,
+    `federated Recall@20 / popularity = ${ratios.recallOverPopularity.toFixed(3)} (≥ 1.5: ${mark(targets.recallAtLeast15Popularity)}); / co-occurrence = ${ratios.recallOverCooccurrence.toFixed(3)} (≥ 0.9: ${mark(targets.recallAtLeast09Cooccurrence)})`,
+    ...res.warnings.map((w) => `WARNING: ${w}`),
     ...attackLines(res),
     `wall time ${timing.wallSeconds.toFixed(1)} s (federated ${timing.federatedSeconds.toFixed(1)} s, centralized ${timing.centralizedSeconds.toFixed(1)} s); ${timing.shopperUpdates} shopper updates, ${timing.shopperUpdatesPerSecond.toFixed(1)} shopper-updates/s`,
   ].join('\n')

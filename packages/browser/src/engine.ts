@@ -9,6 +9,8 @@ import {
   type Scorer,
   type SharedWeights,
   selectBackend,
+  sequenceQuery,
+  sequenceSettingsOf,
   sharedWeightsFromSnapshot,
   trainClientRound,
 } from '@fedrec/core'
@@ -19,6 +21,7 @@ import {
   newRandomId,
   parseRoundInfo,
   parseUpdateAck,
+  type RoundConfig,
   type RoundInfo,
   UPDATE_MEDIA_TYPE,
 } from '@fedrec/protocol'
@@ -31,10 +34,12 @@ import {
   isStoredProfile,
   openFedrecDB,
   readEvents,
+  type StoredEvent,
   type StoredModel,
   type StoredProfile,
 } from './db.ts'
 import { FedrecError } from './errors.ts'
+import { LEAVE_OUT, type LeaveOut } from './events.ts'
 import { fetchModelSince } from './model-download.ts'
 import { DEFAULT_RETRY, fetchWithRetry, RejectedError, type RetryPolicy } from './net.ts'
 import { type SecureSyncResult, secureSync } from './secagg-sync.ts'
@@ -123,6 +128,8 @@ export class Engine {
   /** The encoded form of the cached model (see `cachedModel`). */
   private storedModel: StoredModel | null = null
   private scorer: Scorer | null = null
+  /** The round config of the last sync: its sequence settings shape the shopper's state when recommending. */
+  private lastConfig: RoundConfig | null = null
   private inFlight: Promise<SyncReport> | null = null
   private readonly retry: RetryPolicy
 
@@ -236,6 +243,7 @@ export class Engine {
     })
     bytesDown += byteLength(roundText)
     const info = parseRoundInfo(JSON.parse(roundText))
+    this.lastConfig = info.config
     bytesDown += await timed(phases, 'model', () => this.ensureModel(info.modelVersion))
     const model = this.model!
     const backend = await timed(phases, 'backend', () => this.ensureBackend())
@@ -527,39 +535,48 @@ export class Engine {
   }
 
   /**
-   * The k best items for this shopper, scored in the worker against the cached model with the private user
-   * vector. Items the shopper bought are left out. Before any training the user vector is zero, so the
-   * ranking is by item bias: what is popular across all shoppers.
+   * The k best items for this shopper, scored in the worker against the cached model: the shopper's state is
+   * the pooled embeddings of their recent items (`sequenceQuery`), read from the history on this device.
+   * `leaveOut` says which of the shopper's own items are not recommended again: 'carted' (default: added to
+   * the cart or bought), 'bought', or 'seen' (everything they touched). With no usable history the ranking
+   * is by item bias: what is popular across all shoppers.
    */
-  async recommend(k: number): Promise<Recommendation[]> {
+  async recommend(k: number, leaveOut: LeaveOut = 'carted'): Promise<Recommendation[]> {
     if (!this.model) {
       // No sync yet in this worker: the cached model if there is one, else whatever is current.
       const cached = await this.cachedModel()
       await this.ensureModel(cached ? cached.modelVersion : 'latest')
     }
     const model = this.model!
-    const profile = await this.readProfile()
-    const user =
-      profile.userVector && profile.userVector.length === model.weights.dim
-        ? profile.userVector
-        : new Float32Array(model.weights.dim)
-    const bought = new Set<number>()
-    for (const e of await readEvents(this.db)) {
+    const events = await readEvents(this.db)
+    const query = await this.personalQuery(model, events)
+    const skip = new Set<number>()
+    for (const e of events) {
       const row = model.rowOf.get(e.itemId)
-      if (e.type === 'purchase' && row !== undefined) bought.add(row)
+      if (row !== undefined && LEAVE_OUT[leaveOut].includes(e.type)) skip.add(row)
     }
-    for (;;) {
-      const backend = await this.ensureBackend()
-      try {
-        this.checkContext()
-        this.scorer ??= createScorer(this.tf, model.weights)
-        const top = await this.scorer.topK(user, k, bought)
-        this.checkContext()
-        return top.map(({ row, score }) => ({ itemId: model.itemIds[row]!, score }))
-      } catch (err) {
-        await this.fallBack(backend, err)
-      }
+    const top = await this.withScorer((s) => s.topK(query, k, skip))
+    return top.map(({ row, score }) => ({ itemId: model.itemIds[row]!, score }))
+  }
+
+  /**
+   * The shopper's state for scoring, on this device only: the recency-weighted embeddings of their recent
+   * items under the settings of the last round config seen (core's defaults before any), plus the private
+   * vector where the aggregator has clients keep one.
+   */
+  private async personalQuery(model: LoadedModel, events: readonly StoredEvent[]): Promise<Float32Array> {
+    const rows: RowEvent[] = []
+    for (const e of events) {
+      const row = model.rowOf.get(e.itemId)
+      if (row !== undefined) rows.push({ type: e.type, row })
     }
+    const profile = await this.readProfile()
+    const keep = this.lastConfig?.privateVector === true && profile.userVector?.length === model.weights.dim
+    return sequenceQuery(model.weights, rows, {
+      settings: sequenceSettingsOf(this.lastConfig ?? {}),
+      ...(this.config.eventWeights ? { eventWeights: this.config.eventWeights } : {}),
+      ...(keep && profile.userVector ? { privateVector: profile.userVector } : {}),
+    })
   }
 
   /**
@@ -611,10 +628,9 @@ export class Engine {
         })),
       }
     }
-    const profile: unknown = await this.db.get('profile', 'self')
-    const user = isStoredProfile(profile) ? profile.userVector : null
-    if (mode !== 'popular' && user && user.length === weights.dim && historyRows.length > 0) {
-      const rows = await this.withScorer((s) => s.topK(user, k, skip))
+    if (mode !== 'popular' && historyRows.length > 0) {
+      const query = await this.personalQuery(model, events)
+      const rows = await this.withScorer((s) => s.topK(query, k, skip))
       return {
         kind: 'personal',
         modelVersion: version,

@@ -14,3 +14,19 @@ export interface TrackEvent {
 }
 
 export const isEventType = (x: unknown): x is EventType => EVENT_TYPES.includes(x as EventType)
+
+/**
+ * Which of the shopper's own items `recommend` leaves out: 'carted' (added to the cart or bought — the
+ * default), 'bought' (only purchases), 'seen' (everything the shopper touched, views included).
+ */
+export type LeaveOut = 'carted' | 'bought' | 'seen'
+
+/** The event types each `LeaveOut` choice leaves out. */
+export const LEAVE_OUT: Readonly<Record<LeaveOut, readonly EventType[]>> = Object.freeze({
+  carted: ['add_to_cart', 'purchase'],
+  bought: ['purchase'],
+  seen: ['click', 'add_to_cart', 'purchase'],
+})
+
+/** Guard for a `LeaveOut` from outside (the page's options). */
+export const isLeaveOut = (x: unknown): x is LeaveOut => typeof x === 'string' && Object.hasOwn(LEAVE_OUT, x)

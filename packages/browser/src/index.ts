@@ -1,7 +1,7 @@
 export type { StoredEvent } from './db.ts'
 export type { Recommendation, SyncPhases, SyncReport } from './engine.ts'
 export { FedrecError, type FedrecErrorCode, isFedrecError } from './errors.ts'
-export { EVENT_TYPES, type EventType, type TrackEvent } from './events.ts'
+export { EVENT_TYPES, type EventType, type LeaveOut, type TrackEvent } from './events.ts'
 export type { RetryPolicy } from './net.ts'
 export {
   createRecommender,

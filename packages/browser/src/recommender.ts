@@ -13,7 +13,7 @@ import {
 } from './db.ts'
 import type { Recommendation, SyncReport } from './engine.ts'
 import { decodeFromTransfer, FedrecError } from './errors.ts'
-import { isEventType, type TrackEvent } from './events.ts'
+import { isEventType, isLeaveOut, type LeaveOut, type TrackEvent } from './events.ts'
 import type { RetryPolicy } from './net.ts'
 import type { SuggestionSet, SuggestMode, SuggestRequest } from './suggest.ts'
 import type { WorkerApi } from './worker.ts'
@@ -40,8 +40,13 @@ export interface Recommender {
   track(event: TrackEvent): Promise<void>
   /** One federated round: download what changed, train locally, upload only the shared-row deltas. */
   sync(): Promise<SyncReport>
-  /** The k best items for this shopper, best first, without items already bought. */
-  recommend(options?: { k?: number }): Promise<Recommendation[]>
+  /**
+   * The k best items for this shopper, best first, from their recent items on this device. Leaves out what
+   * is in the cart or bought (`leaveOut: 'carted'`, the default), only what was bought (`'bought'`) or
+   * everything the shopper touched, views included (`'seen'`).
+   * @example const items = await rec.recommend({ k: 8, leaveOut: 'seen' })
+   */
+  recommend(options?: { k?: number; leaveOut?: LeaveOut }): Promise<Recommendation[]>
   /**
    * Recommendations with their kind ('personal', 'similar', 'popular' for a new shopper, or 'none' while
    * the model has no signal) and, per item, the shopper's own item it is closest to ("why this?").
@@ -170,10 +175,15 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
       if (await readPaused()) throw new FedrecError('paused', 'learning is paused on this device')
       return call(() => remote.sync())
     },
-    recommend: ({ k = 10 } = {}) => {
+    recommend: ({ k = 10, leaveOut = 'carted' } = {}) => {
       if (!Number.isInteger(k) || k < 1)
         throw new FedrecError('bad_option', `k must be a positive integer, got ${k}`)
-      return call(() => remote.recommend(k))
+      if (!isLeaveOut(leaveOut))
+        throw new FedrecError(
+          'bad_option',
+          `leaveOut must be 'carted', 'bought' or 'seen', got ${String(leaveOut)}`,
+        )
+      return call(() => remote.recommend(k, leaveOut))
     },
     // async: bad input rejects the returned promise, like every other failure, instead of throwing.
     async suggest(request = {}) {

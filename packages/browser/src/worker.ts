@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import * as Comlink from 'comlink'
 import { Engine, type EngineConfig, type Recommendation, type SyncReport } from './engine.ts'
 import { encodeForTransfer, FedrecError } from './errors.ts'
+import type { LeaveOut } from './events.ts'
 import type { SuggestionSet, SuggestRequest } from './suggest.ts'
 
 let engine: Engine | null = null
@@ -32,8 +33,8 @@ const api = {
   sync(): Promise<SyncReport> {
     return guarded(() => ready().sync())
   },
-  recommend(k: number): Promise<Recommendation[]> {
-    return guarded(() => ready().recommend(k))
+  recommend(k: number, leaveOut?: LeaveOut): Promise<Recommendation[]> {
+    return guarded(() => ready().recommend(k, leaveOut))
   },
   suggest(request: SuggestRequest): Promise<SuggestionSet> {
     return guarded(() => ready().suggest(request))

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { trainClientRound } from './client-round.ts'
+import { DEFAULT_CLIENT_SETTINGS, trainClientRound } from './client-round.ts'
 import { createRng } from './rng.ts'
 import type { RowEvent } from './samples.ts'
-import { buildSamples } from './samples.ts'
+import { buildSequenceSamples } from './sequence.ts'
 import { useNodeBackend } from './test-backend-node.ts'
-import { trainLocal } from './train-local.ts'
+import { trainSequence } from './train-sequence.ts'
 import { initSharedWeights, initUserVector } from './weights.ts'
 
 const { tf } = await useNodeBackend()
@@ -23,22 +23,38 @@ function setup() {
 }
 
 describe('trainClientRound', () => {
-  it('is exactly the browser round: train (shared + user), then refit the user vector on the global rows', async () => {
+  it('is exactly the browser round: next-item examples of the history, then trainSequence on the slice', async () => {
     const { weights, userVector } = setup()
     const round = await trainClientRound(tf, { weights, userVector, events, config, rng: createRng(9) })
 
     // The same steps spelled out, with the same random stream.
     const rng = createRng(9)
-    const samples = buildSamples(events, { numItems: NUM_ITEMS, negativesPerPositive: 2, rng })
-    const common = { weights, samples, epochs: 3, learningRate: 0.05, batchSize: 16, rng }
-    const trained = await trainLocal(tf, { ...common, userVector, mu: 0.01 })
-    const refit = await trainLocal(tf, { ...common, userVector: trained.userVector, trainShared: false })
+    const samples = buildSequenceSamples(events, { numItems: NUM_ITEMS, negativesPerTarget: 2, rng })
+    const trained = await trainSequence(tf, {
+      weights,
+      samples,
+      epochs: 3,
+      learningRate: 0.05,
+      batchSize: 16,
+      rng,
+      mu: 0.01,
+      l2: DEFAULT_CLIENT_SETTINGS.l2,
+    })
 
-    expect(round.result.sampleCount).toBe(20)
+    // 10 distinct items: 9 next-item targets × 2 negatives.
+    expect(round.result.sampleCount).toBe(18)
     expect(round.result.deltas).toEqual(trained.deltas)
-    expect(round.userVector).toEqual(refit.userVector)
-    // The refit moved the vector (it fits the global rows, not the locally trained ones).
-    expect(round.userVector).not.toEqual(trained.userVector)
+    // No private vector by default: the state is the pooled recent items; the stored vector stays zero.
+    expect([...round.userVector]).toEqual(new Array(DIM).fill(0))
+    const kept = await trainClientRound(tf, {
+      weights,
+      userVector,
+      events,
+      config: { ...config, privateVector: true },
+      rng: createRng(9),
+    })
+    expect(kept.userVector).not.toEqual(userVector)
+    expect(kept.userVector.length).toBe(DIM)
   })
 
   it('leaves the global weights and the input vector untouched and no tensors behind', async () => {
@@ -73,7 +89,7 @@ describe('trainClientRound', () => {
     })
     const rows = (r: typeof round) => r.result.deltas[1]!.rowIds.length
     const rose = (r: typeof round) => r.result.deltas[1]!.values.filter((v) => v > 0).length
-    // 10 positives × (1 + 2 negatives) rows at most without padding.
+    // 10 items + 9 targets × 2 negatives: 28 rows at most without padding.
     expect(rows(plain)).toBeLessThanOrEqual(30)
     expect(rows(round)).toBeGreaterThan(30)
     expect(rose(plain)).toBeLessThanOrEqual(10)

@@ -1,11 +1,30 @@
 import type * as TF from '@tensorflow/tfjs-core'
 import type { EventWeights } from './events.ts'
-import type { LossKind } from './objective.ts'
 import { clipDeltas } from './privacy/clip.ts'
 import { createRng, type Rng } from './rng.ts'
-import { buildSamples, type RowEvent, type TrainingSamples } from './samples.ts'
-import { type LocalTrainingResult, trainLocal } from './train-local.ts'
+import type { RowEvent } from './samples.ts'
+import { buildSequenceSamples, DEFAULT_SEQUENCE, type SequenceSettings, sequenceQuery } from './sequence.ts'
+import type { LocalTrainingResult } from './train-local.ts'
+import { trainSequence } from './train-sequence.ts'
 import type { SharedWeights } from './weights.ts'
+
+/**
+ * The client settings every part of fedrec starts from — the aggregator's round config, the browser library
+ * and the simulator — measured on MovieLens-100K, Online Retail and the REES46 clickstream
+ * (docs/simulator.md, "What was tried").
+ * @example createAggregator({ ...DEFAULT_CLIENT_SETTINGS, minClients: 100 })
+ */
+export const DEFAULT_CLIENT_SETTINGS = Object.freeze({
+  mu: 0,
+  localEpochs: 2,
+  learningRate: 0.05,
+  negativesPerPositive: 4,
+  batchSize: 256,
+  l2: 0,
+  contextLength: DEFAULT_SEQUENCE.contextLength,
+  recency: DEFAULT_SEQUENCE.recency,
+  privateVector: false,
+})
 
 /** The round settings a client trains with (the fields of the aggregator's `RoundConfig` that training uses). */
 export interface ClientRoundConfig {
@@ -18,12 +37,22 @@ export interface ClientRoundConfig {
   padRatio?: number
   /** DP-FedAvg: the L2 norm the uploaded deltas are clipped to (absent: no clipping); see `clipDeltas`. */
   clipNorm?: number
+  /** L2 on the trained embedding rows (absent: `DEFAULT_CLIENT_SETTINGS.l2`). */
+  l2?: number
+  /** The recent-item window of the shopper's state (absent: `DEFAULT_SEQUENCE`); see `SequenceSettings`. */
+  contextLength?: number
+  recency?: number
+  /** Keep and train a private per-device vector added to the shopper's state (absent: false). */
+  privateVector?: boolean
 }
 
 export interface ClientRoundOptions {
   /** The global model of the round; not modified. */
   weights: SharedWeights
-  /** The shopper's private vector as stored on the device (`initUserVector` for a new shopper). */
+  /**
+   * The shopper's private vector as stored on the device (`initUserVector` for a new shopper); trained only
+   * when the config keeps one (`privateVector`), returned unchanged otherwise.
+   */
   userVector: Float32Array
   /** The shopper's history, already mapped to model rows. */
   events: readonly RowEvent[]
@@ -31,7 +60,6 @@ export interface ClientRoundOptions {
   /** Draws the negatives and shuffles the pairs. */
   rng: Rng
   eventWeights?: EventWeights
-  loss?: LossKind
   /**
    * A secret seed kept on the device for row padding: the same seed every round gives the same pseudo-items
    * every round (an aggregator linking the rounds of one client id cannot intersect them away). Absent: the
@@ -53,18 +81,19 @@ export interface ClientRoundOptions {
 export interface ClientRoundResult {
   /** What the round uploads: the deltas of the touched shared rows and n_k (plus the loss, for reports). */
   result: LocalTrainingResult
-  /** The private vector to store: refitted to the *global* rows after training (see below). */
+  /** The private vector to store (the one passed in when the config keeps none). */
   userVector: Float32Array
   /** Row padding's pseudo-items of this round (empty without padding): store them for the next round. */
   pseudoItems: number[]
 }
 
 /**
- * One client's whole local round, platform-free: samples from the history, trains the user vector and the
- * touched slice of the shared rows (FedAvg/FedProx), then refits the user vector alone against the global
- * rows held fixed — Federated Reconstruction's local step (Singhal et al. 2021): the trained rows only
- * leave as the update, and until the aggregate comes back the device scores with the global rows. The
- * browser's worker and the Node simulator both run exactly this.
+ * One client's whole local round, platform-free: next-item examples from the shopper's ordered history
+ * (`buildSequenceSamples`), then `trainSequence` on the touched slice of the shared item table
+ * (FedAvg/FedProx). The shopper's state is not a trained per-user vector but the pooled embeddings of their
+ * recent items (`sequenceQuery`), so a shopper with one session is served as well as one with a year of
+ * history, and the device recommends with the global rows as soon as a model arrives. The browser's worker
+ * and the Node simulator both run exactly this.
  * Throws `ModelError` for bad input or a diverging run.
  * @example
  * const { result, userVector } = await trainClientRound(tf, { weights, userVector, events, config: info.config, rng })
@@ -74,43 +103,59 @@ export async function trainClientRound(
   tf: typeof TF,
   options: ClientRoundOptions,
 ): Promise<ClientRoundResult> {
-  const { weights, userVector, events, config, rng, eventWeights, loss, padSeed, padPrior, pseudoItems } =
-    options
+  const { weights, userVector, events, config, rng, eventWeights, padSeed, padPrior, pseudoItems } = options
   const padding = config.padRatio ?? 0
-  const samples = buildSamples(events, {
+  const settings = sequenceSettingsOf(config)
+  const keepVector = config.privateVector === true
+  const samples = buildSequenceSamples(events, {
     numItems: weights.numItems,
-    negativesPerPositive: config.negativesPerPositive,
+    negativesPerTarget: config.negativesPerPositive,
     rng,
+    settings,
     ...(eventWeights ? { eventWeights } : {}),
     ...(padding > 0 ? { padRatio: padding } : {}),
     ...(padSeed === undefined ? {} : { padRng: createRng(padSeed) }),
-    ...(padding > 0 && padPrior !== 'uniform' ? { padScores: modelScores(weights, userVector) } : {}),
+    ...(padding > 0 && padPrior !== 'uniform'
+      ? {
+          padScores: modelScores(
+            weights,
+            sequenceQuery(weights, events, {
+              settings,
+              ...(eventWeights ? { eventWeights } : {}),
+              ...(keepVector ? { privateVector: userVector } : {}),
+            }),
+          ),
+        }
+      : {}),
     ...(pseudoItems ? { padPrevious: pseudoItems } : {}),
   })
-  const common = {
+  const result = await trainSequence(tf, {
     weights,
     samples,
     epochs: config.localEpochs,
     learningRate: config.learningRate,
     batchSize: config.batchSize,
     rng,
-    ...(loss ? { loss } : {}),
-  }
-  const result = await trainLocal(tf, { ...common, userVector, mu: config.mu })
-  // The private vector is refitted to the real pairs only: pseudo-items are there for the upload's sake, and
-  // the shopper's own recommendations should not drift towards them.
-  const refit = await trainLocal(tf, {
-    ...common,
-    samples: realPairs(samples),
-    userVector: result.userVector,
-    trainShared: false,
+    l2: config.l2 ?? DEFAULT_CLIENT_SETTINGS.l2,
+    mu: config.mu,
+    ...(keepVector ? { privateVector: userVector } : {}),
   })
   // DP-FedAvg clips on the device too, so an honest client's update is already what the server counts.
   const upload =
     config.clipNorm === undefined
       ? result
       : { ...result, deltas: [...clipDeltas(result.deltas, config.clipNorm).deltas] }
-  return { result: upload, userVector: refit.userVector, pseudoItems: samples.pseudoItems ?? [] }
+  return { result: upload, userVector: result.userVector, pseudoItems: samples.pseudoItems }
+}
+
+/** The sequence settings of a round config, core's defaults for what it leaves out. */
+export function sequenceSettingsOf(
+  config: Pick<ClientRoundConfig, 'contextLength' | 'recency'>,
+): SequenceSettings {
+  return {
+    contextLength: config.contextLength ?? DEFAULT_SEQUENCE.contextLength,
+    recency: config.recency ?? DEFAULT_SEQUENCE.recency,
+  }
 }
 
 /** u·e_i + b_i for every row, in plain JS (numItems × dim multiply-adds: a few ms for 50,000 items). */
@@ -124,15 +169,4 @@ function modelScores(weights: SharedWeights, user: Float32Array): Float32Array {
     scores[row] = s
   }
   return scores
-}
-
-function realPairs(samples: TrainingSamples): TrainingSamples {
-  const { realCount } = samples
-  if (realCount === undefined) return samples
-  return {
-    positives: samples.positives.subarray(0, realCount),
-    negatives: samples.negatives.subarray(0, realCount),
-    weights: samples.weights.subarray(0, realCount),
-    count: realCount,
-  }
 }

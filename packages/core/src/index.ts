@@ -22,6 +22,8 @@ export {
   type ClientRoundConfig,
   type ClientRoundOptions,
   type ClientRoundResult,
+  DEFAULT_CLIENT_SETTINGS,
+  sequenceSettingsOf,
   trainClientRound,
 } from './client-round.ts'
 export { ModelError, type ModelErrorCode } from './errors.ts'
@@ -39,7 +41,15 @@ export { createRng, type Rng } from './rng.ts'
 export { buildSamples, type RowEvent, type SampleOptions, type TrainingSamples } from './samples.ts'
 export { createScorer, type ScoredRow, type Scorer } from './scorer.ts'
 export * from './secagg/index.ts'
+export {
+  buildSequenceSamples,
+  DEFAULT_SEQUENCE,
+  type SequenceSamples,
+  type SequenceSettings,
+  sequenceQuery,
+} from './sequence.ts'
 export { type LocalTrainingOptions, type LocalTrainingResult, trainLocal } from './train-local.ts'
+export { type SequenceTrainingOptions, trainSequence } from './train-sequence.ts'
 export {
   DEFAULT_DIM,
   initSharedWeights,

@@ -136,7 +136,7 @@ export function buildSamples(events: readonly RowEvent[], options: SampleOptions
 }
 
 /** Returns a function drawing `m` distinct untouched rows; `m` never exceeds the untouched count. */
-function negativeSampler(
+export function negativeSampler(
   numItems: number,
   touched: ReadonlyMap<number, unknown>,
   rng: Rng,

@@ -21,7 +21,7 @@ export interface RowSlice {
  * catalogue or arrays shorter than `count`.
  */
 export function cutSlice(weights: SharedWeights, samples: TrainingSamples): RowSlice {
-  const { numItems, dim } = weights
+  const { numItems } = weights
   const { count } = samples
   if (
     samples.positives.length < count ||
@@ -40,11 +40,34 @@ export function cutSlice(weights: SharedWeights, samples: TrainingSamples): RowS
       touched.add(row)
     }
   }
+  const cut = cutRows(weights, touched)
+  const toLocal = (array: Int32Array) =>
+    Int32Array.from(array.subarray(0, count), (row) => cut.local.get(row)!)
+  return { ...cut, positives: toLocal(samples.positives), negatives: toLocal(samples.negatives) }
+}
+
+/** The shared rows one client trains, without the pairs: what `cutSlice` and the sequence trainer share. */
+export interface RowCut {
+  rows: Uint32Array
+  /** Global row → local row. */
+  local: Map<number, number>
+  embedding: Float32Array
+  bias: Float32Array
+  paddedRows: number
+}
+
+/** Copies the global values of `touched` rows (ascending, padded to a bucket; padding rows are 0). */
+export function cutRows(weights: SharedWeights, touched: Iterable<number>): RowCut {
+  const { numItems, dim } = weights
   const rows = Uint32Array.from(touched).sort()
   const local = new Map<number, number>()
-  for (let i = 0; i < rows.length; i++) local.set(rows[i]!, i)
-  const toLocal = (array: Int32Array) => Int32Array.from(array.subarray(0, count), (row) => local.get(row)!)
-
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!
+    if (row >= numItems) {
+      throw new ModelError('row_out_of_range', `sample row ${row} is outside 0..${numItems - 1}`)
+    }
+    local.set(row, i)
+  }
   const paddedRows = bucket(rows.length, 16)
   const embedding = new Float32Array(paddedRows * dim)
   const bias = new Float32Array(paddedRows)
@@ -52,14 +75,7 @@ export function cutSlice(weights: SharedWeights, samples: TrainingSamples): RowS
     embedding.set(weights.itemEmbedding.subarray(row * dim, (row + 1) * dim), i * dim)
     bias[i] = weights.itemBias[row]!
   })
-  return {
-    rows,
-    positives: toLocal(samples.positives),
-    negatives: toLocal(samples.negatives),
-    embedding,
-    bias,
-    paddedRows,
-  }
+  return { rows, local, embedding, bias, paddedRows }
 }
 
 /**

@@ -229,7 +229,7 @@ interface EpochInputs {
  * lr · m̂ / (√v̂ + ε). Twelve ops a step where tfjs's optimizer, per variable, needs fourteen plus scalars.
  * Its moments start at zero every round, as before: they are not part of the model. Call `step` in a tidy.
  */
-function createAdam(
+export function createAdam(
   tf: typeof TF,
   params: TF.Variable,
   learningRate: number,
@@ -267,13 +267,13 @@ function createAdam(
  * on WebGL and 1e-7 elsewhere, and the same shopper's update differed by up to 0.05 between backends.
  * Only a GPU that really renders at half precision keeps 1e-4, where 1e-7 would flush to 0 and divide 0/0.
  */
-function adamEpsilon(tf: typeof TF): number {
+export function adamEpsilon(tf: typeof TF): number {
   const halfFloat = tf.getBackend() === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED')
   return halfFloat ? 1e-4 : 1e-7
 }
 
-function sliceDeltas(
-  slice: RowSlice,
+export function sliceDeltas(
+  slice: Pick<RowSlice, 'rows' | 'embedding' | 'bias'>,
   dim: number,
   embedding: Float32Array,
   bias: Float32Array,
@@ -289,14 +289,14 @@ function sliceDeltas(
   ]
 }
 
-function noDeltas(dim: number): TensorDelta[] {
+export function noDeltas(dim: number): TensorDelta[] {
   return [
     { name: ITEM_EMBEDDING, cols: dim, rowIds: new Uint32Array(0), values: new Float32Array(0) },
     { name: ITEM_BIAS, cols: 1, rowIds: new Uint32Array(0), values: new Float32Array(0) },
   ]
 }
 
-function shuffle(order: Int32Array, rng: Rng): void {
+export function shuffle(order: Int32Array, rng: Rng): void {
   for (let i = order.length - 1; i > 0; i--) {
     const j = rng.int(i + 1)
     const tmp = order[i]!

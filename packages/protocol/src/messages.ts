@@ -20,6 +20,13 @@ export const RoundConfigSchema = v.object({
   deadline: v.pipe(v.string(), v.isoTimestamp()),
   /** Updates needed to close the round before its deadline. */
   minClients: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  /** L2 on the trained embedding rows (absent: the client library's default). */
+  l2: v.optional(positive),
+  /** The shopper's state: the last `contextLength` items, each step back in time worth `recency`. */
+  contextLength: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(200))),
+  recency: v.optional(v.pipe(v.number(), v.finite(), v.gtValue(0), v.maxValue(1))),
+  /** Keep and train a private per-device vector added to the shopper's state (absent: false). */
+  privateVector: v.optional(v.boolean()),
   /** Row padding: pseudo-items per real item in every upload (absent or 0: none; docs/privacy.md). */
   padRatio: v.optional(positive),
   /** DP-FedAvg (present only when the aggregator runs it): clip the update's L2 norm to this before upload. */
