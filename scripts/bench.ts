@@ -53,7 +53,8 @@ Options:
   --only <list>             figures to run
   --full                    the simulator's full 40-round run (default: --sim-rounds rounds)
   --sim-rounds <n>          simulator rounds without --full (default 3)
-  --data <file>             MovieLens-100K u.data (default ../shared/data/ml-100k/u.data, or FEDREC_ML100K)
+  --data <dir>              the shared data sets (default ../shared/data, or FEDREC_DATA): MovieLens-100K,
+                            Online Retail and the REES46 clickstream, each used when present
   --backends <list>         tfjs backends (default webgl,wasm,cpu)
   --catalogues <list>       catalogue sizes of figures 3, 4, 7 (default 1000,10000,50000)
   --training-catalogue <n>  catalogue size of figure 1 (default 10000)
@@ -70,7 +71,7 @@ const { values: args } = parseArgs({
     'sim-rounds': { type: 'string', default: '3' },
     data: {
       type: 'string',
-      default: process.env.FEDREC_ML100K ?? join(root, '../shared/data/ml-100k/u.data'),
+      default: process.env.FEDREC_DATA ?? join(root, '../shared/data'),
     },
     backends: { type: 'string', default: 'webgl,wasm,cpu' },
     catalogues: { type: 'string', default: '1000,10000,50000' },
@@ -112,6 +113,13 @@ for (const b of backends)
   if (!['webgl', 'wasm', 'cpu'].includes(b)) fail(`--backends: unknown backend ${JSON.stringify(b)}`)
 const catalogues = positiveInts('catalogues', args.catalogues)
 const simRounds = args.full ? 40 : positiveInt('sim-rounds', args['sim-rounds'])
+
+/** The shared data sets figure 6 runs on, each when its file is there (they are never committed). */
+const SIMULATOR_DATA = [
+  { name: 'MovieLens-100K', format: 'movielens', file: 'ml-100k/u.data' },
+  { name: 'Online Retail (8 weeks)', format: 'online-retail', file: 'online-retail/online-retail.csv' },
+  { name: 'REES46 clickstream', format: 'generic', file: 'rees46-sample/generic.csv' },
+] as const
 
 const log = (line: string): void => {
   process.stderr.write(`· ${line}\n`)
@@ -197,28 +205,40 @@ try {
     results.aggregator = aggregator
   }
 
-  // ---- figure 6: the simulator on MovieLens-100K ---------------------------------------------------------
-  let simulator: unknown
+  // ---- figure 6: the simulator on every shared data set ----------------------------------------------------
+  const simulator: { name: string; json: unknown }[] = []
   if (sections.has('simulator')) {
-    if (!existsSync(args.data)) {
-      skipped.simulator = `no MovieLens-100K file at ${args.data} (a fresh clone has no data: pass --data or set FEDREC_ML100K)`
-      log(`simulator skipped: ${skipped.simulator}`)
-    } else {
-      log(`simulator: MovieLens-100K, ${simRounds} rounds${args.full ? ' (--full)' : ''}`)
-      const file = join(scratch, 'simulator.json')
-      const simArgs = ['--dataset', 'movielens', '--path', args.data, '--rounds', String(simRounds)]
+    for (const set of SIMULATOR_DATA) {
+      const path = join(args.data, set.file)
+      if (!existsSync(path)) {
+        skipped[`simulator: ${set.name}`] =
+          `no file at ${path} (a fresh clone has no data: pass --data DIR or set FEDREC_DATA)`
+        continue
+      }
+      log(`simulator: ${set.name}, ${simRounds} rounds${args.full ? ' (--full)' : ''}`)
+      const file = join(scratch, `simulator-${set.format}.json`)
+      const simArgs = ['--dataset', set.format, '--path', path, '--rounds', String(simRounds)]
       await runScript('apps/simulator/src/cli.ts', [...simArgs, '--quiet', '--out', file])
-      simulator = JSON.parse(readFileSync(file, 'utf8'))
+      const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+      simulator.push({ name: set.name, json })
       // The per-round records and settings stay in the simulator's own output; the bench keeps the summary.
-      const s = simulator as Record<string, unknown>
-      results.simulator = {
+      results[`simulator-${set.format}`] = {
         rounds: simRounds,
-        dataset: s.dataset,
-        federated: { ...(s.federated as object), rounds: undefined },
-        centralized: { ...(s.centralized as object), epochs: undefined },
-        popularity: s.popularity,
-        ratios: s.ratios,
-        timing: s.timing,
+        dataset: json.dataset,
+        federated: { ...(json.federated as object), rounds: undefined },
+        centralized: { ...(json.centralized as object), epochs: undefined },
+        ...Object.fromEntries(
+          [
+            'random',
+            'popularity',
+            'recentPopularity',
+            'cooccurrence',
+            'ratios',
+            'targets',
+            'warnings',
+            'timing',
+          ].map((k) => [k, json[k]]),
+        ),
       }
     }
   }
@@ -240,7 +260,7 @@ try {
   if (sections.has('recommend') && browser) print(recommendTable(browser.recommend))
   if (sections.has('bandwidth') && browser) print(bandwidthTable(browser.bandwidth))
   if (aggregator) print(aggregatorTable(aggregator))
-  if (simulator) print(simulatorTable(simulator, simRounds))
+  for (const { name, json } of simulator) print(simulatorTable(json, simRounds, name))
   if (sections.has('startup') && browser) print(startupTable(browser.startup))
   for (const [section, why] of Object.entries(skipped)) print(`\n${section}: skipped — ${why}`)
 

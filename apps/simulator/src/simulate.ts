@@ -1,6 +1,6 @@
 import { type SharedWeights, sequenceSettingsOf } from '@fedrec/core'
 import type * as TF from '@tensorflow/tfjs-core'
-import { type BaselineResults, evaluateBaselines } from './baselines.ts'
+import { evaluateBaselines } from './baselines.ts'
 import { trainCentralized } from './centralized.ts'
 import { loadDataset } from './datasets/index.ts'
 import { SimulationError } from './errors.ts'
@@ -163,7 +163,7 @@ export async function simulate(
 export function noiseWarnings(
   users: number,
   models: Record<string, Metrics>,
-  baselines: Pick<BaselineResults, 'random' | 'popularity'>,
+  baselines: Record<'random' | 'popularity', Metrics>,
 ): string[] {
   const warnings: string[] = []
   for (const [name, m] of Object.entries(models)) {

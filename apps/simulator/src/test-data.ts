@@ -34,13 +34,59 @@ export function tasteGroupsCsv(o: {
 }
 
 /**
+ * A generic CSV of short sessions with a known next-item structure: each shopper browses `first` items of one
+ * group, then `second` items of another, in time order. Every item is about equally popular (popularity is
+ * near chance); what comes next depends on the group the shopper is in now, so an order-blind model sees two
+ * groups where a sequence-aware one sees the current one.
+ * @example const csv = groupSessionsCsv({ users: 120, groups: 8, itemsPerGroup: 6, first: 3, second: 3, seed: 1 })
+ */
+export function groupSessionsCsv(o: {
+  users: number
+  groups: number
+  itemsPerGroup: number
+  first: number
+  second: number
+  seed: number
+}): string {
+  const rng = createRng(o.seed)
+  const lines = ['user,item,type,timestamp']
+  const pick = (group: number, n: number) => {
+    const items = Array.from({ length: o.itemsPerGroup }, (_, i) => i)
+    for (let j = 0; j < n; j++) {
+      const k = j + rng.int(items.length - j)
+      ;[items[j], items[k]] = [items[k]!, items[j]!]
+    }
+    return items.slice(0, n).map((i) => `g${group}-i${i}`)
+  }
+  for (let u = 0; u < o.users; u++) {
+    const a = rng.int(o.groups)
+    const b = (a + 1 + rng.int(o.groups - 1)) % o.groups
+    const items = [...pick(a, o.first), ...pick(b, o.second)]
+    items.forEach((item, j) => {
+      const type = rng.next() < 0.1 ? 'add_to_cart' : 'click'
+      lines.push(`s${u},${item},${type},${1_000_000 + u * 1000 + j * 10}`)
+    })
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** `groupSessionsCsv` in a fresh temporary folder, removed after the calling test file. */
+export function groupSessionsFile(o: Parameters<typeof groupSessionsCsv>[0]): string {
+  return writeScratch('sessions.csv', groupSessionsCsv(o))
+}
+
+/**
  * `tasteGroupsCsv` written to a file in a fresh temporary folder, removed after the calling test file.
  * @example const path = tasteGroupsFile({ users: 48, groups: 4, itemsPerGroup: 12, perUser: 8, seed: 3 })
  */
 export function tasteGroupsFile(o: Parameters<typeof tasteGroupsCsv>[0]): string {
+  return writeScratch('tastes.csv', tasteGroupsCsv(o))
+}
+
+function writeScratch(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'fedrec-sim-'))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
-  const path = join(dir, 'tastes.csv')
-  writeFileSync(path, tasteGroupsCsv(o))
+  const path = join(dir, name)
+  writeFileSync(path, text)
   return path
 }
