@@ -52,6 +52,36 @@ describe('createRecommender in a real browser', () => {
     expect(items[0]!.score).toBeCloseTo(0.4, 5)
   })
 
+  it('recommends from the recent items: the newest view leads, and leaveOut says what is not shown again', async () => {
+    const dbName = `t-${crypto.randomUUID()}`
+    // a and c point one way, b and d another, e a third; no popularity at all.
+    await seedCache(dbName, {
+      itemIds: ITEMS,
+      embedding: Float32Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0.9, 0, 0, 0, 0, 0.9, 0, 0, 0, 0, 1, 0),
+      bias: new Float32Array(ITEMS.length),
+    })
+    const rec = await make(dbName)
+    const ids = async (options: Parameters<Recommender['recommend']>[0]) =>
+      (await rec.recommend(options)).map((i) => i.itemId)
+    await rec.track({ type: 'click', itemId: 'a' })
+    // State = e_a. Viewed items stay by default ('carted' leaves out only carts and purchases).
+    expect(await ids({ k: 2 })).toEqual(['a', 'c'])
+    expect(await ids({ k: 2, leaveOut: 'seen' })).toEqual(['c', 'b'])
+    await rec.track({ type: 'click', itemId: 'b' })
+    // State = (0.7 e_a + e_b) / 1.7: the newest view, b, leads; d (like b) before c (like a).
+    const scored = await rec.recommend({ k: 2, leaveOut: 'seen' })
+    expect(scored.map((i) => i.itemId)).toEqual(['d', 'c'])
+    expect(scored[0]!.score).toBeCloseTo(0.9 / 1.7, 5)
+    expect(scored[1]!.score).toBeCloseTo((0.7 * 0.9) / 1.7, 5)
+    await rec.track({ type: 'add_to_cart', itemId: 'd' })
+    expect(await ids({ k: 5 })).not.toContain('d')
+    expect(await ids({ k: 5, leaveOut: 'bought' })).toContain('d')
+    await expect(rec.recommend({ k: 2, leaveOut: 'nothing' as never })).rejects.toMatchObject({
+      name: 'FedrecError',
+      code: 'bad_option',
+    })
+  })
+
   it('trains on WebGL in the worker', async () => {
     const rec = await make(`t-${crypto.randomUUID()}`)
     expect(await rec.backend()).toBe('webgl')

@@ -175,7 +175,8 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
       if (await readPaused()) throw new FedrecError('paused', 'learning is paused on this device')
       return call(() => remote.sync())
     },
-    recommend: ({ k = 10, leaveOut = 'carted' } = {}) => {
+    // async: bad input rejects the returned promise, like every other failure, instead of throwing.
+    async recommend({ k = 10, leaveOut = 'carted' } = {}) {
       if (!Number.isInteger(k) || k < 1)
         throw new FedrecError('bad_option', `k must be a positive integer, got ${k}`)
       if (!isLeaveOut(leaveOut))
