@@ -57,6 +57,7 @@ function createCommand(): Command {
     .option('--context-length <n>', "recent items in a shopper's state", int(1), DEFAULTS.contextLength)
     .option('--recency <r>', 'weight of each step back in time, (0, 1]', num(0, true), DEFAULTS.recency)
     .option('--private-vector', 'keep and train a private per-device vector as well')
+    .option('--max-targets <n>', 'next-item examples per shopper and round, at most', int(1), DEFAULTS.maxTargets)
     .option(
       '--negatives <n>',
       'sampled negatives per positive in training',
@@ -171,6 +172,7 @@ async function main(): Promise<void> {
     contextLength: Number(o.contextLength),
     recency: Number(o.recency),
     privateVector: o.privateVector === true,
+    maxTargets: Number(o.maxTargets),
     serverOptimizer,
     serverLearningRate: o.serverLr === undefined ? undefined : Number(o.serverLr),
     // DP cannot divide a row by who touched it (data-dependent): under DP the default is 'all'.

@@ -136,6 +136,7 @@ export async function runFederated(
     contextLength: options.contextLength,
     recency: options.recency,
     privateVector: options.privateVector,
+    maxTargets: options.maxTargets,
     ...(dp ? { clipNorm: dp.clipNorm } : {}),
   }
   const observer = options.attack ? createAttackObserver() : undefined

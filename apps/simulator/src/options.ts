@@ -25,6 +25,8 @@ export interface SimulationOptions {
   recency: number
   /** Keep and train a private per-device vector added to the shopper's state. */
   privateVector: boolean
+  /** At most this many next-item examples per shopper and round, drawn at random. */
+  maxTargets: number
   serverOptimizer: ServerOptimizerName
   /** Undefined: the optimizer's own default (1 for fedavg/fedavgm, 0.01 for the adaptive ones). */
   serverLearningRate: number | undefined

@@ -17,13 +17,14 @@ import type { SharedWeights } from './weights.ts'
 export const DEFAULT_CLIENT_SETTINGS = Object.freeze({
   mu: 0,
   localEpochs: 2,
-  learningRate: 0.05,
+  learningRate: 0.3,
   negativesPerPositive: 4,
   batchSize: 256,
   l2: 0,
   contextLength: DEFAULT_SEQUENCE.contextLength,
   recency: DEFAULT_SEQUENCE.recency,
   privateVector: false,
+  maxTargets: 64,
 })
 
 /** The round settings a client trains with (the fields of the aggregator's `RoundConfig` that training uses). */
@@ -44,6 +45,8 @@ export interface ClientRoundConfig {
   recency?: number
   /** Keep and train a private per-device vector added to the shopper's state (absent: false). */
   privateVector?: boolean
+  /** At most this many next-item examples a round, drawn at random (absent: `DEFAULT_CLIENT_SETTINGS`). */
+  maxTargets?: number
 }
 
 export interface ClientRoundOptions {
@@ -112,6 +115,7 @@ export async function trainClientRound(
     negativesPerTarget: config.negativesPerPositive,
     rng,
     settings,
+    maxTargets: config.maxTargets ?? DEFAULT_CLIENT_SETTINGS.maxTargets,
     ...(eventWeights ? { eventWeights } : {}),
     ...(padding > 0 ? { padRatio: padding } : {}),
     ...(padSeed === undefined ? {} : { padRng: createRng(padSeed) }),

@@ -55,6 +55,12 @@ export interface SequenceSampleOptions {
   rng: Rng
   settings?: SequenceSettings
   eventWeights?: EventWeights
+  /**
+   * At most this many of the shopper's own examples per round, drawn at random (all of them when there are
+   * fewer): a long history costs a bounded round, and over rounds every transition still gets its turn.
+   * Default: no limit.
+   */
+  maxTargets?: number
   /** Row padding, as in `buildSamples`: pseudo-items per real item; each is one more target. */
   padRatio?: number
   padRng?: Rng
@@ -108,6 +114,9 @@ export function buildSequenceSamples(
     strongest.set(row, Math.max(strongest.get(row) ?? 0, w))
     touch(window, row, strongest.get(row)!, settings.contextLength)
   }
+  const limit = options.maxTargets ?? Number.POSITIVE_INFINITY
+  if (!(limit >= 1)) throw new ModelError('bad_option', `maxTargets must be >= 1, got ${options.maxTargets}`)
+  if (targets.length > limit) keepRandom(targets, contexts, Math.floor(limit), rng)
   const realTargets = targets.length
   const reserve = Math.min(k, numItems - strongest.size)
   const pseudo = pickPseudoItems({
@@ -194,6 +203,20 @@ export function sequenceQuery(
     for (let c = 0; c < dim; c++) query[c]! += a * itemEmbedding[base + c]!
   })
   return query
+}
+
+/** Keeps `keep` of the parallel lists' entries, chosen uniformly (a partial Fisher–Yates), in their order. */
+function keepRandom<T>(targets: number[], contexts: T[], keep: number, rng: Rng): void {
+  const index = targets.map((_, i) => i)
+  for (let i = 0; i < keep; i++) {
+    const j = i + rng.int(index.length - i)
+    ;[index[i], index[j]] = [index[j]!, index[i]!]
+  }
+  const chosen = index.slice(0, keep).sort((a, b) => a - b)
+  const t = chosen.map((i) => targets[i]!)
+  const c = chosen.map((i) => contexts[i]!)
+  targets.splice(0, targets.length, ...t)
+  contexts.splice(0, contexts.length, ...c)
 }
 
 /** Moves `row` to the newest end of the window (or adds it), dropping the oldest beyond `length`. */

@@ -7,102 +7,122 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createRng } from './rng.ts'
 import type { RowEvent } from './samples.ts'
 import { buildSequenceSamples, sequenceQuery } from './sequence.ts'
-import { type SequenceStepInputs, sequenceGradients, trainSequence } from './train-sequence.ts'
+import { buildSumTables, type SequenceStepInputs, sequenceGradients, trainSequence } from './train-sequence.ts'
 import { initSharedWeights, type SharedWeights } from './weights.ts'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
 })
 
-/** J of `sequenceGradients`, written with plain differentiable ops and gathers from a dense score matrix. */
-function objectiveValue(x: SequenceStepInputs, pos: number[][], neg: number[][]): tf.Scalar {
-  const pooled = tf.matMul(x.contexts, x.embedding)
-  const query = x.user ? tf.add(pooled, x.user) : pooled
-  const scores = tf.add(tf.matMul(query, x.embedding, false, true), x.bias)
-  const pick = (cells: number[][]) =>
-    tf.stack(cells.map(([t, row]) => tf.reshape(tf.slice(scores, [t!, row!], [1, 1]), [])))
-  const k = neg.length / pos.length
-  const sPos = tf.reshape(tf.tile(tf.reshape(pick(pos), [-1, 1]), [1, k]), [-1])
-  const sNeg = pick(neg)
-  const w = tf.reshape(tf.tile(x.weights, [1, k]), [-1])
-  let value: tf.Tensor = tf.div(
-    tf.sum(tf.mul(tf.neg(tf.log(tf.sigmoid(tf.sub(sPos, sNeg)))), w)),
-    x.totalWeight,
-  )
-  const half = (t: tf.Tensor, c: number) => tf.mul(tf.sum(tf.square(t)), c / 2)
-  value = tf.add(value, half(x.embedding, x.l2))
-  if (x.user) value = tf.add(value, half(x.user, x.l2))
-  if (x.globalEmbedding && x.globalBias) {
-    value = tf.add(value, half(tf.sub(x.embedding, x.globalEmbedding), x.mu))
-    value = tf.add(value, half(tf.sub(x.bias, x.globalBias), x.mu))
-  }
-  return value as tf.Scalar
+interface Case {
+  /** Target t: positive row, K negative rows, context rows and weights. */
+  pos: number[]
+  neg: number[][]
+  ctx: number[][]
+  alpha: number[][]
+  weights: number[]
+}
+
+/** J of `sequenceGradients`, written with plain differentiable ops: dense context matrix and dense scores. */
+function objectiveValue(
+  c: Case,
+  S: number,
+  v: { embedding: tf.Tensor; bias: tf.Tensor; user: tf.Tensor; l2: number; mu: number; e0: tf.Tensor; b0: tf.Tensor },
+): tf.Scalar {
+  const dense = c.pos.flatMap((_, t) => {
+    const row = new Array<number>(S).fill(0)
+    c.ctx[t]!.forEach((r, j) => {
+      row[r]! += c.alpha[t]![j]!
+    })
+    return row
+  })
+  const query = tf.add(tf.matMul(tf.tensor2d(dense, [c.pos.length, S]), v.embedding), v.user)
+  const scores = tf.add(tf.matMul(query, v.embedding, false, true), tf.reshape(v.bias, [1, S]))
+  const cell = (t: number, r: number) => tf.reshape(tf.slice(scores, [t, r], [1, 1]), [])
+  const losses: tf.Tensor[] = []
+  c.pos.forEach((p, t) => {
+    for (const n of c.neg[t]!) {
+      losses.push(tf.mul(tf.neg(tf.log(tf.sigmoid(tf.sub(cell(t, p), cell(t, n))))), c.weights[t]!))
+    }
+  })
+  const total = c.weights.reduce((a, b) => a + b, 0) * c.neg[0]!.length
+  const half = (t: tf.Tensor, k: number) => tf.mul(tf.sum(tf.square(t)), k / 2)
+  return tf.addN([
+    tf.div(tf.addN(losses), total),
+    half(v.embedding, v.l2),
+    half(v.user, v.l2),
+    half(tf.sub(v.embedding, v.e0), v.mu),
+    half(tf.sub(v.bias, v.b0), v.mu),
+  ]) as tf.Scalar
 }
 
 describe('sequenceGradients', () => {
-  it('equals tf.grads of the objective written with plain ops (contexts, private vector, L2, FedProx)', () => {
-    const rng = createRng(3)
-    const [S, d, B, K] = [7, 3, 3, 2]
-    const normal = (n: number) => Array.from({ length: n }, () => rng.normal() * 0.5)
-    // Target t: positive row t, negatives 4 + t and 6 - t … distinct per target; contexts over rows 0–3.
-    const pos = [0, 1, 2].map((t) => [t, t])
-    const neg = [0, 1, 2].flatMap((t) => [
-      [t, 3 + t],
-      [t, 6 - (t === 1 ? 0 : t)],
-    ])
-    const gradientAt = new Int32Array(B * S)
-    pos.forEach(([t, row]) => {
-      gradientAt[t! * S + row!] = 1 + t!
-    })
-    neg.forEach(([t, row], j) => {
-      gradientAt[t! * S + row!] = 1 + B + j
-    })
-    const contexts = [0.5, 0.5, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0.2, 0.3, 0, 0.5, 0, 0, 0]
-    const weights = [1, 4, 2]
-    const x: SequenceStepInputs = {
-      embedding: tf.tensor2d(normal(S * d), [S, d]),
-      bias: tf.tensor2d(normal(S), [1, S]),
-      user: tf.tensor2d(normal(d), [1, d]),
-      contexts: tf.tensor2d(contexts, [B, S]),
-      positiveAt: tf.tensor1d(
-        pos.map(([t, r]) => t! * S + r!),
-        'int32',
-      ),
-      negativeAt: tf.tensor1d(
-        neg.map(([t, r]) => t! * S + r!),
-        'int32',
-      ),
-      weights: tf.tensor2d(weights, [B, 1]),
-      gradientAt: tf.tensor1d(gradientAt, 'int32'),
-      totalWeight: K * weights.reduce((a, b) => a + b, 0),
-      l2: 0.1,
-      mu: 0.3,
-      globalEmbedding: tf.tensor2d(normal(S * d), [S, d]),
-      globalBias: tf.tensor2d(normal(S), [1, S]),
-    }
-    const mine = sequenceGradients(tf, x)
-    const [gE, gB, gU] = tf.grads((e: tf.Tensor, b: tf.Tensor, u: tf.Tensor) =>
-      objectiveValue(
-        { ...x, embedding: e as tf.Tensor2D, bias: b as tf.Tensor2D, user: u as tf.Tensor2D },
-        pos,
-        neg,
-      ),
-    )([x.embedding, x.bias, x.user!])
-    const close = (a: tf.Tensor, b: tf.Tensor) => {
-      const [p, q] = [a.dataSync(), b.dataSync()]
-      expect(p.length).toBe(q.length)
-      for (const [i, v] of p.entries()) expect(v).toBeCloseTo(q[i]!, 5)
-    }
-    close(mine.embedding, gE!)
-    close(mine.bias, gB!)
-    close(mine.user!, gU!)
-    const data = objectiveValue(
-      { ...x, l2: 0, mu: 0, globalEmbedding: undefined, globalBias: undefined } as never,
-      pos,
-      neg,
-    )
-    expect(mine.weightedLossSum.dataSync()[0]! / x.totalWeight).toBeCloseTo(data.dataSync()[0]!, 5)
-  })
+  it.each(['scatter', 'row-table', 'one-hot'] as const)(
+    'equals tf.grads of the objective written with plain ops, summing rows by %s',
+    (lookup) => {
+      const rng = createRng(3)
+      const [S, d, K, L] = [7, 3, 2, 4]
+      const normal = (n: number) => Array.from({ length: n }, () => rng.normal() * 0.5)
+      // Three targets and a padding one (weight 0, no context); rows repeat across reads on purpose.
+      const c: Case = {
+        pos: [0, 1, 2, 0],
+        neg: [
+          [3, 4],
+          [5, 6],
+          [3, 6],
+          [0, 0],
+        ],
+        ctx: [[1, 2], [0], [0, 1, 3], []],
+        alpha: [[0.25, 0.75], [1], [0.2, 0.3, 0.5], []],
+        weights: [1, 4, 2, 0],
+      }
+      const B = c.pos.length
+      const contextRows = c.ctx.flatMap((r) => [...r, ...new Array<number>(L - r.length).fill(0)])
+      const contextWeights = c.alpha.flatMap((a) => [...a, ...new Array<number>(L - a.length).fill(0)])
+      const reads = Int32Array.from([...c.pos.map((p, t) => (t < 3 ? p : -1)), ...c.neg.flatMap((n, t) => (t < 3 ? n : [-1, -1])), ...c.ctx.flatMap((r) => [...r, ...new Array<number>(L - r.length).fill(-1)])])
+      const table = buildSumTables(reads, { batches: 1, reads: reads.length, rows: S })
+      const v = {
+        embedding: tf.tensor2d(normal(S * d), [S, d]),
+        bias: tf.tensor2d(normal(S), [S, 1]),
+        user: tf.tensor2d(normal(d), [1, d]),
+        l2: 0.1,
+        mu: 0.3,
+        e0: tf.tensor2d(normal(S * d), [S, d]),
+        b0: tf.tensor2d(normal(S), [S, 1]),
+      }
+      const x: SequenceStepInputs = {
+        embedding: v.embedding as tf.Tensor2D,
+        bias: v.bias as tf.Tensor2D,
+        user: v.user as tf.Tensor2D,
+        positives: tf.tensor1d(c.pos, 'int32'),
+        negatives: tf.tensor1d(c.neg.flat(), 'int32'),
+        contextRows: tf.tensor1d(contextRows, 'int32'),
+        contextWeights: tf.tensor2d(contextWeights, [B * L, 1]),
+        weights: tf.tensor2d(c.weights, [B, 1]),
+        totalWeight: K * c.weights.reduce((a, b) => a + b, 0),
+        lookup,
+        sumTable: tf.tensor2d(table.values, [S, table.width], 'int32'),
+        l2: v.l2,
+        mu: v.mu,
+        globalEmbedding: v.e0 as tf.Tensor2D,
+        globalBias: v.b0 as tf.Tensor2D,
+      }
+      const mine = sequenceGradients(tf, x)
+      const [gE, gB, gU] = tf.grads((embedding: tf.Tensor, bias: tf.Tensor, user: tf.Tensor) =>
+        objectiveValue(c, S, { ...v, embedding, bias, user }),
+      )([v.embedding, v.bias, v.user])
+      const close = (a: tf.Tensor, b: tf.Tensor) => {
+        const [p, q] = [a.dataSync(), b.dataSync()]
+        expect(p.length).toBe(q.length)
+        for (const [i, value] of p.entries()) expect(value).toBeCloseTo(q[i]!, 5)
+      }
+      close(mine.embedding, gE!)
+      close(mine.bias, gB!)
+      close(mine.user!, gU!)
+      const data = objectiveValue(c, S, { ...v, l2: 0, mu: 0 }).dataSync()[0]!
+      expect(mine.weightedLossSum.dataSync()[0]! / x.totalWeight).toBeCloseTo(data - 0, 5)
+    },
+  )
 })
 
 const GROUPS = 8

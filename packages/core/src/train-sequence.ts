@@ -1,5 +1,6 @@
 import type * as TF from '@tensorflow/tfjs-core'
 import { ModelError } from './errors.ts'
+import { type RowLookup, rowLookupFor } from './objective.ts'
 import type { Rng } from './rng.ts'
 import type { SequenceSamples } from './sequence.ts'
 import { bucket, cutRows } from './slice.ts'
@@ -29,6 +30,8 @@ export interface SequenceTrainingOptions {
   mu?: number
   /** The shopper's private vector, added to every query and trained along; absent: none is kept. */
   privateVector?: Float32Array
+  /** How gradients are summed onto rows; default the fastest measured on the backend (`rowLookupFor`). */
+  lookup?: RowLookup
 }
 
 /**
@@ -39,11 +42,11 @@ export interface SequenceTrainingOptions {
  * embedding and its target embedding (as in SASRec), so the update and the wire format stay those of the
  * item table and its biases.
  *
- * Per step, for B targets on an S-row slice (A: the B × S context weights, G: the gradient of the loss with
- * respect to the B × S slice scores, non-zero only at each target's positive and negatives):
- *   Q = A E (+ u),  S = Q Eᵀ + bᵀ,  ∂/∂Q = G E,  ∂/∂E = Gᵀ Q + Aᵀ (G E),  ∂/∂b = Σ_rows G
- * — matMuls, one gather out of S and one gather that builds G from the pair gradients through an index
- * table made on the CPU, so every backend (WebGL, WASM, CPU) runs the same kernels and no scatter is needed.
+ * Per step, for B targets with contexts of at most L rows and K negatives each, everything is read with
+ * gathers of the rows involved, and the gradient of every read — B positives, B·K negatives, B·L context
+ * rows — is summed back onto slice rows in one pass (`sumRows`: scatterND on CPU/WASM, a CPU-built row table
+ * on WebGL, which cannot scatter), so a step costs B·(1 + K + L)·d, not the slice's size. A dense B × S
+ * formulation (contexts and scores as matrices over the whole slice) was 6–20× slower on MovieLens histories.
  * Adam starts fresh every round. Throws `ModelError` for bad options or a diverging run; leaves no tensors.
  * @example
  * const samples = buildSequenceSamples(history, { numItems: weights.numItems, negativesPerTarget: 4, rng })
@@ -69,9 +72,15 @@ export async function trainSequence(
   const cut = cutRows(weights, touched)
   const rows = cut.paddedRows
   const at = (row: number) => cut.local.get(row)!
-  // Targets per step, padded to a power of two so that WebGL's shader cache stays warm (as in trainLocal).
+  let width = 1
+  for (let t = 0; t < targetCount; t++)
+    width = Math.max(width, samples.contextStart[t + 1]! - samples.contextStart[t]!)
+  // Shapes padded to powers of two so that WebGL's shader cache stays warm across shoppers (as in trainLocal).
+  const contextWidth = bucket(width, 4)
   const perStep = Math.min(Math.max(1, Math.floor(batchSize / k)), bucket(targetCount, 8))
   const batches = Math.ceil(targetCount / perStep)
+  const reads = perStep * (1 + k + contextWidth)
+  const lookup = options.lookup ?? rowLookupFor(tf.getBackend())
   const owned: TF.Tensor[] = []
   const own = <T extends TF.Tensor>(t: T): T => {
     owned.push(t)
@@ -87,76 +96,76 @@ export async function trainSequence(
     const params = own(tf.tidy(() => tf.variable(tf.tensor1d(initial))))
     const adam = createAdam(tf, params, learningRate, adamEpsilon(tf), own)
     const globalEmbedding = mu > 0 ? own(tf.tensor2d(cut.embedding, [rows, dim])) : undefined
-    const globalBias = mu > 0 ? own(tf.tensor2d(cut.bias, [1, rows])) : undefined
+    const globalBias = mu > 0 ? own(tf.tensor2d(cut.bias, [rows, 1])) : undefined
 
     const order = Int32Array.from({ length: targetCount }, (_, i) => i)
-    const contexts = new Float32Array(batches * perStep * rows)
-    const positiveAt = new Int32Array(batches * perStep)
-    const negativeAt = new Int32Array(batches * perStep * k)
-    const targetWeights = new Float32Array(batches * perStep)
-    const gradientAt = new Int32Array(batches * perStep * rows)
+    const slots = batches * perStep
+    const positives = new Int32Array(slots)
+    const negatives = new Int32Array(slots * k)
+    const contextRows = new Int32Array(slots * contextWidth)
+    const contextWeights = new Float32Array(slots * contextWidth)
+    const targetWeights = new Float32Array(slots)
+    // Per batch, the slice row of each read in [positives | negatives | contexts]; -1 for padding reads.
+    const readRows = new Int32Array(batches * reads)
     const totalWeights = new Float64Array(batches)
     const lastLosses: TF.Scalar[] = []
     let lastWeight = 0
     let steps = 0
-    let inputs: TF.Tensor[] | undefined
+    let inputs: EpochInputs | undefined
     for (let epoch = 0; epoch < epochs; epoch++) {
       shuffle(order, rng)
       const isLast = epoch === epochs - 1
       if (!inputs || batches > 1) {
-        if (inputs) tf.dispose(inputs)
-        contexts.fill(0)
-        gradientAt.fill(0)
+        if (inputs) tf.dispose(Object.values(inputs))
+        positives.fill(0)
+        negatives.fill(0)
+        contextRows.fill(0)
+        contextWeights.fill(0)
+        targetWeights.fill(0)
+        readRows.fill(-1)
         totalWeights.fill(0)
-        for (let j = 0; j < batches * perStep; j++) {
+        for (let j = 0; j < targetCount; j++) {
+          const t = order[j]!
           const b = Math.floor(j / perStep)
-          const slot = j % perStep // the target's row in its step's B × S score matrix
-          const t = j < targetCount ? order[j]! : -1
-          if (t < 0) {
-            // A padding target: weight 0, its reads land on cell (slot, 0) and its gradient is 0.
-            positiveAt[j] = slot * rows
-            negativeAt.fill(slot * rows, j * k, (j + 1) * k)
-            targetWeights[j] = 0
-            continue
-          }
+          const slot = j % perStep
+          const base = b * reads
           const w = samples.weights[t]!
           targetWeights[j] = w
           totalWeights[b]! += w * k
-          for (let c = samples.contextStart[t]!; c < samples.contextStart[t + 1]!; c++) {
-            contexts[j * rows + at(samples.contextRows[c]!)]! += samples.contextWeights[c]!
-          }
-          const positive = at(samples.targets[t]!)
-          positiveAt[j] = slot * rows + positive
-          // Index into [0 | ∂pos (B) | ∂neg (B·K)]: cell (slot, row) of G reads its pair's gradient.
-          gradientAt[j * rows + positive] = 1 + slot
+          positives[j] = at(samples.targets[t]!)
+          readRows[base + slot] = positives[j]!
           for (let n = 0; n < k; n++) {
-            const negative = at(samples.negatives[t * k + n]!)
-            negativeAt[j * k + n] = slot * rows + negative
-            gradientAt[j * rows + negative] = 1 + perStep + slot * k + n
+            negatives[j * k + n] = at(samples.negatives[t * k + n]!)
+            readRows[base + perStep + slot * k + n] = negatives[j * k + n]!
+          }
+          const from = samples.contextStart[t]!
+          for (let c = from; c < samples.contextStart[t + 1]!; c++) {
+            const at2 = j * contextWidth + (c - from)
+            contextRows[at2] = at(samples.contextRows[c]!)
+            contextWeights[at2] = samples.contextWeights[c]!
+            readRows[base + perStep * (1 + k) + slot * contextWidth + (c - from)] = contextRows[at2]!
           }
         }
-        inputs = [
-          own(tf.tensor2d(contexts, [batches * perStep, rows])),
-          own(tf.tensor1d(positiveAt, 'int32')),
-          own(tf.tensor1d(negativeAt, 'int32')),
-          own(tf.tensor2d(targetWeights, [batches * perStep, 1])),
-          own(tf.tensor1d(gradientAt, 'int32')),
-        ]
+        const tables = lookup === 'row-table' ? buildSumTables(readRows, { batches, reads, rows }) : undefined
+        inputs = {
+          positives: own(tf.tensor1d(positives, 'int32')),
+          negatives: own(tf.tensor1d(negatives, 'int32')),
+          contextRows: own(tf.tensor1d(contextRows, 'int32')),
+          contextWeights: own(tf.tensor2d(contextWeights, [slots * contextWidth, 1])),
+          weights: own(tf.tensor2d(targetWeights, [slots, 1])),
+          ...(tables && { sumTables: own(tf.tensor2d(tables.values, [batches * rows, tables.width], 'int32')) }),
+        }
       }
-      const [allContexts, allPositives, allNegatives, allWeights, allGradientAt] = inputs as [
-        TF.Tensor2D,
-        TF.Tensor1D,
-        TF.Tensor1D,
-        TF.Tensor2D,
-        TF.Tensor1D,
-      ]
+      const x = inputs
       for (let b = 0; b < batches; b++) {
         const totalWeight = totalWeights[b]!
         const lossSum = tf.tidy(() => {
-          const rowsOf = <T extends TF.Tensor>(t: T, width: number): T =>
+          const part = <T extends TF.Tensor>(t: T, width: number): T =>
             batches === 1 ? t : (tf.slice(t, b * perStep * width, perStep * width) as T)
+          const part2d = (t: TF.Tensor2D, height: number): TF.Tensor2D =>
+            batches === 1 ? t : (tf.slice(t, [b * height, 0], [height, -1]) as TF.Tensor2D)
           const embedding = tf.reshape(tf.slice(params, 0, rows * dim), [rows, dim]) as TF.Tensor2D
-          const bias = tf.reshape(tf.slice(params, rows * dim, rows), [1, rows]) as TF.Tensor2D
+          const bias = tf.reshape(tf.slice(params, rows * dim, rows), [rows, 1]) as TF.Tensor2D
           const user = withVector
             ? (tf.reshape(tf.slice(params, sharedSize, dim), [1, dim]) as TF.Tensor2D)
             : undefined
@@ -164,18 +173,14 @@ export async function trainSequence(
             embedding,
             bias,
             ...(user ? { user } : {}),
-            contexts:
-              batches === 1
-                ? allContexts
-                : (tf.slice(allContexts, [b * perStep, 0], [perStep, rows]) as TF.Tensor2D),
-            positiveAt: rowsOf(allPositives, 1),
-            negativeAt: rowsOf(allNegatives, k),
-            weights:
-              batches === 1
-                ? allWeights
-                : (tf.slice(allWeights, [b * perStep, 0], [perStep, 1]) as TF.Tensor2D),
-            gradientAt: rowsOf(allGradientAt, rows),
+            positives: part(x.positives, 1),
+            negatives: part(x.negatives, k),
+            contextRows: part(x.contextRows, contextWidth),
+            contextWeights: part2d(x.contextWeights, perStep * contextWidth),
+            weights: part2d(x.weights, perStep),
             totalWeight,
+            lookup,
+            ...(x.sumTables ? { sumTable: part2d(x.sumTables, rows) } : {}),
             l2,
             mu,
             ...(globalEmbedding && globalBias ? { globalEmbedding, globalBias } : {}),
@@ -211,28 +216,71 @@ export async function trainSequence(
   }
 }
 
+/** One epoch's targets on the backend, step after step (B targets a step). */
+interface EpochInputs {
+  positives: TF.Tensor1D
+  negatives: TF.Tensor1D
+  contextRows: TF.Tensor1D
+  contextWeights: TF.Tensor2D
+  weights: TF.Tensor2D
+  sumTables?: TF.Tensor2D
+}
+
+/**
+ * For each batch and slice row r, the positions among that batch's reads ([positives (B) | negatives (B·K) |
+ * contexts (B·L)]) that read r, padded with the reads' count (pointing at a trailing zero row): summing the
+ * reads' gradients onto rows is then a gather and a sum, where WebGL cannot scatter. Padding reads (-1) are
+ * left out. Stacked: batch b's table is rows b·S … (b+1)·S − 1 of `[batches · S, width]`.
+ */
+export function buildSumTables(
+  readRows: Int32Array,
+  options: { batches: number; reads: number; rows: number },
+): { values: Int32Array; width: number } {
+  const { batches, reads, rows } = options
+  const filled = new Int32Array(batches * rows)
+  let most = 1
+  for (let b = 0; b < batches; b++) {
+    for (let i = 0; i < reads; i++) {
+      const row = readRows[b * reads + i]!
+      if (row >= 0) most = Math.max(most, ++filled[b * rows + row]!)
+    }
+  }
+  const width = bucket(most, 4)
+  const values = new Int32Array(batches * rows * width).fill(reads)
+  filled.fill(0)
+  for (let b = 0; b < batches; b++) {
+    for (let i = 0; i < reads; i++) {
+      const row = readRows[b * reads + i]!
+      if (row < 0) continue
+      const r = b * rows + row
+      values[r * width + filled[r]!++] = i
+    }
+  }
+  return { values, width }
+}
+
 /** One step's inputs: B targets (padded) on an S-row slice; see `trainSequence` for the maths. */
 export interface SequenceStepInputs {
-  /** Slice embedding `[S, d]` and bias `[1, S]`. */
+  /** Slice embedding `[S, d]` and bias `[S, 1]`. */
   embedding: TF.Tensor2D
   bias: TF.Tensor2D
   /** The private vector `[1, d]`, when one is trained. */
   user?: TF.Tensor2D
-  /** Context weights `[B, S]`: row t holds target t's α over the slice rows. */
-  contexts: TF.Tensor2D
-  /** int32 `[B]`: target t's positive as the flat index t·S + row into the B × S scores. */
-  positiveAt: TF.Tensor1D
-  /** int32 `[B·K]`: target t's K negatives, flat indices as above. */
-  negativeAt: TF.Tensor1D
+  /** int32 `[B]`: each target's slice row. */
+  positives: TF.Tensor1D
+  /** int32 `[B·K]`: target t's K negatives at t·K … t·K + K − 1. */
+  negatives: TF.Tensor1D
+  /** int32 `[B·L]` and `[B·L, 1]`: target t's context rows and their weights; padding has weight 0. */
+  contextRows: TF.Tensor1D
+  contextWeights: TF.Tensor2D
   /** Target weights `[B, 1]`; 0 for padding targets. */
   weights: TF.Tensor2D
-  /**
-   * int32 `[B·S]`: for cell (t, row) of the score gradient, its position in [0 | ∂s⁺ (B) | ∂s⁻ (B·K)], 0
-   * where the cell is neither a positive nor a negative of target t.
-   */
-  gradientAt: TF.Tensor1D
   /** Σ over the batch's pairs of their target's weight (known on the CPU: no readback). */
   totalWeight: number
+  /** How the reads' gradients are summed onto rows (`RowLookup`); 'row-table' needs `sumTable`. */
+  lookup: RowLookup
+  /** int32 `[S, W]` from `buildSumTables` for this batch. */
+  sumTable?: TF.Tensor2D
   l2: number
   mu: number
   globalEmbedding?: TF.Tensor2D
@@ -246,27 +294,45 @@ export interface SequenceStepInputs {
  * for the same reasons) and checked against `tf.grads` in `train-sequence.test.ts`. Call inside `tf.tidy`.
  */
 export function sequenceGradients(tf: typeof TF, x: SequenceStepInputs) {
-  const [targets, rows] = x.contexts.shape
-  const k = x.negativeAt.shape[0] / targets
+  const [rows, dim] = x.embedding.shape
+  const targets = x.positives.shape[0]
+  const k = x.negatives.shape[0] / targets
+  const width = x.contextRows.shape[0] / targets
   const scale = x.totalWeight > 0 ? 1 / x.totalWeight : 0
-  const pooled = tf.matMul(x.contexts, x.embedding)
+  const repeat = (t: TF.Tensor, times: number) =>
+    tf.reshape(tf.tile(tf.reshape(t, [targets, 1, dim]), [1, times, 1]), [targets * times, dim])
+  const context = tf.mul(tf.gather(x.embedding, x.contextRows), x.contextWeights)
+  const pooled = tf.sum(tf.reshape(context, [targets, width, dim]), 1)
   const query = x.user ? tf.add(pooled, x.user) : pooled
-  const scores = tf.reshape(tf.add(tf.matMul(query, x.embedding, false, true), x.bias), [-1])
-  const sPos = tf.reshape(tf.gather(scores, x.positiveAt), [targets, 1])
-  const sNeg = tf.reshape(tf.gather(scores, x.negativeAt), [targets, k])
+  const ePos = tf.gather(x.embedding, x.positives)
+  const eNeg = tf.gather(x.embedding, x.negatives)
+  const queryPerNegative = repeat(query, k)
+  const sPos = tf.add(tf.sum(tf.mul(query, ePos), 1, true), tf.gather(x.bias, x.positives))
+  const sNeg = tf.reshape(
+    tf.add(tf.sum(tf.mul(queryPerNegative, eNeg), 1, true), tf.gather(x.bias, x.negatives)),
+    [targets, k],
+  )
   // ℓ = softplus(s⁻ − s⁺) per pair; ∂ℓ/∂s⁻ = σ(s⁻ − s⁺) = −∂ℓ/∂s⁺.
   const margin = tf.sub(sNeg, sPos)
-  const dNeg = tf.mul(tf.mul(tf.sigmoid(margin), x.weights), scale)
-  const dPos = tf.neg(tf.sum(dNeg, 1))
-  const pairGradients = tf.concat([tf.zeros([1]), dPos, tf.reshape(dNeg, [-1])])
-  const g = tf.reshape(tf.gather(pairGradients, x.gradientAt), [targets, rows])
-  const dQuery = tf.matMul(g, x.embedding)
-  let embedding = tf.add(tf.matMul(g, query, true, false), tf.matMul(x.contexts, dQuery, true, false))
-  let bias = tf.sum(g, 0, true)
+  const dNeg = tf.reshape(tf.mul(tf.mul(tf.sigmoid(margin), x.weights), scale), [targets * k, 1])
+  const dPos = tf.neg(tf.sum(tf.reshape(dNeg, [targets, k]), 1, true))
+  const dQuery = tf.add(
+    tf.mul(dPos, ePos),
+    tf.sum(tf.reshape(tf.mul(dNeg, eNeg), [targets, k, dim]), 1),
+  )
+  // Every read's gradient, [∂e | ∂b] per read, in the order of the reads: positives, negatives, contexts.
+  const readGradients = tf.concat([
+    tf.concat([tf.mul(dPos, query), dPos], 1),
+    tf.concat([tf.mul(dNeg, queryPerNegative), dNeg], 1),
+    tf.concat([tf.mul(x.contextWeights, repeat(dQuery, width)), tf.zeros([targets * width, 1])], 1),
+  ])
+  const readRows = tf.concat([x.positives, x.negatives, x.contextRows])
+  const summed = sumRows(tf, readGradients, readRows, rows, x)
+  let embedding: TF.Tensor = tf.slice(summed, [0, 0], [rows, dim])
+  let bias: TF.Tensor = tf.slice(summed, [0, dim], [rows, 1])
   if (x.l2 > 0) embedding = tf.add(embedding, tf.mul(x.embedding, x.l2))
   if (x.mu > 0) {
-    if (!x.globalEmbedding || !x.globalBias)
-      throw new Error('sequenceGradients: mu > 0 needs the global slice')
+    if (!x.globalEmbedding || !x.globalBias) throw new Error('sequenceGradients: mu > 0 needs the global slice')
     embedding = tf.add(embedding, tf.mul(tf.sub(x.embedding, x.globalEmbedding), x.mu))
     bias = tf.add(bias, tf.mul(tf.sub(x.bias, x.globalBias), x.mu))
   }
@@ -281,6 +347,29 @@ export function sequenceGradients(tf: typeof TF, x: SequenceStepInputs) {
     bias: bias as TF.Tensor2D,
     user: user as TF.Tensor2D | undefined,
   }
+}
+
+/** Σ of the reads' gradient rows onto the slice rows they read: the transpose of the gathers. */
+function sumRows(
+  tf: typeof TF,
+  gradients: TF.Tensor,
+  readRows: TF.Tensor1D,
+  rows: number,
+  x: Pick<SequenceStepInputs, 'lookup' | 'sumTable'>,
+): TF.Tensor2D {
+  const cols = gradients.shape[1]!
+  if (x.lookup === 'scatter') {
+    // scatterND sums the updates of repeated rows; padding reads carry zero gradients.
+    return tf.scatterND(tf.reshape(readRows, [-1, 1]), gradients, [rows, cols]) as TF.Tensor2D
+  }
+  if (x.lookup === 'row-table') {
+    if (!x.sumTable) throw new ModelError('missing_tensor', "sequenceGradients: lookup 'row-table' needs sumTable")
+    const padded = tf.concat([gradients, tf.zeros([1, cols])])
+    return tf.sum(tf.gather(padded, x.sumTable), 1) as TF.Tensor2D
+  }
+  // Any backend: onehotᵀ × gradients (O(reads · S)); a cast, for the WASM oneHot bug noted in objective.ts.
+  const onehot = tf.cast(tf.oneHot(readRows, rows), 'float32')
+  return tf.matMul(onehot, gradients, true, false) as TF.Tensor2D
 }
 
 function checkOptions(o: SequenceTrainingOptions, l2: number, mu: number): void {

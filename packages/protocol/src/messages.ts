@@ -27,6 +27,8 @@ export const RoundConfigSchema = v.object({
   recency: v.optional(v.pipe(v.number(), v.finite(), v.gtValue(0), v.maxValue(1))),
   /** Keep and train a private per-device vector added to the shopper's state (absent: false). */
   privateVector: v.optional(v.boolean()),
+  /** At most this many next-item examples per client round, drawn at random (absent: the library's default). */
+  maxTargets: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** Row padding: pseudo-items per real item in every upload (absent or 0: none; docs/privacy.md). */
   padRatio: v.optional(positive),
   /** DP-FedAvg (present only when the aggregator runs it): clip the update's L2 norm to this before upload. */
