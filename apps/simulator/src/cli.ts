@@ -57,7 +57,12 @@ function createCommand(): Command {
     .option('--context-length <n>', "recent items in a shopper's state", int(1), DEFAULTS.contextLength)
     .option('--recency <r>', 'weight of each step back in time, (0, 1]', num(0, true), DEFAULTS.recency)
     .option('--private-vector', 'keep and train a private per-device vector as well')
-    .option('--max-targets <n>', 'next-item examples per shopper and round, at most', int(1), DEFAULTS.maxTargets)
+    .option(
+      '--max-targets <n>',
+      'next-item examples per shopper and round, at most',
+      int(1),
+      DEFAULTS.maxTargets,
+    )
     .option(
       '--negatives <n>',
       'sampled negatives per positive in training',

@@ -7,7 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createRng } from './rng.ts'
 import type { RowEvent } from './samples.ts'
 import { buildSequenceSamples, sequenceQuery } from './sequence.ts'
-import { buildSumTables, type SequenceStepInputs, sequenceGradients, trainSequence } from './train-sequence.ts'
+import {
+  buildSumTables,
+  type SequenceStepInputs,
+  sequenceGradients,
+  trainSequence,
+} from './train-sequence.ts'
 import { initSharedWeights, type SharedWeights } from './weights.ts'
 
 beforeAll(async () => {
@@ -27,7 +32,15 @@ interface Case {
 function objectiveValue(
   c: Case,
   S: number,
-  v: { embedding: tf.Tensor; bias: tf.Tensor; user: tf.Tensor; l2: number; mu: number; e0: tf.Tensor; b0: tf.Tensor },
+  v: {
+    embedding: tf.Tensor
+    bias: tf.Tensor
+    user: tf.Tensor
+    l2: number
+    mu: number
+    e0: tf.Tensor
+    b0: tf.Tensor
+  },
 ): tf.Scalar {
   const dense = c.pos.flatMap((_, t) => {
     const row = new Array<number>(S).fill(0)
@@ -79,7 +92,11 @@ describe('sequenceGradients', () => {
       const B = c.pos.length
       const contextRows = c.ctx.flatMap((r) => [...r, ...new Array<number>(L - r.length).fill(0)])
       const contextWeights = c.alpha.flatMap((a) => [...a, ...new Array<number>(L - a.length).fill(0)])
-      const reads = Int32Array.from([...c.pos.map((p, t) => (t < 3 ? p : -1)), ...c.neg.flatMap((n, t) => (t < 3 ? n : [-1, -1])), ...c.ctx.flatMap((r) => [...r, ...new Array<number>(L - r.length).fill(-1)])])
+      const reads = Int32Array.from([
+        ...c.pos.map((p, t) => (t < 3 ? p : -1)),
+        ...c.neg.flatMap((n, t) => (t < 3 ? n : [-1, -1])),
+        ...c.ctx.flatMap((r) => [...r, ...new Array<number>(L - r.length).fill(-1)]),
+      ])
       const table = buildSumTables(reads, { batches: 1, reads: reads.length, rows: S })
       const v = {
         embedding: tf.tensor2d(normal(S * d), [S, d]),

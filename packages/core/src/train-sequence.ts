@@ -153,7 +153,9 @@ export async function trainSequence(
           contextRows: own(tf.tensor1d(contextRows, 'int32')),
           contextWeights: own(tf.tensor2d(contextWeights, [slots * contextWidth, 1])),
           weights: own(tf.tensor2d(targetWeights, [slots, 1])),
-          ...(tables && { sumTables: own(tf.tensor2d(tables.values, [batches * rows, tables.width], 'int32')) }),
+          ...(tables && {
+            sumTables: own(tf.tensor2d(tables.values, [batches * rows, tables.width], 'int32')),
+          }),
         }
       }
       const x = inputs
@@ -316,10 +318,7 @@ export function sequenceGradients(tf: typeof TF, x: SequenceStepInputs) {
   const margin = tf.sub(sNeg, sPos)
   const dNeg = tf.reshape(tf.mul(tf.mul(tf.sigmoid(margin), x.weights), scale), [targets * k, 1])
   const dPos = tf.neg(tf.sum(tf.reshape(dNeg, [targets, k]), 1, true))
-  const dQuery = tf.add(
-    tf.mul(dPos, ePos),
-    tf.sum(tf.reshape(tf.mul(dNeg, eNeg), [targets, k, dim]), 1),
-  )
+  const dQuery = tf.add(tf.mul(dPos, ePos), tf.sum(tf.reshape(tf.mul(dNeg, eNeg), [targets, k, dim]), 1))
   // Every read's gradient, [∂e | ∂b] per read, in the order of the reads: positives, negatives, contexts.
   const readGradients = tf.concat([
     tf.concat([tf.mul(dPos, query), dPos], 1),
@@ -332,7 +331,8 @@ export function sequenceGradients(tf: typeof TF, x: SequenceStepInputs) {
   let bias: TF.Tensor = tf.slice(summed, [0, dim], [rows, 1])
   if (x.l2 > 0) embedding = tf.add(embedding, tf.mul(x.embedding, x.l2))
   if (x.mu > 0) {
-    if (!x.globalEmbedding || !x.globalBias) throw new Error('sequenceGradients: mu > 0 needs the global slice')
+    if (!x.globalEmbedding || !x.globalBias)
+      throw new Error('sequenceGradients: mu > 0 needs the global slice')
     embedding = tf.add(embedding, tf.mul(tf.sub(x.embedding, x.globalEmbedding), x.mu))
     bias = tf.add(bias, tf.mul(tf.sub(x.bias, x.globalBias), x.mu))
   }
@@ -363,7 +363,8 @@ function sumRows(
     return tf.scatterND(tf.reshape(readRows, [-1, 1]), gradients, [rows, cols]) as TF.Tensor2D
   }
   if (x.lookup === 'row-table') {
-    if (!x.sumTable) throw new ModelError('missing_tensor', "sequenceGradients: lookup 'row-table' needs sumTable")
+    if (!x.sumTable)
+      throw new ModelError('missing_tensor', "sequenceGradients: lookup 'row-table' needs sumTable")
     const padded = tf.concat([gradients, tf.zeros([1, cols])])
     return tf.sum(tf.gather(padded, x.sumTable), 1) as TF.Tensor2D
   }

@@ -1,4 +1,4 @@
-import type { RowNormalization, ServerOptimizerName } from '@fedrec/core'
+import { DEFAULT_CLIENT_SETTINGS, type RowNormalization, type ServerOptimizerName } from '@fedrec/core'
 import type { SecAggConfig, UpdateDtype } from '@fedrec/protocol'
 import type { NormPolicy } from './norm-bound.ts'
 
@@ -113,14 +113,13 @@ const DP_CLIP_NORM = 100
 export const DEFAULTS = {
   minClients: 3,
   roundDeadlineSeconds: 300,
-  mu: 0,
-  // Measured on the e2e shop pattern (six shoppers, three tastes, four rounds; a Node replay of the same
-  // pipeline, five seeds): 2 epochs at 0.05 left the worst shopper's top 10 at 40-60 % in its favourite
-  // category, 5 at 0.1 at 70-90 %. Small histories make one batch per epoch, so epochs are Adam steps.
-  localEpochs: 5,
-  learningRate: 0.1,
-  negativesPerPositive: 4,
-  batchSize: 256,
+  // The client settings are core's, the same defaults the browser library and the simulator use, measured on
+  // MovieLens-100K, Online Retail and the REES46 clickstream (docs/simulator.md).
+  mu: DEFAULT_CLIENT_SETTINGS.mu,
+  localEpochs: DEFAULT_CLIENT_SETTINGS.localEpochs,
+  learningRate: DEFAULT_CLIENT_SETTINGS.learningRate,
+  negativesPerPositive: DEFAULT_CLIENT_SETTINGS.negativesPerPositive,
+  batchSize: DEFAULT_CLIENT_SETTINGS.batchSize,
   maxSampleCount: 100_000,
   padRatio: 0,
   updateDtype: 'f16',

@@ -115,8 +115,8 @@ describe('GET /healthz and /v1/round', () => {
     expect(info).toMatchObject({ round: 0, modelVersion: 0, numItems: NUM_ITEMS, dim: DIM })
     expect(info.config).toEqual({
       mu: 0.01,
-      localEpochs: 5,
-      learningRate: 0.1,
+      localEpochs: 2,
+      learningRate: 0.3,
       negativesPerPositive: 4,
       batchSize: 256,
       maxSampleCount: 500,
@@ -746,7 +746,7 @@ describe('GET and PATCH /v1/config', () => {
     await expectError(await patch(app, { maxUpdateNorm: -1 }), 400, 'bad_settings')
     expect(parseRoundInfo(await (await app.request('/v1/round')).json()).config).toMatchObject({
       minClients: 3,
-      learningRate: 0.1,
+      learningRate: 0.3,
     })
   })
 })
