@@ -21,7 +21,7 @@ describe('parseCommandLine', () => {
       roundDeadlineSeconds: 300,
       mu: 0,
       localEpochs: 2,
-      learningRate: 0.3,
+      learningRate: 0.2,
       negativesPerPositive: 4,
       batchSize: 256,
       maxSampleCount: 100_000,
@@ -31,7 +31,8 @@ describe('parseCommandLine', () => {
       maxEvaluationUsers: 1,
       serverOptimizer: 'fedavg',
       serverLearningRate: undefined,
-      rowNormalization: 'all',
+      // Not given: 'touched', or 'all' when DP is on (resolved by createAggregator).
+      rowNormalization: undefined,
       corsOrigins: ['*'],
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       operatorTokenGenerated: true,

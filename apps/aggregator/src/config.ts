@@ -188,7 +188,7 @@ export function createCommand(): Command {
         'divide a row by the samples of all clients or only of those that touched it',
         'FEDREC_ROW_NORMALIZATION',
       )
-        .default(DEFAULTS.rowNormalization)
+        .default(DEFAULTS.rowNormalization, `${DEFAULTS.rowNormalization}; all with DP`)
         .choices(['all', 'touched']),
     )
     .addOption(
@@ -326,7 +326,12 @@ export function parseCommandLine(
   }
   const serverOptimizer = o.serverOptimizer
   if (!isServerOptimizerName(serverOptimizer)) throw new InvalidArgumentError(`unknown server optimizer`)
-  const rowNormalization = o.rowNormalization === 'touched' ? 'touched' : 'all'
+  // Under DP the default is 'all' (see AggregatorOptions.rowNormalization): only a given value is passed on.
+  const rowNormalization = given('rowNormalization')
+    ? o.rowNormalization === 'touched'
+      ? 'touched'
+      : 'all'
+    : undefined
   const normPolicy = o.normPolicy === 'reject' ? 'reject' : 'clip'
   const token = typeof o.operatorToken === 'string' && o.operatorToken !== '' ? o.operatorToken : undefined
   return {

@@ -17,7 +17,7 @@ import type { SharedWeights } from './weights.ts'
 export const DEFAULT_CLIENT_SETTINGS = Object.freeze({
   mu: 0,
   localEpochs: 2,
-  learningRate: 0.3,
+  learningRate: 0.2,
   negativesPerPositive: 4,
   batchSize: 256,
   l2: 0,

@@ -84,6 +84,10 @@ export interface AggregatorOptions {
    * plain FedAvg), 0.01 for fedadam, fedyogi and fedadagrad, whose steps do not scale with the delta.
    */
   serverLearningRate?: number | undefined
+  /**
+   * Default 'touched' (measured: on the REES46 sessions 'all' fell to popularity's level), or 'all' when DP
+   * is on: DP cannot divide a row by who touched it, a number that depends on the data.
+   */
   rowNormalization?: RowNormalization
   /**
    * Secure aggregation (Bonawitz et al. 2017): rounds close through cohorts of clients whose masked inputs
@@ -129,7 +133,7 @@ export const DEFAULTS = {
   ackRetentionSeconds: 86_400,
   modelLogVersions: 32,
   serverOptimizer: 'fedavg',
-  rowNormalization: 'all',
+  rowNormalization: 'touched',
   dpNoiseMultiplier: null,
   dpClipNorm: DP_CLIP_NORM,
   dpDelta: 1e-5,
@@ -143,6 +147,7 @@ export function resolveOptions(options: AggregatorOptions): ResolvedOptions {
     now: Date.now,
     deadlineTimer: true,
     createStore: true,
+    ...(options.dpNoiseMultiplier != null ? { rowNormalization: 'all' as const } : {}),
     ...withoutUndefined(options),
     store: options.store,
   }

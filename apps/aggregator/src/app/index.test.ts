@@ -116,7 +116,7 @@ describe('GET /healthz and /v1/round', () => {
     expect(info.config).toEqual({
       mu: 0.01,
       localEpochs: 2,
-      learningRate: 0.3,
+      learningRate: 0.2,
       negativesPerPositive: 4,
       batchSize: 256,
       maxSampleCount: 500,
@@ -370,7 +370,8 @@ describe('POST /v1/updates', () => {
 
 describe('closing a round', () => {
   it('closes on quorum and publishes version + 1 = the sample-weighted FedAvg of the updates', async () => {
-    const { app } = setup()
+    // Rows ÷ all clients' samples: the seed's formula, written out below.
+    const { app } = setup({ rowNormalization: 'all' })
     const before = await model(app)
     const updates: Array<{ n: number; embedding: Rows; bias: Rows }> = [
       { n: 10, embedding: [[0, [1, 2, 3, 4]]], bias: [[0, [1]]] },
@@ -746,7 +747,7 @@ describe('GET and PATCH /v1/config', () => {
     await expectError(await patch(app, { maxUpdateNorm: -1 }), 400, 'bad_settings')
     expect(parseRoundInfo(await (await app.request('/v1/round')).json()).config).toMatchObject({
       minClients: 3,
-      learningRate: 0.3,
+      learningRate: 0.2,
     })
   })
 })
