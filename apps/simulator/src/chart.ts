@@ -3,7 +3,8 @@ import type { SimulationResults } from './simulate.ts'
 
 /**
  * The run's quality curve as an SVG: federated HR@10 and NDCG@10 by round (solid), with the centralized
- * model's and popularity's values as dashed horizontal lines of the same colours, rendered server-side by
+ * model's values as dashed lines of the same colours and every baseline's HR@10 (co-occurrence, popularity,
+ * recent popularity, random) and popularity's NDCG@10 as dotted horizontal lines, rendered server-side by
  * echarts (`ssr: true`, no DOM).
  * @example writeFileSync('r.svg', renderChart(results))
  */
@@ -25,7 +26,17 @@ export function renderChart(results: SimulationResults, { width = 900, height = 
       grid: { left: 60, right: 30, top: 70, bottom: 70 },
       xAxis: { type: 'category', name: 'round', nameLocation: 'middle', nameGap: 28, data: rounds },
       yAxis: { type: 'value', min: 0, max: 1, name: 'metric' },
-      color: ['#1f77b4', '#ff7f0e', '#1f77b4', '#ff7f0e', '#7f7f7f', '#bcbd22'],
+      color: [
+        '#1f77b4',
+        '#ff7f0e',
+        '#1f77b4',
+        '#ff7f0e',
+        '#7f7f7f',
+        '#bcbd22',
+        '#2ca02c',
+        '#9467bd',
+        '#d62728',
+      ],
       series: [
         {
           name: 'federated HR@10',
@@ -67,6 +78,19 @@ export function renderChart(results: SimulationResults, { width = 900, height = 
           lineStyle: { type: 'dotted' },
           data: flat(results.popularity.ndcg10),
         },
+        ...(
+          [
+            ['co-occurrence HR@10', results.cooccurrence.hr10],
+            ['recent popularity HR@10', results.recentPopularity.hr10],
+            ['random HR@10', results.random.hr10],
+          ] as const
+        ).map(([name, value]) => ({
+          name,
+          type: 'line',
+          showSymbol: false,
+          lineStyle: { type: 'dotted' },
+          data: flat(value),
+        })),
       ],
     })
     return chart.renderToSVGString()

@@ -192,7 +192,6 @@ async function main(): Promise<void> {
     centralEpochs: Number(o.centralEpochs),
     centralLearningRate: Number(o.centralLr),
     centralL2: Number(o.centralL2),
-    recall: o.recall !== false,
     padRatio: Number(o.padRatio),
     padFresh: o.padFresh === true,
     padUniform: o.padUniform === true,

@@ -18,7 +18,6 @@ const options: SimulationOptions = {
   rowNormalization: 'all',
   centralEpochs: 2,
   dim: 4,
-  recall: false,
   endpoint: undefined,
 }
 

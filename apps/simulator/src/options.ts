@@ -39,8 +39,6 @@ export interface SimulationOptions {
   centralLearningRate: number
   /** L2 of the centralized baseline (per-example Adagrad). */
   centralL2: number
-  /** Also compute full-ranking Recall@20 at the end. */
-  recall: boolean
   /** Row padding: pseudo-items per real item in every client's upload (0 = off). In-process only. */
   padRatio: number
   /** Draw each shopper's pseudo-items anew every round instead of from its fixed secret seed. */
@@ -86,7 +84,6 @@ export const DEFAULTS = {
   centralEpochs: 10,
   centralLearningRate: 0.05,
   centralL2: 1e-4,
-  recall: true,
   // The aggregator's default too: docs/privacy.md has the measurement.
   dpClipNorm: 100,
   dpDelta: 1e-5,

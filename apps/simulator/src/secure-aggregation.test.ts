@@ -16,7 +16,6 @@ const options: SimulationOptions = {
   clientsPerRound: 'all',
   centralEpochs: 1,
   dim: 8,
-  recall: false,
   endpoint: undefined,
 }
 

@@ -45,7 +45,13 @@ describe('simulate (in-process)', () => {
 
     const svg = renderChart(one)
     expect(svg.startsWith('<svg')).toBe(true)
-    for (const name of ['federated HR@10', 'centralized NDCG@10', 'popularity HR@10'])
+    for (const name of [
+      'federated HR@10',
+      'centralized NDCG@10',
+      'popularity HR@10',
+      'co-occurrence HR@10',
+      'random HR@10',
+    ])
       expect(svg).toContain(name)
   })
 
