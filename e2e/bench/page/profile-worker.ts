@@ -54,7 +54,7 @@ async function profile(request: ProfileRequest): Promise<TrainingProfile> {
     const start = performance.now()
     const { result } = await round()
     walls.push(performance.now() - start)
-    steps = 2 * result.steps // the training pass and the user-vector refit take as many steps
+    steps = result.steps
     samples = result.sampleCount
   }
   const profiled = await tf.profile(async () => {

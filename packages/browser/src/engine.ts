@@ -87,13 +87,13 @@ export interface SyncPhases {
   backend: number
   /** The profile and the history read from IndexedDB. */
   history: number
-  /** Samples, local training and the user-vector refit. */
+  /** Next-item examples of the history and local training. */
   train: number
   /** Encoding the update. */
   encode: number
   /** POST /v1/updates until its ack. */
   upload: number
-  /** IndexedDB writes: the user vector and the round contributed to. */
+  /** IndexedDB writes: the profile (private vector, pseudo-items) and the round contributed to. */
   store: number
 }
 
@@ -409,9 +409,9 @@ export class Engine {
     let backend = await this.ensureBackend()
     for (;;) {
       try {
-        // The same client round as the simulator's: train the user vector and the touched rows, then refit
-        // the private vector to the global rows (Federated Reconstruction's local step) — the trained rows
-        // only leave as the update, and until the aggregate comes back scoring sees the global rows.
+        // The same client round as the simulator's: next-item examples of the history train the touched rows
+        // of the item table; they only leave as the update, and until the aggregate comes back scoring sees
+        // the global rows (the shopper's state is recomputed from the history on every recommend).
         const {
           result,
           userVector: refitted,
@@ -585,7 +585,7 @@ export class Engine {
    * so a shopper whose every backend fails still gets popular items.
    */
   async suggest(request: SuggestRequest): Promise<SuggestionSet> {
-    const { mode = 'for-you', k = 10, itemId, exclude = [] } = request
+    const { mode = 'for-you', k = 10, itemId, exclude = [], leaveOut = 'carted' } = request
     if (!this.model) {
       const cached = await this.cachedModel()
       await this.ensureModel(cached ? cached.modelVersion : 'latest')
@@ -604,7 +604,7 @@ export class Engine {
     for (let i = events.length - 1; i >= 0; i--) {
       const row = rowOf.get(events[i]!.itemId)
       if (row === undefined) continue
-      if (events[i]!.type === 'purchase') skip.add(row)
+      if (LEAVE_OUT[leaveOut].includes(events[i]!.type)) skip.add(row)
       if (!seen.has(row)) historyRows.push(row)
       seen.add(row)
     }

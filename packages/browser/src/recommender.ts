@@ -268,7 +268,13 @@ function checkEvent(event: unknown): TrackEvent {
 function checkSuggestRequest(request: unknown): SuggestRequest {
   if (typeof request !== 'object' || request === null)
     throw new FedrecError('bad_option', 'suggest() needs an object')
-  const { mode = 'for-you', k = 10, itemId, exclude = [] } = request as Record<string, unknown>
+  const {
+    mode = 'for-you',
+    k = 10,
+    itemId,
+    exclude = [],
+    leaveOut = 'carted',
+  } = request as Record<string, unknown>
   if (!SUGGEST_MODES.includes(mode as SuggestMode))
     throw new FedrecError(
       'bad_option',
@@ -282,5 +288,16 @@ function checkSuggestRequest(request: unknown): SuggestRequest {
     throw new FedrecError('bad_option', "mode 'similar' needs an itemId")
   if (!Array.isArray(exclude) || !exclude.every((x) => typeof x === 'string'))
     throw new FedrecError('bad_option', 'exclude must be an array of item ids')
-  return { mode: mode as SuggestMode, k, exclude: [...exclude], ...(itemId === undefined ? {} : { itemId }) }
+  if (!isLeaveOut(leaveOut))
+    throw new FedrecError(
+      'bad_option',
+      `leaveOut must be 'carted', 'bought' or 'seen', got ${JSON.stringify(leaveOut)}`,
+    )
+  return {
+    mode: mode as SuggestMode,
+    k,
+    exclude: [...exclude],
+    leaveOut,
+    ...(itemId === undefined ? {} : { itemId }),
+  }
 }

@@ -2,6 +2,7 @@
 // loops over the model's arrays, so they run in the worker (next to the cached model) and, for the widget's
 // degraded mode, on the page's main thread without pulling tfjs into the page's bundle.
 import { ITEM_BIAS, type ModelSnapshot } from '@fedrec/protocol'
+import type { LeaveOut } from './events.ts'
 
 /** What `suggest()` is asked for. */
 export type SuggestMode = 'for-you' | 'similar' | 'popular'
@@ -16,6 +17,8 @@ export interface SuggestRequest {
   itemId?: string
   /** Item ids not to show, e.g. the product on the page or what is in the cart. */
   exclude?: readonly string[]
+  /** Which of the shopper's own items are not shown again, as in `recommend` (default 'carted'). */
+  leaveOut?: LeaveOut
 }
 
 /** Why an item is suggested: the nearest item, in the model's embedding space, the shopper interacted with. */

@@ -1,4 +1,5 @@
 import { isFedrecError } from '../errors.ts'
+import { isLeaveOut, type LeaveOut } from '../events.ts'
 import type { LocalData, Recommender } from '../recommender.ts'
 import type { Suggestion, SuggestionKind, SuggestionSet } from '../suggest.ts'
 import { degradedPopular } from './fallback.ts'
@@ -73,6 +74,7 @@ export class FedrecRecommendations extends Base {
     'mode',
     'item',
     'exclude',
+    'leave-out',
     'item-url',
   ]
 
@@ -228,6 +230,12 @@ export class FedrecRecommendations extends Base {
     return (this.getAttribute('exclude') ?? '').split(/[\s,]+/).filter((x) => x !== '')
   }
 
+  /** `leave-out`: which of the shopper's own items are not shown again ('carted' unless it says 'bought'/'seen'). */
+  get #leaveOut(): LeaveOut {
+    const value = this.getAttribute('leave-out')
+    return isLeaveOut(value) ? value : 'carted'
+  }
+
   get #endpoint(): string | null {
     const raw = this.getAttribute('endpoint')
     if (!raw) return null
@@ -272,7 +280,13 @@ export class FedrecRecommendations extends Base {
     try {
       const rec = await this.#recommender()
       try {
-        set = await rec.suggest({ mode: this.#mode, k, exclude, ...(itemId ? { itemId } : {}) })
+        set = await rec.suggest({
+          mode: this.#mode,
+          k,
+          exclude,
+          leaveOut: this.#leaveOut,
+          ...(itemId ? { itemId } : {}),
+        })
       } catch (err) {
         // Personal scoring needs a tfjs backend; popularity does not, so ask the worker for that first.
         if (!isFedrecError(err) || err.code !== 'no_backend') throw err
