@@ -1,10 +1,10 @@
 import type * as TF from '@tensorflow/tfjs-core'
 import type { EventWeights } from './events.ts'
+import type { LocalTrainingResult } from './local-training.ts'
 import { clipDeltas } from './privacy/clip.ts'
 import { createRng, type Rng } from './rng.ts'
 import type { RowEvent } from './samples.ts'
 import { buildSequenceSamples, DEFAULT_SEQUENCE, type SequenceSettings, sequenceQuery } from './sequence.ts'
-import type { LocalTrainingResult } from './train-local.ts'
 import { trainSequence } from './train-sequence.ts'
 import type { SharedWeights } from './weights.ts'
 
@@ -34,7 +34,7 @@ export interface ClientRoundConfig {
   learningRate: number
   negativesPerPositive: number
   batchSize: number
-  /** Row padding: pseudo-items per real item (0 or absent: none); see `buildSamples`. */
+  /** Row padding: pseudo-items per real item (0 or absent: none); see `buildSequenceSamples`. */
   padRatio?: number
   /** DP-FedAvg: the L2 norm the uploaded deltas are clipped to (absent: no clipping); see `clipDeltas`. */
   clipNorm?: number

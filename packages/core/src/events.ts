@@ -18,7 +18,7 @@ export interface EventWeights {
 /**
  * Default weights: each step down the funnel doubles the confidence that the shopper likes the item.
  * @example
- * buildSamples(events, { numItems, negativesPerPositive: 4, eventWeights: DEFAULT_EVENT_WEIGHTS, rng })
+ * buildSequenceSamples(events, { numItems, negativesPerTarget: 4, eventWeights: DEFAULT_EVENT_WEIGHTS, rng })
  */
 export const DEFAULT_EVENT_WEIGHTS: EventWeights = Object.freeze({ click: 1, add_to_cart: 2, purchase: 4 })
 

@@ -6,9 +6,10 @@
  * @example
  * import * as tf from '@tensorflow/tfjs-core'
  * import '@tensorflow/tfjs-backend-wasm'
- * import { buildSamples, createRng, selectBackend, trainLocal } from '@fedrec/core'
+ * import { buildSequenceSamples, createRng, selectBackend, trainSequence } from '@fedrec/core'
  * await selectBackend(tf, ['wasm', 'cpu'])
- * const result = await trainLocal(tf, { weights, userVector, samples, epochs: 2, learningRate: 0.01, batchSize: 256, rng })
+ * const samples = buildSequenceSamples(history, { numItems: weights.numItems, negativesPerTarget: 4, rng })
+ * const result = await trainSequence(tf, { weights, samples, epochs: 2, learningRate: 0.2, batchSize: 256, rng })
  */
 export * from './aggregation/index.ts'
 export {
@@ -34,11 +35,11 @@ export {
   type EventWeights,
   isEventType,
 } from './events.ts'
+export type { LocalTrainingResult, RowLookup } from './local-training.ts'
 export { hitRatioAtK, ndcgAtK, rankAmong } from './metrics.ts'
-export type { LossKind, RowLookup } from './objective.ts'
 export * from './privacy/index.ts'
 export { createRng, type Rng } from './rng.ts'
-export { buildSamples, type RowEvent, type SampleOptions, type TrainingSamples } from './samples.ts'
+export type { RowEvent } from './samples.ts'
 export { createScorer, type ScoredRow, type Scorer } from './scorer.ts'
 export * from './secagg/index.ts'
 export {
@@ -48,7 +49,6 @@ export {
   type SequenceSettings,
   sequenceQuery,
 } from './sequence.ts'
-export { type LocalTrainingOptions, type LocalTrainingResult, trainLocal } from './train-local.ts'
 export { type SequenceTrainingOptions, trainSequence } from './train-sequence.ts'
 export {
   DEFAULT_DIM,

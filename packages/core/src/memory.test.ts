@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { createRng } from './rng.ts'
-import { buildSamples } from './samples.ts'
 import { createScorer } from './scorer.ts'
+import { buildSequenceSamples } from './sequence.ts'
 import { useNodeBackend } from './test-backend-node.ts'
-import { trainLocal } from './train-local.ts'
+import { trainSequence } from './train-sequence.ts'
 import { initSharedWeights, initUserVector } from './weights.ts'
 
 const { tf } = await useNodeBackend()
@@ -15,10 +15,10 @@ describe('tensor memory', () => {
     let userVector = initUserVector(16, rng)
     const events = Array.from({ length: 20 }, (_, i) => ({ type: 'click' as const, row: i * 7 }))
     const cycle = async (mu: number) => {
-      const samples = buildSamples(events, { numItems: 200, negativesPerPositive: 3, rng })
-      const r = await trainLocal(tf, {
+      const samples = buildSequenceSamples(events, { numItems: 200, negativesPerTarget: 3, rng })
+      const r = await trainSequence(tf, {
         weights,
-        userVector,
+        privateVector: userVector,
         samples,
         epochs: 2,
         learningRate: 0.01,
@@ -43,12 +43,18 @@ describe('tensor memory', () => {
     const rng = createRng(5)
     const weights = initSharedWeights(50, 4, rng)
     weights.itemEmbedding[0] = Number.NaN
-    const samples = buildSamples([{ type: 'click', row: 0 }], { numItems: 50, negativesPerPositive: 3, rng })
+    const samples = buildSequenceSamples(
+      [
+        { type: 'click', row: 1 },
+        { type: 'click', row: 0 },
+      ],
+      { numItems: 50, negativesPerTarget: 3, rng },
+    )
     const before = tf.memory().numTensors
     await expect(
-      trainLocal(tf, {
+      trainSequence(tf, {
         weights,
-        userVector: initUserVector(4, rng),
+        privateVector: initUserVector(4, rng),
         samples,
         epochs: 1,
         learningRate: 0.01,

@@ -61,7 +61,7 @@ export interface SequenceSampleOptions {
    * Default: no limit.
    */
   maxTargets?: number
-  /** Row padding, as in `buildSamples`: pseudo-items per real item; each is one more target. */
+  /** Row padding (`pickPseudoItems`): pseudo-items per real item; each is one more target. */
   padRatio?: number
   padRng?: Rng
   padScores?: ArrayLike<number>

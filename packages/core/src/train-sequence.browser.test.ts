@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { type BackendName, selectBackend } from './backend.ts'
-import type { RowLookup } from './objective.ts'
+import type { LocalTrainingResult, RowLookup } from './local-training.ts'
 import { createRng } from './rng.ts'
 import type { RowEvent } from './samples.ts'
 import { buildSequenceSamples } from './sequence.ts'
 import { tf } from './test-backend-browser.ts'
-import type { LocalTrainingResult } from './train-local.ts'
 import { trainSequence } from './train-sequence.ts'
 import { initSharedWeights, initUserVector } from './weights.ts'
 

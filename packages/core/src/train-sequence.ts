@@ -1,17 +1,18 @@
 import type * as TF from '@tensorflow/tfjs-core'
 import { ModelError } from './errors.ts'
-import { type RowLookup, rowLookupFor } from './objective.ts'
-import type { Rng } from './rng.ts'
-import type { SequenceSamples } from './sequence.ts'
-import { bucket, cutRows } from './slice.ts'
 import {
   adamEpsilon,
   createAdam,
   type LocalTrainingResult,
   noDeltas,
+  type RowLookup,
+  rowLookupFor,
   shuffle,
   sliceDeltas,
-} from './train-local.ts'
+} from './local-training.ts'
+import type { Rng } from './rng.ts'
+import type { SequenceSamples } from './sequence.ts'
+import { bucket, cutRows } from './slice.ts'
 import { firstNonFinite, type SharedWeights } from './weights.ts'
 
 export interface SequenceTrainingOptions {
@@ -46,7 +47,7 @@ export interface SequenceTrainingOptions {
  * gathers of the rows involved, and the gradient of every read — B positives, B·K negatives, B·L context
  * rows — is summed back onto slice rows in one pass (`sumRows`: scatterND on CPU/WASM, a CPU-built row table
  * on WebGL, which cannot scatter), so a step costs B·(1 + K + L)·d, not the slice's size. A dense B × S
- * formulation (contexts and scores as matrices over the whole slice) was 6–20× slower on MovieLens histories.
+ * formulation (contexts and scores as matrices over the whole slice) was 3× slower on MovieLens histories.
  * Adam starts fresh every round. Throws `ModelError` for bad options or a diverging run; leaves no tensors.
  * @example
  * const samples = buildSequenceSamples(history, { numItems: weights.numItems, negativesPerTarget: 4, rng })
@@ -75,7 +76,8 @@ export async function trainSequence(
   let width = 1
   for (let t = 0; t < targetCount; t++)
     width = Math.max(width, samples.contextStart[t + 1]! - samples.contextStart[t]!)
-  // Shapes padded to powers of two so that WebGL's shader cache stays warm across shoppers (as in trainLocal).
+  // Shapes padded to powers of two: WebGL compiles a shader per input shape, so shapes that repeat across
+  // shoppers and rounds keep its program cache warm instead of compiling ~30 programs for every new size.
   const contextWidth = bucket(width, 4)
   const perStep = Math.min(Math.max(1, Math.floor(batchSize / k)), bucket(targetCount, 8))
   const batches = Math.ceil(targetCount / perStep)
@@ -292,8 +294,8 @@ export interface SequenceStepInputs {
 /**
  * Gradients of
  *   J = Σ_t w_t Σ_k softplus(s_t,k⁻ − s_t⁺) / Σ_t K·w_t + l2/2 (‖E‖² + ‖u‖²) + mu/2 (‖E − E₀‖² + ‖b − b₀‖²)
- * with q_t = Σ_j α_tj e_j (+ u) and s_ti = q_t·e_i + b_i, written out by hand (as `objectiveGradients`, and
- * for the same reasons) and checked against `tf.grads` in `train-sequence.test.ts`. Call inside `tf.tidy`.
+ * with q_t = Σ_j α_tj e_j (+ u) and s_ti = q_t·e_i + b_i, written out by hand rather than by `tf.grad`
+ * (tfjs-core's gradient registry does not load in plain Node ESM, and the chain rule here is a few gathers) and checked against `tf.grads` in `train-sequence.test.ts`. Call inside `tf.tidy`.
  */
 export function sequenceGradients(tf: typeof TF, x: SequenceStepInputs) {
   const [rows, dim] = x.embedding.shape
@@ -368,7 +370,8 @@ function sumRows(
     const padded = tf.concat([gradients, tf.zeros([1, cols])])
     return tf.sum(tf.gather(padded, x.sumTable), 1) as TF.Tensor2D
   }
-  // Any backend: onehotᵀ × gradients (O(reads · S)); a cast, for the WASM oneHot bug noted in objective.ts.
+  // Any backend: onehotᵀ × gradients, O(reads · S). oneHot as float32 through a cast, not its dtype argument:
+  // tfjs-backend-wasm 4.22 ignores that argument and writes the int32 bit pattern of 1 (1.4e-45).
   const onehot = tf.cast(tf.oneHot(readRows, rows), 'float32')
   return tf.matMul(onehot, gradients, true, false) as TF.Tensor2D
 }

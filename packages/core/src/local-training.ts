@@ -1,0 +1,125 @@
+import { ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
+import type * as TF from '@tensorflow/tfjs-core'
+import type { Rng } from './rng.ts'
+
+// The parts of a client's local training that do not depend on the model's objective: Adam on one flat
+// variable, the sparse deltas of a slice, the row-lookup choice per backend.
+
+/**
+ * How a step sums its reads' gradients back onto slice rows (the transpose of its gathers). Same maths,
+ * different kernels; `rowLookupFor` picks the fastest measured on each backend (docs/benchmarks.md):
+ * - `one-hot`: a reads × S one-hot matrix and a matMul through it, O(reads·S) a step. Needs nothing but
+ *   matMul and oneHot, so it runs on any backend.
+ * - `scatter`: `scatterND` (which sums duplicate rows); O(reads) on CPU and WASM. On WebGL scatterND is a
+ *   shader that loops over every read for every row, O(reads·S) again.
+ * - `row-table`: each slice row gathers the read gradients that land on it through a table built on the CPU
+ *   (`buildSumTables`) and sums them: O(S·W) for W reads at most per row, where WebGL cannot scatter.
+ * tfjs's own gradient of `gather` (UnsortedSegmentSum) is not used: a loop of kernels per row on CPU,
+ * missing on WASM, and a multi-pass O(B·S) shader on WebGL.
+ */
+export type RowLookup = 'one-hot' | 'scatter' | 'row-table'
+
+/**
+ * The `RowLookup` measured fastest on a tfjs backend; `one-hot` for one it does not know.
+ * @example rowLookupFor(tf.getBackend()) // 'row-table' on WebGL
+ */
+export function rowLookupFor(backend: string): RowLookup {
+  if (backend === 'webgl') return 'row-table'
+  if (backend === 'wasm' || backend === 'cpu') return 'scatter'
+  return 'one-hot'
+}
+
+/** What one client round uploads and keeps. */
+export interface LocalTrainingResult {
+  /** The shopper's private vector after the round (never uploaded; zero when none is kept). */
+  userVector: Float32Array
+  /** `[ITEM_EMBEDDING, ITEM_BIAS]` deltas (w_local − w_global) of exactly the touched rows, ascending. */
+  deltas: TensorDelta[]
+  /** n_k, the number of (target, negative) pairs. */
+  sampleCount: number
+  /** Weighted mean data loss (without the L2 and proximal terms) over the last epoch. */
+  loss: number
+  steps: number
+}
+
+/**
+ * Adam (Kingma & Ba 2015) on one flat variable, with the bias corrections folded into the step size and ε as
+ * in the paper's "efficient" form: lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε·√(1−β₂ᵗ)), which is exactly tfjs's
+ * lr · m̂ / (√v̂ + ε). Twelve ops a step where tfjs's optimizer, per variable, needs fourteen plus scalars.
+ * Its moments start at zero every round, as before: they are not part of the model. Call `step` in a tidy.
+ */
+export function createAdam(
+  tf: typeof TF,
+  params: TF.Variable,
+  learningRate: number,
+  epsilon: number,
+  own: <T extends TF.Tensor>(t: T) => T,
+) {
+  const beta1 = 0.9
+  const beta2 = 0.999
+  const m = own(tf.tidy(() => tf.variable(tf.zerosLike(params), false)))
+  const v = own(tf.tidy(() => tf.variable(tf.zerosLike(params), false)))
+  const b1 = own(tf.scalar(beta1))
+  const b1c = own(tf.scalar(1 - beta1))
+  const b2 = own(tf.scalar(beta2))
+  const b2c = own(tf.scalar(1 - beta2))
+  let t = 0
+  return {
+    step(gradient: TF.Tensor): void {
+      t++
+      const correction = Math.sqrt(1 - beta2 ** t)
+      const stepSize = (learningRate * correction) / (1 - beta1 ** t)
+      const newM = tf.add(tf.mul(m, b1), tf.mul(gradient, b1c))
+      const newV = tf.add(tf.mul(v, b2), tf.mul(tf.square(gradient), b2c))
+      m.assign(newM)
+      v.assign(newV)
+      params.assign(
+        tf.sub(params, tf.mul(tf.div(newM, tf.add(tf.sqrt(newV), epsilon * correction)), stepSize)),
+      )
+    },
+  }
+}
+
+/**
+ * Adam's epsilon, explicit rather than tfjs's per-backend default: tfjs-backend-webgl 4.22 reports 16-bit
+ * precision exactly when it renders to float32 textures (its check is inverted), so Adam defaulted to 1e-4
+ * on WebGL and 1e-7 elsewhere, and the same shopper's update differed by up to 0.05 between backends.
+ * Only a GPU that really renders at half precision keeps 1e-4, where 1e-7 would flush to 0 and divide 0/0.
+ */
+export function adamEpsilon(tf: typeof TF): number {
+  const halfFloat = tf.getBackend() === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED')
+  return halfFloat ? 1e-4 : 1e-7
+}
+
+export function sliceDeltas(
+  slice: { rows: Uint32Array; embedding: Float32Array; bias: Float32Array },
+  dim: number,
+  embedding: Float32Array,
+  bias: Float32Array,
+): TensorDelta[] {
+  const s = slice.rows.length
+  const embeddingDelta = new Float32Array(s * dim)
+  for (let k = 0; k < s * dim; k++) embeddingDelta[k] = embedding[k]! - slice.embedding[k]!
+  const biasDelta = new Float32Array(s)
+  for (let k = 0; k < s; k++) biasDelta[k] = bias[k]! - slice.bias[k]!
+  return [
+    { name: ITEM_EMBEDDING, cols: dim, rowIds: slice.rows.slice(), values: embeddingDelta },
+    { name: ITEM_BIAS, cols: 1, rowIds: slice.rows.slice(), values: biasDelta },
+  ]
+}
+
+export function noDeltas(dim: number): TensorDelta[] {
+  return [
+    { name: ITEM_EMBEDDING, cols: dim, rowIds: new Uint32Array(0), values: new Float32Array(0) },
+    { name: ITEM_BIAS, cols: 1, rowIds: new Uint32Array(0), values: new Float32Array(0) },
+  ]
+}
+
+export function shuffle(order: Int32Array, rng: Rng): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1)
+    const tmp = order[i]!
+    order[i] = order[j]!
+    order[j] = tmp
+  }
+}
