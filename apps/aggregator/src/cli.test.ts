@@ -31,6 +31,8 @@ describe('fedrec-aggregator CLI', () => {
     const store = inDir('nested', 's.sqlite')
     const args = ['--port', '0', '--store', store, '--catalogue', catalogue, '--dim', String(DIM)]
     args.push('--seed', '3', '--round-deadline', '600', '--client-rate', '0', '--ip-rate', '0')
+    // The synthetic updates claim n_k freely; the bound by rows has its own test (influence.test.ts).
+    args.push('--negatives', '1000')
     const updates = Array.from({ length: N }, (_, i) =>
       randomUpdate(0, 0, { numItems: NUM_ITEMS, dim: DIM, seed: i + 1, sampleCount: 1 + ((i * 7) % 13) }),
     )
@@ -91,6 +93,7 @@ describe('fedrec-aggregator CLI', () => {
     ])
     // The published model is the one an aggregator that never crashed computes from the same N updates.
     const reference = createAggregator({
+      negativesPerPositive: 1000,
       store: ':memory:',
       catalogue: catalogueOf(NUM_ITEMS),
       dim: DIM,

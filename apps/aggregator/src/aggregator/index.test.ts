@@ -31,6 +31,8 @@ function start(options: Partial<AggregatorOptions> = {}): Aggregator {
     seed: 11,
     minClients: 3,
     deadlineTimer: false,
+    // The synthetic updates here claim n_k freely; the bound by rows has its own test (influence.test.ts).
+    negativesPerPositive: 1000,
     ...options,
   })
   open.push(aggregator)

@@ -229,6 +229,11 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       logModel('%d new catalogue items queued; they join the model when round %d closes', added, round.round)
   }
 
+  /**
+   * The largest negatives per positive handed out since the open round opened: an update trained under it
+   * may still arrive after an operator lowered the setting, and must not be refused for it.
+   */
+  let negativesCeiling = opts.negativesPerPositive
   let accumulator = newAccumulator(model, opts)
   let replayed = 0
   for (const payload of store.roundPayloads(round.round)) {
@@ -455,6 +460,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     model = next
     optimizerState = state
     round = nextRound
+    negativesCeiling = opts.negativesPerPositive
     if (resized || !accumulator) accumulator = newAccumulator(model, opts)
     else accumulator.reset()
     arm()
@@ -578,6 +584,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         roundDeadlineSeconds: opts.roundDeadlineSeconds,
         ...clientSettings(),
         maxUpdateNorm: Number.isFinite(opts.maxUpdateNorm) ? opts.maxUpdateNorm : null,
+        maxRowNorm: Number.isFinite(opts.maxRowNorm) ? opts.maxRowNorm : null,
         normPolicy: opts.normPolicy,
         dpNoiseMultiplier: opts.dpNoiseMultiplier,
         dpClipNorm: opts.dpClipNorm,
@@ -587,13 +594,16 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     },
 
     updateSettings(patch) {
-      const { maxUpdateNorm, ...rest } = patch
+      const { maxUpdateNorm, maxRowNorm, ...rest } = patch
       const dpBefore = opts.dpNoiseMultiplier !== null
       const dpAfter = patch.dpNoiseMultiplier === undefined ? dpBefore : patch.dpNoiseMultiplier !== null
       const conflict = dpAfter ? dpConflict(opts) : null
       if (conflict) throw new AggregatorError('bad_settings', conflict)
       Object.assign(opts, rest)
       if (maxUpdateNorm !== undefined) opts.maxUpdateNorm = maxUpdateNorm ?? Number.POSITIVE_INFINITY
+      if (maxRowNorm !== undefined) opts.maxRowNorm = maxRowNorm ?? Number.POSITIVE_INFINITY
+      // Updates trained under the old negatives per positive may still arrive in this round.
+      negativesCeiling = Math.max(negativesCeiling, opts.negativesPerPositive)
       logRound('settings changed by the operator: %o', patch)
       // The open round closes under the settings in force at its close: its accepted updates are counted
       // again with the new S, σ and denominator (the quorum), so the accountant's (q, σ) is what was run.
@@ -747,6 +757,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       if (prior) return Promise.resolve({ ...parseUpdateAck(JSON.parse(prior.ack)), duplicate: true })
       return queued!.done.then((ack) => ({ ...ack, duplicate: true }))
     }
+    if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
     check(update, clientHash)
     if (queuedClients.has(clientHash)) {
       throw new AggregatorError(
@@ -754,8 +765,11 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         `this client already has an accepted update in round ${round.round}; wait for the next round`,
       )
     }
-    if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
-    let bounded = applyNormBound(update, { maxNorm: opts.maxUpdateNorm, policy: opts.normPolicy })
+    let bounded = applyNormBound(update, {
+      maxNorm: opts.maxUpdateNorm,
+      policy: opts.normPolicy,
+      maxRowNorm: opts.maxRowNorm,
+    })
     if (opts.dpNoiseMultiplier !== null) {
       // Defence in depth: honest clients clipped to S already; a client that did not is clipped here, and
       // what is stored (and replayed after a crash) is the clipped update.
@@ -906,6 +920,24 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       )
     }
     checkUpdateFits(update, { numItems: model.itemIds.length, dim: model.dim })
+    const rows = Math.max(0, ...update.tensors.map((t) => t.rowIds.length))
+    if (rows === 0) {
+      // It would count towards the quorum and dilute the honest updates (Σ n_k grows) while teaching nothing.
+      throw new AggregatorError(
+        'empty_update',
+        'the update carries no row of any tensor: there is nothing to count; send an update only after training on at least one item',
+      )
+    }
+    // n_k is the number of (positive, negative) pairs trained on; every pair's positive is a row the update
+    // carries and each positive has at most `negativesPerPositive` negatives, so an honest n_k is at most
+    // that many per row. A larger claim is a client buying weight it did not train for.
+    const justified = negativesCeiling * rows
+    if (update.sampleCount > justified) {
+      throw new AggregatorError(
+        'sample_count_too_large',
+        `sample count ${update.sampleCount} is more than the ${rows} rows of the update can come from (at most ${negativesCeiling} pairs per row, config.negativesPerPositive of /v1/round: ${justified}); send the number of pairs trained on`,
+      )
+    }
     if (update.sampleCount > opts.maxSampleCount) {
       throw new AggregatorError(
         'sample_count_too_large',

@@ -28,6 +28,7 @@ const path = () => join(dir, 's.sqlite')
 
 function start(options: Partial<AggregatorOptions> = {}): Aggregator {
   const a = createAggregator({
+    negativesPerPositive: 1000,
     store: path(),
     catalogue: catalogueOf(NUM_ITEMS),
     dim: DIM,

@@ -12,6 +12,7 @@ const log = createDebug('fedrec:aggregator:http')
 
 const AGGREGATOR_STATUS: Record<AggregatorErrorCode, ContentfulStatusCode> = {
   sample_count_too_large: 400,
+  empty_update: 400,
   round_closed: 409,
   future_round: 409,
   stale_model: 409,

@@ -42,6 +42,8 @@ const BASE_OPTIONS: AggregatorOptions = {
   seed: 7,
   minClients: 3,
   deadlineTimer: false,
+  // The synthetic updates here claim n_k freely; the bound by rows has its own test (influence.test.ts).
+  negativesPerPositive: 1000,
 }
 
 function setup(options: Partial<AggregatorOptions> = {}, appOptions: Partial<AppOptions> = {}) {
@@ -108,7 +110,7 @@ describe('GET /healthz and /v1/round', () => {
   })
 
   it('describes the open round and its config', async () => {
-    const { app } = setup({ maxSampleCount: 500, mu: 0.01 })
+    const { app } = setup({ maxSampleCount: 500, mu: 0.01, negativesPerPositive: 4 })
     const res = await app.request('/v1/round')
     expect(res.status).toBe(200)
     const info = parseRoundInfo(await res.json())
@@ -469,6 +471,7 @@ describe('closing a round', () => {
 
   it('closes on a real deadline timer', async () => {
     const aggregator = createAggregator({
+      negativesPerPositive: 1000,
       store: ':memory:',
       catalogue: catalogueOf(3),
       dim: 2,
@@ -694,7 +697,12 @@ describe('GET and PATCH /v1/config', () => {
   it('changes client settings for the next RoundInfo, and a lowered quorum that is met closes the round', async () => {
     const { app } = setup()
     const read = await app.request('/v1/config', { headers: { Authorization: `Bearer ${TOKEN}` } })
-    expect(await read.json()).toMatchObject({ minClients: 3, maxUpdateNorm: null, normPolicy: 'clip' })
+    expect(await read.json()).toMatchObject({
+      minClients: 3,
+      maxUpdateNorm: 500,
+      maxRowNorm: null,
+      normPolicy: 'clip',
+    })
     const res = await patch(app, {
       learningRate: 0.05,
       localEpochs: 2,
