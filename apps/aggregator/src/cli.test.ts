@@ -202,6 +202,51 @@ describe('fedrec-aggregator CLI', () => {
     expect(launched.stderr()).toMatch(/cannot start: store .*s\.sqlite is not a readable SQLite database/)
   })
 
+  it('refuses a model whose bytes were damaged in the store (checksum), and one holding NaN; an old store gets its checksum', async () => {
+    const catalogue = inDir('catalogue.json')
+    writeFileSync(catalogue, JSON.stringify(catalogueOf(20)))
+    const store = inDir('s.sqlite')
+    const args = ['--port', '0', '--store', store, '--catalogue', catalogue, '--dim', '4', '--seed', '2']
+    let server = await start([...args, '--init'])
+    const served = new Uint8Array(await (await fetch(`${server.url}/v1/model`)).arrayBuffer())
+    expect(await stop(server, 'SIGTERM')).toEqual({ code: 0, signal: null })
+    const edit = (sql: string, ...params: unknown[]) => {
+      const db = new Database(store)
+      db.prepare(sql).run(...params)
+      db.close()
+    }
+    const db = new Database(store, { readonly: true })
+    const original = Buffer.from(db.prepare('SELECT item_embedding FROM model').pluck().get() as Buffer)
+    db.close()
+
+    // One flipped bit of a float's mantissa: still a plausible number, a different model under the same ETag.
+    const flipped = Buffer.from(original)
+    flipped[17]! ^= 0x01
+    edit('UPDATE model SET item_embedding = ?', flipped)
+    let launched = launch(args)
+    expect((await launched.exited).code).toBe(1)
+    expect(launched.stderr()).toMatch(
+      /cannot start: store .*s\.sqlite: the model cannot be read \(model version 0 does not match the checksum it was written with .*restore the store from a backup\)/,
+    )
+
+    // A NaN in a store written before checksums (schema 6: the column is NULL) is caught as not finite.
+    const nan = Buffer.from(original)
+    nan.writeFloatLE(Number.NaN, 8)
+    edit('UPDATE model SET item_embedding = ?, checksum = NULL', nan)
+    launched = launch(args)
+    expect((await launched.exited).code).toBe(1)
+    expect(launched.stderr()).toMatch(/model\.item_embedding: value NaN at index 2 is not finite/)
+
+    // The undamaged bytes of that old store start, serve the model they always did, and are sealed.
+    edit('UPDATE model SET item_embedding = ?, checksum = NULL', original)
+    server = await start(args)
+    expect(new Uint8Array(await (await fetch(`${server.url}/v1/model`)).arrayBuffer())).toEqual(served)
+    expect(await stop(server, 'SIGTERM')).toEqual({ code: 0, signal: null })
+    const sealed = new Database(store, { readonly: true })
+    expect(sealed.prepare('SELECT checksum FROM model').pluck().get()).toMatch(/^[0-9a-f]{64}$/)
+    sealed.close()
+  })
+
   it('refuses a missing --store without --init, says what to do, and creates nothing', async () => {
     const store = inDir('gone', 's.sqlite')
     const launched = launch(['--port', '0', '--store', store])

@@ -408,7 +408,7 @@ describe('start-up refusals', () => {
       DROP TABLE model_changes;
       DROP TABLE secagg_messages; DROP TABLE secagg_members; DROP TABLE secagg_cohorts;
       ALTER TABLE rounds DROP COLUMN dp_noise_multiplier; ALTER TABLE rounds DROP COLUMN dp_sample_rate;
-      ALTER TABLE rounds DROP COLUMN dp_clip_norm;
+      ALTER TABLE rounds DROP COLUMN dp_clip_norm; ALTER TABLE model DROP COLUMN checksum;
       UPDATE meta SET value = '1' WHERE key = 'schema_version';
     `)
     db.close()

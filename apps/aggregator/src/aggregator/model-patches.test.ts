@@ -155,6 +155,7 @@ describe('model patches', () => {
     db.exec(`
       DROP TABLE model_changes; ALTER TABLE rounds DROP COLUMN dp_noise_multiplier;
       ALTER TABLE rounds DROP COLUMN dp_sample_rate; ALTER TABLE rounds DROP COLUMN dp_clip_norm;
+      ALTER TABLE model DROP COLUMN checksum;
       UPDATE meta SET value = '4' WHERE key = 'schema_version';
     `)
     db.close()

@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import createDebug from 'debug'
 import { StartupError } from '../errors.ts'
+import { checkModelFinite, modelChecksum } from './model-checksum.ts'
 import {
   asRow,
   blob,
@@ -135,6 +136,10 @@ export interface AggregatorStore {
   initialise(init: StoreInit): void
   meta(key: string): string | undefined
   setMeta(key: string, value: string): void
+  /**
+   * The stored model, its checksum verified (a model written before checksums gets one).
+   * @throws StoreCorruptError when its bytes do not match the checksum or a value is not finite
+   */
   loadModel(): StoredModel
   /** Replaces the stored model (only the current version is kept) and appends new catalogue rows. */
   saveModel(model: StoredModel): void
@@ -346,7 +351,7 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
         })
       if (itemIds.length !== numItems)
         throw new StoreCorruptError(`model has ${numItems} items but the catalogue lists ${itemIds.length}`)
-      return {
+      const model: StoredModel = {
         version: int(row, 'version', 'model'),
         round: int(row, 'round', 'model'),
         dim,
@@ -359,16 +364,33 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
         itemBias: floatsFromBlob(blob(row, 'item_bias', 'model'), numItems, 'model.item_bias'),
         createdAt: text(row, 'created_at', 'model'),
       }
+      const stored = nullable(row, 'checksum', 'model', text)
+      const actual = modelChecksum(model)
+      if (stored !== null && stored !== actual) {
+        throw new StoreCorruptError(
+          `model version ${model.version} does not match the checksum it was written with (stored ${stored.slice(0, 12)}…, now ${actual.slice(0, 12)}…): its bytes were damaged on disk; restore the store from a backup`,
+        )
+      }
+      checkModelFinite(model)
+      if (stored === null) {
+        // A store written before checksums (schema version < 7): its values were just checked finite, so
+        // seal what is there; from now on damage is caught.
+        sql(`UPDATE model SET checksum = ? WHERE version = ?`).run(actual, model.version)
+        log('%s: model version %d checksummed', path, model.version)
+      }
+      return model
     },
 
     saveModel(model) {
+      // Never publish what cannot be served: the transaction fails and the round stays open with its updates.
+      checkModelFinite(model)
       const known = int(asRow(sql(`SELECT count(*) AS n FROM items`).get(), 'items'), 'n', 'items')
       const insertItem = sql(`INSERT INTO items (row, item_id) VALUES (?, ?)`)
       for (let i = known; i < model.itemIds.length; i++) insertItem.run(i, model.itemIds[i])
       sql(`DELETE FROM model`).run()
       sql(
-        `INSERT INTO model (version, round, num_items, dim, item_embedding, item_bias, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO model (version, round, num_items, dim, item_embedding, item_bias, created_at, checksum)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         model.version,
         model.round,
@@ -377,6 +399,7 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
         floatsToBlob(model.itemEmbedding),
         floatsToBlob(model.itemBias),
         model.createdAt,
+        modelChecksum(model),
       )
     },
 
