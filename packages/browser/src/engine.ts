@@ -27,8 +27,8 @@ import createDebug from 'debug'
 import {
   clearAll,
   type FedrecDatabase,
+  healProfile,
   isStoredModel,
-  isStoredProfile,
   openFedrecDB,
   readEvents,
   type StoredModel,
@@ -447,7 +447,11 @@ export class Engine {
         this.setModel(new Uint8Array(cached.bytes))
         return 0
       } catch (err) {
-        log('cached model unreadable (%o); downloading again', err)
+        // Damaged on the device (its checksum fails): forget it before downloading, or the download would
+        // send its ETag, hear 304 and reuse the damaged bytes on every sync.
+        log('cached model v%d unreadable (%o); dropping it and downloading the whole model', version, err)
+        await this.dropCachedModel()
+        return this.ensureModel(version)
       }
     }
     let patchBytes = 0
@@ -494,6 +498,12 @@ export class Engine {
     return this.storedModel
   }
 
+  /** Forgets the cached model, in memory and in IndexedDB. */
+  private async dropCachedModel(): Promise<void> {
+    this.storedModel = null
+    await persist('the model', this.db.delete('model', 'current'))
+  }
+
   /** Makes an encoded model current and caches it in IndexedDB under its version and ETag. */
   private async keepModel(bytes: Uint8Array, etagHeader: string | null): Promise<void> {
     const loaded = this.setModel(bytes)
@@ -518,12 +528,19 @@ export class Engine {
     return this.model
   }
 
+  /** The shopper's profile; a missing one is created, a damaged one healed (see `healProfile`) and saved. */
   private async readProfile(): Promise<StoredProfile> {
     const stored: unknown = await this.db.get('profile', 'self')
-    if (isStoredProfile(stored)) return stored
-    const fresh: StoredProfile = { key: 'self', clientId: newRandomId(), userVector: null, lastRound: null }
-    await persist('the profile', this.db.put('profile', fresh))
-    return fresh
+    const { profile, damaged } = healProfile(stored)
+    if (profile === stored) return profile
+    await persist('the profile', this.db.put('profile', profile))
+    if (damaged.length > 0) {
+      // The shop's developer should hear of it once, in words: the device heals and carries on.
+      console.warn(
+        `fedrec: the profile stored on this device was damaged (${damaged.join(', ')}); it was reset — ${damaged.includes('clientId') ? 'a fresh client id, ' : ''}${damaged.includes('userVector') ? 'the taste profile is learnt again from the history, ' : ''}the history is kept`,
+      )
+    }
+    return profile
   }
 
   /**
@@ -611,8 +628,7 @@ export class Engine {
         })),
       }
     }
-    const profile: unknown = await this.db.get('profile', 'self')
-    const user = isStoredProfile(profile) ? profile.userVector : null
+    const user = (await this.readProfile()).userVector
     if (mode !== 'popular' && user && user.length === weights.dim && historyRows.length > 0) {
       const rows = await this.withScorer((s) => s.topK(user, k, skip))
       return {
