@@ -504,9 +504,18 @@ export class Engine {
     await persist('the model', this.db.delete('model', 'current'))
   }
 
-  /** Makes an encoded model current and caches it in IndexedDB under its version and ETag. */
+  /** Makes an encoded model from the network current and caches it in IndexedDB under its version and ETag. */
   private async keepModel(bytes: Uint8Array, etagHeader: string | null): Promise<void> {
-    const loaded = this.setModel(bytes)
+    let loaded: LoadedModel
+    try {
+      loaded = this.setModel(bytes)
+    } catch (cause) {
+      throw new FedrecError(
+        'corrupt_model',
+        `the model the aggregator sent does not decode (${cause instanceof Error ? cause.message : String(cause)}): damaged on the way or in the aggregator's store; nothing was trained on it, retry later`,
+        { cause },
+      )
+    }
     const record: StoredModel = {
       key: 'current',
       modelVersion: loaded.version,
