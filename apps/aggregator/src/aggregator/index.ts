@@ -31,6 +31,7 @@ import {
   type UpdateAck,
 } from '@fedrec/protocol'
 import createDebug from 'debug'
+import { logError } from '../error-log.ts'
 import { StartupError } from '../errors.ts'
 import { createSecAggCoordinator, type SecAggCoordinator } from '../secagg/coordinator.ts'
 import { SecAggRefusal } from '../secagg/errors.ts'
@@ -284,7 +285,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       pendingRejections.clear()
     } catch (err) {
       // Counters only: keep them in memory and try again with the next rejection.
-      logUpdate('writing rejection counters failed: %O', err)
+      logError('rejection_counters_write_failed', err)
     }
   }
 
@@ -476,7 +477,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         aggregator.checkDeadline()
       } catch (err) {
         // A failed close (disk full…) leaves the round open; try again at the next tick of the clock.
-        logRound('closing round %d on its deadline failed: %O', round.round, err)
+        logError('round_close_failed', err, { round: round.round, closedBy: 'deadline' })
         timer = setTimeout(arm, 1000).unref()
       }
     }, delay)
@@ -831,7 +832,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         for (const q of batch) store.insertUpdate(q.record)
       })
     } catch (err) {
-      logUpdate('writing %d updates failed: %O', batch.length, err)
+      logError('updates_write_failed', err, { round: round.round, updates: batch.length })
       for (const q of batch) q.settle.reject(err)
       return
     }
@@ -877,12 +878,11 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     try {
       closeRound('quorum')
     } catch (err) {
-      logRound(
-        'closing round %d on quorum failed (trying again in %d ms): %O',
-        round.round,
-        CLOSE_RETRY_MS,
-        err,
-      )
+      logError('round_close_failed', err, {
+        round: round.round,
+        closedBy: 'quorum',
+        retryInMs: CLOSE_RETRY_MS,
+      })
       closeRetry = setTimeout(closeOnQuorum, CLOSE_RETRY_MS)
       // The HTTP server keeps the process alive; the retry alone must not.
       closeRetry.unref()

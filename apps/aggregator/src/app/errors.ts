@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { AggregatorError, type AggregatorErrorCode } from '../aggregator/index.ts'
 import { CatalogueError } from '../catalogue.ts'
+import { logError } from '../error-log.ts'
 import { HttpError } from '../errors.ts'
 
 const log = createDebug('fedrec:aggregator:http')
@@ -36,7 +37,7 @@ const AGGREGATOR_STATUS: Record<AggregatorErrorCode, ContentfulStatusCode> = {
  */
 export function errorToResponse(err: Error, c: Context): Response {
   const { status, code, message } = classify(err)
-  if (status >= 500) log('%s %s failed: %O', c.req.method, c.req.path, err)
+  if (status >= 500) logError('request_failed', err, { method: c.req.method, path: c.req.path, status })
   else log('%s %s refused: %d %s: %s', c.req.method, c.req.path, status, code, message)
   return c.json({ error: { code, message } }, status)
 }
