@@ -1,5 +1,6 @@
 // The real thing: the CLI in its own process, over real HTTP, killed without warning and restarted.
-import { existsSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import {
   decodeModel,
   ITEM_BIAS,
@@ -248,6 +249,36 @@ describe('fedrec-aggregator CLI', () => {
     const sealed = new Database(store, { readonly: true })
     expect(sealed.prepare('SELECT checksum FROM model').pluck().get()).toMatch(/^[0-9a-f]{64}$/)
     sealed.close()
+  })
+
+  it('refuses a zero-length store file without --init like a missing one; --init takes it as a first start', async () => {
+    const store = inDir('s.sqlite')
+    writeFileSync(store, '')
+    const launched = launch(['--port', '0', '--store', store])
+    expect((await launched.exited).code).toBe(1)
+    expect(launched.stderr()).toMatch(
+      /cannot start: store .*s\.sqlite is an empty file \(0 bytes\), not a store\. .*pass --init/,
+    )
+    expect(statSync(store).size).toBe(0)
+    const server = await start(['--port', '0', '--store', store, '--init'])
+    expect(parseRoundInfo(await getJson(`${server.url}/v1/round`)).round).toBe(0)
+  })
+
+  it('says a store it may not write is not writable, not that it is unreadable', async (context) => {
+    // File permissions do not bind root: the aggregator runs as nobody here, as a service user would.
+    if (process.getuid?.() !== 0) context.skip()
+    const store = inDir('s.sqlite')
+    const server = await start(['--port', '0', '--store', store, '--init'])
+    expect(await stop(server, 'SIGTERM')).toEqual({ code: 0, signal: null })
+    // Readable by everyone, writable by its owner (root) only.
+    chmodSync(dirname(store), 0o755)
+    chmodSync(store, 0o644)
+    const launched = launch(['--port', '0', '--store', store], {}, { uid: 65534, gid: 65534 })
+    expect((await launched.exited).code).toBe(1)
+    expect(launched.stderr()).toMatch(
+      /cannot start: store .*s\.sqlite is not writable \(EACCES on its file .*give the user it runs as write access/,
+    )
+    expect(launched.stderr()).not.toMatch(/not a readable SQLite database/)
   })
 
   it('refuses a missing --store without --init, says what to do, and creates nothing', async () => {

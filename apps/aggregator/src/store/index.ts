@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import createDebug from 'debug'
@@ -223,6 +223,15 @@ export function openStore(path: string, { create = true }: { create?: boolean } 
         'otherwise restore the file (or mount the volume that holds it): starting afresh would lose every round so far',
     )
   }
+  if (existed && statSync(path).size === 0 && !create) {
+    // An empty file is what a failed copy or a truncating restore leaves: not a store, and not a first start
+    // either, so it is treated like a missing one.
+    throw new StartupError(
+      `store ${path} is an empty file (0 bytes), not a store. If this is the first start, pass --init to create a fresh model there; ` +
+        'otherwise restore the file from a backup: starting afresh would lose every round so far',
+    )
+  }
+  if (existed) checkWritable(path)
   if (!inMemory && !existed) mkdirSync(dirname(path), { recursive: true })
   let db: Database.Database | undefined
   let tables: unknown[]
@@ -261,6 +270,27 @@ export function openStore(path: string, { create = true }: { create?: boolean } 
     }
   }
   return wrap(db, path, isNew)
+}
+
+/**
+ * The aggregator writes every accepted update to the store (and SQLite its write-ahead log beside it): a file
+ * or folder it cannot write would otherwise surface as SQLite's "disk I/O error", which reads like damage.
+ */
+function checkWritable(path: string): void {
+  for (const [what, target] of [
+    ['file', path],
+    ['folder', dirname(path)],
+  ] as const) {
+    try {
+      accessSync(target, constants.W_OK)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err)
+      throw new StartupError(
+        `store ${path} is not writable (${code} on its ${what} ${target}): the aggregator writes every accepted update to it; give the user it runs as write access to the file and its folder, or mount the volume read-write`,
+        { cause: err },
+      )
+    }
+  }
 }
 
 function checkFormat(db: Database.Database): void {
