@@ -198,6 +198,61 @@ describe('fedrec-aggregator CLI', () => {
     ])
   })
 
+  it('a quorum lowered by PATCH /v1/config whose close fails answers with the settings and retries the close', async () => {
+    // Issue 15: on a full disk the PATCH answered 500 with the new value live, and the close it triggered was
+    // never tried again. The failure is a real SQLite error (a trigger) that clears once the store holds an
+    // evaluation report, standing in for a disk that has room again.
+    const catalogue = inDir('catalogue.json')
+    writeFileSync(catalogue, JSON.stringify(catalogueOf(20)))
+    const store = inDir('s.sqlite')
+    const token = 'operator-token-for-the-patch-test'
+    const args = ['--port', '0', '--store', store, '--catalogue', catalogue, '--dim', '4', '--seed', '6']
+    args.push('--min-clients', '5', '--round-deadline', '600', '--operator-token', token)
+    let server = await start([...args, '--init'])
+    for (const seed of [1, 2]) {
+      const { bytes } = randomUpdate(0, 0, { numItems: 20, dim: 4, seed, sampleCount: 4 })
+      expect((await postUpdate(server.url, bytes)).status).toBe(200)
+    }
+    expect(await stop(server, 'SIGTERM')).toEqual({ code: 0, signal: null })
+    const db = new Database(store)
+    db.exec(`CREATE TRIGGER test_close_fails BEFORE INSERT ON rounds
+      WHEN NEW.round = 1 AND NOT EXISTS (SELECT 1 FROM evaluations)
+      BEGIN SELECT RAISE(ABORT, 'test: the close cannot be written'); END`)
+    db.close()
+    server = await start(args)
+    const statusOf = async () => parseStatus(await getJson(`${server.url}/v1/status`))
+
+    const res = await fetch(`${server.url}/v1/config`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ minClients: 2 }),
+    })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ minClients: 2 })
+    expect(await statusOf()).toMatchObject({ round: 0, participants: 2 })
+    await expect.poll(server.stderr).toMatch(/"event":"round_close_failed","round":0,"closedBy":"quorum"/)
+
+    // Room again: the retry closes the round without any further request.
+    const report = {
+      round: 0,
+      modelVersion: 0,
+      idempotencyKey: 'cd'.repeat(16),
+      users: 1,
+      hits10: 0,
+      ndcg10: 0,
+    }
+    const evaluation = await fetch(`${server.url}/v1/evaluations`, {
+      method: 'POST',
+      body: JSON.stringify(report),
+      headers: { 'Content-Type': 'application/json' },
+    })
+    expect(evaluation.status).toBe(200)
+    await expect.poll(async () => (await statusOf()).modelVersion, { timeout: 30_000 }).toBe(1)
+    expect((await statusOf()).history).toEqual([
+      expect.objectContaining({ round: 0, participants: 2, closedBy: 'quorum' }),
+    ])
+  })
+
   it('refuses a corrupt store file with a clear message and a non-zero exit', async () => {
     const store = inDir('s.sqlite')
     writeFileSync(store, Buffer.from(Array.from({ length: 16384 }, (_, i) => (i * 7919 + 13) % 256)))

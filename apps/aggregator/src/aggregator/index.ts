@@ -143,7 +143,8 @@ export interface Aggregator {
   settings(): RoundSettings
   /**
    * Changes settings until the next start. Client settings show in the next `roundInfo()`; a new deadline
-   * length applies from the next round; a lowered quorum that is already met closes the round now.
+   * length applies from the next round; a lowered quorum that is already met closes the round now (a close
+   * that fails is tried again every second, as on quorum).
    */
   updateSettings(patch: Partial<RoundSettings>): RoundSettings
   /**
@@ -611,7 +612,9 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       const dpChanged = ['dpNoiseMultiplier', 'dpClipNorm', 'dpPopulation'].some((k) => k in patch)
       if (dpChanged || (dpBefore && 'minClients' in patch)) rebuildAccumulator()
       if ('dpDelta' in patch) recomputePrivacy()
-      if (accumulator && accumulator.participants >= opts.minClients) closeRound('quorum')
+      // A lowered quorum that is met closes the round now — through the retrying path: the settings are
+      // changed either way, and a close that fails (disk full) must be tried again, not wait for the deadline.
+      closeOnQuorum()
       return aggregator.settings()
     },
 
