@@ -1,5 +1,5 @@
 // The real thing: the CLI in its own process, over real HTTP, killed without warning and restarted.
-import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import {
   decodeModel,
@@ -251,6 +251,41 @@ describe('fedrec-aggregator CLI', () => {
     expect((await statusOf()).history).toEqual([
       expect.objectContaining({ round: 0, participants: 2, closedBy: 'quorum' }),
     ])
+  })
+
+  it('notices a store deleted under it: uploads get 503 store_unavailable and why, never an ack that would be lost', async () => {
+    const catalogue = inDir('catalogue.json')
+    writeFileSync(catalogue, JSON.stringify(catalogueOf(20)))
+    const store = inDir('s.sqlite')
+    const args = [
+      '--port',
+      '0',
+      '--store',
+      store,
+      '--catalogue',
+      catalogue,
+      '--dim',
+      '4',
+      '--min-clients',
+      '5',
+    ]
+    const server = await start([...args, '--init'])
+    const [first, second] = [1, 2].map((seed) =>
+      randomUpdate(0, 0, { numItems: 20, dim: 4, seed, sampleCount: 4 }),
+    )
+    expect((await postUpdate(server.url, first!.bytes)).status).toBe(200)
+    unlinkSync(store)
+
+    const res = await postUpdate(server.url, second!.bytes)
+    expect(res.status).toBe(503)
+    const body = parseErrorBody(await res.json())
+    expect(body.error.code).toBe('store_unavailable')
+    expect(body.error.message).toMatch(
+      /was deleted or replaced while the aggregator runs \(the file is gone\).*restore the file/,
+    )
+    await expect.poll(server.stderr).toMatch(/"event":"store_lost"/)
+    // Reading what is in memory still works; nothing more was counted.
+    expect(parseStatus(await getJson(`${server.url}/v1/status`))).toMatchObject({ round: 0, participants: 1 })
   })
 
   it('refuses a corrupt store file with a clear message and a non-zero exit', async () => {

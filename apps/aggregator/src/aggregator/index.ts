@@ -572,6 +572,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
           `round ${report.round} cannot have evaluated model version ${report.modelVersion} (version v is published when round v opens; the current round is ${round.round})`,
         )
       }
+      store.checkPresent()
       if (store.hasEvaluation(report.idempotencyKey)) {
         return { accepted: true, modelVersion: report.modelVersion, duplicate: true }
       }
@@ -735,6 +736,8 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
   let flushScheduled = false
 
   const enqueue = (bytes: Uint8Array, update: ModelUpdate): Promise<UpdateAck> => {
+    // Before anything else: an ack for an update written into a deleted store would be a lie.
+    store.checkPresent()
     const clientHash = hashClientId(salt, update.clientId)
     const tag = logTag(clientHash)
     const prior = store.findUpdate(update.idempotencyKey)

@@ -2,7 +2,8 @@ import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import createDebug from 'debug'
-import { StartupError } from '../errors.ts'
+import { logError } from '../error-log.ts'
+import { StartupError, StoreLostError } from '../errors.ts'
 import { checkModelFinite, modelChecksum } from './model-checksum.ts'
 import {
   asRow,
@@ -199,7 +200,16 @@ export interface AggregatorStore {
   modelChanges(since: number): ModelChanges[]
   /** Forgets the changes of versions up to `upTo`; returns how many went. */
   pruneModelChanges(upTo: number): number
+  /**
+   * Runs `fn` in one transaction, after checking that the file is still the one opened.
+   * @throws StoreLostError when the store file was deleted or replaced under the running aggregator
+   */
   transaction<T>(fn: () => T): T
+  /**
+   * Checks that the store file is still there and still the file that was opened (same device and inode).
+   * @throws StoreLostError otherwise — logged once
+   */
+  checkPresent(): void
   /** A cached prepared statement, for a module with tables of its own (secure aggregation: secagg/store.ts). */
   statement(source: string): Database.Statement
   close(): void
@@ -327,6 +337,27 @@ function migrate(db: Database.Database, from: number): void {
 }
 
 function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorStore {
+  // The file's identity when opened: a later stat that finds nothing, or another file, means the store was
+  // deleted or replaced, and SQLite would go on writing into an unlinked file that no restart can find.
+  const opened = path === ':memory:' ? null : statSync(path)
+  let lostLogged = false
+  const checkPresent = (): void => {
+    if (!opened) return
+    let why: string | null = null
+    try {
+      const now = statSync(path)
+      if (now.ino !== opened.ino || now.dev !== opened.dev) why = 'another file is at its path now'
+    } catch (err) {
+      why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file is gone' : String(err)
+    }
+    if (why === null) return
+    const err = new StoreLostError(
+      `store ${path} was deleted or replaced while the aggregator runs (${why}): nothing written now would survive a restart, so updates are refused; restore the file (or remount its volume) and restart the aggregator`,
+    )
+    if (!lostLogged) logError('store_lost', err, { store: path })
+    lostLogged = true
+    throw err
+  }
   // Prepared lazily: on a fresh file the tables do not exist until initialise().
   const cache = new Map<string, Database.Statement>()
   const sql = (source: string): Database.Statement => {
@@ -747,8 +778,11 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
     },
 
     transaction(fn) {
+      checkPresent()
       return db.transaction(fn)()
     },
+
+    checkPresent,
 
     statement: sql,
 
