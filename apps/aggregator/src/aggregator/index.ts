@@ -143,7 +143,7 @@ export interface Aggregator {
   settings(): RoundSettings
   /**
    * Changes settings until the next start. Client settings show in the next `roundInfo()`; a new deadline
-   * length applies from the next round; a lowered quorum that is already met closes the round now (a close
+   * length applies to the open round too (its opening plus the new length, now at the earliest); a lowered quorum that is already met closes the round now (a close
    * that fails is tried again every second, as on quorum).
    */
   updateSettings(patch: Partial<RoundSettings>): RoundSettings
@@ -613,6 +613,14 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       const dpChanged = ['dpNoiseMultiplier', 'dpClipNorm', 'dpPopulation'].some((k) => k in patch)
       if (dpChanged || (dpBefore && 'minClients' in patch)) rebuildAccumulator()
       if ('dpDelta' in patch) recomputePrivacy()
+      if ('roundDeadlineSeconds' in patch) {
+        // The open round too: its deadline becomes its opening plus the new length (now at the earliest), so
+        // an operator who shortens the rounds need not wait out the old length once more.
+        const deadline = iso(Math.max(opts.now(), Date.parse(round.openedAt) + deadlineMs()))
+        store.setDeadline(round.round, deadline)
+        round = { ...round, deadline }
+        arm()
+      }
       // A lowered quorum that is met closes the round now — through the retrying path: the settings are
       // changed either way, and a close that fails (disk full) must be tried again, not wait for the deadline.
       closeOnQuorum()

@@ -686,6 +686,22 @@ describe('GET and PATCH /v1/config', () => {
       headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
     })
 
+  it('a new deadline length applies to the open round: its opening plus the length, now at the earliest', async () => {
+    const { app, aggregator, advance } = setup({ roundDeadlineSeconds: 3600 })
+    const opened = Date.parse('2030-01-01T00:00:00.000Z')
+    expect(
+      (await post(app, makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM }).bytes)).status,
+    ).toBe(200)
+    advance(10_000)
+    expect((await patch(app, { roundDeadlineSeconds: 60 })).status).toBe(200)
+    expect(aggregator.roundInfo().config.deadline).toBe(new Date(opened + 60_000).toISOString())
+    // Shorter than the time already gone: the deadline is now, and the round closes at the next check.
+    expect((await patch(app, { roundDeadlineSeconds: 5 })).status).toBe(200)
+    expect(aggregator.roundInfo().config.deadline).toBe(new Date(opened + 10_000).toISOString())
+    aggregator.checkDeadline()
+    expect(aggregator.status().history).toEqual([expect.objectContaining({ round: 0, closedBy: 'deadline' })])
+  })
+
   it('needs the operator token for reading and for changing', async () => {
     const { app } = setup()
     await expectError(await app.request('/v1/config'), 401, 'unauthorized')
