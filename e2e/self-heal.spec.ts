@@ -81,7 +81,7 @@ test('a damaged cached model at the current version is downloaded again, not rev
   expect(await download.request.headerValue('if-none-match')).toBeNull()
   // What is cached now is the server's model, byte for byte, and recommending works from it.
   const served = new Uint8Array(await (await fetch(`${agg.url}v1/model`)).arrayBuffer())
-  expect((await download.request.response())!.headers()['etag']).toBe('"v0"')
+  expect((await download.request.response())!.headers().etag).toBe('"v0"')
   expect(new Uint8Array(await (await download.request.response())!.body())).toEqual(served)
   const items = await shopper.recommend(5)
   expect(items).toHaveLength(5)
