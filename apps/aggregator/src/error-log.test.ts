@@ -34,12 +34,15 @@ describe('the error log', () => {
         error: { code: 'internal', message: 'internal error; see the aggregator log' },
       })
     }
-    // The start-up lines (listening, token, dashboard) are plain text; error records are JSON.
-    const lines = server
-      .stderr()
-      .split('\n')
-      .filter((l) => l.startsWith('fedrec aggregator: {'))
-    expect(lines).toHaveLength(4)
+    // The start-up lines (listening, token, dashboard) are plain text; error records are JSON. The process's
+    // stderr reaches this one through a pipe, which may lag behind the HTTP answers: wait for the lines.
+    const errorLines = () =>
+      server
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('fedrec aggregator: {'))
+    await expect.poll(() => errorLines().length).toBe(4)
+    const lines = errorLines()
     const records = lines.map(
       (l) => JSON.parse(l.replace(/^fedrec aggregator: /, '')) as Record<string, unknown>,
     )
