@@ -110,7 +110,7 @@ describe('logs', () => {
     const values = [0.123456, 0.654321]
     const bodies = clientIds.map(
       (clientId, i) =>
-        makeUpdate({ round: 0, modelVersion: 0, sampleCount: 7, dim: 4, clientId, bias: [[i, [values[i]!]]] })
+        makeUpdate({ round: 0, modelVersion: 0, sampleCount: 4, dim: 4, clientId, bias: [[i, [values[i]!]]] })
           .bytes,
     )
     // Accepted, retried, refused (a second update of the same client), then the round closes.

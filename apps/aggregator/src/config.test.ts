@@ -38,7 +38,7 @@ describe('parseCommandLine', () => {
       operatorTokenGenerated: true,
       // The default store is a checkout's: created on first use.
       createStore: true,
-      maxUpdateNorm: undefined,
+      maxUpdateNorm: 500,
       normPolicy: 'clip',
       ackRetentionSeconds: 86_400,
       modelLogVersions: 32,

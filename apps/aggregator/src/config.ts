@@ -157,8 +157,19 @@ export function createCommand(): Command {
     .addOption(
       opt(
         '--max-update-norm <norm>',
-        'bound on the L2 norm of one client update (default: none)',
+        "bound on the L2 norm of one client update; 'none' turns it off",
         'FEDREC_MAX_UPDATE_NORM',
+      )
+        .default(DEFAULTS.maxUpdateNorm)
+        .argParser((value: string) =>
+          value.trim() === 'none' ? Number.POSITIVE_INFINITY : num(0, { exclusive: true })(value),
+        ),
+    )
+    .addOption(
+      opt(
+        '--max-row-norm <norm>',
+        'robust aggregation: clip each item row of an update (embedding and bias) to this L2 norm (default: off)',
+        'FEDREC_MAX_ROW_NORM',
       ).argParser(num(0, { exclusive: true })),
     )
     .addOption(
@@ -355,7 +366,8 @@ export function parseCommandLine(
     padRatio: Number(o.padRatio),
     updateDtype: o.updateDtype === 'f32' ? 'f32' : 'f16',
     maxEvaluationUsers: Number(o.maxEvaluationUsers),
-    maxUpdateNorm: o.maxUpdateNorm === undefined ? undefined : Number(o.maxUpdateNorm),
+    maxUpdateNorm: Number(o.maxUpdateNorm),
+    maxRowNorm: o.maxRowNorm === undefined ? undefined : Number(o.maxRowNorm),
     normPolicy,
     ackRetentionSeconds: Number(o.ackRetention),
     modelLogVersions: Number(o.modelLog),

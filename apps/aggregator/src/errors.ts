@@ -24,3 +24,13 @@ export class HttpError extends Error {
 export class StartupError extends Error {
   override name = 'StartupError'
 }
+
+/**
+ * The store file was deleted or replaced under the running aggregator: SQLite keeps writing to the unlinked
+ * file through its open handle, and everything written would be gone at the next start. Writes are refused
+ * (503) until the operator restores the file and restarts.
+ * @example throw new StoreLostError(`store ${path} was deleted while the aggregator runs`)
+ */
+export class StoreLostError extends Error {
+  override name = 'StoreLostError'
+}

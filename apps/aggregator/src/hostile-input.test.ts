@@ -76,6 +76,8 @@ beforeAll(async () => {
   server = await start([
     ...['--port', '0', '--store', join(dir, 's.sqlite'), '--init', '--catalogue', catalogue],
     ...['--dim', String(DIM), '--seed', '1', '--min-clients', '2', '--round-deadline', '600'],
+    // The synthetic updates here claim n_k freely; the bound by rows has its own test (influence.test.ts).
+    ...['--negatives', '1000'],
     ...['--max-sample-count', String(MAX_SAMPLES), '--max-body-bytes', String(MAX_BODY)],
     ...[
       '--max-update-norm',
@@ -395,7 +397,7 @@ describe('--norm-policy clip', () => {
       ...['--dim', String(DIM), '--seed', '1', '--min-clients', '1', '--max-update-norm', '3'],
     ])
     const before = decodeModel(new Uint8Array(await (await fetch(`${clip.url}/v1/model`)).arrayBuffer()))
-    const bytes = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 5, dim: DIM, bias: [[2, [30]]] }).bytes
+    const bytes = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 4, dim: DIM, bias: [[2, [30]]] }).bytes
     expect((await postUpdate(clip.url, bytes)).status).toBe(200)
     const after = decodeModel(new Uint8Array(await (await fetch(`${clip.url}/v1/model`)).arrayBuffer()))
     const bias = (m: typeof after) => m.tensors.find((t) => t.name === ITEM_BIAS)!.values

@@ -45,7 +45,7 @@ async function send(server: Running, row: number): Promise<void> {
   const { bytes } = makeUpdate({
     round: info.round,
     modelVersion: info.modelVersion,
-    sampleCount: 7,
+    sampleCount: 4,
     dim: DIM,
     embedding: [[row, values]],
   })

@@ -26,6 +26,8 @@ function args(...extra: string[]): string[] {
   return [
     ...['--port', '0', '--store', inDir('s.sqlite'), '--catalogue', catalogue, '--dim', String(DIM)],
     ...['--seed', '5', '--round-deadline', '600', '--client-rate', '0', '--ip-rate', '0'],
+    // The synthetic updates claim n_k freely; the bound by rows has its own test (influence.test.ts).
+    ...['--negatives', '1000'],
     ...['--operator-token', TOKEN, ...extra],
   ]
 }
@@ -179,6 +181,7 @@ describe('POST /v1/round/reset on a running aggregator', () => {
       expect.objectContaining({ round: 0, participants: 1, samples: 4, resets: 1, discarded: 5 }),
     ])
     const reference = createAggregator({
+      negativesPerPositive: 1000,
       store: ':memory:',
       catalogue: catalogueOf(NUM_ITEMS),
       dim: DIM,

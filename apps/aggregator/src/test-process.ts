@@ -54,14 +54,20 @@ export function useScratchDir(prefix: string): (...parts: string[]) => string {
 }
 
 /**
- * Spawns `tsx src/cli.ts ...args` with `DEBUG` off unless `env` sets it.
+ * Spawns `tsx src/cli.ts ...args` with `DEBUG` off unless `env` sets it; as another user with `as` (tests of
+ * file permissions, which do not hold for root).
  * @example const launched = launch(['--port', '0', '--store', path, '--init'])
  */
-export function launch(args: string[], env: Record<string, string> = {}): Launched {
+export function launch(
+  args: string[],
+  env: Record<string, string> = {},
+  as?: { uid: number; gid: number },
+): Launched {
   const child = spawn(process.execPath, ['--import', 'tsx', cliPath, ...args], {
     cwd: repoRoot,
     env: { ...process.env, DEBUG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(as ? { uid: as.uid, gid: as.gid } : {}),
   })
   children.add(child)
   let out = ''

@@ -127,6 +127,16 @@ function createCommand(): Command {
     )
     .option('--dp-clip-norm <S>', 'DP-FedAvg clip norm S of one update', num(0, true), DEFAULTS.dpClipNorm)
     .option('--dp-delta <delta>', 'the δ at which ε is reported', num(0, true), DEFAULTS.dpDelta)
+    .option(
+      '--max-row-norm <x>',
+      "clip each item row of every upload to this L2 norm, as the aggregator's --max-row-norm (in-process; default: none)",
+      num(0, true),
+    )
+    .option(
+      '--max-update-norm <x>',
+      "clip every upload to this L2 norm, as the aggregator's --max-update-norm (in-process; default: none)",
+      num(0, true),
+    )
     .option('--secure-aggregation', 'mask every upload with secure aggregation (Bonawitz et al.; in-process)')
     .option(
       '--secagg-dropout <p>',
@@ -201,6 +211,8 @@ async function main(): Promise<void> {
     dpNoiseMultiplier: o.dpNoiseMultiplier === undefined ? undefined : Number(o.dpNoiseMultiplier),
     dpClipNorm: Number(o.dpClipNorm),
     dpDelta: Number(o.dpDelta),
+    maxRowNorm: o.maxRowNorm === undefined ? undefined : Number(o.maxRowNorm),
+    maxUpdateNorm: o.maxUpdateNorm === undefined ? undefined : Number(o.maxUpdateNorm),
     secureAggregation: o.secureAggregation === true,
     secaggDropout: Number(o.secaggDropout),
   }
@@ -213,6 +225,10 @@ async function main(): Promise<void> {
   if (options.endpoint !== undefined && command.getOptionValueSource('updateDtype') !== 'default')
     throw new InvalidArgumentError(
       '--update-dtype is for in-process runs; over HTTP start the aggregator with --update-dtype',
+    )
+  if ((options.maxRowNorm ?? options.maxUpdateNorm) !== undefined && options.endpoint !== undefined)
+    throw new InvalidArgumentError(
+      '--max-row-norm and --max-update-norm are for in-process runs; over HTTP start the aggregator with them',
     )
   if (options.dpNoiseMultiplier !== undefined && options.endpoint !== undefined)
     throw new InvalidArgumentError(

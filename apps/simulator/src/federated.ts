@@ -1,5 +1,7 @@
 import {
   applyRound,
+  clipDeltas,
+  clipRows,
   createAccumulator,
   createRdpAccountant,
   createRng,
@@ -13,7 +15,7 @@ import {
   sequenceSettingsOf,
   trainClientRound,
 } from '@fedrec/core'
-import { decodeUpdate, encodeUpdate, ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
+import { decodeUpdate, encodeUpdate, ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
 import type * as TF from '@tensorflow/tfjs-core'
 import { createAttackObserver } from './attack-observer.ts'
 import { evaluateAll, type HeldOut, means, scoreRow, shopperQuery } from './evaluate.ts'
@@ -191,8 +193,12 @@ export async function runFederated(
         bytesUp += body.byteLength
         const sent = decodeUpdate(body).tensors
         if (observer) observer.observe(index, { numItems, tensors: sent, model: weights }, user.trainRows)
-        accumulator.add({ sampleCount: result.sampleCount, tensors: sent })
         norms.push(deltasNorm(sent))
+        // The aggregator's bounds, in its order: each row first, then the whole update.
+        let counted: readonly TensorDelta[] = sent
+        if (options.maxRowNorm !== undefined) counted = clipRows(counted, options.maxRowNorm).deltas
+        if (options.maxUpdateNorm !== undefined) counted = clipDeltas(counted, options.maxUpdateNorm).deltas
+        accumulator.add({ sampleCount: result.sampleCount, tensors: counted })
         lossSum += result.loss
       }
       shopperUpdates += 1
@@ -258,9 +264,9 @@ export async function runFederated(
   return { rounds, weights, userVectors: vectors, shopperUpdates, trainSeconds }
 }
 
-/** Median and 90th percentile (nearest rank) of a non-empty list. */
-function quantiles(values: number[]): { median: number; p90: number } {
+/** Median, 90th percentile (nearest rank) and maximum of a non-empty list. */
+function quantiles(values: number[]): { median: number; p90: number; max: number } {
   const sorted = values.slice().sort((a, b) => a - b)
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
-  return { median: at(0.5), p90: at(0.9) }
+  return { median: at(0.5), p90: at(0.9), max: sorted[sorted.length - 1]! }
 }

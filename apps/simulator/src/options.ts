@@ -61,6 +61,12 @@ export interface SimulationOptions {
   dpNoiseMultiplier?: number | undefined
   dpClipNorm?: number
   dpDelta?: number
+  /**
+   * The aggregator's influence bounds, applied in process to every decoded upload as the aggregator does
+   * (`--max-row-norm`, then `--max-update-norm` with its clip policy). Undefined: no bound.
+   */
+  maxRowNorm?: number | undefined
+  maxUpdateNorm?: number | undefined
   /** Secure aggregation (Bonawitz et al. 2017) of every round's cohort, in process; the attack sees masked uploads. */
   secureAggregation?: boolean
   /** With secure aggregation: probability a participant drops out after sharing keys (before or after upload). */

@@ -24,8 +24,8 @@ export interface RoundRecord {
   bytesUp?: number
   /** Mean seconds of one participant's `trainClientRound` (in-process mode only). */
   clientSeconds?: number
-  /** Median and 90th percentile of the uploaded updates' L2 norms (after the client's DP clipping, if on). */
-  clientNorm?: { median: number; p90: number }
+  /** Median, 90th percentile and maximum of the uploaded updates' L2 norms (after the client's DP clipping, if on; before the server's bounds). */
+  clientNorm?: { median: number; p90: number; max: number }
   /** With DP: ε spent after this round at `--dp-delta`. */
   epsilon?: number
   /** With `--attack`: the curious aggregator's guesses of each participant's history, averaged. */

@@ -130,4 +130,10 @@ describe('describeSyncError', () => {
     expect(describeSyncError(new Error('boom'))).toBe('Learning paused: sync failed')
     expect(describeSyncError(new FedrecError('no_backend', 'none'))).toMatch(/can't run the model/)
   })
+
+  it('tells a failing aggregator and a damaged model apart from an unreachable one', () => {
+    expect(describeSyncError(new FedrecError('network', 'down'))).toMatch(/aggregator unreachable/)
+    expect(describeSyncError(new FedrecError('server_error', '500'))).toMatch(/aggregator is having trouble/)
+    expect(describeSyncError(new FedrecError('corrupt_model', 'crc'))).toMatch(/model arrived damaged/)
+  })
 })

@@ -290,6 +290,10 @@ export function describeSyncError(err: unknown): string {
       return 'Learning paused by you'
     case 'secagg_aborted':
       return 'Learning paused: too few shoppers online to learn privately; trying again later'
+    case 'server_error':
+      return 'Learning paused: the aggregator is having trouble; trying again later'
+    case 'corrupt_model':
+      return 'Learning paused: the shared model arrived damaged; trying again later'
     case 'bad_option':
     case 'bad_event':
     case 'internal':

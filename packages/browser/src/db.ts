@@ -1,3 +1,4 @@
+import { isRandomId, newRandomId } from '@fedrec/protocol'
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb'
 import type { EventType } from './events.ts'
 
@@ -137,18 +138,46 @@ export function isStoredEvent(x: unknown): x is StoredEvent {
   )
 }
 
+// One check per field, shared by the guard and the healing below: a field either passes or is reset.
+const PROFILE_FIELDS = {
+  // The id goes into every update's header: anything but 32 hex digits fails every upload.
+  clientId: (v: unknown) => isRandomId(v),
+  // A NaN (or ±Infinity) coordinate makes every score NaN and every training step diverge.
+  userVector: (v: unknown) => v === null || (v instanceof Float32Array && v.every(Number.isFinite)),
+  lastRound: (v: unknown) => v === null || (Number.isSafeInteger(v) && (v as number) >= 0),
+  padSeed: (v: unknown) => v === undefined || Number.isSafeInteger(v),
+  pseudoItems: (v: unknown) =>
+    v === undefined || (Array.isArray(v) && v.every((x) => Number.isSafeInteger(x) && x >= 0)),
+} as const satisfies Record<Exclude<keyof StoredProfile, 'key'>, (v: unknown) => boolean>
+
 export function isStoredProfile(x: unknown): x is StoredProfile {
   if (typeof x !== 'object' || x === null) return false
   const r = x as Record<string, unknown>
-  return (
-    r.key === 'self' &&
-    typeof r.clientId === 'string' &&
-    (r.userVector === null || r.userVector instanceof Float32Array) &&
-    (r.lastRound === null || typeof r.lastRound === 'number') &&
-    (r.padSeed === undefined || (typeof r.padSeed === 'number' && Number.isInteger(r.padSeed))) &&
-    (r.pseudoItems === undefined ||
-      (Array.isArray(r.pseudoItems) && r.pseudoItems.every((x) => Number.isInteger(x) && x >= 0)))
-  )
+  return r.key === 'self' && Object.entries(PROFILE_FIELDS).every(([key, ok]) => ok(r[key]))
+}
+
+/**
+ * The profile to use from what IndexedDB holds: a valid record as it is; none, a fresh one; a damaged one
+ * healed field by field — a client id that is not 32 hex digits gets a fresh one, a user vector with a
+ * non-finite value is reset (trained again from scratch), any other bad field is dropped — keeping what is
+ * still good (a valid `lastRound` still stops a second upload in the same round). `damaged` names what was
+ * reset, empty when nothing was.
+ * @example const { profile, damaged } = healProfile(await db.get('profile', 'self'))
+ */
+export function healProfile(x: unknown): { profile: StoredProfile; damaged: string[] } {
+  if (isStoredProfile(x)) return { profile: x, damaged: [] }
+  const fresh: StoredProfile = { key: 'self', clientId: newRandomId(), userVector: null, lastRound: null }
+  if (x === undefined) return { profile: fresh, damaged: [] }
+  if (typeof x !== 'object' || x === null) return { profile: fresh, damaged: ['the whole record'] }
+  const r = x as Record<string, unknown>
+  const profile: StoredProfile = { ...fresh }
+  const damaged: string[] = []
+  for (const [key, ok] of Object.entries(PROFILE_FIELDS)) {
+    if (ok(r[key])) {
+      if (r[key] !== undefined) Object.assign(profile, { [key]: r[key] })
+    } else damaged.push(key)
+  }
+  return { profile, damaged }
 }
 
 export function isStoredModel(x: unknown): x is StoredModel {

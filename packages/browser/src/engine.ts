@@ -30,8 +30,8 @@ import createDebug from 'debug'
 import {
   clearAll,
   type FedrecDatabase,
+  healProfile,
   isStoredModel,
-  isStoredProfile,
   openFedrecDB,
   readEvents,
   type StoredEvent,
@@ -455,7 +455,11 @@ export class Engine {
         this.setModel(new Uint8Array(cached.bytes))
         return 0
       } catch (err) {
-        log('cached model unreadable (%o); downloading again', err)
+        // Damaged on the device (its checksum fails): forget it before downloading, or the download would
+        // send its ETag, hear 304 and reuse the damaged bytes on every sync.
+        log('cached model v%d unreadable (%o); dropping it and downloading the whole model', version, err)
+        await this.dropCachedModel()
+        return this.ensureModel(version)
       }
     }
     let patchBytes = 0
@@ -502,9 +506,24 @@ export class Engine {
     return this.storedModel
   }
 
-  /** Makes an encoded model current and caches it in IndexedDB under its version and ETag. */
+  /** Forgets the cached model, in memory and in IndexedDB. */
+  private async dropCachedModel(): Promise<void> {
+    this.storedModel = null
+    await persist('the model', this.db.delete('model', 'current'))
+  }
+
+  /** Makes an encoded model from the network current and caches it in IndexedDB under its version and ETag. */
   private async keepModel(bytes: Uint8Array, etagHeader: string | null): Promise<void> {
-    const loaded = this.setModel(bytes)
+    let loaded: LoadedModel
+    try {
+      loaded = this.setModel(bytes)
+    } catch (cause) {
+      throw new FedrecError(
+        'corrupt_model',
+        `the model the aggregator sent does not decode (${cause instanceof Error ? cause.message : String(cause)}): damaged on the way or in the aggregator's store; nothing was trained on it, retry later`,
+        { cause },
+      )
+    }
     const record: StoredModel = {
       key: 'current',
       modelVersion: loaded.version,
@@ -526,12 +545,19 @@ export class Engine {
     return this.model
   }
 
+  /** The shopper's profile; a missing one is created, a damaged one healed (see `healProfile`) and saved. */
   private async readProfile(): Promise<StoredProfile> {
     const stored: unknown = await this.db.get('profile', 'self')
-    if (isStoredProfile(stored)) return stored
-    const fresh: StoredProfile = { key: 'self', clientId: newRandomId(), userVector: null, lastRound: null }
-    await persist('the profile', this.db.put('profile', fresh))
-    return fresh
+    const { profile, damaged } = healProfile(stored)
+    if (profile === stored) return profile
+    await persist('the profile', this.db.put('profile', profile))
+    if (damaged.length > 0) {
+      // The shop's developer should hear of it once, in words: the device heals and carries on.
+      console.warn(
+        `fedrec: the profile stored on this device was damaged (${damaged.join(', ')}); it was reset — ${damaged.includes('clientId') ? 'a fresh client id, ' : ''}${damaged.includes('userVector') ? 'the taste profile is learnt again from the history, ' : ''}the history is kept`,
+      )
+    }
+    return profile
   }
 
   /**

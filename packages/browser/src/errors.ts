@@ -17,6 +17,13 @@ export const FEDREC_ERROR_CODES = [
    * time: nothing of this device was counted; a later `sync()` tries again.
    */
   'secagg_aborted',
+  /**
+   * The model the aggregator sent does not decode (checksum, format): damaged on the way (a proxy) or in the
+   * aggregator's store. Nothing was trained on it; retry later.
+   */
+  'corrupt_model',
+  /** The aggregator answered 5xx on every attempt: it is up but failing (its log says why); retry later. */
+  'server_error',
   'internal',
 ] as const
 export type FedrecErrorCode = (typeof FEDREC_ERROR_CODES)[number]

@@ -75,7 +75,7 @@ export async function fetchModelSince(
     }
     throw new Error(`GET ${url.pathname}${url.search} answered ${JSON.stringify(type)}`)
   } catch (err) {
-    if (err instanceof FedrecError && (err.code === 'network' || err.code === 'storage')) throw err
+    if (err instanceof FedrecError && ['network', 'server_error', 'storage'].includes(err.code)) throw err
     log('no patch from model v%d (%o); downloading the whole model', cached.modelVersion, err)
     return { kind: 'failed', bytesDown }
   }

@@ -30,7 +30,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /**
  * fetch with retries and exponential back-off for what may pass (network failures, 5xx, 429); a 4xx is the
  * server's final word and becomes a RejectedError at once. Retrying an upload resends the same bytes with
- * the same idempotency key, so the aggregator counts it once.
+ * the same idempotency key, so the aggregator counts it once. When every attempt fails, the error says which
+ * way: `server_error` when the last attempt got a 5xx answer (the aggregator is up but failing), `network`
+ * when it got none (unreachable, offline) or was rate limited.
  */
 export async function fetchWithRetry(url: string, init: RequestInit, policy: RetryPolicy): Promise<Response> {
   let lastError: unknown
@@ -47,7 +49,11 @@ export async function fetchWithRetry(url: string, init: RequestInit, policy: Ret
       lastError = err
       continue
     }
-    if (res.status >= 500 || res.status === 429) {
+    if (res.status >= 500) {
+      lastError = await serverError(res)
+      continue
+    }
+    if (res.status === 429) {
       lastError = new Error(`HTTP ${res.status}`)
       await res.body?.cancel()
       continue
@@ -55,9 +61,32 @@ export async function fetchWithRetry(url: string, init: RequestInit, policy: Ret
     if (res.status >= 400) throw await rejection(res)
     return res
   }
+  if (lastError instanceof ServerAnswer)
+    throw new FedrecError(
+      'server_error',
+      `aggregator at ${url} answered ${lastError.message} on ${policy.retries + 1} attempts: it is up but failing (its log says why); retry later`,
+      { cause: lastError },
+    )
   throw new FedrecError('network', `aggregator unreachable at ${url} after ${policy.retries + 1} attempts`, {
     cause: lastError,
   })
+}
+
+/** A 5xx answer: the aggregator was reached. Its message is the status and the body's error code. */
+class ServerAnswer extends Error {
+  override name = 'ServerAnswer'
+}
+
+async function serverError(res: Response): Promise<ServerAnswer> {
+  let body: unknown
+  try {
+    body = await res.json()
+  } catch {
+    body = undefined
+  }
+  return new ServerAnswer(
+    isErrorBody(body) ? `${res.status} ${body.error.code} (${body.error.message})` : `HTTP ${res.status}`,
+  )
 }
 
 async function rejection(res: Response): Promise<RejectedError> {

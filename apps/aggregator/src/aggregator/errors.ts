@@ -2,8 +2,13 @@ import { CodedError } from '@fedrec/protocol'
 
 /** Why the aggregator refused an update or a request. Stable strings: they become `{ error: { code } }`. */
 export type AggregatorErrorCode =
-  /** n_k above the configured maximum: one client must not outweigh the round. */
+  /**
+   * n_k above the configured maximum, or above what the rows the update carries can come from: one client
+   * must not outweigh the round.
+   */
   | 'sample_count_too_large'
+  /** An update without a single row: it would count towards the quorum while teaching nothing. */
+  | 'empty_update'
   /** The update is for a round that has already closed. */
   | 'round_closed'
   /** The update names a round that has not opened yet. */

@@ -31,6 +31,8 @@ function start(options: Partial<AggregatorOptions> = {}): Aggregator {
     seed: 11,
     minClients: 3,
     deadlineTimer: false,
+    // The synthetic updates here claim n_k freely; the bound by rows has its own test (influence.test.ts).
+    negativesPerPositive: 1000,
     ...options,
   })
   open.push(aggregator)
@@ -406,7 +408,7 @@ describe('start-up refusals', () => {
       DROP TABLE model_changes;
       DROP TABLE secagg_messages; DROP TABLE secagg_members; DROP TABLE secagg_cohorts;
       ALTER TABLE rounds DROP COLUMN dp_noise_multiplier; ALTER TABLE rounds DROP COLUMN dp_sample_rate;
-      ALTER TABLE rounds DROP COLUMN dp_clip_norm;
+      ALTER TABLE rounds DROP COLUMN dp_clip_norm; ALTER TABLE model DROP COLUMN checksum;
       UPDATE meta SET value = '1' WHERE key = 'schema_version';
     `)
     db.close()

@@ -31,6 +31,7 @@ import {
   type UpdateAck,
 } from '@fedrec/protocol'
 import createDebug from 'debug'
+import { logError } from '../error-log.ts'
 import { StartupError } from '../errors.ts'
 import { createSecAggCoordinator, type SecAggCoordinator } from '../secagg/coordinator.ts'
 import { SecAggRefusal } from '../secagg/errors.ts'
@@ -142,7 +143,8 @@ export interface Aggregator {
   settings(): RoundSettings
   /**
    * Changes settings until the next start. Client settings show in the next `roundInfo()`; a new deadline
-   * length applies from the next round; a lowered quorum that is already met closes the round now.
+   * length applies to the open round too (its opening plus the new length, now at the earliest); a lowered quorum that is already met closes the round now (a close
+   * that fails is tried again every second, as on quorum).
    */
   updateSettings(patch: Partial<RoundSettings>): RoundSettings
   /**
@@ -229,6 +231,11 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       logModel('%d new catalogue items queued; they join the model when round %d closes', added, round.round)
   }
 
+  /**
+   * The largest negatives per positive handed out since the open round opened: an update trained under it
+   * may still arrive after an operator lowered the setting, and must not be refused for it.
+   */
+  let negativesCeiling = opts.negativesPerPositive
   let accumulator = newAccumulator(model, opts)
   let replayed = 0
   for (const payload of store.roundPayloads(round.round)) {
@@ -279,7 +286,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       pendingRejections.clear()
     } catch (err) {
       // Counters only: keep them in memory and try again with the next rejection.
-      logUpdate('writing rejection counters failed: %O', err)
+      logError('rejection_counters_write_failed', err)
     }
   }
 
@@ -455,6 +462,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     model = next
     optimizerState = state
     round = nextRound
+    negativesCeiling = opts.negativesPerPositive
     if (resized || !accumulator) accumulator = newAccumulator(model, opts)
     else accumulator.reset()
     arm()
@@ -470,7 +478,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         aggregator.checkDeadline()
       } catch (err) {
         // A failed close (disk full…) leaves the round open; try again at the next tick of the clock.
-        logRound('closing round %d on its deadline failed: %O', round.round, err)
+        logError('round_close_failed', err, { round: round.round, closedBy: 'deadline' })
         timer = setTimeout(arm, 1000).unref()
       }
     }, delay)
@@ -564,6 +572,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
           `round ${report.round} cannot have evaluated model version ${report.modelVersion} (version v is published when round v opens; the current round is ${round.round})`,
         )
       }
+      store.checkPresent()
       if (store.hasEvaluation(report.idempotencyKey)) {
         return { accepted: true, modelVersion: report.modelVersion, duplicate: true }
       }
@@ -578,6 +587,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         roundDeadlineSeconds: opts.roundDeadlineSeconds,
         ...clientSettings(),
         maxUpdateNorm: Number.isFinite(opts.maxUpdateNorm) ? opts.maxUpdateNorm : null,
+        maxRowNorm: Number.isFinite(opts.maxRowNorm) ? opts.maxRowNorm : null,
         normPolicy: opts.normPolicy,
         dpNoiseMultiplier: opts.dpNoiseMultiplier,
         dpClipNorm: opts.dpClipNorm,
@@ -587,20 +597,33 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     },
 
     updateSettings(patch) {
-      const { maxUpdateNorm, ...rest } = patch
+      const { maxUpdateNorm, maxRowNorm, ...rest } = patch
       const dpBefore = opts.dpNoiseMultiplier !== null
       const dpAfter = patch.dpNoiseMultiplier === undefined ? dpBefore : patch.dpNoiseMultiplier !== null
       const conflict = dpAfter ? dpConflict(opts) : null
       if (conflict) throw new AggregatorError('bad_settings', conflict)
       Object.assign(opts, rest)
       if (maxUpdateNorm !== undefined) opts.maxUpdateNorm = maxUpdateNorm ?? Number.POSITIVE_INFINITY
+      if (maxRowNorm !== undefined) opts.maxRowNorm = maxRowNorm ?? Number.POSITIVE_INFINITY
+      // Updates trained under the old negatives per positive may still arrive in this round.
+      negativesCeiling = Math.max(negativesCeiling, opts.negativesPerPositive)
       logRound('settings changed by the operator: %o', patch)
       // The open round closes under the settings in force at its close: its accepted updates are counted
       // again with the new S, σ and denominator (the quorum), so the accountant's (q, σ) is what was run.
       const dpChanged = ['dpNoiseMultiplier', 'dpClipNorm', 'dpPopulation'].some((k) => k in patch)
       if (dpChanged || (dpBefore && 'minClients' in patch)) rebuildAccumulator()
       if ('dpDelta' in patch) recomputePrivacy()
-      if (accumulator && accumulator.participants >= opts.minClients) closeRound('quorum')
+      if ('roundDeadlineSeconds' in patch) {
+        // The open round too: its deadline becomes its opening plus the new length (now at the earliest), so
+        // an operator who shortens the rounds need not wait out the old length once more.
+        const deadline = iso(Math.max(opts.now(), Date.parse(round.openedAt) + deadlineMs()))
+        store.setDeadline(round.round, deadline)
+        round = { ...round, deadline }
+        arm()
+      }
+      // A lowered quorum that is met closes the round now — through the retrying path: the settings are
+      // changed either way, and a close that fails (disk full) must be tried again, not wait for the deadline.
+      closeOnQuorum()
       return aggregator.settings()
     },
 
@@ -721,6 +744,8 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
   let flushScheduled = false
 
   const enqueue = (bytes: Uint8Array, update: ModelUpdate): Promise<UpdateAck> => {
+    // Before anything else: an ack for an update written into a deleted store would be a lie.
+    store.checkPresent()
     const clientHash = hashClientId(salt, update.clientId)
     const tag = logTag(clientHash)
     const prior = store.findUpdate(update.idempotencyKey)
@@ -747,6 +772,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       if (prior) return Promise.resolve({ ...parseUpdateAck(JSON.parse(prior.ack)), duplicate: true })
       return queued!.done.then((ack) => ({ ...ack, duplicate: true }))
     }
+    if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
     check(update, clientHash)
     if (queuedClients.has(clientHash)) {
       throw new AggregatorError(
@@ -754,8 +780,11 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         `this client already has an accepted update in round ${round.round}; wait for the next round`,
       )
     }
-    if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
-    let bounded = applyNormBound(update, { maxNorm: opts.maxUpdateNorm, policy: opts.normPolicy })
+    let bounded = applyNormBound(update, {
+      maxNorm: opts.maxUpdateNorm,
+      policy: opts.normPolicy,
+      maxRowNorm: opts.maxRowNorm,
+    })
     if (opts.dpNoiseMultiplier !== null) {
       // Defence in depth: honest clients clipped to S already; a client that did not is clipped here, and
       // what is stored (and replayed after a crash) is the clipped update.
@@ -817,7 +846,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         for (const q of batch) store.insertUpdate(q.record)
       })
     } catch (err) {
-      logUpdate('writing %d updates failed: %O', batch.length, err)
+      logError('updates_write_failed', err, { round: round.round, updates: batch.length })
       for (const q of batch) q.settle.reject(err)
       return
     }
@@ -863,12 +892,11 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     try {
       closeRound('quorum')
     } catch (err) {
-      logRound(
-        'closing round %d on quorum failed (trying again in %d ms): %O',
-        round.round,
-        CLOSE_RETRY_MS,
-        err,
-      )
+      logError('round_close_failed', err, {
+        round: round.round,
+        closedBy: 'quorum',
+        retryInMs: CLOSE_RETRY_MS,
+      })
       closeRetry = setTimeout(closeOnQuorum, CLOSE_RETRY_MS)
       // The HTTP server keeps the process alive; the retry alone must not.
       closeRetry.unref()
@@ -906,6 +934,24 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
       )
     }
     checkUpdateFits(update, { numItems: model.itemIds.length, dim: model.dim })
+    const rows = Math.max(0, ...update.tensors.map((t) => t.rowIds.length))
+    if (rows === 0) {
+      // It would count towards the quorum and dilute the honest updates (Σ n_k grows) while teaching nothing.
+      throw new AggregatorError(
+        'empty_update',
+        'the update carries no row of any tensor: there is nothing to count; send an update only after training on at least one item',
+      )
+    }
+    // n_k is the number of (positive, negative) pairs trained on; every pair's positive is a row the update
+    // carries and each positive has at most `negativesPerPositive` negatives, so an honest n_k is at most
+    // that many per row. A larger claim is a client buying weight it did not train for.
+    const justified = negativesCeiling * rows
+    if (update.sampleCount > justified) {
+      throw new AggregatorError(
+        'sample_count_too_large',
+        `sample count ${update.sampleCount} is more than the ${rows} rows of the update can come from (at most ${negativesCeiling} pairs per row, config.negativesPerPositive of /v1/round: ${justified}); send the number of pairs trained on`,
+      )
+    }
     if (update.sampleCount > opts.maxSampleCount) {
       throw new AggregatorError(
         'sample_count_too_large',

@@ -28,6 +28,7 @@ const path = () => join(dir, 's.sqlite')
 
 function start(options: Partial<AggregatorOptions> = {}): Aggregator {
   const a = createAggregator({
+    negativesPerPositive: 1000,
     store: path(),
     catalogue: catalogueOf(NUM_ITEMS),
     dim: DIM,
@@ -154,6 +155,7 @@ describe('model patches', () => {
     db.exec(`
       DROP TABLE model_changes; ALTER TABLE rounds DROP COLUMN dp_noise_multiplier;
       ALTER TABLE rounds DROP COLUMN dp_sample_rate; ALTER TABLE rounds DROP COLUMN dp_clip_norm;
+      ALTER TABLE model DROP COLUMN checksum;
       UPDATE meta SET value = '4' WHERE key = 'schema_version';
     `)
     db.close()

@@ -1,3 +1,4 @@
+import { clipRows } from '@fedrec/core'
 import type { ModelUpdate } from '@fedrec/protocol'
 import { AggregatorError } from './errors.ts'
 
@@ -8,6 +9,8 @@ export type NormPolicy = 'clip' | 'reject'
 export interface NormBound {
   maxNorm: number
   policy: NormPolicy
+  /** Per-row clipping first (robust aggregation, see `clipRows`); Infinity or absent: off. */
+  maxRowNorm?: number
 }
 
 /**
@@ -21,18 +24,27 @@ export function updateNorm(update: ModelUpdate): number {
 }
 
 /**
- * Applies the bound to one client's update. Under `clip` an update above the bound is scaled by
- * `maxNorm / norm` as a whole (the per-client clipping of DP-FedAvg, McMahan et al. 2018), so its direction
- * is kept and no client moves the model more than `maxNorm`; under `reject` it is refused.
+ * Applies the bounds to one client's update. With `maxRowNorm` each item row is first scaled down to it
+ * (whatever the policy: a row bound is a robust aggregation rule, not a verdict on the client). Under `clip`
+ * an update above `maxNorm` is then scaled by `maxNorm / norm` as a whole (the per-client clipping of
+ * DP-FedAvg, McMahan et al. 2018), so its direction is kept and no client moves the model more than
+ * `maxNorm`; under `reject` it is refused. `clipped` says whether either bound changed the update.
  * @throws AggregatorError `update_norm_too_large` under `reject`
  * @example const { update, norm, clipped } = applyNormBound(decoded, { maxNorm: 10, policy: 'clip' })
  */
 export function applyNormBound(
-  update: ModelUpdate,
-  { maxNorm, policy }: NormBound,
+  input: ModelUpdate,
+  { maxNorm, policy, maxRowNorm = Number.POSITIVE_INFINITY }: NormBound,
 ): { update: ModelUpdate; norm: number; clipped: boolean } {
+  let update = input
+  let rowsClipped = false
+  if (Number.isFinite(maxRowNorm)) {
+    const rows = clipRows(input.tensors, maxRowNorm)
+    rowsClipped = rows.clippedRows > 0
+    if (rowsClipped) update = { ...input, tensors: [...rows.deltas] }
+  }
   const norm = updateNorm(update)
-  if (norm <= maxNorm) return { update, norm, clipped: false }
+  if (norm <= maxNorm) return { update, norm, clipped: rowsClipped }
   if (policy === 'reject') {
     throw new AggregatorError(
       'update_norm_too_large',

@@ -50,8 +50,15 @@ export interface AggregatorOptions {
    * shopper per report). Reports are unauthenticated, so one claiming many users would outweigh the rest.
    */
   maxEvaluationUsers?: number
-  /** Bound on the L2 norm of one client's update (default Infinity: no bound). */
+  /**
+   * Bound on the L2 norm of one client's update (default {@link DEFAULT_MAX_UPDATE_NORM}; Infinity: no bound).
+   */
   maxUpdateNorm?: number
+  /**
+   * Robust aggregation by per-row clipping: each item row of an update (its embedding row and bias together)
+   * is scaled down to this L2 norm before the update norm bound (default Infinity: off).
+   */
+  maxRowNorm?: number
   /** What happens to an update above `maxUpdateNorm` (default 'clip'). */
   normPolicy?: NormPolicy
   /**
@@ -113,6 +120,15 @@ export type ResolvedOptions = Required<
  */
 const DP_CLIP_NORM = 100
 
+/**
+ * Default bound on one update's L2 norm (clip). An honest update's norm grows with the rows it touches: on
+ * MovieLens-100K with the default client settings the largest of 943 uploads was 150.5 (round 1; median
+ * 35.2), and it falls in later rounds. The bound sits above every honest upload measured, so it costs them
+ * nothing (HR@10 identical over 5 rounds), and caps what one client can move the model by
+ * (docs/aggregator.md, "Bounding one client's influence").
+ */
+export const DEFAULT_MAX_UPDATE_NORM = 500
+
 /** The CLI's defaults, in one place. */
 export const DEFAULTS = {
   minClients: 3,
@@ -128,7 +144,8 @@ export const DEFAULTS = {
   padRatio: 0,
   updateDtype: 'f16',
   maxEvaluationUsers: 1,
-  maxUpdateNorm: Number.POSITIVE_INFINITY,
+  maxUpdateNorm: DEFAULT_MAX_UPDATE_NORM,
+  maxRowNorm: Number.POSITIVE_INFINITY,
   normPolicy: 'clip',
   ackRetentionSeconds: 86_400,
   modelLogVersions: 32,

@@ -21,6 +21,8 @@ export interface RoundSettings {
   updateDtype: UpdateDtype
   /** null: no bound (JSON has no Infinity). */
   maxUpdateNorm: number | null
+  /** Per-row clipping of every update (robust aggregation); null: off. */
+  maxRowNorm: number | null
   normPolicy: NormPolicy
   /** DP-FedAvg σ; null: DP off. Changes apply to the open round (its updates are re-clipped to the new S). */
   dpNoiseMultiplier: number | null
@@ -32,7 +34,13 @@ export interface RoundSettings {
 
 type NumericKey = Exclude<
   keyof RoundSettings,
-  'maxUpdateNorm' | 'normPolicy' | 'updateDtype' | 'dpNoiseMultiplier' | 'dpDelta' | 'dpPopulation'
+  | 'maxUpdateNorm'
+  | 'maxRowNorm'
+  | 'normPolicy'
+  | 'updateDtype'
+  | 'dpNoiseMultiplier'
+  | 'dpDelta'
+  | 'dpPopulation'
 >
 
 /**
@@ -86,13 +94,13 @@ export function parseSettingsPatch(input: unknown): Partial<RoundSettings> {
           `updateDtype must be "f16" or "f32", got ${JSON.stringify(value)}`,
         )
       out.updateDtype = value
-    } else if (key === 'maxUpdateNorm') {
+    } else if (key === 'maxUpdateNorm' || key === 'maxRowNorm') {
       if (value !== null && !(typeof value === 'number' && Number.isFinite(value) && value > 0))
         throw new AggregatorError(
           'bad_settings',
-          `maxUpdateNorm must be a number > 0 or null, got ${JSON.stringify(value)}`,
+          `${key} must be a number > 0 or null, got ${JSON.stringify(value)}`,
         )
-      out.maxUpdateNorm = value
+      out[key] = value
     } else if (key === 'dpNoiseMultiplier' || key === 'dpPopulation') {
       const rule = NULLABLE[key]
       const ok =
@@ -131,7 +139,7 @@ export function parseSettingsPatch(input: unknown): Partial<RoundSettings> {
     } else {
       throw new AggregatorError(
         'bad_settings',
-        `unknown setting ${JSON.stringify(key)}; known: ${[...Object.keys(RULES), 'maxUpdateNorm', 'normPolicy', 'updateDtype', 'dpNoiseMultiplier', 'dpDelta', 'dpPopulation'].join(', ')}`,
+        `unknown setting ${JSON.stringify(key)}; known: ${[...Object.keys(RULES), 'maxUpdateNorm', 'maxRowNorm', 'normPolicy', 'updateDtype', 'dpNoiseMultiplier', 'dpDelta', 'dpPopulation'].join(', ')}`,
       )
     }
   }

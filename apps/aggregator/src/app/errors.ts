@@ -6,12 +6,14 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { AggregatorError, type AggregatorErrorCode } from '../aggregator/index.ts'
 import { CatalogueError } from '../catalogue.ts'
-import { HttpError } from '../errors.ts'
+import { logError } from '../error-log.ts'
+import { HttpError, StoreLostError } from '../errors.ts'
 
 const log = createDebug('fedrec:aggregator:http')
 
 const AGGREGATOR_STATUS: Record<AggregatorErrorCode, ContentfulStatusCode> = {
   sample_count_too_large: 400,
+  empty_update: 400,
   round_closed: 409,
   future_round: 409,
   stale_model: 409,
@@ -35,7 +37,9 @@ const AGGREGATOR_STATUS: Record<AggregatorErrorCode, ContentfulStatusCode> = {
  */
 export function errorToResponse(err: Error, c: Context): Response {
   const { status, code, message } = classify(err)
-  if (status >= 500) log('%s %s failed: %O', c.req.method, c.req.path, err)
+  // 503s are states, not failures: `starting` passes in a second, a lost store is logged once where found.
+  if (status >= 500 && status !== 503)
+    logError('request_failed', err, { method: c.req.method, path: c.req.path, status })
   else log('%s %s refused: %d %s: %s', c.req.method, c.req.path, status, code, message)
   return c.json({ error: { code, message } }, status)
 }
@@ -50,6 +54,7 @@ function classify(err: Error): { status: ContentfulStatusCode; code: string; mes
   if (err instanceof AggregatorError)
     return { status: AGGREGATOR_STATUS[err.code], code: err.code, message: err.message }
   if (err instanceof CatalogueError) return { status: 400, code: 'bad_item_id', message: err.message }
+  if (err instanceof StoreLostError) return { status: 503, code: 'store_unavailable', message: err.message }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode
     return { status, code: `http_${status}`, message: err.message || 'request refused' }

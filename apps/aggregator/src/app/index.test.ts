@@ -42,6 +42,8 @@ const BASE_OPTIONS: AggregatorOptions = {
   seed: 7,
   minClients: 3,
   deadlineTimer: false,
+  // The synthetic updates here claim n_k freely; the bound by rows has its own test (influence.test.ts).
+  negativesPerPositive: 1000,
 }
 
 function setup(options: Partial<AggregatorOptions> = {}, appOptions: Partial<AppOptions> = {}) {
@@ -108,7 +110,7 @@ describe('GET /healthz and /v1/round', () => {
   })
 
   it('describes the open round and its config', async () => {
-    const { app } = setup({ maxSampleCount: 500, mu: 0.01 })
+    const { app } = setup({ maxSampleCount: 500, mu: 0.01, negativesPerPositive: 4 })
     const res = await app.request('/v1/round')
     expect(res.status).toBe(200)
     const info = parseRoundInfo(await res.json())
@@ -470,6 +472,7 @@ describe('closing a round', () => {
 
   it('closes on a real deadline timer', async () => {
     const aggregator = createAggregator({
+      negativesPerPositive: 1000,
       store: ':memory:',
       catalogue: catalogueOf(3),
       dim: 2,
@@ -684,6 +687,22 @@ describe('GET and PATCH /v1/config', () => {
       headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
     })
 
+  it('a new deadline length applies to the open round: its opening plus the length, now at the earliest', async () => {
+    const { app, aggregator, advance } = setup({ roundDeadlineSeconds: 3600 })
+    const opened = Date.parse('2030-01-01T00:00:00.000Z')
+    expect(
+      (await post(app, makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM }).bytes)).status,
+    ).toBe(200)
+    advance(10_000)
+    expect((await patch(app, { roundDeadlineSeconds: 60 })).status).toBe(200)
+    expect(aggregator.roundInfo().config.deadline).toBe(new Date(opened + 60_000).toISOString())
+    // Shorter than the time already gone: the deadline is now, and the round closes at the next check.
+    expect((await patch(app, { roundDeadlineSeconds: 5 })).status).toBe(200)
+    expect(aggregator.roundInfo().config.deadline).toBe(new Date(opened + 10_000).toISOString())
+    aggregator.checkDeadline()
+    expect(aggregator.status().history).toEqual([expect.objectContaining({ round: 0, closedBy: 'deadline' })])
+  })
+
   it('needs the operator token for reading and for changing', async () => {
     const { app } = setup()
     await expectError(await app.request('/v1/config'), 401, 'unauthorized')
@@ -695,7 +714,12 @@ describe('GET and PATCH /v1/config', () => {
   it('changes client settings for the next RoundInfo, and a lowered quorum that is met closes the round', async () => {
     const { app } = setup()
     const read = await app.request('/v1/config', { headers: { Authorization: `Bearer ${TOKEN}` } })
-    expect(await read.json()).toMatchObject({ minClients: 3, maxUpdateNorm: null, normPolicy: 'clip' })
+    expect(await read.json()).toMatchObject({
+      minClients: 3,
+      maxUpdateNorm: 500,
+      maxRowNorm: null,
+      normPolicy: 'clip',
+    })
     const res = await patch(app, {
       learningRate: 0.05,
       localEpochs: 2,

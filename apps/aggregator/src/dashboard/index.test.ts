@@ -20,6 +20,7 @@ afterEach(() => {
 
 function setup() {
   const aggregator = createAggregator({
+    negativesPerPositive: 1000,
     store: ':memory:',
     catalogue: catalogueOf(NUM_ITEMS),
     dim: DIM,

@@ -22,6 +22,7 @@ import {
 } from '@fedrec/protocol'
 import createDebug from 'debug'
 import { hashClientId } from '../aggregator/client-hash.ts'
+import { logError } from '../error-log.ts'
 import type { AggregatorStore } from '../store/index.ts'
 import { SecAggRefusal } from './errors.ts'
 import { type CohortRecord, type MemberRecord, secAggStore } from './store.ts'
@@ -349,7 +350,7 @@ export function createSecAggCoordinator(host: SecAggHost): SecAggCoordinator {
       try {
         result = await server.finish()
       } catch (err) {
-        log('cohort %d: reconstruction failed: %O', c.cohort, err)
+        logError('secagg_unmask_failed', err, { cohort: c.cohort, round: c.round })
         if (cohort.cohort === c.cohort) abort(`the sum could not be unmasked (${(err as Error).message})`)
         return
       }
@@ -366,7 +367,12 @@ export function createSecAggCoordinator(host: SecAggHost): SecAggCoordinator {
           )
           break
         } catch (err) {
-          log('cohort %d: closing the round failed (again in %d ms): %O', c.cohort, RETRY_MS, err)
+          logError('round_close_failed', err, {
+            cohort: c.cohort,
+            round: c.round,
+            closedBy: 'secure_aggregation',
+            retryInMs: RETRY_MS,
+          })
           await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref())
         }
       }
@@ -400,7 +406,7 @@ export function createSecAggCoordinator(host: SecAggHost): SecAggCoordinator {
     const delay = Math.max(0, Date.parse(cohort.phaseDeadline) - host.now())
     timer = setTimeout(() => {
       coordinator.checkDeadline().catch((err: unknown) => {
-        log('cohort %d: moving on at the deadline failed: %O', cohort.cohort, err)
+        logError('secagg_deadline_failed', err, { cohort: cohort.cohort, round: cohort.round })
         timer = setTimeout(arm, RETRY_MS).unref()
       })
     }, delay)

@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import createDebug from 'debug'
-import { StartupError } from '../errors.ts'
+import { logError } from '../error-log.ts'
+import { StartupError, StoreLostError } from '../errors.ts'
+import { checkModelFinite, modelChecksum } from './model-checksum.ts'
 import {
   asRow,
   blob,
@@ -135,6 +137,10 @@ export interface AggregatorStore {
   initialise(init: StoreInit): void
   meta(key: string): string | undefined
   setMeta(key: string, value: string): void
+  /**
+   * The stored model, its checksum verified (a model written before checksums gets one).
+   * @throws StoreCorruptError when its bytes do not match the checksum or a value is not finite
+   */
   loadModel(): StoredModel
   /** Replaces the stored model (only the current version is kept) and appends new catalogue rows. */
   saveModel(model: StoredModel): void
@@ -194,7 +200,16 @@ export interface AggregatorStore {
   modelChanges(since: number): ModelChanges[]
   /** Forgets the changes of versions up to `upTo`; returns how many went. */
   pruneModelChanges(upTo: number): number
+  /**
+   * Runs `fn` in one transaction, after checking that the file is still the one opened.
+   * @throws StoreLostError when the store file was deleted or replaced under the running aggregator
+   */
   transaction<T>(fn: () => T): T
+  /**
+   * Checks that the store file is still there and still the file that was opened (same device and inode).
+   * @throws StoreLostError otherwise — logged once
+   */
+  checkPresent(): void
   /** A cached prepared statement, for a module with tables of its own (secure aggregation: secagg/store.ts). */
   statement(source: string): Database.Statement
   close(): void
@@ -218,6 +233,15 @@ export function openStore(path: string, { create = true }: { create?: boolean } 
         'otherwise restore the file (or mount the volume that holds it): starting afresh would lose every round so far',
     )
   }
+  if (existed && statSync(path).size === 0 && !create) {
+    // An empty file is what a failed copy or a truncating restore leaves: not a store, and not a first start
+    // either, so it is treated like a missing one.
+    throw new StartupError(
+      `store ${path} is an empty file (0 bytes), not a store. If this is the first start, pass --init to create a fresh model there; ` +
+        'otherwise restore the file from a backup: starting afresh would lose every round so far',
+    )
+  }
+  if (existed) checkWritable(path)
   if (!inMemory && !existed) mkdirSync(dirname(path), { recursive: true })
   let db: Database.Database | undefined
   let tables: unknown[]
@@ -258,6 +282,27 @@ export function openStore(path: string, { create = true }: { create?: boolean } 
   return wrap(db, path, isNew)
 }
 
+/**
+ * The aggregator writes every accepted update to the store (and SQLite its write-ahead log beside it): a file
+ * or folder it cannot write would otherwise surface as SQLite's "disk I/O error", which reads like damage.
+ */
+function checkWritable(path: string): void {
+  for (const [what, target] of [
+    ['file', path],
+    ['folder', dirname(path)],
+  ] as const) {
+    try {
+      accessSync(target, constants.W_OK)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err)
+      throw new StartupError(
+        `store ${path} is not writable (${code} on its ${what} ${target}): the aggregator writes every accepted update to it; give the user it runs as write access to the file and its folder, or mount the volume read-write`,
+        { cause: err },
+      )
+    }
+  }
+}
+
 function checkFormat(db: Database.Database): void {
   const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get()
   const format = hasMeta ? db.prepare(`SELECT value FROM meta WHERE key = 'format'`).pluck().get() : undefined
@@ -292,6 +337,27 @@ function migrate(db: Database.Database, from: number): void {
 }
 
 function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorStore {
+  // The file's identity when opened: a later stat that finds nothing, or another file, means the store was
+  // deleted or replaced, and SQLite would go on writing into an unlinked file that no restart can find.
+  const opened = path === ':memory:' ? null : statSync(path)
+  let lostLogged = false
+  const checkPresent = (): void => {
+    if (!opened) return
+    let why: string | null = null
+    try {
+      const now = statSync(path)
+      if (now.ino !== opened.ino || now.dev !== opened.dev) why = 'another file is at its path now'
+    } catch (err) {
+      why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file is gone' : String(err)
+    }
+    if (why === null) return
+    const err = new StoreLostError(
+      `store ${path} was deleted or replaced while the aggregator runs (${why}): nothing written now would survive a restart, so updates are refused; restore the file (or remount its volume) and restart the aggregator`,
+    )
+    if (!lostLogged) logError('store_lost', err, { store: path })
+    lostLogged = true
+    throw err
+  }
   // Prepared lazily: on a fresh file the tables do not exist until initialise().
   const cache = new Map<string, Database.Statement>()
   const sql = (source: string): Database.Statement => {
@@ -346,7 +412,7 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
         })
       if (itemIds.length !== numItems)
         throw new StoreCorruptError(`model has ${numItems} items but the catalogue lists ${itemIds.length}`)
-      return {
+      const model: StoredModel = {
         version: int(row, 'version', 'model'),
         round: int(row, 'round', 'model'),
         dim,
@@ -359,16 +425,33 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
         itemBias: floatsFromBlob(blob(row, 'item_bias', 'model'), numItems, 'model.item_bias'),
         createdAt: text(row, 'created_at', 'model'),
       }
+      const stored = nullable(row, 'checksum', 'model', text)
+      const actual = modelChecksum(model)
+      if (stored !== null && stored !== actual) {
+        throw new StoreCorruptError(
+          `model version ${model.version} does not match the checksum it was written with (stored ${stored.slice(0, 12)}…, now ${actual.slice(0, 12)}…): its bytes were damaged on disk; restore the store from a backup`,
+        )
+      }
+      checkModelFinite(model)
+      if (stored === null) {
+        // A store written before checksums (schema version < 7): its values were just checked finite, so
+        // seal what is there; from now on damage is caught.
+        sql(`UPDATE model SET checksum = ? WHERE version = ?`).run(actual, model.version)
+        log('%s: model version %d checksummed', path, model.version)
+      }
+      return model
     },
 
     saveModel(model) {
+      // Never publish what cannot be served: the transaction fails and the round stays open with its updates.
+      checkModelFinite(model)
       const known = int(asRow(sql(`SELECT count(*) AS n FROM items`).get(), 'items'), 'n', 'items')
       const insertItem = sql(`INSERT INTO items (row, item_id) VALUES (?, ?)`)
       for (let i = known; i < model.itemIds.length; i++) insertItem.run(i, model.itemIds[i])
       sql(`DELETE FROM model`).run()
       sql(
-        `INSERT INTO model (version, round, num_items, dim, item_embedding, item_bias, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO model (version, round, num_items, dim, item_embedding, item_bias, created_at, checksum)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         model.version,
         model.round,
@@ -377,6 +460,7 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
         floatsToBlob(model.itemEmbedding),
         floatsToBlob(model.itemBias),
         model.createdAt,
+        modelChecksum(model),
       )
     },
 
@@ -694,8 +778,11 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
     },
 
     transaction(fn) {
+      checkPresent()
       return db.transaction(fn)()
     },
+
+    checkPresent,
 
     statement: sql,
 

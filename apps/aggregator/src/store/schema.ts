@@ -5,7 +5,7 @@ export const STORE_FORMAT = 'fedrec-aggregator'
  * Bumped on every change of the tables below. A store of an older version is migrated at start by
  * MIGRATIONS (in one transaction); a store of a newer version is refused.
  */
-export const SCHEMA_VERSION = 6
+export const SCHEMA_VERSION = 7
 
 // STRICT tables: SQLite otherwise stores whatever it is given, and a float blob read back as text would
 // only show up as a wrong model much later.
@@ -183,5 +183,11 @@ CREATE TABLE model_changes (
 ALTER TABLE rounds ADD COLUMN dp_noise_multiplier REAL;
 ALTER TABLE rounds ADD COLUMN dp_sample_rate REAL;
 ALTER TABLE rounds ADD COLUMN dp_clip_norm REAL;
+`,
+  6: `
+-- SHA-256 of the model as written (model-checksum.ts), checked at every start: damaged bytes are refused
+-- instead of served. NULL in a store migrated from version 6: the first start checks the values are finite
+-- and writes it.
+ALTER TABLE model ADD COLUMN checksum TEXT;
 `,
 }

@@ -16,6 +16,7 @@ export type {
 } from './accumulator.ts'
 export { createAccumulator } from './accumulator.ts'
 export { applyRound } from './apply-round.ts'
+export { clipRows } from './clip-rows.ts'
 export type { AggregationErrorCode } from './errors.ts'
 export { AggregationError } from './errors.ts'
 export { l2Norm } from './l2-norm.ts'

@@ -2,8 +2,6 @@
 // The dashboard's charts: one ECharts instance per `[data-chart]` element, options rebuilt from each status.
 // ECharts is passed in: the global that the page's classic script defines (dist/echarts.min.js from the
 // aggregator's own node_modules), so the browser needs no bundler and no CDN.
-import { rejectionRows } from './data.js'
-
 /** @typedef {import('./data.js').DashboardStatus} DashboardStatus */
 /** @typedef {import('echarts').EChartsOption} Option */
 
@@ -15,7 +13,6 @@ export const CHART_NAMES = /** @type {const} */ ([
   'norms',
   'quality',
   'privacy',
-  'rejections',
 ])
 /** @typedef {(typeof CHART_NAMES)[number]} ChartName */
 
@@ -79,7 +76,6 @@ const roundAxis = (rounds) => ({
 export function chartOptions(s) {
   const rounds = s.history.map((r) => String(r.round))
   const none = s.history.length === 0
-  const rejections = rejectionRows(s.rejections)
   return {
     rounds: {
       title: emptyNote('No round closed yet', none),
@@ -91,6 +87,7 @@ export function chartOptions(s) {
         minInterval: 1000,
         splitNumber: 4,
         axisLabel: { ...AXIS_LABEL, hideOverlap: true },
+        ...timeExtent(s.history.map((r) => Date.parse(r.closedAt))),
       },
       yAxis: { ...valueAxis('round'), minInterval: 1 },
       series: [
@@ -199,30 +196,23 @@ export function chartOptions(s) {
         },
       ],
     },
-    rejections: {
-      title: emptyNote('No update rejected', rejections.length === 0),
-      tooltip: { trigger: 'item', renderMode: 'richText' },
-      grid: { left: 12, right: 24, top: 12, bottom: 8 },
-      xAxis: { ...valueAxis(''), minInterval: 1 },
-      yAxis: {
-        type: 'category',
-        inverse: true,
-        data: rejections.map(([code]) => code),
-        axisLabel: AXIS_LABEL,
-      },
-      series: [
-        {
-          id: 'rejections',
-          name: 'rejected updates',
-          type: 'bar',
-          barMaxWidth: 20,
-          itemStyle: { color: COLORS[4] },
-          label: { show: true, position: 'right' },
-          data: rejections.map(([, n]) => n),
-        },
-      ],
-    },
   }
+}
+
+/**
+ * The time axis's ends: the first and last round close with a margin. Left to itself ECharts rounds a time
+ * extent out to "nice" day boundaries, so minutes of rounds were drawn across two days as a vertical line.
+ * @param {number[]} times milliseconds since the epoch
+ * @returns {{ min?: number, max?: number }}
+ */
+export function timeExtent(times) {
+  if (times.length === 0) return {}
+  const first = Math.min(...times)
+  const last = Math.max(...times)
+  // A twentieth of the span on each side, at least 30 s, so one round (or rounds within a second) still
+  // sits inside the plot rather than on its edge.
+  const margin = Math.max(30_000, (last - first) / 20)
+  return { min: first - margin, max: last + margin }
 }
 
 /**
