@@ -1,3 +1,12 @@
+/**
+ * The library a shop imports: `createRecommender()` (track, sync, recommend, suggest) and the
+ * `<fedrec-recommendations>` element's class. Importing it has no side effects; `@fedrec/browser/element`
+ * (or `defineRecommendationsElement()`) defines the element.
+ * @example
+ * import { createRecommender } from '@fedrec/browser'
+ * const rec = await createRecommender({ endpoint: 'https://agg.example/' })
+ * @module
+ */
 export type { StoredEvent } from './db.ts'
 export type { Recommendation, SyncPhases, SyncReport } from './engine.ts'
 export { FedrecError, type FedrecErrorCode, isFedrecError } from './errors.ts'
@@ -27,8 +36,3 @@ export {
   type WidgetItem,
   type WidgetState,
 } from './widget/element.ts'
-
-import { defineRecommendationsElement } from './widget/define.ts'
-
-// One import is all a shop needs: the element is defined as soon as the library loads in a page.
-defineRecommendationsElement()

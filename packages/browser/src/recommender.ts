@@ -17,6 +17,7 @@ import { isEventType, type TrackEvent } from './events.ts'
 import type { RetryPolicy } from './net.ts'
 import type { SuggestionSet, SuggestMode, SuggestRequest } from './suggest.ts'
 import type { WorkerApi } from './worker.ts'
+import { parseAssetBase, startWorker } from './worker-start.ts'
 
 /** Options of `createRecommender`. Only `endpoint` is required. */
 export interface RecommenderOptions {
@@ -30,6 +31,13 @@ export interface RecommenderOptions {
   eventWeights?: EventWeights
   /** Network retries of `sync()` (default 4 retries, 300 ms doubling back-off). */
   retry?: RetryPolicy
+  /**
+   * The folder the worker (`worker.js`) and the tfjs `.wasm` files are served from, when not beside this
+   * module: a CDN or the shop's static folder holding a copy of the package's files (default: resolved
+   * from this module's own URL, which a bundler rewrites to wherever it emits them).
+   * @example createRecommender({ endpoint, assetBase: 'https://cdn.example/fedrec/0.1.0/' })
+   */
+  assetBase?: string
   /** A worker to use instead of the bundled one (tests, custom bundling). */
   worker?: Worker
 }
@@ -87,6 +95,7 @@ const SUGGEST_MODES: readonly SuggestMode[] = ['for-you', 'similar', 'popular']
  */
 export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
   const endpoint = parseEndpoint(options.endpoint)
+  const assetBase = options.assetBase === undefined ? undefined : parseAssetBase(options.assetBase)
   const dbName = options.dbName ?? DEFAULT_DB_NAME
   let db: FedrecDatabase
   try {
@@ -94,8 +103,10 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   } catch (cause) {
     throw new FedrecError('storage', `cannot open IndexedDB "${dbName}": ${String(cause)}`, { cause })
   }
-  const worker =
-    options.worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'fedrec' })
+  const started = options.worker
+    ? { worker: options.worker, release: () => undefined }
+    : startWorker(assetBase)
+  const { worker } = started
   const remote = Comlink.wrap<WorkerApi>(worker)
   let closed = false
   let paused = false
@@ -147,6 +158,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   } catch (err) {
     remote[Comlink.releaseProxy]()
     worker.terminate()
+    started.release()
     db.close()
     throw err
   } finally {
@@ -216,6 +228,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
       remote.close().catch(() => undefined)
       remote[Comlink.releaseProxy]()
       worker.terminate()
+      started.release()
       db.close()
     },
   }
