@@ -7,6 +7,8 @@
  * const rec = await createRecommender({ endpoint: 'https://agg.example/' })
  * @module
  */
+// The option types of createRecommender() that come from the model package, so a shop needs one import.
+export type { BackendName, EventWeights } from '@fedrec/core'
 export type { StoredEvent } from './db.ts'
 export type { Recommendation, SyncPhases, SyncReport } from './engine.ts'
 export { FedrecError, type FedrecErrorCode, isFedrecError } from './errors.ts'
