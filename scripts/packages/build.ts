@@ -153,6 +153,10 @@ async function buildPackage(pkg: Published): Promise<void> {
       splitting: false,
       // The worker is mostly TensorFlow.js: minified it is a third of the size, and nobody debugs tfjs here.
       minify: true,
+      // tfjs's Emscripten glue reads `typeof __filename` to detect Node. webpack answers that typeof
+      // with 'string' for any module yet defines no such variable in an ES module, so the worker would
+      // throw a ReferenceError there: in a browser build these are simply undefined.
+      define: { __filename: 'undefined', __dirname: 'undefined' },
       esbuildPlugins: [wasmUrls(outDir, wasm)],
       tsconfig,
     })
