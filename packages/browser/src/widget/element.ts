@@ -524,7 +524,7 @@ export class FedrecRecommendations extends Base {
     title.textContent = 'Your data'
     const leaves = el('p', {})
     leaves.textContent =
-      'What leaves this device: only changes to the shared model’s product weights, with a random id, when your browser takes part in a training round. Your history, its times and your taste profile never leave it.'
+      'What leaves this device: changes to the shared model’s weights for the products you interacted with (and a few picked at random), with a random id, when your browser takes part in a training round; whoever runs the service could tell from them which products you interacted with. Your events, their times and your taste profile never leave it.'
     if (!data || !rec) {
       const off = el('p', {})
       off.textContent =
