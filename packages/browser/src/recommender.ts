@@ -14,6 +14,7 @@ import {
 import type { Recommendation, SyncReport } from './engine.ts'
 import { decodeFromTransfer, FedrecError } from './errors.ts'
 import { isEventType, type TrackEvent } from './events.ts'
+import { eraseLastLists } from './last-list.ts'
 import type { RetryPolicy } from './net.ts'
 import type { SuggestionSet, SuggestMode, SuggestRequest } from './suggest.ts'
 import type { WorkerApi } from './worker.ts'
@@ -62,7 +63,7 @@ export interface Recommender {
   setPaused(paused: boolean): Promise<void>
   /** The shopper's own events, oldest first. */
   history(): Promise<StoredEvent[]>
-  /** Erases every local trace: events, user vector, client id and the cached model. */
+  /** Erases every local trace: events, user vector, client id, the cached model and the widget's last lists. */
   forget(): Promise<void>
   /** The tfjs backend the worker uses ('webgl', 'wasm' or 'cpu'). */
   backend(): Promise<BackendName>
@@ -220,6 +221,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     async forget() {
       await call(() => remote.forget())
       await clearAll(db)
+      await eraseLastLists(dbName)
     },
     backend: () => call(() => remote.backend()) as Promise<BackendName>,
     close() {
