@@ -51,7 +51,20 @@ for (const pkg of PUBLISHED) {
   const result = packed[0]
   if (!result) throw new Error(`npm pack printed no result for ${pkg.name}`)
   const tarball = join(PACKED_DIR, result.filename)
-  run(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'ascii', '--no-emoji', '--no-color'], root)
+  run(
+    bin('attw'),
+    [
+      tarball,
+      '--profile',
+      'esm-only',
+      '--no-definitely-typed',
+      '--format',
+      'ascii',
+      '--no-emoji',
+      '--no-color',
+    ],
+    root,
+  )
   const dryRun = spawnSync('npm', ['publish', '--dry-run'], { cwd: dist, encoding: 'utf8' })
   if (dryRun.status !== 0) throw new Error(`npm publish --dry-run of ${pkg.name} failed:\n${dryRun.stderr}`)
   // npm prints its notices and warnings on stderr; a clean dry run has only the credentials notice.
