@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,8 +24,19 @@ const tarball = (name: string): string => {
   return path
 }
 
-/** A fresh folder under the system's temporary directory (outside the workspace). */
-export const scratch = (name: string): string => mkdtempSync(join(tmpdir(), `fedrec-adopter-${name}-`))
+const created: string[] = []
+
+/** A fresh folder under the system's temporary directory (outside the workspace); see removeScratch. */
+export function scratch(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `fedrec-adopter-${name}-`))
+  created.push(dir)
+  return dir
+}
+
+/** Removes every scratch folder made so far (after the processes using them have stopped). */
+export function removeScratch(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
 
 /**
  * Copies a fixture app into a scratch folder and installs the packed @fedrec/browser with npm, as a shop

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
-import { root, scratch, tarballs } from './packed.ts'
+import { removeScratch, root, scratch, tarballs } from './packed.ts'
 import { type PackedAggregator, startPackedAggregator } from './packed-aggregator.ts'
 import { AGGREGATOR_ARGS, shopperGetsPersonalRecommendations } from './shopper.ts'
 import { serveStatic } from './static-server.ts'
@@ -14,6 +14,7 @@ let agg: PackedAggregator | undefined
 test.afterEach(async () => {
   await agg?.stop()
   agg = undefined
+  removeScratch()
 })
 
 test('a plain HTML page with the aggregator’s script tag: a shopper gets personal recommendations', async ({

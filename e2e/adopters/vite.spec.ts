@@ -3,7 +3,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { expect, test } from '@playwright/test'
-import { installApp } from './packed.ts'
+import { installApp, removeScratch } from './packed.ts'
 import { type PackedAggregator, startPackedAggregator } from './packed-aggregator.ts'
 import { AGGREGATOR_ARGS, shopperGetsPersonalRecommendations } from './shopper.ts'
 import { serveStatic } from './static-server.ts'
@@ -15,6 +15,7 @@ let agg: PackedAggregator | undefined
 test.afterEach(async () => {
   await agg?.stop()
   agg = undefined
+  removeScratch()
 })
 
 function run(command: string, args: string[], cwd: string): void {

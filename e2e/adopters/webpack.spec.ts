@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { expect, test } from '@playwright/test'
 import webpack, { type Configuration, type Stats } from 'webpack'
-import { installApp } from './packed.ts'
+import { installApp, removeScratch } from './packed.ts'
 import { type PackedAggregator, startPackedAggregator } from './packed-aggregator.ts'
 import { AGGREGATOR_ARGS, shopperGetsPersonalRecommendations } from './shopper.ts'
 import { serveStatic } from './static-server.ts'
@@ -15,6 +15,7 @@ let agg: PackedAggregator | undefined
 test.afterEach(async () => {
   await agg?.stop()
   agg = undefined
+  removeScratch()
 })
 
 test('built with webpack 5, a shopper gets personal recommendations', async ({ page }) => {
