@@ -13,11 +13,13 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { type BrowserBenchResults, type BrowserSection, runBrowserBench } from '../e2e/bench/browser.ts'
+import { type RepeatVisitResult, runRepeatVisitBench } from '../e2e/bench/repeat-visit.ts'
 import {
   aggregatorTable,
   bandwidthTable,
   profileTable,
   recommendTable,
+  repeatVisitTable,
   responsivenessTable,
   simulatorTable,
   startupTable,
@@ -35,6 +37,7 @@ const SECTIONS = [
   'aggregator',
   'simulator',
   'startup',
+  'repeat-visit',
 ] as const
 type Section = (typeof SECTIONS)[number]
 
@@ -48,6 +51,7 @@ Figures (--only takes a comma-separated list; default: all):
   aggregator      5. updates accepted per second on one core, resident memory (apps/aggregator/bench/load.ts)
   simulator       6. shopper-rounds per second on MovieLens-100K and the accuracy table
   startup         7. createRecommender() to the first recommendation, cold and warm cache
+  repeat-visit    8. the demo shop's widget on a repeat page view: the saved list, then the fresh one
 
 Options:
   --only <list>             figures to run
@@ -205,6 +209,13 @@ try {
     results.aggregator = aggregator
   }
 
+  // ---- figure 8: a repeat page view of the demo shop -----------------------------------------------------
+  let repeatVisit: RepeatVisitResult | undefined
+  if (sections.has('repeat-visit')) {
+    repeatVisit = await runRepeatVisitBench({ visits: 5, log })
+    results.repeatVisit = repeatVisit
+  }
+
   // ---- figure 6: the simulator on every shared data set ----------------------------------------------------
   const simulator: { name: string; json: unknown }[] = []
   if (sections.has('simulator')) {
@@ -262,6 +273,7 @@ try {
   if (aggregator) print(aggregatorTable(aggregator))
   for (const { name, json } of simulator) print(simulatorTable(json, simRounds, name))
   if (sections.has('startup') && browser) print(startupTable(browser.startup))
+  if (repeatVisit) print(repeatVisitTable(repeatVisit))
   for (const [section, why] of Object.entries(skipped)) print(`\n${section}: skipped — ${why}`)
 
   mkdirSync(args.out, { recursive: true })

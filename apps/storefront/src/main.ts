@@ -1,4 +1,6 @@
 import './style.css'
+// Defines <fedrec-recommendations>; the views create it.
+import '@fedrec/browser/element'
 import type { App, View } from './app.ts'
 import { createCart } from './cart.ts'
 import { type Catalogue, loadCatalogue } from './catalogue.ts'

@@ -1,3 +1,14 @@
+/**
+ * The library a shop imports: `createRecommender()` (track, sync, recommend, suggest) and the
+ * `<fedrec-recommendations>` element's class. Importing it has no side effects; `@fedrec/browser/element`
+ * (or `defineRecommendationsElement()`) defines the element.
+ * @example
+ * import { createRecommender } from '@fedrec/browser'
+ * const rec = await createRecommender({ endpoint: 'https://agg.example/' })
+ * @module
+ */
+// The option types of createRecommender() that come from the model package, so a shop needs one import.
+export type { BackendName, EventWeights } from '@fedrec/core'
 export type { StoredEvent } from './db.ts'
 export type { Recommendation, SyncPhases, SyncReport } from './engine.ts'
 export { FedrecError, type FedrecErrorCode, isFedrecError } from './errors.ts'
@@ -27,8 +38,3 @@ export {
   type WidgetItem,
   type WidgetState,
 } from './widget/element.ts'
-
-import { defineRecommendationsElement } from './widget/define.ts'
-
-// One import is all a shop needs: the element is defined as soon as the library loads in a page.
-defineRecommendationsElement()

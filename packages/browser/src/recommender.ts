@@ -14,9 +14,11 @@ import {
 import type { Recommendation, SyncReport } from './engine.ts'
 import { decodeFromTransfer, FedrecError } from './errors.ts'
 import { isEventType, isLeaveOut, type LeaveOut, type TrackEvent } from './events.ts'
+import { eraseLastLists } from './last-list.ts'
 import type { RetryPolicy } from './net.ts'
 import type { SuggestionSet, SuggestMode, SuggestRequest } from './suggest.ts'
 import type { WorkerApi } from './worker.ts'
+import { parseAssetBase, startWorker } from './worker-start.ts'
 
 /** Options of `createRecommender`. Only `endpoint` is required. */
 export interface RecommenderOptions {
@@ -30,6 +32,13 @@ export interface RecommenderOptions {
   eventWeights?: EventWeights
   /** Network retries of `sync()` (default 4 retries, 300 ms doubling back-off). */
   retry?: RetryPolicy
+  /**
+   * The folder the worker (`worker.js`) and the tfjs `.wasm` files are served from, when not beside this
+   * module: a CDN or the shop's static folder holding a copy of the package's files (default: resolved
+   * from this module's own URL, which a bundler rewrites to wherever it emits them).
+   * @example createRecommender({ endpoint, assetBase: 'https://cdn.example/fedrec/0.1.0/' })
+   */
+  assetBase?: string
   /** A worker to use instead of the bundled one (tests, custom bundling). */
   worker?: Worker
 }
@@ -59,7 +68,7 @@ export interface Recommender {
   setPaused(paused: boolean): Promise<void>
   /** The shopper's own events, oldest first. */
   history(): Promise<StoredEvent[]>
-  /** Erases every local trace: events, user vector, client id and the cached model. */
+  /** Erases every local trace: events, user vector, client id, the cached model and the widget's last lists. */
   forget(): Promise<void>
   /** The tfjs backend the worker uses ('webgl', 'wasm' or 'cpu'). */
   backend(): Promise<BackendName>
@@ -92,6 +101,7 @@ const SUGGEST_MODES: readonly SuggestMode[] = ['for-you', 'similar', 'popular']
  */
 export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
   const endpoint = parseEndpoint(options.endpoint)
+  const assetBase = options.assetBase === undefined ? undefined : parseAssetBase(options.assetBase)
   const dbName = options.dbName ?? DEFAULT_DB_NAME
   let db: FedrecDatabase
   try {
@@ -99,8 +109,10 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   } catch (cause) {
     throw new FedrecError('storage', `cannot open IndexedDB "${dbName}": ${String(cause)}`, { cause })
   }
-  const worker =
-    options.worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'fedrec' })
+  const started = options.worker
+    ? { worker: options.worker, release: () => undefined }
+    : startWorker(assetBase)
+  const { worker } = started
   const remote = Comlink.wrap<WorkerApi>(worker)
   let closed = false
   let paused = false
@@ -152,6 +164,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   } catch (err) {
     remote[Comlink.releaseProxy]()
     worker.terminate()
+    started.release()
     db.close()
     throw err
   } finally {
@@ -219,6 +232,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     async forget() {
       await call(() => remote.forget())
       await clearAll(db)
+      await eraseLastLists(dbName)
     },
     backend: () => call(() => remote.backend()) as Promise<BackendName>,
     close() {
@@ -227,6 +241,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
       remote.close().catch(() => undefined)
       remote[Comlink.releaseProxy]()
       worker.terminate()
+      started.release()
       db.close()
     },
   }

@@ -2,6 +2,7 @@ import createDebug from 'debug'
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import type { Aggregator } from '../aggregator/index.ts'
+import { browserBundleRoutes, findBrowserBundle } from '../browser-bundle/index.ts'
 import { dashboardRoutes } from '../dashboard/index.ts'
 import { HttpError } from '../errors.ts'
 import { secAggRoutes } from '../secagg/routes.ts'
@@ -34,6 +35,11 @@ export interface AppOptions {
   ipRatePerMinute?: number | undefined
   /** Bearer token of the operator endpoints. */
   operatorToken: string
+  /**
+   * Folder of the built `@fedrec/browser` served under `/fedrec/` (default: found next to this package,
+   * see `findBrowserBundle`); null serves none.
+   */
+  browserBundleDir?: string | null | undefined
 }
 
 /**
@@ -71,6 +77,12 @@ export function createApp(aggregator: Aggregator, options: AppOptions): Hono {
   if (aggregator.secagg) v1.route('/', secAggRoutes(aggregator, aggregator.secagg, options))
   app.route('/v1', v1)
   app.route('/', dashboardRoutes(aggregator, options))
+  app.route(
+    '/',
+    browserBundleRoutes(
+      options.browserBundleDir === undefined ? findBrowserBundle() : options.browserBundleDir,
+    ),
+  )
   app.notFound((c) =>
     errorToResponse(new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c),
   )

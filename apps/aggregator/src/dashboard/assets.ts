@@ -1,17 +1,6 @@
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { gzipSync } from 'node:zlib'
-
-/** One file the dashboard page loads, held in memory: the set is small and fixed. */
-export interface Asset {
-  body: Uint8Array<ArrayBuffer>
-  contentType: string
-  /** Strong validator of `body`: browsers revalidate (`Cache-Control: no-cache`) and get a 304. */
-  etag: string
-  /** `body` gzipped, computed on first use (ECharts: 1.1 MB → 370 kB in about 60 ms) and kept. */
-  gzipped(): Uint8Array<ArrayBuffer>
-}
+import { type Asset, createAsset } from '../static-asset.ts'
 
 const require = createRequire(import.meta.url)
 const JS = 'text/javascript; charset=utf-8'
@@ -33,7 +22,7 @@ export function loadAssets(): ReadonlyMap<string, Asset> {
 function readAssets(): ReadonlyMap<string, Asset> {
   const own = (name: string, contentType: string): [string, Asset] => [
     name,
-    asset(readFileSync(new URL(`./client/${name}`, import.meta.url)), contentType),
+    createAsset(readFileSync(new URL(`./client/${name}`, import.meta.url)), contentType),
   ]
   return new Map([
     own('index.html', 'text/html; charset=utf-8'),
@@ -41,26 +30,6 @@ function readAssets(): ReadonlyMap<string, Asset> {
     own('dashboard.js', JS),
     own('charts.js', JS),
     own('data.js', JS),
-    ['echarts.min.js', asset(readFileSync(require.resolve('echarts/dist/echarts.min.js')), JS)],
+    ['echarts.min.js', createAsset(readFileSync(require.resolve('echarts/dist/echarts.min.js')), JS)],
   ])
-}
-
-function asset(bytes: Buffer, contentType: string): Asset {
-  const body = new Uint8Array(bytes.byteLength)
-  body.set(bytes)
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
-  let gzipped: Uint8Array<ArrayBuffer> | undefined
-  return {
-    body,
-    contentType,
-    etag,
-    gzipped() {
-      if (!gzipped) {
-        const zipped = gzipSync(body)
-        gzipped = new Uint8Array(zipped.byteLength)
-        gzipped.set(zipped)
-      }
-      return gzipped
-    },
-  }
 }

@@ -4,7 +4,8 @@ import { etag } from 'hono/etag'
 import type { Aggregator } from '../aggregator/index.ts'
 import { operatorAuth } from '../app/operator-auth.ts'
 import { HttpError } from '../errors.ts'
-import { type Asset, loadAssets } from './assets.ts'
+import { type Asset, sendAsset } from '../static-asset.ts'
+import { loadAssets } from './assets.ts'
 
 /**
  * The page's Content-Security-Policy: its own files only, no inline script or style, no eval, no frames,
@@ -39,16 +40,7 @@ export interface DashboardData {
 export function dashboardRoutes(aggregator: Aggregator, { operatorToken }: { operatorToken: string }): Hono {
   const serve = (c: Context, asset: Asset): Response => {
     setSecurityHeaders(c)
-    c.header('Cache-Control', 'no-cache')
-    c.header('ETag', asset.etag)
-    c.header('Vary', 'Accept-Encoding')
-    if (etagListed(c.req.header('if-none-match'), asset.etag)) return c.body(null, 304)
-    c.header('Content-Type', asset.contentType)
-    if (acceptsGzip(c.req.header('accept-encoding'))) {
-      c.header('Content-Encoding', 'gzip')
-      return c.body(asset.gzipped())
-    }
-    return c.body(asset.body)
+    return sendAsset(c, asset)
   }
   return (
     new Hono()
@@ -76,18 +68,3 @@ function setSecurityHeaders(c: Context): void {
   c.header('Cross-Origin-Opener-Policy', 'same-origin')
   c.header('Cross-Origin-Resource-Policy', 'same-origin')
 }
-
-/** True unless the client refuses gzip (`gzip;q=0`) or does not list it. */
-function acceptsGzip(header: string | undefined): boolean {
-  if (!header) return false
-  return header.split(',').some((part) => {
-    const [coding, ...params] = part.trim().toLowerCase().split(';')
-    if (coding !== 'gzip' && coding !== '*') return false
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
-    return q === undefined || Number(q.slice(2)) > 0
-  })
-}
-
-const etagListed = (ifNoneMatch: string | undefined, tag: string): boolean =>
-  ifNoneMatch !== undefined &&
-  (ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((t) => t.trim() === tag))

@@ -59,13 +59,17 @@ export function homeView(route: Extract<Route, { type: 'home' }>, app: App, sign
       'aside',
       { class: 'hero-card', 'aria-label': 'How our recommendations work' },
       icon(ICONS.shield, 28),
-      h('p', { class: 'hero-card-title' }, 'Recommendations that stay private'),
+      h('p', { class: 'hero-card-title' }, 'Recommendations learned on your device'),
       h(
         'ol',
         { class: 'hero-steps' },
         h('li', null, 'You browse and shop as usual.'),
         h('li', null, 'Your browser learns what you like, on this device.'),
-        h('li', null, 'Only anonymous model updates are shared — never your history.'),
+        h(
+          'li',
+          null,
+          'Your history stays here; only model updates are shared, and they show which products you interacted with.',
+        ),
       ),
     ),
   )

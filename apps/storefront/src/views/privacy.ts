@@ -243,12 +243,12 @@ export function privacyView(app: App, signal: AbortSignal): View {
       explain(
         ICONS.returns,
         'What leaves',
-        'Now and then your browser trains the shared model on your history and sends back only the change in the model — numbers, with no products, times or identity attached.',
+        'Now and then your browser trains the shared model on your history and sends back the change in the model: numbers for the products you interacted with and a few others picked at random, with no times, order or identity attached.',
       ),
       explain(
         ICONS.check,
         'What we see',
-        'Our aggregator averages those changes from many shoppers into a better model for everyone. It never holds anyone’s history.',
+        'Our aggregator averages those changes from many shoppers into a better model for everyone. It does not keep your history, but from the products an upload changes, whoever runs it could tell which products you interacted with.',
       ),
     ),
     h('div', { class: 'privacy-grid' }, statusBox, eraseBox),

@@ -1,7 +1,7 @@
 import { FedrecRecommendations, WIDGET_TAG } from './element.ts'
 
 /**
- * Registers `<fedrec-recommendations>` (once; importing @fedrec/browser does it). Does nothing where there
+ * Registers `<fedrec-recommendations>` (once; importing `@fedrec/browser/element` does it). Does nothing where there
  * is no DOM (a worker, server-side rendering).
  * @example defineRecommendationsElement() // then <fedrec-recommendations endpoint="…"> works
  */

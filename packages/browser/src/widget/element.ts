@@ -1,5 +1,6 @@
 import { isFedrecError } from '../errors.ts'
 import { isLeaveOut, type LeaveOut } from '../events.ts'
+import { type LastList, readLastList, saveLastList } from '../last-list.ts'
 import type { LocalData, Recommender } from '../recommender.ts'
 import type { Suggestion, SuggestionKind, SuggestionSet } from '../suggest.ts'
 import { degradedPopular } from './fallback.ts'
@@ -50,6 +51,9 @@ export const WIDGET_SOURCE = 'fedrec-widget'
 
 const DEFAULT_COUNT = 8
 const DEFAULT_ENDPOINT_DB = 'fedrec'
+/** The saved list of the for-you mode (see last-list.ts). */
+const LAST_LIST_KEY = 'for-you'
+
 // SSR and worker safety: the module can be imported where there is no DOM; the element is only defined
 // where there is one (see define.ts).
 const Base = (globalThis.HTMLElement ?? class {}) as typeof HTMLElement
@@ -275,6 +279,8 @@ export class FedrecRecommendations extends Base {
     const k = this.#count
     const exclude = this.#exclude
     const itemId = this.getAttribute('item') ?? undefined
+    // A repeat page view: the last personal list straight from IndexedDB while the worker and tfjs start.
+    if (this.#state === 'loading' && this.#mode === 'for-you') void this.#showLastList(generation, k, exclude)
     let set: SuggestionSet
     let degraded = false
     try {
@@ -317,6 +323,32 @@ export class FedrecRecommendations extends Base {
     )
     if (generation !== this.#generation) return
     this.#show(state, set.items, cards)
+    if (state === 'personal' && this.#mode === 'for-you')
+      saveLastList(this.#dbName, LAST_LIST_KEY, set.items, set.modelVersion).catch((err: unknown) =>
+        this.#warn('last-list', 'could not keep the list for the next page view', err),
+      )
+  }
+
+  /** Shows the saved list unless a fresh one (or another load) got there first. */
+  async #showLastList(generation: number, k: number, exclude: readonly string[]): Promise<void> {
+    let last: LastList | null
+    try {
+      last = await readLastList(this.#dbName, LAST_LIST_KEY)
+    } catch {
+      return // no IndexedDB here: the fresh load decides what to show
+    }
+    if (!last || generation !== this.#generation || this.#state !== 'loading') return
+    const skip = new Set(exclude)
+    const items: Suggestion[] = last.items
+      .filter((item) => !skip.has(item.itemId))
+      .slice(0, k)
+      .map((item) => ({ itemId: item.itemId, score: 0, because: item.because }))
+    if (items.length === 0) return
+    const cards = await Promise.all(
+      items.map((item, position) => this.#card(item, position, 'personal', false)),
+    )
+    if (generation !== this.#generation || this.#state !== 'loading') return
+    this.#show('personal', items, cards)
   }
 
   async #card(
@@ -538,7 +570,7 @@ export class FedrecRecommendations extends Base {
     title.textContent = 'Your data'
     const leaves = el('p', {})
     leaves.textContent =
-      'What leaves this device: only changes to the shared model’s product weights, with a random id, when your browser takes part in a training round. Your history, its times and your taste profile never leave it.'
+      'What leaves this device: changes to the shared model’s weights for the products you interacted with (and a few picked at random), with a random id, when your browser takes part in a training round; whoever runs the service could tell from them which products you interacted with. Your events, their times and your taste profile never leave it.'
     if (!data || !rec) {
       const off = el('p', {})
       off.textContent =
