@@ -78,7 +78,9 @@ describe("bounding one client's influence (default settings)", () => {
   })
 
   it('caps what the attack can do once it claims what one row justifies: the default norm bound clips it', async () => {
-    const server = await start(launchArgs('--min-clients', '3'))
+    // Rows ÷ all, so the attacker's share of the row is its share of the samples. With the default rows ÷
+    // touched a row only the attacker touched takes its whole clipped delta (500): see the next test.
+    const server = await start(launchArgs('--min-clients', '3', '--row-normalization', 'all'))
     const before = await biases(server)
     await accept(server, honest(1).bytes)
     await accept(server, honest(2).bytes)
@@ -90,6 +92,17 @@ describe("bounding one client's influence (default settings)", () => {
     expect(after[TARGET]! - before[TARGET]!).toBeCloseTo((500 * 4) / 84, 3)
     const status = parseStatus(await getJson(`${server.url}/v1/status`))
     expect(status.history[0]).toMatchObject({ participants: 3, clipped: 1 })
+  })
+
+  it('with rows ÷ touched (the default), a row only the attacker touched moves by its whole clipped delta', async () => {
+    const server = await start(launchArgs('--min-clients', '3'))
+    const before = await biases(server)
+    await accept(server, honest(1).bytes)
+    await accept(server, honest(2).bytes)
+    await accept(server, attack(4).bytes)
+    const after = await biases(server)
+    // The honest shoppers never touched the target: it is divided by the attacker's samples alone.
+    expect(after[TARGET]! - before[TARGET]!).toBeCloseTo(500, 3)
   })
 
   it('refuses an update that carries no row: it would count towards the quorum and teach nothing', async () => {
@@ -111,7 +124,9 @@ describe("bounding one client's influence (default settings)", () => {
   })
 
   it('--max-row-norm bounds what one client does to one item, whatever the rest of its update', async () => {
-    const server = await start(launchArgs('--min-clients', '3', '--max-row-norm', '0.5'))
+    const server = await start(
+      launchArgs('--min-clients', '3', '--max-row-norm', '0.5', '--row-normalization', 'all'),
+    )
     const before = await biases(server)
     await accept(server, honest(1).bytes)
     await accept(server, honest(2).bytes)
