@@ -272,6 +272,8 @@ export class Engine {
     }
 
     const trained = await timed(phases, 'train', () => this.train(info, model.weights, profile, events))
+    // A history of one distinct item has no next item to learn from: nothing to upload this round.
+    if (trained.result.sampleCount === 0) return nothingUploaded()
     const secure = info.config.secureAggregation
     if (secure) {
       // The delta leaves only masked; the user vector and the round are kept once the cohort completed
