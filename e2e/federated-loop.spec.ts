@@ -28,14 +28,7 @@ test('shoppers with distinct tastes improve a shared model over rounds, and only
   const products = qa.products
   const categories = categoriesOf(products)
   const recorder = qa.recorder('federated-loop')
-  // Six shoppers and four rounds: a federation this small needs more local work per round than the defaults,
-  // which were measured on hundreds of shoppers over 40 rounds (docs/simulator.md). With the defaults the
-  // item biases still outweighed the shoppers' recent items after round 4 (top-10 share 0.2 for one shopper).
-  const agg = await qa.aggregator({
-    minClients: TASTES.length,
-    seed: 11,
-    args: ['--local-epochs', '5', '--learning-rate', '0.3'],
-  })
+  const agg = await qa.aggregator({ minClients: TASTES.length, seed: 11 })
   const shoppers: Shopper[] = []
   for (const [i, t] of TASTES.entries()) {
     const category = categories[t]!

@@ -101,8 +101,10 @@ test('a tab holding the old schema open blocks the upgrade: a clear storage erro
     await shop.evaluate(() => window.fedrecReady)
     const history = await shop.evaluate(() => window.fedrec.history())
     expect(history).toEqual([{ id: 1, type: 'purchase', itemId, ts }])
+    // The sync runs on the upgraded store. One purchase is one item: the next-item model has no next item to
+    // learn from in it, so the round is joined with nothing to upload (an empty update is refused).
     const report = await shop.evaluate(() => window.fedrec.sync())
-    expect(report.uploaded).toBe(true)
+    expect(report).toMatchObject({ uploaded: false, samples: 0 })
     recorder.measure('blocked', { error: started })
   } finally {
     await context.close()
