@@ -49,3 +49,29 @@ describe('engine in a real browser', () => {
     for (const [i, r] of after.entries()) expect(r.score).toBeCloseTo(before[i]!.score, 4)
   })
 })
+
+describe('choosing a backend', () => {
+  it('runs one choice for concurrent first calls (a widget suggestion racing a sync)', async () => {
+    const chosen: string[] = []
+    // The real tfjs, counting the backend switches the engine asks for.
+    const counting = {
+      ...tf,
+      setBackend: (name: string) => {
+        chosen.push(name)
+        return tf.setBackend(name)
+      },
+    } as typeof tf
+    const engine = await Engine.create(counting, {
+      endpoint: 'http://127.0.0.1:9/',
+      dbName: `e-${crypto.randomUUID()}`,
+      backends: ['wasm', 'cpu'],
+      retry: { retries: 0, baseDelayMs: 1 },
+    })
+    engines.push(engine)
+    const both = await Promise.all([engine.ensureBackend(), engine.ensureBackend(), engine.ensureBackend()])
+    expect(both).toEqual(['wasm', 'wasm', 'wasm'])
+    expect(chosen).toEqual(['wasm'])
+    expect(await engine.ensureBackend()).toBe('wasm')
+    expect(chosen).toEqual(['wasm'])
+  })
+})

@@ -124,6 +124,8 @@ interface LoadedModel {
  */
 export class Engine {
   private backend: BackendName | null = null
+  /** The backend choice under way, shared by concurrent first calls. */
+  private choosing: Promise<BackendName> | null = null
   private model: LoadedModel | null = null
   /** The encoded form of the cached model (see `cachedModel`). */
   private storedModel: StoredModel | null = null
@@ -157,9 +159,20 @@ export class Engine {
     return new URL(path, this.config.endpoint).toString()
   }
 
-  /** The backend in use, choosing one on first call: the configured order, first that works. */
-  async ensureBackend(): Promise<BackendName> {
-    if (this.backend) return this.backend
+  /**
+   * The backend in use, choosing one on first call: the configured order, first that works. Concurrent first
+   * calls (the widget's suggestion and a sync, say) share one choice: two interleaved `tf.setBackend` runs
+   * tear down each other's backend mid-initialisation.
+   */
+  ensureBackend(): Promise<BackendName> {
+    if (this.backend) return Promise.resolve(this.backend)
+    this.choosing ??= this.chooseBackend().finally(() => {
+      this.choosing = null
+    })
+    return this.choosing
+  }
+
+  private async chooseBackend(): Promise<BackendName> {
     try {
       this.backend = await selectBackend(this.tf, this.config.backends)
     } catch (cause) {
