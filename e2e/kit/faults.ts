@@ -1,4 +1,4 @@
-import type { Route } from '@playwright/test'
+import { expect, type Route } from '@playwright/test'
 import type { Shopper } from './shopper.ts'
 
 const isAggregatorPath = (url: string, path: string): boolean => new URL(url).pathname.endsWith(`/${path}`)
@@ -18,6 +18,43 @@ export function closeTabAfter(shopper: Shopper, path = 'v1/round'): Promise<void
       page.close().then(resolve, reject)
     })
   })
+}
+
+/**
+ * Reloads the shopper's page (a full page load, as when the shopper follows a link in a multi-page shop) in
+ * the middle of its next `POST /v1/updates`: `reached` true lets the upload reach the aggregator first (the
+ * ack is then lost with the worker), false drops it in the browser. Resolves with the aggregator's HTTP status
+ * (null when it never got the upload) once the new page's recommender is ready.
+ * @example const cut = reloadDuringUpload(shopper, { reached: true }); await shopper.trySync(); await cut
+ */
+export async function reloadDuringUpload(
+  shopper: Shopper,
+  { reached }: { reached: boolean },
+): Promise<() => Promise<number | null>> {
+  const page = shopper.page
+  let done: Promise<number | null> | undefined
+  let once = false
+  // Context-level routing: it sees the page's dedicated worker, where the library uploads.
+  await shopper.context.route(
+    (url) => isAggregatorPath(url.toString(), 'v1/updates'),
+    async (route) => {
+      if (once || route.request().method() !== 'POST') return route.continue()
+      once = true
+      done = (async () => {
+        const status = reached ? (await route.fetch()).status() : null
+        await page.reload()
+        // The worker that sent it is gone: nothing is left to answer.
+        await route.abort().catch(() => undefined)
+        await shopper.context.unrouteAll({ behavior: 'ignoreErrors' })
+        await page.evaluate(() => window.fedrecReady)
+        return status
+      })()
+    },
+  )
+  return async () => {
+    await expect.poll(() => done !== undefined).toBe(true)
+    return done!
+  }
 }
 
 /** Uploads held back by `holdUploads`. */

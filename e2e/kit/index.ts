@@ -10,6 +10,7 @@ export {
   type HeldUploads,
   holdUploads,
   loseWebGLContextDuringNextDraws,
+  reloadDuringUpload,
 } from './faults.ts'
 export { expect, type Population, type Qa, test } from './fixtures.ts'
 export { type HistoryEvent, type ShopperProfile, tasteProfiles } from './histories.ts'

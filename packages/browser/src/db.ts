@@ -27,6 +27,22 @@ export interface StoredProfile {
    */
   padSeed?: number
   pseudoItems?: number[]
+  /**
+   * The encoded update of a round, kept from just before its upload until its ack, so a sync cut off by a
+   * navigation resends the same bytes (same idempotency key) instead of training again.
+   */
+  pendingUpload?: PendingUpload
+}
+
+/** An update stored before its upload: what the next sync of the same round sends again. */
+export interface PendingUpload {
+  round: number
+  modelVersion: number
+  /** The update as sent (`encodeUpdate`), idempotency key included. */
+  bytes: Uint8Array<ArrayBuffer>
+  /** n_k and the loss of the training that made it, for the sync report. */
+  samples: number
+  loss: number
 }
 
 /** The last downloaded global model, as its wire bytes (checksummed, so a damaged record is caught on read). */
@@ -148,7 +164,22 @@ const PROFILE_FIELDS = {
   padSeed: (v: unknown) => v === undefined || Number.isSafeInteger(v),
   pseudoItems: (v: unknown) =>
     v === undefined || (Array.isArray(v) && v.every((x) => Number.isSafeInteger(x) && x >= 0)),
+  pendingUpload: (v: unknown) => v === undefined || isPendingUpload(v),
 } as const satisfies Record<Exclude<keyof StoredProfile, 'key'>, (v: unknown) => boolean>
+
+function isPendingUpload(x: unknown): x is PendingUpload {
+  if (typeof x !== 'object' || x === null) return false
+  const r = x as Record<string, unknown>
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0
+  return (
+    count(r.round) &&
+    count(r.modelVersion) &&
+    r.bytes instanceof Uint8Array &&
+    r.bytes.byteLength > 0 &&
+    count(r.samples) &&
+    typeof r.loss === 'number'
+  )
+}
 
 export function isStoredProfile(x: unknown): x is StoredProfile {
   if (typeof x !== 'object' || x === null) return false

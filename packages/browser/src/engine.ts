@@ -33,6 +33,7 @@ import {
   healProfile,
   isStoredModel,
   openFedrecDB,
+  type PendingUpload,
   readEvents,
   type StoredEvent,
   type StoredModel,
@@ -75,6 +76,8 @@ export interface SyncReport {
   uploaded: boolean
   /** Where the time of the last attempt went (for benchmarks and profiling). */
   phases?: SyncPhases
+  /** True when this sync sent again the update of an earlier sync of the round that was cut off. */
+  resumed?: boolean
 }
 
 /** Wall time in ms of each part of one sync attempt; together about `ms`. */
@@ -275,6 +278,18 @@ export class Engine {
       // This device already contributed to this round (e.g. from another tab): nothing to add.
       return nothingUploaded()
     }
+    const left = profile.pendingUpload
+    if (
+      left?.round === info.round &&
+      left.modelVersion === info.modelVersion &&
+      !info.config.secureAggregation
+    ) {
+      // The last sync of this round was cut off (the shopper navigated away) after its update was stored,
+      // perhaps after it was sent: send the same bytes again rather than train again. The aggregator counts
+      // an update once however often it arrives.
+      log('resending the update of round %d left by an interrupted sync', info.round)
+      return this.deliver(left, { ...base, resumed: true }, carry, phases)
+    }
     const events: RowEvent[] = []
     for (const e of await timed(phases, 'history', () => readEvents(this.db))) {
       const row = model.rowOf.get(e.itemId)
@@ -350,6 +365,13 @@ export class Engine {
         { dtype: info.config.updateDtype ?? 'f32' },
       ),
     )
+    const pending: PendingUpload = {
+      round: info.round,
+      modelVersion: info.modelVersion,
+      bytes: update,
+      samples: trained.result.sampleCount,
+      loss: trained.result.loss,
+    }
     await timed(phases, 'store', () =>
       persist(
         'the user vector',
@@ -358,16 +380,30 @@ export class Engine {
           userVector: trained.userVector,
           padSeed: trained.padSeed,
           pseudoItems: trained.pseudoItems,
+          pendingUpload: pending,
         }),
       ),
     )
+    return this.deliver(pending, { ...base, backend: trained.backend, bytesDown }, carry, phases)
+  }
 
+  /**
+   * Sends a stored update until its ack, then records the round as contributed. A repeat of an update the
+   * aggregator already took (same idempotency key) is answered with its first ack, so resending is safe.
+   */
+  private async deliver(
+    pending: PendingUpload,
+    base: Omit<SyncReport, 'samples' | 'loss' | 'bytesUp' | 'ms' | 'uploaded'>,
+    carry: { attempt: number; started: number; bytesDown: number; bytesUp: number },
+    phases: SyncPhases,
+  ): Promise<SyncReport> {
+    const { attempt, started } = carry
     let ackText: string
     try {
       ackText = await timed(phases, 'upload', async () => {
         const res = await fetchWithRetry(
           this.url('v1/updates'),
-          { method: 'POST', headers: { 'content-type': UPDATE_MEDIA_TYPE }, body: update },
+          { method: 'POST', headers: { 'content-type': UPDATE_MEDIA_TYPE }, body: pending.bytes },
           this.retry,
         )
         return res.text()
@@ -376,6 +412,7 @@ export class Engine {
       const stale =
         err instanceof RejectedError &&
         ['round_closed', 'stale_model', 'future_round', 'round_reset'].includes(err.reason)
+      if (stale) await this.settle({})
       if (stale && attempt === 0) {
         // The round moved on (or the operator discarded it) while we trained: start again on the current
         // round and model with a fresh update, once.
@@ -383,33 +420,36 @@ export class Engine {
         return this.runSync({
           attempt: attempt + 1,
           started,
-          bytesDown,
-          bytesUp: carry.bytesUp + update.byteLength,
+          bytesDown: base.bytesDown,
+          bytesUp: carry.bytesUp + pending.bytes.byteLength,
         })
       }
       if (err instanceof RejectedError && err.reason === 'already_submitted') {
-        await persist(
-          'the round',
-          this.db.put('profile', { ...(await this.readProfile()), lastRound: info.round }),
+        await this.settle({ lastRound: pending.round })
+        throw new FedrecError(
+          'already_submitted',
+          `this device already contributed to round ${pending.round}`,
         )
-        throw new FedrecError('already_submitted', `this device already contributed to round ${info.round}`)
       }
       throw err
     }
-    bytesDown += byteLength(ackText)
     parseUpdateAck(JSON.parse(ackText))
-    await timed(phases, 'store', async () =>
-      persist('the round', this.db.put('profile', { ...(await this.readProfile()), lastRound: info.round })),
-    )
+    await timed(phases, 'store', () => this.settle({ lastRound: pending.round }))
     return {
       ...base,
-      backend: trained.backend,
-      samples: trained.result.sampleCount,
-      loss: trained.result.loss,
-      bytesUp: carry.bytesUp + update.byteLength,
+      bytesDown: base.bytesDown + byteLength(ackText),
+      samples: pending.samples,
+      loss: pending.loss,
+      bytesUp: carry.bytesUp + pending.bytes.byteLength,
       ms: performance.now() - started,
       uploaded: true,
     }
+  }
+
+  /** The stored update is done with (acked, refused or stale): drop it, recording the round when given. */
+  private async settle(change: { lastRound?: number }): Promise<void> {
+    const { pendingUpload: _done, ...profile } = await this.readProfile()
+    await persist('the round', this.db.put('profile', { ...profile, ...change }))
   }
 
   private async train(info: RoundInfo, weights: SharedWeights, profile: StoredProfile, events: RowEvent[]) {
