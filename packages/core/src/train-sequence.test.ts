@@ -74,7 +74,7 @@ describe('sequenceGradients', () => {
     'equals tf.grads of the objective written with plain ops, summing rows by %s',
     (lookup) => {
       const rng = createRng(3)
-      const [S, d, K, L] = [7, 3, 2, 4]
+      const [S, d, K] = [7, 3, 2]
       const normal = (n: number) => Array.from({ length: n }, () => rng.normal() * 0.5)
       // Three targets and a padding one (weight 0, no context); rows repeat across reads on purpose.
       const c: Case = {
@@ -90,12 +90,16 @@ describe('sequenceGradients', () => {
         weights: [1, 4, 2, 0],
       }
       const B = c.pos.length
-      const contextRows = c.ctx.flatMap((r) => [...r, ...new Array<number>(L - r.length).fill(0)])
-      const contextWeights = c.alpha.flatMap((a) => [...a, ...new Array<number>(L - a.length).fill(0)])
+      const pool = c.ctx.flatMap((r, t) => {
+        const row = new Array<number>(S).fill(0)
+        r.forEach((j, n) => {
+          row[j]! += c.alpha[t]![n]!
+        })
+        return row
+      })
       const reads = Int32Array.from([
         ...c.pos.map((p, t) => (t < 3 ? p : -1)),
         ...c.neg.flatMap((n, t) => (t < 3 ? n : [-1, -1])),
-        ...c.ctx.flatMap((r) => [...r, ...new Array<number>(L - r.length).fill(-1)]),
       ])
       const table = buildSumTables(reads, { batches: 1, reads: reads.length, rows: S })
       const v = {
@@ -113,8 +117,8 @@ describe('sequenceGradients', () => {
         user: v.user as tf.Tensor2D,
         positives: tf.tensor1d(c.pos, 'int32'),
         negatives: tf.tensor1d(c.neg.flat(), 'int32'),
-        contextRows: tf.tensor1d(contextRows, 'int32'),
-        contextWeights: tf.tensor2d(contextWeights, [B * L, 1]),
+        pool: tf.tensor2d(pool, [B, S]),
+        poolT: tf.transpose(tf.tensor2d(pool, [B, S])) as tf.Tensor2D,
         weights: tf.tensor2d(c.weights, [B, 1]),
         totalWeight: K * c.weights.reduce((a, b) => a + b, 0),
         lookup,

@@ -43,11 +43,13 @@ export interface SequenceTrainingOptions {
  * embedding and its target embedding (as in SASRec), so the update and the wire format stay those of the
  * item table and its biases.
  *
- * Per step, for B targets with contexts of at most L rows and K negatives each, everything is read with
- * gathers of the rows involved, and the gradient of every read — B positives, B·K negatives, B·L context
- * rows — is summed back onto slice rows in one pass (`sumRows`: scatterND on CPU/WASM, a CPU-built row table
- * on WebGL, which cannot scatter), so a step costs B·(1 + K + L)·d, not the slice's size. A dense B × S
- * formulation (contexts and scores as matrices over the whole slice) was 3× slower on MovieLens histories.
+ * Per step, for B targets with contexts of at most L rows and K negatives each: the queries are one matMul of
+ * a B × S pooling matrix (target t's row holds α_tj at its context rows, built on the CPU) with the slice
+ * table, and its transpose carries their gradient back; targets and negatives are read with gathers, and the
+ * gradient of every read — B positives, B·K negatives — is summed back onto slice rows in one pass
+ * (`sumRows`: scatterND on CPU/WASM, a CPU-built row table on WebGL, which cannot scatter). Gathering the
+ * B·L context rows instead cost 4× more on WASM (its gather kernel copies ≈ 1 µs a row), and dense B × S
+ * scores over the whole slice were 3× slower on MovieLens histories.
  * Adam starts fresh every round. Throws `ModelError` for bad options or a diverging run; leaves no tensors.
  * @example
  * const samples = buildSequenceSamples(history, { numItems: weights.numItems, negativesPerTarget: 4, rng })
@@ -81,7 +83,7 @@ export async function trainSequence(
   const contextWidth = bucket(width, 4)
   const perStep = Math.min(Math.max(1, Math.floor(batchSize / k)), bucket(targetCount, 8))
   const batches = Math.ceil(targetCount / perStep)
-  const reads = perStep * (1 + k + contextWidth)
+  const reads = perStep * (1 + k)
   const lookup = options.lookup ?? rowLookupFor(tf.getBackend())
   const owned: TF.Tensor[] = []
   const own = <T extends TF.Tensor>(t: T): T => {
@@ -106,8 +108,31 @@ export async function trainSequence(
     const negatives = new Int32Array(slots * k)
     const contextRows = new Int32Array(slots * contextWidth)
     const contextWeights = new Float32Array(slots * contextWidth)
+    // One batch's pooling matrix [B, S] and its transpose (tfjs-backend-wasm multiplies by a transposed
+    // operand 10–40× slower): built per step when an epoch has several batches, once otherwise.
+    const pool = new Float32Array(perStep * rows)
+    const poolT = new Float32Array(rows * perStep)
+    const poolsOf = (b: number): { pool: TF.Tensor2D; poolT: TF.Tensor2D } => {
+      pool.fill(0)
+      poolT.fill(0)
+      for (let slot = 0; slot < perStep; slot++) {
+        const j = b * perStep + slot
+        for (let c = 0; c < contextWidth; c++) {
+          const w = contextWeights[j * contextWidth + c]!
+          if (w === 0) continue
+          const row = contextRows[j * contextWidth + c]!
+          pool[slot * rows + row]! += w
+          poolT[row * perStep + slot]! += w
+        }
+      }
+      return { pool: tf.tensor2d(pool, [perStep, rows]), poolT: tf.tensor2d(poolT, [rows, perStep]) }
+    }
+    const ownBoth = (p: { pool: TF.Tensor2D; poolT: TF.Tensor2D }) => ({
+      pool: own(p.pool),
+      poolT: own(p.poolT),
+    })
     const targetWeights = new Float32Array(slots)
-    // Per batch, the slice row of each read in [positives | negatives | contexts]; -1 for padding reads.
+    // Per batch, the slice row of each read in [positives | negatives]; -1 for padding reads.
     const readRows = new Int32Array(batches * reads)
     const totalWeights = new Float64Array(batches)
     const lastLosses: TF.Scalar[] = []
@@ -145,15 +170,13 @@ export async function trainSequence(
             const at2 = j * contextWidth + (c - from)
             contextRows[at2] = at(samples.contextRows[c]!)
             contextWeights[at2] = samples.contextWeights[c]!
-            readRows[base + perStep * (1 + k) + slot * contextWidth + (c - from)] = contextRows[at2]!
           }
         }
         const tables = lookup === 'row-table' ? buildSumTables(readRows, { batches, reads, rows }) : undefined
         inputs = {
           positives: own(tf.tensor1d(positives, 'int32')),
           negatives: own(tf.tensor1d(negatives, 'int32')),
-          contextRows: own(tf.tensor1d(contextRows, 'int32')),
-          contextWeights: own(tf.tensor2d(contextWeights, [slots * contextWidth, 1])),
+          ...(batches === 1 && { pools: ownBoth(poolsOf(0)) }),
           weights: own(tf.tensor2d(targetWeights, [slots, 1])),
           ...(tables && {
             sumTables: own(tf.tensor2d(tables.values, [batches * rows, tables.width], 'int32')),
@@ -179,8 +202,7 @@ export async function trainSequence(
             ...(user ? { user } : {}),
             positives: part(x.positives, 1),
             negatives: part(x.negatives, k),
-            contextRows: part(x.contextRows, contextWidth),
-            contextWeights: part2d(x.contextWeights, perStep * contextWidth),
+            ...(x.pools ?? poolsOf(b)),
             weights: part2d(x.weights, perStep),
             totalWeight,
             lookup,
@@ -224,15 +246,15 @@ export async function trainSequence(
 interface EpochInputs {
   positives: TF.Tensor1D
   negatives: TF.Tensor1D
-  contextRows: TF.Tensor1D
-  contextWeights: TF.Tensor2D
+  /** The pooling matrices of the epoch's only batch; absent when there are several (built per step). */
+  pools?: { pool: TF.Tensor2D; poolT: TF.Tensor2D }
   weights: TF.Tensor2D
   sumTables?: TF.Tensor2D
 }
 
 /**
- * For each batch and slice row r, the positions among that batch's reads ([positives (B) | negatives (B·K) |
- * contexts (B·L)]) that read r, padded with the reads' count (pointing at a trailing zero row): summing the
+ * For each batch and slice row r, the positions among that batch's reads ([positives (B) | negatives (B·K)])
+ * that read r, padded with the reads' count (pointing at a trailing zero row): summing the
  * reads' gradients onto rows is then a gather and a sum, where WebGL cannot scatter. Padding reads (-1) are
  * left out. Stacked: batch b's table is rows b·S … (b+1)·S − 1 of `[batches · S, width]`.
  */
@@ -274,9 +296,10 @@ export interface SequenceStepInputs {
   positives: TF.Tensor1D
   /** int32 `[B·K]`: target t's K negatives at t·K … t·K + K − 1. */
   negatives: TF.Tensor1D
-  /** int32 `[B·L]` and `[B·L, 1]`: target t's context rows and their weights; padding has weight 0. */
-  contextRows: TF.Tensor1D
-  contextWeights: TF.Tensor2D
+  /** `[B, S]`: row t holds target t's context weights α_tj at its context rows (zero for padding). */
+  pool: TF.Tensor2D
+  /** `pool` transposed, `[S, B]`. */
+  poolT: TF.Tensor2D
   /** Target weights `[B, 1]`; 0 for padding targets. */
   weights: TF.Tensor2D
   /** Σ over the batch's pairs of their target's weight (known on the CPU: no readback). */
@@ -301,35 +324,37 @@ export function sequenceGradients(tf: typeof TF, x: SequenceStepInputs) {
   const [rows, dim] = x.embedding.shape
   const targets = x.positives.shape[0]
   const k = x.negatives.shape[0] / targets
-  const width = x.contextRows.shape[0] / targets
   const scale = x.totalWeight > 0 ? 1 / x.totalWeight : 0
-  const repeat = (t: TF.Tensor, times: number) =>
-    tf.reshape(tf.tile(tf.reshape(t, [targets, 1, dim]), [1, times, 1]), [targets * times, dim])
-  const context = tf.mul(tf.gather(x.embedding, x.contextRows), x.contextWeights)
-  const pooled = tf.sum(tf.reshape(context, [targets, width, dim]), 1)
+  // Per-target vectors meet their K negatives and W context reads by broadcasting over a middle axis (no
+  // tile: tfjs-backend-wasm's Tile kernel took most of a client round).
+  const perTarget = (t: TF.Tensor) => tf.reshape(t, [targets, 1, dim])
+  const pooled = tf.matMul(x.pool, x.embedding)
   const query = x.user ? tf.add(pooled, x.user) : pooled
   const ePos = tf.gather(x.embedding, x.positives)
-  const eNeg = tf.gather(x.embedding, x.negatives)
-  const queryPerNegative = repeat(query, k)
+  const eNeg = tf.reshape(tf.gather(x.embedding, x.negatives), [targets, k, dim])
   const sPos = tf.add(tf.sum(tf.mul(query, ePos), 1, true), tf.gather(x.bias, x.positives))
-  const sNeg = tf.reshape(
-    tf.add(tf.sum(tf.mul(queryPerNegative, eNeg), 1, true), tf.gather(x.bias, x.negatives)),
-    [targets, k],
+  const sNeg = tf.add(
+    tf.sum(tf.mul(perTarget(query), eNeg), 2),
+    tf.reshape(tf.gather(x.bias, x.negatives), [targets, k]),
   )
   // ℓ = softplus(s⁻ − s⁺) per pair; ∂ℓ/∂s⁻ = σ(s⁻ − s⁺) = −∂ℓ/∂s⁺.
   const margin = tf.sub(sNeg, sPos)
-  const dNeg = tf.reshape(tf.mul(tf.mul(tf.sigmoid(margin), x.weights), scale), [targets * k, 1])
-  const dPos = tf.neg(tf.sum(tf.reshape(dNeg, [targets, k]), 1, true))
-  const dQuery = tf.add(tf.mul(dPos, ePos), tf.sum(tf.reshape(tf.mul(dNeg, eNeg), [targets, k, dim]), 1))
-  // Every read's gradient, [∂e | ∂b] per read, in the order of the reads: positives, negatives, contexts.
+  const dNeg = tf.mul(tf.mul(tf.sigmoid(margin), x.weights), scale)
+  const dPos = tf.neg(tf.sum(dNeg, 1, true))
+  const dNegPerRead = tf.reshape(dNeg, [targets, k, 1])
+  const dQuery = tf.add(tf.mul(dPos, ePos), tf.sum(tf.mul(dNegPerRead, eNeg), 1))
+  // Every read's gradient, [∂e | ∂b] per read, in the order of the reads: positives, then negatives.
   const readGradients = tf.concat([
     tf.concat([tf.mul(dPos, query), dPos], 1),
-    tf.concat([tf.mul(dNeg, queryPerNegative), dNeg], 1),
-    tf.concat([tf.mul(x.contextWeights, repeat(dQuery, width)), tf.zeros([targets * width, 1])], 1),
+    tf.concat(
+      [tf.reshape(tf.mul(dNegPerRead, perTarget(query)), [targets * k, dim]), tf.reshape(dNeg, [-1, 1])],
+      1,
+    ),
   ])
-  const readRows = tf.concat([x.positives, x.negatives, x.contextRows])
+  const readRows = tf.concat([x.positives, x.negatives])
   const summed = sumRows(tf, readGradients, readRows, rows, x)
-  let embedding: TF.Tensor = tf.slice(summed, [0, 0], [rows, dim])
+  // The context rows' share: ∂J/∂E += poolᵀ · ∂J/∂q.
+  let embedding: TF.Tensor = tf.add(tf.slice(summed, [0, 0], [rows, dim]), tf.matMul(x.poolT, dQuery))
   let bias: TF.Tensor = tf.slice(summed, [0, dim], [rows, 1])
   if (x.l2 > 0) embedding = tf.add(embedding, tf.mul(x.embedding, x.l2))
   if (x.mu > 0) {
