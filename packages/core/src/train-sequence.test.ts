@@ -201,6 +201,34 @@ describe('trainSequence', () => {
     ).rejects.toThrow(/epochs must be an integer >= 1/)
   })
 
+  it('moves a row drawn only as a negative in proportion to its weak gradient, not as far as the trained rows', async () => {
+    // Adam's first steps move every coordinate about lr·g/(|g| + ε): with a tiny ε a row sampled once as a
+    // negative would move as far as the shopper's own items, and in a small catalogue those rows end up
+    // outscoring the shopper's taste (ADAM_EPSILON).
+    const weights = initSharedWeights(240, 16, createRng(4))
+    const own = Array.from({ length: 12 }, (_, i) => i)
+    const samples = buildSequenceSamples(
+      own.map((row) => ({ type: 'click', row })),
+      { numItems: 240, negativesPerTarget: 4, rng: createRng(5) },
+    )
+    const r = await trainSequence(tf, {
+      weights,
+      samples,
+      epochs: 2,
+      learningRate: 0.2,
+      batchSize: 256,
+      rng: createRng(6),
+    })
+    const { rowIds, values } = r.deltas[0]!
+    const norms = new Map(
+      [...rowIds].map((row, i) => [row, Math.hypot(...values.subarray(i * 16, (i + 1) * 16))]),
+    )
+    const mean = (rows: number[]) => rows.reduce((a, row) => a + norms.get(row)!, 0) / rows.length
+    const negativeOnly = [...rowIds].filter((row) => row >= own.length)
+    expect(negativeOnly.length).toBeGreaterThan(20)
+    expect(mean(negativeOnly)).toBeLessThan(0.75 * mean(own)) // 1.01 × with ε = 1e-7, 0.57 × with 1e-3
+  })
+
   it('learns what comes next and that the newest items matter most, where popularity is at chance', async () => {
     const numItems = GROUPS * PER_GROUP
     const dim = 8

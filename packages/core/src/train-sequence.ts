@@ -1,7 +1,7 @@
 import type * as TF from '@tensorflow/tfjs-core'
 import { ModelError } from './errors.ts'
 import {
-  adamEpsilon,
+  ADAM_EPSILON,
   createAdam,
   type LocalTrainingResult,
   noDeltas,
@@ -98,7 +98,7 @@ export async function trainSequence(
     initial.set(cut.bias, rows * dim)
     if (withVector) initial.set(privateVector, sharedSize)
     const params = own(tf.tidy(() => tf.variable(tf.tensor1d(initial))))
-    const adam = createAdam(tf, params, learningRate, adamEpsilon(tf), own)
+    const adam = createAdam(tf, params, learningRate, ADAM_EPSILON, own)
     const globalEmbedding = mu > 0 ? own(tf.tensor2d(cut.embedding, [rows, dim])) : undefined
     const globalBias = mu > 0 ? own(tf.tensor2d(cut.bias, [rows, 1])) : undefined
 
