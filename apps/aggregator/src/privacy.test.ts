@@ -7,11 +7,10 @@ import {
   ITEM_BIAS,
   ITEM_EMBEDDING,
   parseRoundInfo,
-  parseStatus,
   type Status,
 } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
-import { getJson, launch, postUpdate, type Running, start, useScratchDir } from './test-process.ts'
+import { getJson, launch, operatorStatus, postUpdate, type Running, start, useScratchDir } from './test-process.ts'
 import { catalogueOf, makeUpdate } from './test-support.ts'
 
 const inDir = useScratchDir('fedrec-dp-')
@@ -30,7 +29,7 @@ function args(store: string, extra: string[] = []): string[] {
 }
 
 const status = async (server: Running): Promise<Status> =>
-  parseStatus(await getJson(`${server.url}/v1/status`))
+  await operatorStatus(server.url, TOKEN)
 
 async function model(server: Running) {
   const decoded = decodeModel(new Uint8Array(await (await fetch(`${server.url}/v1/model`)).arrayBuffer()))

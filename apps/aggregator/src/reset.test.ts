@@ -6,12 +6,11 @@ import {
   newRandomId,
   parseErrorBody,
   parseRoundInfo,
-  parseStatus,
   parseUpdateAck,
 } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
 import { createAggregator } from './aggregator/index.ts'
-import { getJson, postUpdate, type Running, start, stop, useScratchDir } from './test-process.ts'
+import { getJson, operatorStatus, postUpdate, type Running, start, stop, useScratchDir } from './test-process.ts'
 import { catalogueOf, makeUpdate, randomUpdate } from './test-support.ts'
 
 const TOKEN = 'operator-secret-for-reset-tests'
@@ -34,7 +33,7 @@ function args(...extra: string[]): string[] {
 
 const reset = (server: Running, headers: Record<string, string> = { Authorization: `Bearer ${TOKEN}` }) =>
   fetch(`${server.url}/v1/round/reset`, { method: 'POST', headers })
-const status = async (server: Running) => parseStatus(await getJson(`${server.url}/v1/status`))
+const status = (server: Running) => operatorStatus(server.url, TOKEN)
 const modelBytes = async (server: Running) =>
   new Uint8Array(await (await fetch(`${server.url}/v1/model`)).arrayBuffer())
 const updates = (n: number, seed: number) =>
