@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type EvaluationSummary, newRandomId, parseErrorBody, parseEvaluationAck } from '@fedrec/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { killAll, operatorStatus, postUpdate, type Running, start, TEST_OPERATOR_TOKEN } from './test-process.ts'
+import {
+  killAll,
+  operatorStatus,
+  postUpdate,
+  type Running,
+  start,
+  TEST_OPERATOR_TOKEN,
+} from './test-process.ts'
 import { catalogueOf, makeUpdate } from './test-support.ts'
 
 const QUORUM = 3
@@ -18,7 +25,14 @@ let server: Running
 /** Uploads one accepted update for the open round from a fresh client; returns the client's id. */
 async function participant(round: number): Promise<string> {
   const clientId = newRandomId()
-  const { bytes } = makeUpdate({ round, modelVersion: round, sampleCount: 4, dim: DIM, bias: [[1, [0.1]]], clientId })
+  const { bytes } = makeUpdate({
+    round,
+    modelVersion: round,
+    sampleCount: 4,
+    dim: DIM,
+    bias: [[1, [0.1]]],
+    clientId,
+  })
   const res = await postUpdate(server.url, bytes)
   expect(res.status, await res.clone().text()).toBe(200)
   return clientId

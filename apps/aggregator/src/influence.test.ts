@@ -1,13 +1,7 @@
 // One client's influence on the model, against a real aggregator process with its default settings: the
 // attack of issue 15 (two honest shoppers, one attacker pushing one item's bias by +1000 under a huge n_k).
 import { writeFileSync } from 'node:fs'
-import {
-  decodeModel,
-  encodeUpdate,
-  ITEM_BIAS,
-  newRandomId,
-  parseErrorBody,
-} from '@fedrec/protocol'
+import { decodeModel, encodeUpdate, ITEM_BIAS, newRandomId, parseErrorBody } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
 import { operatorStatus, postUpdate, type Running, start, useScratchDir } from './test-process.ts'
 import { catalogueOf, makeUpdate, type Rows } from './test-support.ts'

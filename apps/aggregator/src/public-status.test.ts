@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { newRandomId, parseErrorBody, parsePublicStatus, type PublicStatus } from '@fedrec/protocol'
+import { newRandomId, type PublicStatus, parseErrorBody, parsePublicStatus } from '@fedrec/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EVALUATION_WINDOW } from './aggregator/index.ts'
 import { getJson, killAll, operatorStatus, postUpdate, type Running, start } from './test-process.ts'
@@ -30,7 +30,14 @@ const publicStatus = async (server: Running): Promise<PublicStatus> => {
 /** Uploads one update for `round` with n_k = `sampleCount` from a fresh client; returns the client's id. */
 async function upload(server: Running, round: number, sampleCount: number): Promise<string> {
   const clientId = newRandomId()
-  const { bytes } = makeUpdate({ round, modelVersion: round, sampleCount, dim: DIM, bias: [[1, [0.1]]], clientId })
+  const { bytes } = makeUpdate({
+    round,
+    modelVersion: round,
+    sampleCount,
+    dim: DIM,
+    bias: [[1, [0.1]]],
+    clientId,
+  })
   const res = await postUpdate(server.url, bytes)
   expect(res.status, await res.clone().text()).toBe(200)
   return clientId
@@ -49,7 +56,7 @@ afterAll(() => {
 
 describe('GET /v1/status without a token', () => {
   let server: Running
-  let round0: string[] = []
+  const round0: string[] = []
   beforeAll(async () => {
     server = await start(args('polled.sqlite', '--round-deadline', '600'))
   })
@@ -119,7 +126,9 @@ describe('GET /v1/status without a token', () => {
   })
 
   it('answers a wrong token with 401, not with the public view, and varies by Authorization', async () => {
-    const wrong = await fetch(`${server.url}/v1/status`, { headers: { Authorization: 'Bearer not-the-token' } })
+    const wrong = await fetch(`${server.url}/v1/status`, {
+      headers: { Authorization: 'Bearer not-the-token' },
+    })
     expect(wrong.status).toBe(401)
     expect(parseErrorBody(await wrong.json()).error.code).toBe('unauthorized')
     const anonymous = await fetch(`${server.url}/v1/status`)
@@ -133,7 +142,9 @@ describe('a round closed by its deadline below the quorum', () => {
     const server = await start(args('deadline.sqlite', '--round-deadline', '1'))
     // The round opened at the start; a deadline that passes with no update extends it.
     await upload(server, (await operatorStatus(server.url)).round, 17)
-    await expect.poll(async () => (await operatorStatus(server.url)).modelVersion, { timeout: 10_000 }).toBe(1)
+    await expect
+      .poll(async () => (await operatorStatus(server.url)).modelVersion, { timeout: 10_000 })
+      .toBe(1)
     const operator = await operatorStatus(server.url)
     expect(operator.history).toEqual([
       expect.objectContaining({ participants: 1, samples: 17, closedBy: 'deadline' }),

@@ -1,16 +1,18 @@
 // The operator reset of a round (POST /v1/round/reset), against a real aggregator process: behind the
 // operator token, durable, and final — neither a retried key nor a restart brings a discarded update back.
 import { writeFileSync } from 'node:fs'
-import {
-  decodeModel,
-  newRandomId,
-  parseErrorBody,
-  parseRoundInfo,
-  parseUpdateAck,
-} from '@fedrec/protocol'
+import { decodeModel, newRandomId, parseErrorBody, parseRoundInfo, parseUpdateAck } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
 import { createAggregator } from './aggregator/index.ts'
-import { getJson, operatorStatus, postUpdate, type Running, start, stop, useScratchDir } from './test-process.ts'
+import {
+  getJson,
+  operatorStatus,
+  postUpdate,
+  type Running,
+  start,
+  stop,
+  useScratchDir,
+} from './test-process.ts'
 import { catalogueOf, makeUpdate, randomUpdate } from './test-support.ts'
 
 const TOKEN = 'operator-secret-for-reset-tests'

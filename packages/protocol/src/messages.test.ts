@@ -75,7 +75,7 @@ describe('JSON messages', () => {
     expect(() => parseEvaluationReport({ ...report, clientId: 'CD'.repeat(16) })).toThrow(/clientId/)
   })
 
-  it('tells the public status from the operator one: the live fields are the operator\'s only', () => {
+  it("tells the public status from the operator one: the live fields are the operator's only", () => {
     const common = {
       round: 2,
       modelVersion: 2,

@@ -228,7 +228,15 @@ describe('operations data', () => {
       makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[1, [1]]] }).bytes,
     )
     const key = newRandomId()
-    const report = { round: 1, modelVersion: 1, clientId, idempotencyKey: key, users: 2, hits10: 1, ndcg10: 0.5 }
+    const report = {
+      round: 1,
+      modelVersion: 1,
+      clientId,
+      idempotencyKey: key,
+      users: 2,
+      hits10: 1,
+      ndcg10: 0.5,
+    }
     a.evaluate(report)
     stop(a)
     a = start({ minClients: 2, maxEvaluationUsers: 2 })

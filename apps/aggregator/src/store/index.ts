@@ -681,9 +681,9 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
     },
 
     findEvaluation(key) {
-      const row = sql(`SELECT client_hash, model_version FROM evaluation_reports WHERE idempotency_key = ?`).get(
-        key,
-      )
+      const row = sql(
+        `SELECT client_hash, model_version FROM evaluation_reports WHERE idempotency_key = ?`,
+      ).get(key)
       if (row === undefined) return undefined
       const r = asRow(row, 'evaluation_reports')
       return {
