@@ -140,6 +140,11 @@ export interface Aggregator {
    */
   publicStatus(): PublicStatus
   /**
+   * Participants a closed round needs before `publicStatus()` shows it: the quorum (`--min-clients`), or the
+   * smallest cohort (`--secagg-min-cohort`) when rounds are secure-aggregated.
+   */
+  publicQuorum(): number
+  /**
    * Counts one federated-evaluation report (idempotent by its key) for the current or a recent model
    * version, from a client with an accepted update in the round that trained on that version or the one
    * that published it, once per client and version.
@@ -302,10 +307,7 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
 
   const participants = (): number => accumulator?.participants ?? 0
 
-  /**
-   * Participants a closed round needs before anyone may read its figures: the quorum, or the smallest
-   * cohort when rounds are secure-aggregated (`--min-clients` plays no part there).
-   */
+  // `--min-clients` plays no part in a secure-aggregated round: the cohort decides.
   const publicQuorum = (): number => opts.secureAggregation?.minCohort ?? opts.minClients
 
   const history = (): RoundSummary[] =>
@@ -574,6 +576,8 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         privacy: privacy(),
       }
     },
+
+    publicQuorum,
 
     publicStatus() {
       const quorum = publicQuorum()
