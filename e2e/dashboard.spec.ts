@@ -9,6 +9,7 @@ import {
   ITEM_EMBEDDING,
   newRandomId,
   parseErrorBody,
+  parsePublicStatus,
   parseRoundInfo,
   parseStatus,
   type RoundInfo,
@@ -67,7 +68,7 @@ function api(path: string, init?: RequestInit): Promise<Response> {
   return fetch(new URL(path, agg.url), init)
 }
 
-/** `/v1/status`, with the operator token in case the aggregator keeps the status for operators. */
+/** `/v1/status` with the operator token: the live view the dashboard draws. */
 async function status(): Promise<Status> {
   const res = await api('v1/status', { headers: { Authorization: `Bearer ${TOKEN}` } })
   expect(res.status).toBe(200)
@@ -112,19 +113,26 @@ function postUpdate(bytes: Uint8Array): Promise<Response> {
   return api('v1/updates', { method: 'POST', headers: { 'Content-Type': UPDATE_MEDIA_TYPE }, body })
 }
 
-/** Closes the open round on quorum: one accepted update per entry of `samples`. */
-async function playRound(samples: readonly number[]): Promise<void> {
+/** Closes the open round on quorum: one accepted update per entry of `samples`; returns the client ids. */
+async function playRound(samples: readonly number[]): Promise<string[]> {
   expect(samples.length).toBe(QUORUM)
   const info = await roundInfo()
+  const clients: string[] = []
   for (const n of samples) {
-    const res = await postUpdate(update(info, n))
+    const clientId = newRandomId()
+    const res = await postUpdate(update(info, n, { clientId }))
     expect(res.status, await res.clone().text()).toBe(200)
+    clients.push(clientId)
   }
   expect((await roundInfo()).round).toBe(info.round + 1)
+  return clients
 }
 
-/** A client's federated-evaluation sums for the current model. */
-async function report(users: number, hits10: number, ndcg10: number): Promise<void> {
+/**
+ * A client's federated-evaluation sums for the current model. Only a client with an accepted update in the
+ * round that published it (or trains on it) may report, once per version.
+ */
+async function report(clientId: string, users: number, hits10: number, ndcg10: number): Promise<void> {
   const info = await roundInfo()
   const res = await api('v1/evaluations', {
     method: 'POST',
@@ -132,6 +140,7 @@ async function report(users: number, hits10: number, ndcg10: number): Promise<vo
     body: JSON.stringify({
       round: info.round,
       modelVersion: info.modelVersion,
+      clientId,
       idempotencyKey: newRandomId(),
       users,
       hits10,
@@ -255,22 +264,34 @@ function watch(page: Page): { errors: string[]; requests: Request[] } {
 test('the dashboard shows what /v1/status says, draws it, and follows new rounds live', async ({
   page,
 }, testInfo) => {
-  await playRound([12, 30])
-  await report(1, 1, 0.63)
-  await report(1, 0, 0)
-  await playRound([7, 9])
+  const first = await playRound([12, 30])
+  await report(first[0]!, 1, 1, 0.63)
+  await report(first[1]!, 1, 0, 0)
+  const second = await playRound([7, 9])
   const codes = await badUpdates()
-  await report(2, 1, 0.5)
+  await report(second[0]!, 2, 1, 0.5)
   await playRound([40, 21])
   // An update in the open round, so the open round's numbers are not zero.
   const info = await roundInfo()
-  expect((await postUpdate(update(info, 17))).status).toBe(200)
+  const openClient = newRandomId()
+  expect((await postUpdate(update(info, 17, { clientId: openClient }))).status).toBe(200)
 
   const before = await status()
   expect(before.history).toHaveLength(3)
   expect(before.participants).toBe(1)
   expect(Object.values(before.rejections).reduce((a, b) => a + b, 0)).toBe(codes.length)
   expect(before.evaluations.length).toBeGreaterThanOrEqual(2)
+  // Without the token: the closed rounds (each met the quorum), none of the open round's live figures, no
+  // rejections, and no evaluation of a version that still takes reports.
+  const anonymous: unknown = await (await api('v1/status')).json()
+  expect(anonymous).not.toHaveProperty('participants')
+  expect(anonymous).not.toHaveProperty('samples')
+  expect(anonymous).not.toHaveProperty('rejections')
+  expect(parsePublicStatus(anonymous)).toMatchObject({
+    round: before.round,
+    history: before.history,
+    evaluations: [],
+  })
 
   const { errors, requests } = watch(page)
   await page.goto(`${agg!.url}dashboard#token=${TOKEN}`)
@@ -278,6 +299,10 @@ test('the dashboard shows what /v1/status says, draws it, and follows new rounds
   // The token leaves the address bar (and the history) at once.
   expect(new URL(page.url()).hash).toBe('')
   await expectPageShows(page, before)
+  // The page says what of it an anonymous caller of /v1/status can see.
+  await expect(stat(page, 'viewNote')).toContainText('Operator view. Without the token')
+  await expect(stat(page, 'viewNote')).toHaveAttribute('data-value', String(QUORUM))
+  await expect(page.locator('#rounds tr[data-public="true"]')).toHaveCount(3)
   await expect(page.locator('#live')).toHaveAttribute('data-state', 'live')
   await expect(page.locator('#rounds tr[data-round]')).toHaveCount(3)
   // Issue 15: every panel holds something, each once — the rejections are a table, not also a chart…
@@ -308,7 +333,7 @@ test('the dashboard shows what /v1/status says, draws it, and follows new rounds
   await page.evaluate(() => Reflect.set(globalThis, 'stillTheSamePage', true))
   const posted = performance.now()
   expect((await postUpdate(update(info, 5))).status).toBe(200)
-  await report(4, 3, 2.2)
+  await report(openClient, 4, 3, 2.2)
   const after = await status()
   expect(after.history).toHaveLength(4)
   await expect(stat(page, 'round')).toHaveAttribute('data-value', String(after.round), { timeout: 15_000 })
@@ -340,6 +365,9 @@ test('without the right token the page asks for it, says why, and opens once it 
   await page.goto(`${agg!.url}dashboard`)
   await expect(page.getByRole('heading', { name: 'Operator token' })).toBeVisible()
   await expect(page.locator('#board')).toBeHidden()
+  // An anonymous visitor is told what the public status shows, and what only the operator sees.
+  await expect(page.locator('#public-view')).toContainText('Without the token, anyone can read')
+  await expect(page.locator('#public-view')).toContainText('for the operator only')
 
   await page.getByRole('textbox', { name: 'Operator token' }).fill('not-the-token')
   await page.getByRole('button', { name: 'Open the dashboard' }).click()

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import AxeBuilder from '@axe-core/playwright'
-import { parseStatus } from '@fedrec/protocol'
+import { parsePublicStatus } from '@fedrec/protocol'
 import {
   type BrowserContext,
   chromium,
@@ -64,7 +64,7 @@ async function open(context: BrowserContext, path = '#/', init?: () => void): Pr
 
 async function modelVersion(): Promise<number> {
   const res = await fetch(new URL('v1/status', agg.url))
-  return parseStatus(await res.json()).modelVersion
+  return parsePublicStatus(await res.json()).modelVersion
 }
 
 async function shot(page: Page, testInfo: TestInfo, name: string, target?: Locator): Promise<void> {

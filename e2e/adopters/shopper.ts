@@ -1,5 +1,5 @@
 import type { Recommender, SuggestionSet, SyncReport } from '@fedrec/browser'
-import { parseStatus } from '@fedrec/protocol'
+import { parsePublicStatus } from '@fedrec/protocol'
 import { expect, type Page } from '@playwright/test'
 import { loadStorefrontCatalogue, storefrontCataloguePath } from '../kit/catalogue.ts'
 import type { PackedAggregator } from './packed-aggregator.ts'
@@ -72,7 +72,7 @@ export async function shopperGetsPersonalRecommendations(
   for (const id of bought) expect(shown).not.toContain(id)
 
   // The aggregator counted the upload: the round closed on it and published the next model version.
-  const status = parseStatus(await (await fetch(new URL('v1/status', agg.url))).json())
+  const status = parsePublicStatus(await (await fetch(new URL('v1/status', agg.url))).json())
   expect(status.modelVersion).toBeGreaterThanOrEqual(1)
   expect(problems).toEqual([])
   return { report, requested }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,7 +15,7 @@ export interface QaAggregatorOptions {
   roundDeadline?: number
   /** Seed of the initial weights (`--seed`), for reproducible runs. */
   seed?: number
-  /** Any other flags, e.g. ['--mu', '0.01']. */
+  /** Any other flags, e.g. ['--mu', '0.01']; an `--operator-token` here is the one `status()` sends. */
   args?: string[]
 }
 
@@ -26,7 +27,12 @@ export interface QaAggregator {
   /** Base URL with a trailing slash; stays the same across `restart()`. */
   readonly url: string
   readonly storePath: string
-  /** The `GET /v1/status` answer, checked against the protocol's schema. */
+  /** The operator token the process was started with (`--operator-token`: given in `args`, or a random one). */
+  readonly operatorToken: string
+  /**
+   * The operator's `GET /v1/status` (sent with the operator token), checked against the protocol's schema:
+   * the open round's live figures included, which an anonymous caller does not get.
+   */
   status(): Promise<Status>
   /** Polls the status until the published model version is at least `version`; returns that status. */
   waitForModelVersion(version: number, options?: { timeoutMs?: number }): Promise<Status>
@@ -54,6 +60,9 @@ export interface QaAggregator {
  */
 export async function openAggregator(options: QaAggregatorOptions): Promise<QaAggregator> {
   const dir = mkdtempSync(join(tmpdir(), 'fedrec-qa-'))
+  const given = options.args?.indexOf('--operator-token') ?? -1
+  const operatorToken =
+    (given === -1 ? undefined : options.args?.[given + 1]) ?? randomBytes(18).toString('base64url')
   const flags = [
     '--min-clients',
     String(options.minClients),
@@ -62,6 +71,7 @@ export async function openAggregator(options: QaAggregatorOptions): Promise<QaAg
     ...(options.catalogue ? ['--catalogue', options.catalogue] : []),
     ...(options.seed === undefined ? [] : ['--seed', String(options.seed)]),
     ...(options.args ?? []),
+    ...(given === -1 ? ['--operator-token', operatorToken] : []),
   ]
   const past: string[] = []
   let running: RunningAggregator | null = await startAggregator(flags, dir)
@@ -69,7 +79,10 @@ export async function openAggregator(options: QaAggregatorOptions): Promise<QaAg
   const port = new URL(url).port
 
   const status = async (): Promise<Status> => {
-    const res = await fetch(new URL('v1/status', url), { cache: 'no-store' })
+    const res = await fetch(new URL('v1/status', url), {
+      cache: 'no-store',
+      headers: { Authorization: `Bearer ${operatorToken}` },
+    })
     if (!res.ok) throw new Error(`GET /v1/status answered ${res.status}`)
     return parseStatus(await res.json())
   }
@@ -77,6 +90,7 @@ export async function openAggregator(options: QaAggregatorOptions): Promise<QaAg
   const aggregator: QaAggregator = {
     url,
     storePath: running.storePath,
+    operatorToken,
     get output() {
       return [...past, ...(running?.output ?? [])]
     },

@@ -1,9 +1,9 @@
 // Access rules of a real aggregator process: the operator token, the CORS allow-list, upload rate limits,
 // and logs that hold neither client ids nor payloads.
 import { writeFileSync } from 'node:fs'
-import { newRandomId, parseErrorBody, parseStatus } from '@fedrec/protocol'
+import { newRandomId, parseErrorBody } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
-import { getJson, postUpdate, start, useScratchDir } from './test-process.ts'
+import { operatorStatus, postUpdate, start, useScratchDir } from './test-process.ts'
 import { makeUpdate } from './test-support.ts'
 
 const TOKEN = 'operator-secret-for-tests'
@@ -31,10 +31,10 @@ describe('operator endpoints', () => {
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/)
       expect(parseErrorBody(await res.json()).error.message).toMatch(/operator token/)
     }
-    expect(parseStatus(await getJson(`${server.url}/v1/status`)).numItems).toBe(0)
+    expect((await operatorStatus(server.url, TOKEN)).numItems).toBe(0)
     const ok = await send({ Authorization: `Bearer ${TOKEN}` })
     expect(ok.status).toBe(200)
-    expect(parseStatus(await getJson(`${server.url}/v1/status`)).numItems).toBe(2)
+    expect((await operatorStatus(server.url, TOKEN)).numItems).toBe(2)
   })
 })
 
@@ -84,7 +84,7 @@ describe('upload rate limits', () => {
     expect(parseErrorBody(await limited.json()).error).toMatchObject({ code: 'rate_limited' })
     // Another client is not affected.
     expect((await postUpdate(server.url, update())).status).toBe(409)
-    const s = parseStatus(await getJson(`${server.url}/v1/status`))
+    const s = await operatorStatus(server.url, TOKEN)
     expect(s.rejections).toMatchObject({ rate_limited: 1, empty_catalogue: 3 })
   })
 

@@ -7,14 +7,13 @@ import {
   ITEM_EMBEDDING,
   parseErrorBody,
   parseRoundInfo,
-  parseStatus,
   parseUpdateAck,
   type UpdateAck,
 } from '@fedrec/protocol'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { createAggregator } from './aggregator/index.ts'
-import { getJson, launch, postUpdate, start, stop, useScratchDir } from './test-process.ts'
+import { getJson, launch, operatorStatus, postUpdate, start, stop, useScratchDir } from './test-process.ts'
 import { catalogueOf, randomUpdate } from './test-support.ts'
 
 const inDir = useScratchDir('fedrec-cli-')
@@ -65,7 +64,7 @@ describe('fedrec-aggregator CLI', () => {
 
     // The same store, no --init: it exists. Every acknowledged update survived.
     server = await start([...args, '--min-clients', String(N + 1)])
-    const afterCrash = parseStatus(await getJson(`${server.url}/v1/status`))
+    const afterCrash = await operatorStatus(server.url)
     expect(afterCrash).toMatchObject({ round: 0 })
     expect(afterCrash.participants).toBeGreaterThanOrEqual(ackedKeys.length)
     // Every client retries what it did not get an ack for — and, to prove the point, the acked ones too.
@@ -78,7 +77,7 @@ describe('fedrec-aggregator CLI', () => {
       }
     }
     const samples = updates.reduce((s, u) => s + u.update.sampleCount, 0)
-    expect(parseStatus(await getJson(`${server.url}/v1/status`))).toMatchObject({
+    expect(await operatorStatus(server.url)).toMatchObject({
       round: 0,
       participants: N,
       samples,
@@ -87,7 +86,7 @@ describe('fedrec-aggregator CLI', () => {
 
     // Restarted with a quorum the stored updates meet: the round closes on start.
     server = await start([...args, '--min-clients', String(N)])
-    const status = parseStatus(await getJson(`${server.url}/v1/status`))
+    const status = await operatorStatus(server.url)
     expect(status).toMatchObject({ round: 1, modelVersion: 1, participants: 0 })
     expect(status.history).toEqual([
       expect.objectContaining({ round: 0, participants: N, samples, closedBy: 'quorum' }),
@@ -157,7 +156,7 @@ describe('fedrec-aggregator CLI', () => {
       BEGIN SELECT RAISE(ABORT, 'test: the close cannot be written'); END`)
     db.close()
     server = await start(args)
-    const statusOf = async () => parseStatus(await getJson(`${server.url}/v1/status`))
+    const statusOf = () => operatorStatus(server.url)
     expect(await statusOf()).toMatchObject({ round: 0, participants: 2 })
     // A client that already contributed retries: its ack, not a second count.
     const again = parseUpdateAck(await (await postUpdate(server.url, u0!.bytes)).json())
@@ -177,6 +176,8 @@ describe('fedrec-aggregator CLI', () => {
     const report = {
       round: 0,
       modelVersion: 0,
+      // Reports come from clients with an accepted update: this one took part in round 0.
+      clientId: last!.update.clientId,
       idempotencyKey: 'ab'.repeat(16),
       users: 1,
       hits10: 1,
@@ -210,9 +211,11 @@ describe('fedrec-aggregator CLI', () => {
     const args = ['--port', '0', '--store', store, '--catalogue', catalogue, '--dim', '4', '--seed', '6']
     args.push('--min-clients', '5', '--round-deadline', '600', '--operator-token', token)
     let server = await start([...args, '--init'])
+    const clientIds: string[] = []
     for (const seed of [1, 2]) {
-      const { bytes } = randomUpdate(0, 0, { numItems: 20, dim: 4, seed, sampleCount: 4 })
+      const { bytes, update } = randomUpdate(0, 0, { numItems: 20, dim: 4, seed, sampleCount: 4 })
       expect((await postUpdate(server.url, bytes)).status).toBe(200)
+      clientIds.push(update.clientId)
     }
     expect(await stop(server, 'SIGTERM')).toEqual({ code: 0, signal: null })
     const db = new Database(store)
@@ -221,7 +224,7 @@ describe('fedrec-aggregator CLI', () => {
       BEGIN SELECT RAISE(ABORT, 'test: the close cannot be written'); END`)
     db.close()
     server = await start(args)
-    const statusOf = async () => parseStatus(await getJson(`${server.url}/v1/status`))
+    const statusOf = () => operatorStatus(server.url, token)
 
     const res = await fetch(`${server.url}/v1/config`, {
       method: 'PATCH',
@@ -237,6 +240,7 @@ describe('fedrec-aggregator CLI', () => {
     const report = {
       round: 0,
       modelVersion: 0,
+      clientId: clientIds[0],
       idempotencyKey: 'cd'.repeat(16),
       users: 1,
       hits10: 0,
@@ -286,7 +290,7 @@ describe('fedrec-aggregator CLI', () => {
     )
     await expect.poll(server.stderr).toMatch(/"event":"store_lost"/)
     // Reading what is in memory still works; nothing more was counted.
-    expect(parseStatus(await getJson(`${server.url}/v1/status`))).toMatchObject({ round: 0, participants: 1 })
+    expect(await operatorStatus(server.url)).toMatchObject({ round: 0, participants: 1 })
   })
 
   it('refuses a corrupt store file with a clear message and a non-zero exit', async () => {

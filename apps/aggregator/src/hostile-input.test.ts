@@ -11,13 +11,12 @@ import {
   ITEM_BIAS,
   newRandomId,
   parseErrorBody,
-  parseStatus,
   parseUpdateAck,
   type Status,
   UPDATE_MEDIA_TYPE,
 } from '@fedrec/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getJson, killAll, postUpdate, type Running, start } from './test-process.ts'
+import { killAll, operatorStatus, postUpdate, type Running, start } from './test-process.ts'
 import { catalogueOf, makeUpdate } from './test-support.ts'
 
 const NUM_ITEMS = 6
@@ -30,7 +29,7 @@ let dir: string
 let server: Running
 let round = 0
 
-const status = async (): Promise<Status> => parseStatus(await getJson(`${server.url}/v1/status`))
+const status = (): Promise<Status> => operatorStatus(server.url)
 const good = (over: Partial<Parameters<typeof makeUpdate>[0]> = {}) =>
   makeUpdate({ round, modelVersion: round, sampleCount: 10, dim: DIM, bias: [[1, [0.5]]], ...over })
 
@@ -319,6 +318,8 @@ describe('a running aggregator refuses bad updates with a clear 4xx and keeps se
     })
     round = 2
     // A new round: the client may send again, once.
+    // The open round by now (the tests above closed some): the client takes part in it.
+    round = (await status()).round
     expect((await postUpdate(server.url, good({ clientId }).bytes)).status).toBe(200)
     const again = good({ clientId, sampleCount: 3 })
     await refused(() => postUpdate(server.url, again.bytes), 409, 'already_submitted', /next round/)
@@ -358,6 +359,8 @@ describe('a running aggregator refuses bad updates with a clear 4xx and keeps se
 })
 
 describe('evaluation reports', () => {
+  // Only clients with an accepted update may report (evaluations.test.ts): this one takes part in the round.
+  const clientId = newRandomId()
   const report = (users: number) =>
     fetch(`${server.url}/v1/evaluations`, {
       method: 'POST',
@@ -365,6 +368,7 @@ describe('evaluation reports', () => {
       body: JSON.stringify({
         round,
         modelVersion: round,
+        clientId,
         idempotencyKey: newRandomId(),
         users,
         hits10: users,
@@ -384,6 +388,9 @@ describe('evaluation reports', () => {
       )
     }
     expect((await status()).evaluations).toEqual(before)
+    // The open round by now (the tests above closed some): the client takes part in it.
+    round = (await status()).round
+    expect((await postUpdate(server.url, good({ clientId }).bytes)).status).toBe(200)
     expect((await report(1)).status).toBe(200)
     expect((await status()).evaluations.at(-1)).toMatchObject({ modelVersion: round, users: 1 })
   })
@@ -402,7 +409,7 @@ describe('--norm-policy clip', () => {
     const after = decodeModel(new Uint8Array(await (await fetch(`${clip.url}/v1/model`)).arrayBuffer()))
     const bias = (m: typeof after) => m.tensors.find((t) => t.name === ITEM_BIAS)!.values
     expect(bias(after)[2]! - bias(before)[2]!).toBeCloseTo(3, 5)
-    const s = parseStatus(await getJson(`${clip.url}/v1/status`))
+    const s = await operatorStatus(clip.url)
     expect(s.history[0]).toMatchObject({ participants: 1, clipped: 1, clientUpdateNorm: { mean: 3, max: 3 } })
     expect(s.rejections).toEqual({})
   })

@@ -1,16 +1,9 @@
 // One client's influence on the model, against a real aggregator process with its default settings: the
 // attack of issue 15 (two honest shoppers, one attacker pushing one item's bias by +1000 under a huge n_k).
 import { writeFileSync } from 'node:fs'
-import {
-  decodeModel,
-  encodeUpdate,
-  ITEM_BIAS,
-  newRandomId,
-  parseErrorBody,
-  parseStatus,
-} from '@fedrec/protocol'
+import { decodeModel, encodeUpdate, ITEM_BIAS, newRandomId, parseErrorBody } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
-import { getJson, postUpdate, type Running, start, useScratchDir } from './test-process.ts'
+import { operatorStatus, postUpdate, type Running, start, useScratchDir } from './test-process.ts'
 import { catalogueOf, makeUpdate, type Rows } from './test-support.ts'
 
 const NUM_ITEMS = 100
@@ -72,7 +65,7 @@ describe("bounding one client's influence (default settings)", () => {
     const message = await refuse(server, attack(100_000).bytes, 'sample_count_too_large')
     expect(message).toMatch(/the 1 rows of the update .*at most 4 pairs per row/)
     await refuse(server, attack(5).bytes, 'sample_count_too_large')
-    const status = parseStatus(await getJson(`${server.url}/v1/status`))
+    const status = await operatorStatus(server.url)
     expect(status).toMatchObject({ round: 0, participants: 2, samples: 80 })
     expect(status.rejections).toEqual({ sample_count_too_large: 2 })
   })
@@ -90,7 +83,7 @@ describe("bounding one client's influence (default settings)", () => {
     // default bound 500, so the target moves by 500 · 4/84 = 23.81 instead of 1000 · 4/84 = 47.6 (or 999.2
     // with n_k = 100,000 as in the issue).
     expect(after[TARGET]! - before[TARGET]!).toBeCloseTo((500 * 4) / 84, 3)
-    const status = parseStatus(await getJson(`${server.url}/v1/status`))
+    const status = await operatorStatus(server.url)
     expect(status.history[0]).toMatchObject({ participants: 3, clipped: 1 })
   })
 
@@ -119,7 +112,7 @@ describe("bounding one client's influence (default settings)", () => {
     await refuse(server, noTensor, 'empty_update')
     const noRow = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [] })
     await refuse(server, noRow.bytes, 'empty_update')
-    const status = parseStatus(await getJson(`${server.url}/v1/status`))
+    const status = await operatorStatus(server.url)
     expect(status).toMatchObject({ round: 0, participants: 1, samples: 40 })
   })
 

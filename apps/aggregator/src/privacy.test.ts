@@ -2,16 +2,17 @@
 // SIGKILL, and operator changes composed as they ran.
 import { writeFileSync } from 'node:fs'
 import { createRdpAccountant } from '@fedrec/core'
-import {
-  decodeModel,
-  ITEM_BIAS,
-  ITEM_EMBEDDING,
-  parseRoundInfo,
-  parseStatus,
-  type Status,
-} from '@fedrec/protocol'
+import { decodeModel, ITEM_BIAS, ITEM_EMBEDDING, parseRoundInfo, type Status } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
-import { getJson, launch, postUpdate, type Running, start, useScratchDir } from './test-process.ts'
+import {
+  getJson,
+  launch,
+  operatorStatus,
+  postUpdate,
+  type Running,
+  start,
+  useScratchDir,
+} from './test-process.ts'
 import { catalogueOf, makeUpdate } from './test-support.ts'
 
 const inDir = useScratchDir('fedrec-dp-')
@@ -29,8 +30,7 @@ function args(store: string, extra: string[] = []): string[] {
   ]
 }
 
-const status = async (server: Running): Promise<Status> =>
-  parseStatus(await getJson(`${server.url}/v1/status`))
+const status = async (server: Running): Promise<Status> => await operatorStatus(server.url, TOKEN)
 
 async function model(server: Running) {
   const decoded = decodeModel(new Uint8Array(await (await fetch(`${server.url}/v1/model`)).arrayBuffer()))

@@ -1,17 +1,18 @@
 // The operator reset of a round (POST /v1/round/reset), against a real aggregator process: behind the
 // operator token, durable, and final — neither a retried key nor a restart brings a discarded update back.
 import { writeFileSync } from 'node:fs'
-import {
-  decodeModel,
-  newRandomId,
-  parseErrorBody,
-  parseRoundInfo,
-  parseStatus,
-  parseUpdateAck,
-} from '@fedrec/protocol'
+import { decodeModel, newRandomId, parseErrorBody, parseRoundInfo, parseUpdateAck } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
 import { createAggregator } from './aggregator/index.ts'
-import { getJson, postUpdate, type Running, start, stop, useScratchDir } from './test-process.ts'
+import {
+  getJson,
+  operatorStatus,
+  postUpdate,
+  type Running,
+  start,
+  stop,
+  useScratchDir,
+} from './test-process.ts'
 import { catalogueOf, makeUpdate, randomUpdate } from './test-support.ts'
 
 const TOKEN = 'operator-secret-for-reset-tests'
@@ -34,7 +35,7 @@ function args(...extra: string[]): string[] {
 
 const reset = (server: Running, headers: Record<string, string> = { Authorization: `Bearer ${TOKEN}` }) =>
   fetch(`${server.url}/v1/round/reset`, { method: 'POST', headers })
-const status = async (server: Running) => parseStatus(await getJson(`${server.url}/v1/status`))
+const status = (server: Running) => operatorStatus(server.url, TOKEN)
 const modelBytes = async (server: Running) =>
   new Uint8Array(await (await fetch(`${server.url}/v1/model`)).arrayBuffer())
 const updates = (n: number, seed: number) =>

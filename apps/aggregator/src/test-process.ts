@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { UPDATE_MEDIA_TYPE } from '@fedrec/protocol'
+import { parseStatus, type Status, UPDATE_MEDIA_TYPE } from '@fedrec/protocol'
 import { afterEach, beforeEach } from 'vitest'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -93,10 +93,22 @@ export function launch(
   return { child, stderr: () => err, exited, listening }
 }
 
-/** {@link launch}, then waits until it listens. */
+/** The operator token {@link start} gives an aggregator whose arguments name none. */
+export const TEST_OPERATOR_TOKEN = 'test-operator-token-0123456789'
+
+/**
+ * {@link launch}, then waits until it listens. Without `--operator-token` in `args` the process gets
+ * {@link TEST_OPERATOR_TOKEN}, so that {@link operatorStatus} can read its live status.
+ */
 export async function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const launched = launch(args, env)
+  const token = args.includes('--operator-token') ? [] : ['--operator-token', TEST_OPERATOR_TOKEN]
+  const launched = launch([...args, ...token], env)
   return { ...launched, url: await launched.listening }
+}
+
+/** `GET /v1/status` with the operator token: the live view, the open round's progress included. */
+export async function operatorStatus(url: string, token = TEST_OPERATOR_TOKEN): Promise<Status> {
+  return parseStatus(await getJson(`${url}/v1/status`, { Authorization: `Bearer ${token}` }))
 }
 
 /** Sends `signal` and waits for the exit. */

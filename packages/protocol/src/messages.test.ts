@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { ProtocolError } from './errors.ts'
-import { isErrorBody, parseEvaluationReport, parseRoundInfo, parseUpdateAck } from './messages.ts'
+import {
+  isErrorBody,
+  parseEvaluationReport,
+  parsePublicStatus,
+  parseRoundInfo,
+  parseStatus,
+  parseUpdateAck,
+} from './messages.ts'
 
 const round = {
   round: 2,
@@ -46,10 +53,11 @@ describe('JSON messages', () => {
     expect(isErrorBody({ error: 'x' })).toBe(false)
   })
 
-  it('checks evaluation reports: sums within the number of users, a well-formed key', () => {
+  it('checks evaluation reports: sums within the number of users, a well-formed key and client id', () => {
     const report = {
       round: 3,
       modelVersion: 3,
+      clientId: 'cd'.repeat(16),
       idempotencyKey: 'ab'.repeat(16),
       users: 2,
       hits10: 1,
@@ -61,5 +69,29 @@ describe('JSON messages', () => {
     expect(() => parseEvaluationReport({ ...report, ndcg10: Number.NaN })).toThrow(/ndcg10/)
     expect(() => parseEvaluationReport({ ...report, users: 0 })).toThrow(/users/)
     expect(() => parseEvaluationReport({ ...report, idempotencyKey: 'k' })).toThrow(/idempotencyKey/)
+    // The client id binds a report to an accepted update: a report without one is not a report.
+    const { clientId: _, ...unbound } = report
+    expect(() => parseEvaluationReport(unbound)).toThrow(/clientId/)
+    expect(() => parseEvaluationReport({ ...report, clientId: 'CD'.repeat(16) })).toThrow(/clientId/)
+  })
+
+  it("tells the public status from the operator one: the live fields are the operator's only", () => {
+    const common = {
+      round: 2,
+      modelVersion: 2,
+      numItems: 240,
+      dim: 32,
+      modelBytes: 4096,
+      serverOptimizer: 'fedavg',
+      config: round.config,
+      history: [],
+      evaluations: [],
+    }
+    const operator = { ...common, participants: 1, samples: 12, rejections: {} }
+    expect(parsePublicStatus(common)).toEqual(common)
+    // An operator's answer holds every public field; the public one lacks the live ones.
+    expect(parsePublicStatus(operator)).toEqual(common)
+    expect(parseStatus(operator)).toEqual(operator)
+    expect(() => parseStatus(common)).toThrow(/participants/)
   })
 })

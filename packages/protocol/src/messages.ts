@@ -72,17 +72,27 @@ export const ErrorBodySchema = v.object({
 })
 export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>
 
+const randomId = v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/))
+
 /**
  * `POST /v1/evaluations`: one client's federated-evaluation sums for the global model it downloaded. The
  * client ranks its own held-out item locally; only these sums leave the device, never the item or its rank.
- * @example { round: 3, modelVersion: 3, idempotencyKey, users: 1, hits10: 1, ndcg10: 0.63 }
+ * Only a client that took part may report: `clientId` must be the client id of an update the aggregator
+ * accepted in the round that trained on `modelVersion` or in the one that published it, and each client
+ * reports at most once per model version.
+ * @example { round: 3, modelVersion: 3, clientId, idempotencyKey, users: 1, hits10: 1, ndcg10: 0.63 }
  */
 export const EvaluationReportSchema = v.pipe(
   v.object({
     round: count,
     modelVersion: count,
+    /**
+     * The installation's id, as in its update uploads (32 hex digits). It is what binds the report to an
+     * accepted update: a report from a client without one is refused (`not_a_participant`).
+     */
+    clientId: randomId,
     /** A fresh random id per report: a retried report is counted once. */
-    idempotencyKey: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)),
+    idempotencyKey: randomId,
     /** Held-out items ranked (1 for one shopper; more when a client reports for several profiles). */
     users: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000)),
     /** How many of them ranked in the top 10 (a count: a fraction is not a hit). */
@@ -157,7 +167,30 @@ export const PrivacySchema = v.object({
 })
 export type Privacy = v.InferOutput<typeof PrivacySchema>
 
-/** `GET /v1/status`. */
+/**
+ * `GET /v1/status` without the operator token: what anyone may read. No figure of a round comes before the
+ * round has closed with at least the quorum, so polling it while clients upload tells nothing about one of
+ * them: the open round's participants and samples, rounds closed below the quorum, rejections and the
+ * evaluations of versions still taking reports are in the operator's {@link Status} only.
+ * @example const { modelVersion, history } = parsePublicStatus(await (await fetch('/v1/status')).json())
+ */
+export const PublicStatusSchema = v.object({
+  round: count,
+  modelVersion: count,
+  numItems: count,
+  dim: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  modelBytes: count,
+  serverOptimizer: v.string(),
+  config: RoundConfigSchema,
+  /** Closed rounds with at least the quorum of participants (rounds below it are left out). */
+  history: v.array(RoundSummarySchema),
+  /** Model versions that no longer take reports, evaluated by at least the quorum of clients. */
+  evaluations: v.array(EvaluationSummarySchema),
+  privacy: v.optional(PrivacySchema),
+})
+export type PublicStatus = v.InferOutput<typeof PublicStatusSchema>
+
+/** `GET /v1/status` with the operator token (`Authorization: Bearer <token>`): everything, live. */
 export const StatusSchema = v.object({
   round: count,
   modelVersion: count,
@@ -206,7 +239,13 @@ export const parseEvaluationReport = (input: unknown): EvaluationReport =>
 /** Checks a decoded `POST /v1/evaluations` success body. */
 export const parseEvaluationAck = (input: unknown): EvaluationAck =>
   parseWith(EvaluationAckSchema, 'evaluation ack', input)
-/** Checks a decoded `GET /v1/status` body. */
+/** Checks a decoded `GET /v1/status` body answered to the operator token. */
 export const parseStatus = (input: unknown): Status => parseWith(StatusSchema, 'status', input)
+/**
+ * Checks a decoded `GET /v1/status` body answered without a token (an operator's answer passes too: it
+ * holds every public field). @example const { modelVersion } = parsePublicStatus(await res.json())
+ */
+export const parsePublicStatus = (input: unknown): PublicStatus =>
+  parseWith(PublicStatusSchema, 'public status', input)
 /** True when `input` is an aggregator error body. */
 export const isErrorBody = (input: unknown): input is ErrorBody => v.is(ErrorBodySchema, input)

@@ -40,6 +40,13 @@ export type AggregatorErrorCode =
   | 'evaluation_users_too_large'
   /** `GET /v1/model?since=` with a version that is not a whole number, or after the current one. */
   | 'bad_since'
+  /**
+   * An evaluation report from a client without an accepted update in the round that trained on the model
+   * version or the one that published it: only clients that took part may report.
+   */
+  | 'not_a_participant'
+  /** A second evaluation report (under another idempotency key) from one client for one model version. */
+  | 'already_evaluated'
 
 /**
  * A request the round logic refuses. The HTTP layer maps each code to a status in one place.

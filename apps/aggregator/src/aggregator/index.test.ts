@@ -220,14 +220,24 @@ describe('operations data', () => {
     a.recordRejection('stale_model')
     a.recordRejection('stale_model')
     a.recordRejection('checksum')
+    const clientId = newRandomId()
     await a.submit(
-      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [3]]] }).bytes,
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [3]]], clientId }).bytes,
     )
     await a.submit(
       makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[1, [1]]] }).bytes,
     )
     const key = newRandomId()
-    a.evaluate({ round: 1, modelVersion: 1, idempotencyKey: key, users: 2, hits10: 1, ndcg10: 0.5 })
+    const report = {
+      round: 1,
+      modelVersion: 1,
+      clientId,
+      idempotencyKey: key,
+      users: 2,
+      hits10: 1,
+      ndcg10: 0.5,
+    }
+    a.evaluate(report)
     stop(a)
     a = start({ minClients: 2, maxEvaluationUsers: 2 })
     const s = a.status()
@@ -235,14 +245,7 @@ describe('operations data', () => {
     expect(s.evaluations).toEqual([{ modelVersion: 1, users: 2, hr10: 0.5, ndcg10: 0.25 }])
     expect(s.history[0]).toMatchObject({ clientUpdateNorm: { mean: 2, max: 3 }, clipped: 0 })
     // The report's key is remembered too: a retry after the restart is not counted again.
-    const retry = a.evaluate({
-      round: 1,
-      modelVersion: 1,
-      idempotencyKey: key,
-      users: 2,
-      hits10: 1,
-      ndcg10: 0.5,
-    })
+    const retry = a.evaluate(report)
     expect(retry.duplicate).toBe(true)
     expect(a.status().evaluations[0]?.users).toBe(2)
   })

@@ -23,6 +23,7 @@ import {
   ITEM_EMBEDDING,
   type ModelUpdate,
   type Privacy,
+  type PublicStatus,
   parseUpdateAck,
   type RoundConfig,
   type RoundInfo,
@@ -130,11 +131,25 @@ export interface Aggregator {
    * @throws ProtocolError (malformed or misshaped update), AggregatorError (refused by the round logic)
    */
   submit(bytes: Uint8Array, decoded?: ModelUpdate): Promise<UpdateAck>
-  /** `GET /v1/status`. */
+  /** `GET /v1/status` with the operator token: everything, the open round's live figures included. */
   status(): Status
   /**
+   * `GET /v1/status` without a token: no figure of a round before it has closed with at least the quorum
+   * (`--min-clients`; `--secagg-min-cohort` when rounds are secure-aggregated), and the evaluations of model
+   * versions that no longer take reports only, so that polling it tells nothing about one client.
+   */
+  publicStatus(): PublicStatus
+  /**
+   * Participants a closed round needs before `publicStatus()` shows it: the quorum (`--min-clients`), or the
+   * smallest cohort (`--secagg-min-cohort`) when rounds are secure-aggregated.
+   */
+  publicQuorum(): number
+  /**
    * Counts one federated-evaluation report (idempotent by its key) for the current or a recent model
-   * version. @throws AggregatorError `unknown_model_version`, `evaluation_too_old`, `bad_evaluation_round`
+   * version, from a client with an accepted update in the round that trained on that version or the one
+   * that published it, once per client and version.
+   * @throws AggregatorError `unknown_model_version`, `evaluation_too_old`, `bad_evaluation_round`,
+   * `not_a_participant`, `already_evaluated`, `idempotency_conflict`
    */
   evaluate(report: EvaluationReport): { accepted: true; modelVersion: number; duplicate: boolean }
   /** Counts a refused update under its error code (written to the store within a second). */
@@ -291,6 +306,24 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
   }
 
   const participants = (): number => accumulator?.participants ?? 0
+
+  // `--min-clients` plays no part in a secure-aggregated round: the cohort decides.
+  const publicQuorum = (): number => opts.secureAggregation?.minCohort ?? opts.minClients
+
+  const history = (): RoundSummary[] =>
+    store.history(HISTORY_LIMIT).map((r) => {
+      const epsilon = epsilonByRound.get(r.round)
+      return epsilon === undefined ? toSummary(r) : { ...toSummary(r), epsilon }
+    })
+
+  /**
+   * A client took part in model version v when an update of it was accepted in round v − 1 (which published
+   * v) or round v (which trains on v): plainly, or in the sum of a secure-aggregation cohort.
+   */
+  const tookPart = (clientHash: string, modelVersion: number): boolean =>
+    [modelVersion - 1, modelVersion].some(
+      (r) => r >= 0 && (store.hasClientSubmitted(r, clientHash) || secagg?.tookPart(r, clientHash) === true),
+    )
 
   /** What clients train with: part of both the round config they receive and the operator's settings. */
   const clientSettings = () => ({
@@ -535,14 +568,34 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         modelBytes: encodedModel().bytes.byteLength,
         serverOptimizer: opts.serverOptimizer,
         config: config(),
-        history: store.history(HISTORY_LIMIT).map((r) => {
-          const epsilon = epsilonByRound.get(r.round)
-          return epsilon === undefined ? toSummary(r) : { ...toSummary(r), epsilon }
-        }),
+        history: history(),
         rejections: rejectionCounts(),
         evaluations: store.evaluations(HISTORY_LIMIT).map(toEvaluationSummary),
         resets: round.resets,
         discarded: round.discarded,
+        privacy: privacy(),
+      }
+    },
+
+    publicQuorum,
+
+    publicStatus() {
+      const quorum = publicQuorum()
+      return {
+        round: round.round,
+        modelVersion: model.version,
+        numItems: model.itemIds.length,
+        dim: model.dim,
+        modelBytes: encodedModel().bytes.byteLength,
+        serverOptimizer: opts.serverOptimizer,
+        config: config(),
+        // A round below the quorum would show its few clients' n_k and norms (one client's, alone).
+        history: history().filter((r) => r.participants >= quorum),
+        // A version that still takes reports would show each new report's sums as a difference.
+        evaluations: store
+          .evaluations(HISTORY_LIMIT)
+          .filter((e) => e.modelVersion < model.version - EVALUATION_WINDOW && e.users >= quorum)
+          .map(toEvaluationSummary),
         privacy: privacy(),
       }
     },
@@ -573,10 +626,30 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
         )
       }
       store.checkPresent()
-      if (store.hasEvaluation(report.idempotencyKey)) {
-        return { accepted: true, modelVersion: report.modelVersion, duplicate: true }
+      const clientHash = hashClientId(salt, report.clientId)
+      const prior = store.findEvaluation(report.idempotencyKey)
+      if (prior) {
+        if (prior.clientHash !== clientHash)
+          throw new AggregatorError(
+            'idempotency_conflict',
+            'this idempotency key was used before by another report; use a fresh random key per report',
+          )
+        return { accepted: true, modelVersion: prior.modelVersion, duplicate: true }
       }
-      store.insertEvaluation({ ...report, receivedAt: iso(opts.now()) })
+      // Anyone can post a report; only a client that trained with the others may say how good the model is.
+      if (!tookPart(clientHash, report.modelVersion)) {
+        throw new AggregatorError(
+          'not_a_participant',
+          `this client has no accepted update in round ${report.modelVersion - 1} or ${report.modelVersion} (the rounds that published and trained on model version ${report.modelVersion}): only clients that took part may report; send the client id of your accepted upload, after its ack`,
+        )
+      }
+      if (store.hasClientEvaluated(report.modelVersion, clientHash)) {
+        throw new AggregatorError(
+          'already_evaluated',
+          `this client has already reported on model version ${report.modelVersion}: one report per client and version (a retry must reuse its idempotency key)`,
+        )
+      }
+      store.insertEvaluation({ ...report, clientHash, receivedAt: iso(opts.now()) })
       logModel('evaluation report for model version %d: %d users', report.modelVersion, report.users)
       return { accepted: true, modelVersion: report.modelVersion, duplicate: false }
     },

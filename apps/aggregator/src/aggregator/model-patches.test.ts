@@ -156,6 +156,7 @@ describe('model patches', () => {
       DROP TABLE model_changes; ALTER TABLE rounds DROP COLUMN dp_noise_multiplier;
       ALTER TABLE rounds DROP COLUMN dp_sample_rate; ALTER TABLE rounds DROP COLUMN dp_clip_norm;
       ALTER TABLE model DROP COLUMN checksum;
+      DROP INDEX evaluation_reports_client; ALTER TABLE evaluation_reports DROP COLUMN client_hash;
       UPDATE meta SET value = '4' WHERE key = 'schema_version';
     `)
     db.close()

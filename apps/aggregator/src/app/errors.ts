@@ -28,6 +28,8 @@ const AGGREGATOR_STATUS: Record<AggregatorErrorCode, ContentfulStatusCode> = {
   round_reset: 409,
   evaluation_users_too_large: 400,
   bad_since: 400,
+  not_a_participant: 403,
+  already_evaluated: 409,
 }
 
 /**

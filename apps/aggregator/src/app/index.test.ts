@@ -72,8 +72,9 @@ const post = (app: Hono, bytes: Uint8Array, headers: Record<string, string> = {}
     headers: { 'Content-Type': UPDATE_MEDIA_TYPE, ...headers },
   })
 
+/** The operator's status: the live view. */
 async function status(app: Hono) {
-  const res = await app.request('/v1/status')
+  const res = await app.request('/v1/status', { headers: { Authorization: `Bearer ${TOKEN}` } })
   expect(res.status).toBe(200)
   return parseStatus(await res.json())
 }
@@ -545,10 +546,19 @@ describe('POST /v1/catalogue', () => {
   })
 })
 
+/** Posts an accepted update for the open round from a fresh client; returns that client's id. */
+async function participant(app: Hono, round = 0): Promise<string> {
+  const clientId = newRandomId()
+  const u = makeUpdate({ round, modelVersion: round, sampleCount: 1, dim: DIM, bias: [[0, [0.1]]], clientId })
+  expect((await post(app, u.bytes)).status).toBe(200)
+  return clientId
+}
+
 describe('POST /v1/evaluations', () => {
   const report = (over: Record<string, unknown> = {}) => ({
     round: 0,
     modelVersion: 0,
+    clientId: newRandomId(),
     idempotencyKey: newRandomId(),
     users: 4,
     hits10: 2,
@@ -567,14 +577,15 @@ describe('POST /v1/evaluations', () => {
 
   it('averages reports per model version, counting a retried key once', async () => {
     const { app } = setup({ maxEvaluationUsers: MANY })
-    const first = report()
+    const first = report({ clientId: await participant(app) })
     expect(parseEvaluationAck(await (await send(app, first)).json())).toEqual({
       accepted: true,
       modelVersion: 0,
       duplicate: false,
     })
     expect(parseEvaluationAck(await (await send(app, first)).json())).toMatchObject({ duplicate: true })
-    await send(app, report({ users: 1, hits10: 1, ndcg10: 0.5 }))
+    const second = report({ clientId: await participant(app), users: 1, hits10: 1, ndcg10: 0.5 })
+    expect((await send(app, second)).status).toBe(200)
     expect((await status(app)).evaluations).toEqual([
       { modelVersion: 0, users: 5, hr10: 3 / 5, ndcg10: expect.closeTo(1.7 / 5, 9) },
     ])
@@ -582,8 +593,10 @@ describe('POST /v1/evaluations', () => {
 
   it('limits reports per address (each one is a durable write)', async () => {
     const { app } = setup({ maxEvaluationUsers: MANY }, { ipRatePerMinute: 2 })
-    for (let i = 0; i < 2; i++) expect((await send(app, report())).status).toBe(200)
-    const limited = await send(app, report())
+    // Uploads have a bucket of their own: two participants, then their two reports.
+    const clients = [await participant(app), await participant(app)]
+    for (const clientId of clients) expect((await send(app, report({ clientId }))).status).toBe(200)
+    const limited = await send(app, report({ clientId: clients[0] }))
     await expectError(limited, 429, 'rate_limited')
     expect(limited.headers.get('retry-after')).toBe('30')
     expect((await status(app)).evaluations[0]?.users).toBe(8)
@@ -597,24 +610,24 @@ describe('POST /v1/evaluations', () => {
     await expectError(await send(app, report({ idempotencyKey: 'x' })), 400, 'bad_message')
     await expectError(await send(app, report({ modelVersion: 1, round: 1 })), 409, 'unknown_model_version')
     await expectError(await send(app, report({ round: 1 })), 400, 'bad_evaluation_round')
-    for (let r = 0; r <= EVALUATION_WINDOW; r++) {
-      const u = makeUpdate({ round: r, modelVersion: r, sampleCount: 1, dim: DIM, bias: [[0, [0.1]]] })
-      expect((await post(app, u.bytes)).status).toBe(200)
-    }
-    const res = await send(app, report({ round: EVALUATION_WINDOW + 1 }))
+    const clients: string[] = []
+    for (let r = 0; r <= EVALUATION_WINDOW; r++) clients.push(await participant(app, r))
+    const res = await send(app, report({ round: EVALUATION_WINDOW + 1, clientId: clients[0] }))
     await expectError(res, 409, 'evaluation_too_old')
-    expect((await send(app, report({ modelVersion: 1, round: 1 }))).status).toBe(200)
+    // Round 0 published version 1: its client may report on it.
+    expect((await send(app, report({ modelVersion: 1, round: 1, clientId: clients[0] }))).status).toBe(200)
     expect((await status(app)).evaluations).toEqual([expect.objectContaining({ modelVersion: 1, users: 4 })])
   })
 })
 
 describe('POST /v1/evaluations: users per report', () => {
-  const send = (app: Hono, users: number) =>
+  const send = (app: Hono, users: number, clientId = newRandomId()) =>
     app.request('/v1/evaluations', {
       method: 'POST',
       body: JSON.stringify({
         round: 0,
         modelVersion: 0,
+        clientId,
         idempotencyKey: newRandomId(),
         users,
         hits10: 1,
@@ -634,13 +647,13 @@ describe('POST /v1/evaluations: users per report', () => {
       expect(error.message).toMatch(/at most 1 per report \(--max-evaluation-users\)/)
     }
     expect((await status(app)).evaluations).toEqual([])
-    expect((await send(app, 1)).status).toBe(200)
+    expect((await send(app, 1, await participant(app))).status).toBe(200)
     expect((await status(app)).evaluations).toEqual([{ modelVersion: 0, users: 1, hr10: 1, ndcg10: 1 }])
   })
 
   it('takes up to the configured cap and no more', async () => {
     const { app } = setup({ maxEvaluationUsers: 3 })
-    expect((await send(app, 3)).status).toBe(200)
+    expect((await send(app, 3, await participant(app))).status).toBe(200)
     await expectError(await send(app, 4), 400, 'evaluation_users_too_large')
     expect((await status(app)).evaluations).toEqual([expect.objectContaining({ users: 3 })])
   })

@@ -69,7 +69,7 @@ export function createApp(aggregator: Aggregator, options: AppOptions): Hono {
     .route('/', roundRoutes(aggregator))
     .route('/', modelRoutes(aggregator))
     .route('/', updateRoutes(aggregator, options))
-    .route('/', statusRoutes(aggregator))
+    .route('/', statusRoutes(aggregator, options))
     .route('/', evaluationRoutes(aggregator, options))
     .route('/', catalogueRoutes(aggregator, options))
     .route('/', configRoutes(aggregator, options))

@@ -1,10 +1,24 @@
 import { Hono } from 'hono'
 import type { Aggregator } from '../aggregator/index.ts'
+import { operatorAuth } from './operator-auth.ts'
 
-/** `GET /status` → Status: the open round's progress, the configuration and the closed rounds. */
-export function statusRoutes(aggregator: Aggregator): Hono {
-  return new Hono().get('/status', (c) => {
-    c.header('Cache-Control', 'no-store')
-    return c.json(aggregator.status())
-  })
+/**
+ * `GET /status` → PublicStatus without an `Authorization` header: the model, the round settings and the
+ * rounds closed with at least the quorum. With the operator token → Status, the open round's progress
+ * included. A wrong token is 401 as on every operator endpoint, not the public answer: an operator whose
+ * token is mistyped must not take the public figures for the live ones.
+ */
+export function statusRoutes(aggregator: Aggregator, { operatorToken }: { operatorToken: string }): Hono {
+  const auth = operatorAuth(operatorToken)
+  return new Hono().get(
+    '/status',
+    async (c, next) => {
+      c.header('Cache-Control', 'no-store')
+      // Two answers under one URL: a cache keyed on the URL alone could hand the operator's to anyone.
+      c.header('Vary', 'Authorization')
+      if (c.req.header('authorization') === undefined) return c.json(aggregator.publicStatus())
+      return auth(c, next)
+    },
+    (c) => c.json(aggregator.status()),
+  )
 }

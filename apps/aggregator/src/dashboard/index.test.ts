@@ -35,12 +35,14 @@ function setup() {
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` })
 
-/** The body of `GET /v1/dashboard`: exactly `{ status }`, a valid Status. */
+/** The body of `GET /v1/dashboard`: exactly `{ status, publicQuorum }`, a valid Status and the quorum. */
 async function dashboardStatus(res: Response): Promise<Status> {
   const body: unknown = await res.json()
-  if (typeof body !== 'object' || body === null || !('status' in body))
+  if (typeof body !== 'object' || body === null || !('status' in body) || !('publicQuorum' in body))
     throw new Error(`not a dashboard body: ${JSON.stringify(body)}`)
-  expect(Object.keys(body)).toEqual(['status'])
+  expect(Object.keys(body)).toEqual(['status', 'publicQuorum'])
+  // The rounds the public status shows are those closed with at least the quorum.
+  expect(body.publicQuorum).toBe(parseStatus(body.status).config.minClients)
   return parseStatus(body.status)
 }
 

@@ -23,11 +23,13 @@ export const DASHBOARD_CSP = [
 ].join('; ')
 
 /**
- * `GET /v1/dashboard`: what the dashboard page draws. The status as `GET /v1/status` has it, wrapped so the
- * page can get more than the public status without a new endpoint.
+ * `GET /v1/dashboard`: what the dashboard page draws. The operator's status as `GET /v1/status` answers it
+ * to the token, and what the page needs to say which of it anyone may read without the token.
  */
 export interface DashboardData {
   status: Status
+  /** Participants a closed round needs before the public `GET /v1/status` shows it. */
+  publicQuorum: number
 }
 
 /**
@@ -56,7 +58,10 @@ export function dashboardRoutes(aggregator: Aggregator, { operatorToken }: { ope
       .get('/v1/dashboard', operatorAuth(operatorToken), etag(), (c) => {
         // The operator's view of the model: no shared cache may keep it.
         c.header('Cache-Control', 'private, no-store')
-        return c.json({ status: aggregator.status() } satisfies DashboardData)
+        return c.json({
+          status: aggregator.status(),
+          publicQuorum: aggregator.publicQuorum(),
+        } satisfies DashboardData)
       })
   )
 }

@@ -79,6 +79,11 @@ export interface SecAggCoordinator {
   unmask(cohort: number, token: string | undefined, body: SecAggUnmask): Promise<SecAggAck>
   /** Aborts the running cohort (an operator reset of its round); a fresh one forms. */
   abortCohort(reason: string): void
+  /**
+   * True when the client (salted hash) is in the sum that closed `round`: what an evaluation report of a
+   * secure-aggregated round is bound to. Known until its cohort's members are forgotten (a day after).
+   */
+  tookPart(round: number, clientHash: string): boolean
   /** Moves the cohort on if its phase deadline has passed (the timer calls it). */
   checkDeadline(): Promise<void>
   /** Stops the timer; a reconstruction in progress no longer closes the round. */
@@ -619,6 +624,8 @@ export function createSecAggCoordinator(host: SecAggHost): SecAggCoordinator {
       if (finishing) return // its sum is being unmasked: the round closes with it
       abort(reason)
     },
+
+    tookPart: (round, clientHash) => db.contributed(round, clientHash),
 
     async checkDeadline() {
       if (closed) return

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
-import { decodeModel, parseStatus } from '@fedrec/protocol'
+import { decodeModel, newRandomId } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
-import { getJson, launch, postUpdate, start, stop, useScratchDir } from '../test-process.ts'
+import { getJson, launch, operatorStatus, postUpdate, start, stop, useScratchDir } from '../test-process.ts'
 import { catalogueOf, randomUpdate } from '../test-support.ts'
 import {
   joinCohort,
@@ -87,7 +87,7 @@ describe('secure aggregation against a real aggregator process', () => {
     const unmasked = await Promise.all(members.slice(0, 3).map((m) => postUnmask(agg.url, m)))
     expect(unmasked.filter((a) => a !== null).length).toBeGreaterThanOrEqual(3)
 
-    const status = parseStatus(await getJson(`${agg.url}/v1/status`))
+    const status = await operatorStatus(agg.url)
     expect(status.modelVersion).toBe(1)
     expect(status.history[0]).toMatchObject({
       round: 0,
@@ -97,12 +97,27 @@ describe('secure aggregation against a real aggregator process', () => {
     })
     const viewed = await viewOf(agg.url, members[0]!)
     expect(viewed.phase).toBe('done')
+    // Evaluation reports of version 1: a member whose input is in the sum took part; one that dropped out
+    // before uploading did not (403 not_a_participant).
+    const report = (clientId: string) =>
+      fetch(`${agg.url}/v1/evaluations`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          ...{ round: 1, modelVersion: 1, clientId, idempotencyKey: newRandomId() },
+          ...{ users: 1, hits10: 1, ndcg10: 1 },
+        }),
+      })
+    expect((await report(members[3]!.clientId)).status).toBe(200)
+    const dropped = await report(members[4]!.clientId)
+    expect(dropped.status).toBe(403)
+    expect(await dropped.json()).toMatchObject({ error: { code: 'not_a_participant' } })
     const secureModel = await model(agg.url)
 
     // The same four updates, plain, on an aggregator with the same seed: the model it publishes.
     const reference = await start(args('plain.sqlite', ['--min-clients', '4']))
     for (const u of updates.slice(0, 4)) expect((await postUpdate(reference.url, u.bytes)).status).toBe(200)
-    expect(parseStatus(await getJson(`${reference.url}/v1/status`)).modelVersion).toBe(1)
+    expect((await operatorStatus(reference.url)).modelVersion).toBe(1)
     const plainModel = await model(reference.url)
     for (const name of ['item_embedding', 'item_bias']) {
       const a = secureModel.tensors.find((t) => t.name === name)!.values
@@ -239,7 +254,7 @@ describe('secure aggregation against a real aggregator process', () => {
     const fresh = await secAggState(agg.url)
     expect(fresh).toMatchObject({ round: 0, phase: 'advertise', members: 0 })
     expect(fresh.cohort).toBe(members[0]!.cohort + 1)
-    expect(parseStatus(await getJson(`${agg.url}/v1/status`)).modelVersion).toBe(0)
+    expect((await operatorStatus(agg.url)).modelVersion).toBe(0)
     // An old member's post to the aborted cohort is refused as ended.
     const res = await postMaskedBytes(agg.url, members[3]!, new Uint8Array(4))
     expect(res.status).toBe(409)
@@ -279,7 +294,7 @@ describe('secure aggregation against a real aggregator process', () => {
     })
     await Promise.all(members.slice(2).map((m, i) => postMasked(again.url, m, vectorOf(i + 2))))
     await Promise.all(members.map((m) => postUnmask(again.url, m)))
-    const status = parseStatus(await getJson(`${again.url}/v1/status`))
+    const status = await operatorStatus(again.url)
     expect(status.modelVersion).toBe(1)
     expect(status.history[0]).toMatchObject({ participants: 5, samples: 3 + 4 + 5 + 6 + 7 })
   })

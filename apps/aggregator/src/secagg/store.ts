@@ -52,6 +52,8 @@ export interface SecAggStore {
   setMasked(cohort: number, id: number, masked: Uint8Array): void
   /** Forgets the members of cohorts that ended before `endedBefore` (ISO); returns how many rows went. */
   pruneMembers(endedBefore: string): number
+  /** True when this client's masked input is in the sum of the cohort that closed `round` (U3 of it). */
+  contributed(round: number, clientHash: string): boolean
 }
 
 const isPhase = (x: string): x is SecAggPhase => (SECAGG_PHASES as readonly string[]).includes(x)
@@ -147,6 +149,14 @@ export function secAggStore(store: AggregatorStore): SecAggStore {
           const row = asRow(r, 'secagg_messages')
           return { id: int(row, 'id', 'secagg_messages'), body: text(row, 'body', 'secagg_messages') }
         })
+    },
+    contributed(round, clientHash) {
+      return (
+        sql(
+          `SELECT 1 FROM secagg_members m JOIN secagg_cohorts c ON c.cohort = m.cohort
+           WHERE c.round = ? AND c.phase = 'done' AND m.client_hash = ? AND m.uploaded = 1`,
+        ).get(round, clientHash) !== undefined
+      )
     },
     pruneMembers(endedBefore) {
       return sql(

@@ -177,9 +177,16 @@ export interface AggregatorStore {
   /** Adds to the rejection counters. */
   addRejections(counts: ReadonlyMap<string, number>): void
   rejections(): Record<string, number>
-  hasEvaluation(idempotencyKey: string): boolean
-  /** Records a report's key and adds its sums to its model version's totals. */
-  insertEvaluation(report: EvaluationTotals & { idempotencyKey: string; receivedAt: string }): void
+  /**
+   * The client (salted hash) and model version of the report counted under this key, while its version is
+   * still taken; `clientHash` is null for a report counted before reports were bound to clients.
+   */
+  findEvaluation(idempotencyKey: string): { clientHash: string | null; modelVersion: number } | undefined
+  hasClientEvaluated(modelVersion: number, clientHash: string): boolean
+  /** Records a report's key and client and adds its sums to its model version's totals. */
+  insertEvaluation(
+    report: EvaluationTotals & { idempotencyKey: string; clientHash: string; receivedAt: string },
+  ): void
   /** Evaluation totals, oldest version first, at most the `limit` most recent versions. */
   evaluations(limit: number): EvaluationTotals[]
   /** Forgets the idempotency keys of reports on versions below `minVersion` (no longer accepted). */
@@ -673,15 +680,32 @@ function wrap(db: Database.Database, path: string, isNew: boolean): AggregatorSt
       return out
     },
 
-    hasEvaluation(key) {
-      return sql(`SELECT 1 FROM evaluation_reports WHERE idempotency_key = ?`).get(key) !== undefined
+    findEvaluation(key) {
+      const row = sql(
+        `SELECT client_hash, model_version FROM evaluation_reports WHERE idempotency_key = ?`,
+      ).get(key)
+      if (row === undefined) return undefined
+      const r = asRow(row, 'evaluation_reports')
+      return {
+        clientHash: nullable(r, 'client_hash', 'evaluation_reports', text),
+        modelVersion: int(r, 'model_version', 'evaluation_reports'),
+      }
+    },
+
+    hasClientEvaluated(modelVersion, clientHash) {
+      return (
+        sql(`SELECT 1 FROM evaluation_reports WHERE model_version = ? AND client_hash = ?`).get(
+          modelVersion,
+          clientHash,
+        ) !== undefined
+      )
     },
 
     insertEvaluation(e) {
       db.transaction(() => {
         sql(
-          `INSERT INTO evaluation_reports (idempotency_key, model_version, received_at) VALUES (?, ?, ?)`,
-        ).run(e.idempotencyKey, e.modelVersion, e.receivedAt)
+          `INSERT INTO evaluation_reports (idempotency_key, client_hash, model_version, received_at) VALUES (?, ?, ?, ?)`,
+        ).run(e.idempotencyKey, e.clientHash, e.modelVersion, e.receivedAt)
         sql(
           `INSERT INTO evaluations (model_version, users, hits10, ndcg10) VALUES (?, ?, ?, ?)
            ON CONFLICT (model_version) DO UPDATE SET users = users + excluded.users,

@@ -5,7 +5,7 @@ export const STORE_FORMAT = 'fedrec-aggregator'
  * Bumped on every change of the tables below. A store of an older version is migrated at start by
  * MIGRATIONS (in one transaction); a store of a newer version is refused.
  */
-export const SCHEMA_VERSION = 7
+export const SCHEMA_VERSION = 8
 
 // STRICT tables: SQLite otherwise stores whatever it is given, and a float blob read back as text would
 // only show up as a wrong model much later.
@@ -189,5 +189,11 @@ ALTER TABLE rounds ADD COLUMN dp_clip_norm REAL;
 -- instead of served. NULL in a store migrated from version 6: the first start checks the values are finite
 -- and writes it.
 ALTER TABLE model ADD COLUMN checksum TEXT;
+`,
+  7: `
+-- Evaluation reports are bound to the client that sent them (its salted hash, as in updates): only a client
+-- with an accepted update may report, once per model version. NULL in reports counted before version 8.
+ALTER TABLE evaluation_reports ADD COLUMN client_hash TEXT;
+CREATE UNIQUE INDEX evaluation_reports_client ON evaluation_reports (model_version, client_hash);
 `,
 }

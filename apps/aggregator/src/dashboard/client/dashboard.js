@@ -189,6 +189,7 @@ function render(s) {
     'meta',
     `${integer.format(s.numItems)} items × d = ${s.dim} · server optimizer ${s.serverOptimizer} · round ${s.round} closes at ${s.config.minClients} updates or at ${deadline}`,
   )
+  renderViewNote(s)
   renderRejections(s.rejections)
   renderRounds(s)
   // The global of ECharts' UMD build (echarts/dist/echarts.min.js), which index.html loads before this module.
@@ -200,6 +201,20 @@ function render(s) {
     boardMessage.textContent = 'ECharts did not load: the charts are missing; the numbers above are current.'
     boardMessage.hidden = false
   }
+}
+
+/**
+ * Says what of this page anyone can read without the token (the public `GET /v1/status`).
+ * @param {DashboardStatus} s
+ */
+function renderViewNote(s) {
+  const quorum = s.publicQuorum ?? s.config.minClients
+  const hidden = s.history.filter((r) => r.participants < quorum).length
+  stat(
+    'viewNote',
+    `Operator view. Without the token, GET /v1/status shows anyone the model, the round settings, ε, the rounds closed with at least ${quorum} participants and the evaluations of versions that no longer take reports — not the open round's participants and samples, the ${integer.format(hidden)} rounds closed below ${quorum} (marked "operator only" below), the rejected updates or the evaluations still coming in.`,
+    quorum,
+  )
 }
 
 /** @param {Readonly<Record<string, number>>} rejections */
@@ -217,13 +232,17 @@ function renderRejections(rejections) {
 function renderRounds(s) {
   const recent = s.history.slice(-10).reverse()
   const norm = (/** @type {number} */ x) => x.toPrecision(3)
+  const quorum = s.publicQuorum ?? s.config.minClients
   const rows = recent.map((r) => {
     const tr = document.createElement('tr')
     tr.dataset.round = String(r.round)
+    // Below the quorum a round's numbers are a few clients' own: the public status leaves it out.
+    const visible = r.participants >= quorum
+    tr.dataset.public = String(visible)
     tr.append(
       cell(String(r.round), 'num'),
       cell(new Date(r.closedAt).toLocaleTimeString('en-GB')),
-      cell(r.closedBy),
+      cell(visible ? r.closedBy : `${r.closedBy} · operator only`),
       cell(integer.format(r.participants), 'num'),
       cell(integer.format(r.samples), 'num'),
       cell(norm(r.updateNorm), 'num'),

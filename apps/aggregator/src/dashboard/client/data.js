@@ -52,6 +52,8 @@
  * @property {Record<string, number>} rejections
  * @property {Evaluation[]} evaluations
  * @property {PrivacyAccount} [privacy] absent from aggregators before DP
+ * @property {number} [publicQuorum] participants a closed round needs before the public `GET /v1/status`
+ *   shows it (from the dashboard body, beside the status; absent from aggregators before the public view)
  */
 
 /**
@@ -76,7 +78,8 @@ export class DashboardDataError extends Error {
  * @example const status = parseDashboardData(await res.json())
  */
 export function parseDashboardData(input) {
-  const status = reader(reader(input, '')('status', object), 'status')
+  const body = reader(input, '')
+  const status = reader(body('status', object), 'status')
   const config = reader(status('config', object), 'status.config')
   const rejections = reader(status('rejections', object), 'status.rejections')
   return {
@@ -116,6 +119,7 @@ export function parseDashboardData(input) {
       }
     }),
     ...(status.keys.includes('privacy') ? { privacy: privacyAccount(status('privacy', object)) } : {}),
+    ...(body.keys.includes('publicQuorum') ? { publicQuorum: body('publicQuorum', count) } : {}),
   }
 }
 
