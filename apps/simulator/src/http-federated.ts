@@ -158,6 +158,9 @@ export async function runFederatedHttp(
     let lossSum = 0
     let bytesUp = 0
     let clientSeconds = 0
+    // Only a shopper whose update was accepted may report on the model it helped make (the aggregator
+    // refuses anyone else's report: 403 not_a_participant).
+    const accepted = new Set<number>()
     for (const index of sampleClients(pool, config.minClients, sampler)) {
       const rng = createRng(mixSeed(seed, r, index))
       const events = toModel(m, split.users[index]!.train)
@@ -220,6 +223,7 @@ export async function runFederatedHttp(
         )
       }
       parseUpdateAck(answer)
+      accepted.add(index)
       bytesUp += body.byteLength
       participants += 1
       samples += sampleCount
@@ -235,12 +239,15 @@ export async function runFederatedHttp(
     }
     model = await getModel()
     const evaluated = evaluateHere(split, model, vectors, sequenceSettingsOf(config))
+    const reports = evaluated.perUser.flatMap((u) =>
+      accepted.has(u.index) ? [{ ...u, clientId: clientIds[u.index]! }] : [],
+    )
     if (!evaluationsMissing) {
       evaluationsMissing = await postEvaluations(
         url('v1/evaluations'),
         next,
         model.version,
-        evaluated.perUser,
+        reports,
         progress,
       )
     }
@@ -256,6 +263,14 @@ export async function runFederatedHttp(
       seconds: (performance.now() - started) / 1000,
       bytesUp: participants > 0 ? bytesUp / participants : 0,
       clientSeconds: participants > 0 ? clientSeconds / participants : 0,
+    }
+    if (!evaluationsMissing && reports.length > 0) {
+      const sum = (f: (u: (typeof reports)[number]) => number) => reports.reduce((a, u) => a + f(u), 0)
+      record.reported = {
+        users: reports.length,
+        hr10: sum((u) => u.hits10) / reports.length,
+        ndcg10: sum((u) => u.ndcg10) / reports.length,
+      }
     }
     const attack = observer?.endRound()
     if (attack) record.attack = attack
@@ -286,7 +301,7 @@ function evaluateHere(
 ) {
   const test: MetricSums = { users: 0, hits10: 0, ndcg10: 0 }
   const validation: MetricSums = { users: 0, hits10: 0, ndcg10: 0 }
-  const perUser: { hits10: number; ndcg10: number }[] = []
+  const perUser: { index: number; hits10: number; ndcg10: number }[] = []
   for (const index of split.evalUsers) {
     const user = split.users[index]!
     // An item the model does not know scores -Infinity: it cannot be recommended.
@@ -308,17 +323,17 @@ function evaluateHere(
     validation.users += 1
     validation.hits10 += v.hit
     validation.ndcg10 += v.ndcg
-    perUser.push({ hits10: t.hit, ndcg10: t.ndcg })
+    perUser.push({ index, hits10: t.hit, ndcg10: t.ndcg })
   }
   return { test, validation, perUser }
 }
 
-/** Posts one report per shopper; returns true when the aggregator has no such endpoint (404). */
+/** Posts one report per participating shopper; returns true when the aggregator has no such endpoint (404). */
 async function postEvaluations(
   endpoint: string,
   info: RoundInfo,
   modelVersion: number,
-  perUser: { hits10: number; ndcg10: number }[],
+  perUser: { clientId: string; hits10: number; ndcg10: number }[],
   progress: Progress,
 ): Promise<boolean> {
   let missing = false
@@ -328,6 +343,7 @@ async function postEvaluations(
         const report = parseEvaluationReport({
           round: info.round,
           modelVersion,
+          clientId: u.clientId,
           idempotencyKey: newRandomId(),
           users: 1,
           hits10: u.hits10,

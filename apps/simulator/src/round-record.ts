@@ -32,6 +32,11 @@ export interface RoundRecord {
   attack?: AttackReport
   /** With `--secure-aggregation`: cohorts, drop-outs and the protocol's costs (bytesUp is then the protocol's). */
   secureAggregation?: SecureRoundStats
+  /**
+   * With `--endpoint`: the means this round's participants reported to the aggregator for the new model (only
+   * a shopper whose update was accepted may report), which is what its status shows for that version.
+   */
+  reported?: { users: number; hr10: number; ndcg10: number }
 }
 
 /** Callbacks the CLI uses for its progress bar and table. */
