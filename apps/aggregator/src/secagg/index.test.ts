@@ -124,8 +124,11 @@ describe('secure aggregation against a real aggregator process', () => {
       const b = plainModel.tensors.find((t) => t.name === name)!.values
       let worst = 0
       for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
-      // Quantisation: scale 4096, stochastic rounding of each of 4 summands, divided by Σ n_k = 18.
-      expect(worst, name).toBeLessThan(4 / 4096)
+      // Quantisation (DEFAULT_SECAGG_QUANTIZATION, scale 256): each summand's n_k·Δ is rounded by < 1/256; rows
+      // ÷ touched divides a row's sum by the n_k of the clients that touched it (≥ 3 each), so a row's mean is
+      // off by < 1/(256 · 3). (The earlier bound, 4/4096, held only for rows ÷ all, Σ n_k = 18: a row touched
+      // by one client came out 0.00099 off in about one run in three.)
+      expect(worst, name).toBeLessThan(1 / (256 * 3))
       expect(a).not.toEqual(new Float32Array(a.length)) // the model moved
     }
     // A fresh cohort forms for the next round.
