@@ -100,11 +100,13 @@ test('a damaged profile heals: a fresh client id, a user vector learnt again, on
   const before = await first!.page.evaluate(profileRecord, null)
   expect(isRandomId(before.clientId)).toBe(true)
   await first!.page.evaluate(profileRecord, { clientId: 'not-a-hex-id', userVectorNaN: true })
-  await first!.reopen()
+  // Listening before the page opens: its widget reads the profile (to score) as soon as it loads, so the
+  // healing may happen before the sync does.
   const warnings: string[] = []
-  first!.page.on('console', (m) => {
+  first!.context.on('console', (m) => {
     if (m.type() === 'warning') warnings.push(m.text())
   })
+  await first!.reopen()
 
   const report = await first!.sync()
   expect(report).toMatchObject({ round: 1, uploaded: true })
