@@ -25,6 +25,9 @@ test('shoppers with distinct tastes improve a shared model over rounds, and only
   qa,
   baseURL,
 }) => {
+  // Six browsers train four rounds on software WebGL: 2.5 min on a quiet 2-core machine, over 5 min beside a
+  // parallel `npm test`. The limit only guards against a hang; every wait inside polls for a state.
+  test.setTimeout(15 * 60_000)
   const products = qa.products
   const categories = categoriesOf(products)
   const recorder = qa.recorder('federated-loop')
