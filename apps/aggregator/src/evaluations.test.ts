@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   killAll,
   operatorStatus,
-  postUpdate,
   type Running,
   start,
   TEST_OPERATOR_TOKEN,
+  uploadAccepted,
 } from './test-process.ts'
-import { catalogueOf, makeUpdate } from './test-support.ts'
+import { catalogueOf } from './test-support.ts'
 
 const QUORUM = 3
 const DIM = 4
@@ -23,20 +23,8 @@ let dir: string
 let server: Running
 
 /** Uploads one accepted update for the open round from a fresh client; returns the client's id. */
-async function participant(round: number): Promise<string> {
-  const clientId = newRandomId()
-  const { bytes } = makeUpdate({
-    round,
-    modelVersion: round,
-    sampleCount: 4,
-    dim: DIM,
-    bias: [[1, [0.1]]],
-    clientId,
-  })
-  const res = await postUpdate(server.url, bytes)
-  expect(res.status, await res.clone().text()).toBe(200)
-  return clientId
-}
+const participant = (round: number): Promise<string> =>
+  uploadAccepted(server.url, { round, sampleCount: 4, dim: DIM })
 
 /** Closes the open round `round` with a quorum of fresh clients; returns their ids. */
 async function playRound(round: number): Promise<string[]> {

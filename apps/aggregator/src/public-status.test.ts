@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { newRandomId, type PublicStatus, parseErrorBody, parsePublicStatus } from '@fedrec/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EVALUATION_WINDOW } from './aggregator/index.ts'
-import { getJson, killAll, operatorStatus, postUpdate, type Running, start } from './test-process.ts'
-import { catalogueOf, makeUpdate } from './test-support.ts'
+import { getJson, killAll, operatorStatus, type Running, start, uploadAccepted } from './test-process.ts'
+import { catalogueOf } from './test-support.ts'
 
 const QUORUM = 5
 const DIM = 4
@@ -28,20 +28,8 @@ const publicStatus = async (server: Running): Promise<PublicStatus> => {
 }
 
 /** Uploads one update for `round` with n_k = `sampleCount` from a fresh client; returns the client's id. */
-async function upload(server: Running, round: number, sampleCount: number): Promise<string> {
-  const clientId = newRandomId()
-  const { bytes } = makeUpdate({
-    round,
-    modelVersion: round,
-    sampleCount,
-    dim: DIM,
-    bias: [[1, [0.1]]],
-    clientId,
-  })
-  const res = await postUpdate(server.url, bytes)
-  expect(res.status, await res.clone().text()).toBe(200)
-  return clientId
-}
+const upload = (server: Running, round: number, sampleCount: number): Promise<string> =>
+  uploadAccepted(server.url, { round, sampleCount, dim: DIM })
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'fedrec-public-status-'))

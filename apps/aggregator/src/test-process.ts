@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseStatus, type Status, UPDATE_MEDIA_TYPE } from '@fedrec/protocol'
-import { afterEach, beforeEach } from 'vitest'
+import { newRandomId, parseStatus, type Status, UPDATE_MEDIA_TYPE } from '@fedrec/protocol'
+import { afterEach, beforeEach, expect } from 'vitest'
+import { makeUpdate } from './test-support.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const cliPath = join(here, 'cli.ts')
@@ -124,6 +125,22 @@ export const postUpdate = (url: string, bytes: Uint8Array, headers: Record<strin
     body: bytes,
     headers: { 'Content-Type': UPDATE_MEDIA_TYPE, ...headers },
   })
+
+/**
+ * Uploads one small update (item 1's bias) to the open round `round` from a fresh client and expects it
+ * accepted; returns the client's id.
+ */
+export async function uploadAccepted(
+  url: string,
+  options: { round: number; sampleCount: number; dim: number },
+): Promise<string> {
+  const clientId = newRandomId()
+  const { round, sampleCount, dim } = options
+  const { bytes } = makeUpdate({ round, modelVersion: round, sampleCount, dim, bias: [[1, [0.1]]], clientId })
+  const res = await postUpdate(url, bytes)
+  expect(res.status, await res.clone().text()).toBe(200)
+  return clientId
+}
 
 /** GET a JSON body, expecting 200. */
 export async function getJson(url: string, headers: Record<string, string> = {}): Promise<unknown> {
