@@ -190,28 +190,21 @@ export const PublicStatusSchema = v.object({
 })
 export type PublicStatus = v.InferOutput<typeof PublicStatusSchema>
 
-/** `GET /v1/status` with the operator token (`Authorization: Bearer <token>`): everything, live. */
+/**
+ * `GET /v1/status` with the operator token (`Authorization: Bearer <token>`): everything, live — the public
+ * view's fields, where `history` holds every closed round and `evaluations` every version's reports, plus
+ * the open round's figures and the rejections.
+ */
 export const StatusSchema = v.object({
-  round: count,
-  modelVersion: count,
+  ...PublicStatusSchema.entries,
   participants: count,
   samples: count,
-  numItems: count,
-  dim: v.pipe(v.number(), v.integer(), v.minValue(1)),
-  modelBytes: count,
-  serverOptimizer: v.string(),
-  config: RoundConfigSchema,
-  history: v.array(RoundSummarySchema),
   /** Rejected updates since the store was created, by error code (`bad_format`, `stale_model`, …). */
   rejections: v.record(v.string(), count),
-  /** Federated evaluation per model version, from what clients reported (`POST /v1/evaluations`). */
-  evaluations: v.array(EvaluationSummarySchema),
   /** Operator resets of the open round so far (`POST /v1/round/reset`). */
   resets: v.optional(count),
   /** Accepted updates of the open round that those resets discarded (not in `participants`). */
   discarded: v.optional(count),
-  /** Differential privacy: settings and ε spent (absent from aggregators before DP). */
-  privacy: v.optional(PrivacySchema),
 })
 export type Status = v.InferOutput<typeof StatusSchema>
 
