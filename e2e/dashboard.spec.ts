@@ -341,8 +341,10 @@ test('the dashboard shows what /v1/status says, draws it, and follows new rounds
   await expectPageShows(page, after)
   expect(await page.evaluate(() => Reflect.get(globalThis, 'stillTheSamePage'))).toBe(true)
 
-  // Stay a few polls longer so that the unchanged answers (304) show in the numbers.
-  await page.waitForTimeout(4500)
+  // Stay until the unchanged answers (304, nothing new since the last round) show in the numbers.
+  await expect
+    .poll(async () => (await transfers(requests)).polls['304'] ?? 0, { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(2)
   const measured = { newRoundShownAfterMs, ...(await transfers(requests)) }
   testInfo.annotations.push({ type: 'measured', description: JSON.stringify(measured) })
   console.info(`dashboard: ${JSON.stringify(measured)}`)
