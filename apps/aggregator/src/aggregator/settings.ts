@@ -1,4 +1,5 @@
-import type { UpdateDtype } from '@fedrec/protocol'
+import { UPDATE_DTYPES, type UpdateDtype } from '@fedrec/protocol'
+import * as v from 'valibot'
 import { AggregatorError } from './errors.ts'
 import type { NormPolicy } from './norm-bound.ts'
 
@@ -32,43 +33,85 @@ export interface RoundSettings {
   dpPopulation: number | null
 }
 
-type NumericKey = Exclude<
-  keyof RoundSettings,
-  | 'maxUpdateNorm'
-  | 'maxRowNorm'
-  | 'normPolicy'
-  | 'updateDtype'
-  | 'dpNoiseMultiplier'
-  | 'dpDelta'
-  | 'dpPopulation'
->
-
 /**
  * Longest round deadline or ack retention (about ten years): a deadline is stored as an ISO date, and one past
  * the year 275,760 cannot be, so an unbounded value would make every round close fail.
  */
 export const MAX_DURATION_SECONDS = 10 * 365 * 86_400
 
-/** Each numeric setting: integer or not, and its smallest value (exclusive where it must stay positive). */
-const RULES: Record<NumericKey, { integer: boolean; min: number; exclusive?: boolean; max?: number }> = {
-  minClients: { integer: true, min: 1 },
-  roundDeadlineSeconds: { integer: false, min: 0, exclusive: true, max: MAX_DURATION_SECONDS },
-  mu: { integer: false, min: 0 },
-  localEpochs: { integer: true, min: 1 },
-  learningRate: { integer: false, min: 0, exclusive: true },
-  negativesPerPositive: { integer: true, min: 1 },
-  batchSize: { integer: true, min: 1 },
-  maxSampleCount: { integer: true, min: 1, max: 0xffffffff },
-  // Beyond a few pseudo-items per real one the upload grows without hiding more (docs/privacy.md).
-  padRatio: { integer: false, min: 0, max: 64 },
-  dpClipNorm: { integer: false, min: 0, exclusive: true },
+/** The error message of one setting: its rule, and the value that broke it. */
+const rule =
+  (key: string, what: string) =>
+  (issue: { input: unknown }): string =>
+    `${key} must be ${what}, got ${JSON.stringify(issue.input)}`
+
+/** An integer setting ≥ `min` (and ≤ `max`). */
+function integerSetting(key: string, min: number, max?: number) {
+  const m = rule(key, `an integer ≥ ${min}${max === undefined ? '' : ` and ≤ ${max}`}`)
+  return v.pipe(v.number(m), v.integer(m), v.minValue(min, m), v.maxValue(max ?? Number.MAX_VALUE, m))
 }
 
-/** The settings that may be null (off), with the rule of their non-null values. */
-const NULLABLE: Record<'dpNoiseMultiplier' | 'dpPopulation', { integer: boolean; what: string }> = {
-  dpNoiseMultiplier: { integer: false, what: 'a number > 0' },
-  dpPopulation: { integer: true, what: 'an integer > 0' },
+/** A finite number setting ≥ `min`, or > `min` when `exclusive` (and ≤ `max`, or < `below`). */
+function numberSetting(
+  key: string,
+  min: number,
+  { exclusive = false, max, below }: { exclusive?: boolean; max?: number; below?: number } = {},
+) {
+  const upper = max !== undefined ? ` and ≤ ${max}` : below !== undefined ? ` and < ${below}` : ''
+  const m = rule(key, `a number ${exclusive ? '>' : '≥'} ${min}${upper}`)
+  return v.pipe(
+    v.number(m),
+    v.finite(m),
+    exclusive ? v.gtValue(min, m) : v.minValue(min, m),
+    below === undefined ? v.maxValue(max ?? Number.MAX_VALUE, m) : v.ltValue(below, m),
+  )
 }
+
+/** A setting that is off when null: otherwise a number > 0 (an integer when `integer`). */
+function nullableSetting(key: string, integer: boolean) {
+  const m = rule(key, `${integer ? 'an integer' : 'a number'} > 0 or null`)
+  const value = integer
+    ? v.pipe(v.number(m), v.safeInteger(m), v.gtValue(0, m))
+    : v.pipe(v.number(m), v.finite(m), v.gtValue(0, m))
+  return v.nullable(value)
+}
+
+/** Each setting with its rule, all optional: a patch names only what it changes. */
+const SettingsPatchEntries = {
+  minClients: v.optional(integerSetting('minClients', 1)),
+  roundDeadlineSeconds: v.optional(
+    numberSetting('roundDeadlineSeconds', 0, { exclusive: true, max: MAX_DURATION_SECONDS }),
+  ),
+  mu: v.optional(numberSetting('mu', 0)),
+  localEpochs: v.optional(integerSetting('localEpochs', 1)),
+  learningRate: v.optional(numberSetting('learningRate', 0, { exclusive: true })),
+  negativesPerPositive: v.optional(integerSetting('negativesPerPositive', 1)),
+  batchSize: v.optional(integerSetting('batchSize', 1)),
+  maxSampleCount: v.optional(integerSetting('maxSampleCount', 1, 0xffffffff)),
+  // Beyond a few pseudo-items per real one the upload grows without hiding more (docs/privacy.md).
+  padRatio: v.optional(numberSetting('padRatio', 0, { max: 64 })),
+  updateDtype: v.optional(v.picklist(UPDATE_DTYPES, rule('updateDtype', '"f16" or "f32"'))),
+  maxUpdateNorm: v.optional(nullableSetting('maxUpdateNorm', false)),
+  maxRowNorm: v.optional(nullableSetting('maxRowNorm', false)),
+  normPolicy: v.optional(v.picklist(['clip', 'reject'], rule('normPolicy', '"clip" or "reject"'))),
+  dpNoiseMultiplier: v.optional(nullableSetting('dpNoiseMultiplier', false)),
+  dpClipNorm: v.optional(numberSetting('dpClipNorm', 0, { exclusive: true })),
+  dpDelta: v.optional(numberSetting('dpDelta', 0, { exclusive: true, below: 1 })),
+  dpPopulation: v.optional(nullableSetting('dpPopulation', true)),
+} satisfies { [K in keyof RoundSettings]-?: v.OptionalSchema<v.GenericSchema<RoundSettings[K]>, undefined> }
+
+const SettingsPatchSchema = v.pipe(
+  // Arrays are objects to valibot's object schemas: a JSON array must not pass as an empty patch.
+  v.custom<Record<string, unknown>>(
+    (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
+    'the body must be a JSON object of settings to change',
+  ),
+  v.strictObject(
+    SettingsPatchEntries,
+    (issue) =>
+      `unknown setting ${JSON.stringify(issue.input)}; known: ${Object.keys(SettingsPatchEntries).join(', ')}`,
+  ),
+)
 
 /**
  * Checks a settings patch from outside: an object with some of the keys of RoundSettings, each in range.
@@ -76,72 +119,7 @@ const NULLABLE: Record<'dpNoiseMultiplier' | 'dpPopulation', { integer: boolean;
  * @example const patch = parseSettingsPatch(await c.req.json()) // { minClients: 10 }
  */
 export function parseSettingsPatch(input: unknown): Partial<RoundSettings> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    throw new AggregatorError('bad_settings', 'the body must be a JSON object of settings to change')
-  const out: Partial<RoundSettings> = {}
-  for (const [key, value] of Object.entries(input)) {
-    if (key === 'normPolicy') {
-      if (value !== 'clip' && value !== 'reject')
-        throw new AggregatorError(
-          'bad_settings',
-          `normPolicy must be "clip" or "reject", got ${JSON.stringify(value)}`,
-        )
-      out.normPolicy = value
-    } else if (key === 'updateDtype') {
-      if (value !== 'f16' && value !== 'f32')
-        throw new AggregatorError(
-          'bad_settings',
-          `updateDtype must be "f16" or "f32", got ${JSON.stringify(value)}`,
-        )
-      out.updateDtype = value
-    } else if (key === 'maxUpdateNorm' || key === 'maxRowNorm') {
-      if (value !== null && !(typeof value === 'number' && Number.isFinite(value) && value > 0))
-        throw new AggregatorError(
-          'bad_settings',
-          `${key} must be a number > 0 or null, got ${JSON.stringify(value)}`,
-        )
-      out[key] = value
-    } else if (key === 'dpNoiseMultiplier' || key === 'dpPopulation') {
-      const rule = NULLABLE[key]
-      const ok =
-        value === null ||
-        (typeof value === 'number' &&
-          Number.isFinite(value) &&
-          value > 0 &&
-          (!rule.integer || Number.isSafeInteger(value)))
-      if (!ok)
-        throw new AggregatorError(
-          'bad_settings',
-          `${key} must be ${rule.what} or null, got ${JSON.stringify(value)}`,
-        )
-      out[key] = value as number | null
-    } else if (key === 'dpDelta') {
-      if (!(typeof value === 'number' && value > 0 && value < 1))
-        throw new AggregatorError(
-          'bad_settings',
-          `dpDelta must be a number in (0, 1), got ${JSON.stringify(value)}`,
-        )
-      out.dpDelta = value
-    } else if (key in RULES) {
-      const rule = RULES[key as NumericKey]
-      const ok =
-        typeof value === 'number' &&
-        Number.isFinite(value) &&
-        (!rule.integer || Number.isInteger(value)) &&
-        (rule.exclusive ? value > rule.min : value >= rule.min) &&
-        (rule.max === undefined || value <= rule.max)
-      if (!ok)
-        throw new AggregatorError(
-          'bad_settings',
-          `${key} must be ${rule.integer ? 'an integer' : 'a number'} ${rule.exclusive ? '>' : '≥'} ${rule.min}${rule.max === undefined ? '' : ` and ≤ ${rule.max}`}, got ${JSON.stringify(value)}`,
-        )
-      out[key as NumericKey] = value as number
-    } else {
-      throw new AggregatorError(
-        'bad_settings',
-        `unknown setting ${JSON.stringify(key)}; known: ${[...Object.keys(RULES), 'maxUpdateNorm', 'maxRowNorm', 'normPolicy', 'updateDtype', 'dpNoiseMultiplier', 'dpDelta', 'dpPopulation'].join(', ')}`,
-      )
-    }
-  }
-  return out
+  const result = v.safeParse(SettingsPatchSchema, input, { abortEarly: true })
+  if (!result.success) throw new AggregatorError('bad_settings', result.issues[0].message)
+  return result.output
 }
