@@ -98,43 +98,13 @@ export async function openShopper(browser: Browser, options: ShopperOptions): Pr
   const traffic: Traffic[] = []
   const errors: string[] = []
   const reports: SyncReport[] = []
-  const byRequest = new Map<Request, Traffic>()
   const query = new URLSearchParams({ endpoint, syncEvery: '0', syncAfter: '0' })
   if (options.backends) query.set('backends', options.backends.join(','))
 
   let quotaSet = false
   const openTab = async (): Promise<Page> => {
     const tab = await context.newPage()
-    // Page-level events include the page's dedicated worker, where the library does its networking.
-    tab.on('request', (request) => {
-      const t: Traffic = {
-        method: request.method(),
-        url: request.url(),
-        status: null,
-        bytesUp: request.postDataBuffer()?.byteLength ?? 0,
-        bytesDown: 0,
-        startedAt: Date.now(),
-        endedAt: null,
-        request,
-      }
-      byRequest.set(request, t)
-      traffic.push(t)
-    })
-    tab.on('requestfinished', async (request) => {
-      const t = byRequest.get(request)
-      if (!t) return
-      t.endedAt = Date.now()
-      const response = await request.response().catch(() => null)
-      t.status = response?.status() ?? null
-      const sizes = await request.sizes().catch(() => null)
-      t.bytesDown = sizes?.responseBodySize ?? 0
-    })
-    tab.on('requestfailed', (request) => {
-      const t = byRequest.get(request)
-      if (!t) return
-      t.endedAt = Date.now()
-      t.failure = request.failure()?.errorText ?? 'failed'
-    })
+    recordTraffic(tab, traffic)
     tab.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text())
     })
@@ -177,25 +147,7 @@ export async function openShopper(browser: Browser, options: ShopperOptions): Pr
       return outcome.report
     },
     async trySync() {
-      let outcome: SyncOutcome
-      try {
-        outcome = await page.evaluate(async () => {
-          try {
-            return { ok: true as const, report: await window.fedrec.sync() }
-          } catch (err) {
-            const e = err instanceof Error ? err : new Error(String(err))
-            const code = (e as { code?: unknown }).code
-            return {
-              ok: false as const,
-              error: { name: e.name, code: typeof code === 'string' ? code : null, message: e.message },
-            }
-          }
-        })
-      } catch (err) {
-        // The tab went away mid-sync (closed, crashed): that is an outcome too.
-        const message = err instanceof Error ? err.message : String(err)
-        outcome = { ok: false, error: { name: 'TabClosed', code: null, message } }
-      }
+      const outcome = await syncIn(page)
       if (outcome.ok) reports.push(outcome.report)
       return outcome
     },
@@ -223,4 +175,63 @@ export async function openShopper(browser: Browser, options: ShopperOptions): Pr
   }
   if (profile.events.length > 0) await shopper.track(profile.events)
   return shopper
+}
+
+/**
+ * Records every request of `tab` into `traffic`. Page-level events include the page's dedicated worker, where
+ * the library does its networking.
+ */
+function recordTraffic(tab: Page, traffic: Traffic[]): void {
+  const byRequest = new Map<Request, Traffic>()
+  tab.on('request', (request) => {
+    const t: Traffic = {
+      method: request.method(),
+      url: request.url(),
+      status: null,
+      bytesUp: request.postDataBuffer()?.byteLength ?? 0,
+      bytesDown: 0,
+      startedAt: Date.now(),
+      endedAt: null,
+      request,
+    }
+    byRequest.set(request, t)
+    traffic.push(t)
+  })
+  tab.on('requestfinished', async (request) => {
+    const t = byRequest.get(request)
+    if (!t) return
+    t.endedAt = Date.now()
+    const response = await request.response().catch(() => null)
+    t.status = response?.status() ?? null
+    const sizes = await request.sizes().catch(() => null)
+    t.bytesDown = sizes?.responseBodySize ?? 0
+  })
+  tab.on('requestfailed', (request) => {
+    const t = byRequest.get(request)
+    if (!t) return
+    t.endedAt = Date.now()
+    t.failure = request.failure()?.errorText ?? 'failed'
+  })
+}
+
+/** One `window.fedrec.sync()` in `page`, its failure returned as fields (classes do not cross `evaluate`). */
+async function syncIn(page: Page): Promise<SyncOutcome> {
+  try {
+    return await page.evaluate(async () => {
+      try {
+        return { ok: true as const, report: await window.fedrec.sync() }
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err))
+        const code = (e as { code?: unknown }).code
+        return {
+          ok: false as const,
+          error: { name: e.name, code: typeof code === 'string' ? code : null, message: e.message },
+        }
+      }
+    })
+  } catch (err) {
+    // The tab went away mid-sync (closed, crashed): that is an outcome too.
+    const message = err instanceof Error ? err.message : String(err)
+    return { ok: false, error: { name: 'TabClosed', code: null, message } }
+  }
 }
