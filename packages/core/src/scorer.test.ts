@@ -1,7 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { ModelError } from './errors.ts'
 import { createScorer } from './scorer.ts'
 import { useNodeBackend } from './test-backend-node.ts'
+import { describeWithBackends, NODE_BACKENDS } from './test-backends.ts'
 import type { SharedWeights } from './weights.ts'
 
 const { tf } = await useNodeBackend()
@@ -15,11 +16,7 @@ const weights: SharedWeights = {
 }
 const u = Float32Array.of(1, 0)
 
-describe('createScorer', () => {
-  beforeAll(() => {
-    expect(tf.getBackend()).toBe('wasm')
-  })
-
+describeWithBackends('createScorer', NODE_BACKENDS, () => {
   it('returns the top k best first with u·e + b scores', async () => {
     const scorer = createScorer(tf, weights)
     const top = await scorer.topK(u, 3)

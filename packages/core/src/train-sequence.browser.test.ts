@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest'
-import { type BackendName, selectBackend } from './backend.ts'
+import { beforeAll, expect, it } from 'vitest'
+import { selectBackend } from './backend.ts'
 import type { LocalTrainingResult, RowLookup } from './local-training.ts'
 import { createRng } from './rng.ts'
 import type { RowEvent } from './samples.ts'
 import { buildSequenceSamples } from './sequence.ts'
 import { tf } from './test-backend-browser.ts'
+import { BROWSER_BACKENDS, describeWithBackends } from './test-backends.ts'
 import { trainSequence } from './train-sequence.ts'
 import { initSharedWeights, initUserVector } from './weights.ts'
 
@@ -42,22 +43,27 @@ function worstGap(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst
 }
 
-describe('next-item training in a real browser', () => {
-  it('gives the same deltas and private vector on webgl (row table), wasm and cpu (scatter), and one-hot', async () => {
-    const results = new Map<string, LocalTrainingResult>()
-    for (const backend of ['webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[]) {
-      expect(await selectBackend(tf, [backend])).toBe(backend)
-      results.set(backend, await trainOnce())
-    }
-    results.set('one-hot on cpu', await trainOnce('one-hot'))
-    const cpu = results.get('cpu')!
-    expect(cpu.deltas[0]!.values.some((v) => Math.abs(v) > 1e-3)).toBe(true)
-    for (const [name, other] of results) {
-      if (name === 'cpu') continue
-      expect([...other.deltas[0]!.rowIds]).toEqual([...cpu.deltas[0]!.rowIds])
-      expect(worstGap(other.deltas[0]!.values, cpu.deltas[0]!.values), name).toBeLessThan(1e-4)
-      expect(worstGap(other.deltas[1]!.values, cpu.deltas[1]!.values), name).toBeLessThan(1e-4)
-      expect(worstGap(other.userVector, cpu.userVector), name).toBeLessThan(1e-4)
-    }
+let cpu: LocalTrainingResult
+beforeAll(async () => {
+  expect(await selectBackend(tf, ['cpu'])).toBe('cpu')
+  cpu = await trainOnce()
+  expect(cpu.deltas[0]!.values.some((v) => Math.abs(v) > 1e-3)).toBe(true)
+})
+
+function expectSameAsCpu(other: LocalTrainingResult): void {
+  expect([...other.deltas[0]!.rowIds]).toEqual([...cpu.deltas[0]!.rowIds])
+  expect(worstGap(other.deltas[0]!.values, cpu.deltas[0]!.values)).toBeLessThan(1e-4)
+  expect(worstGap(other.deltas[1]!.values, cpu.deltas[1]!.values)).toBeLessThan(1e-4)
+  expect(worstGap(other.userVector, cpu.userVector)).toBeLessThan(1e-4)
+}
+
+describeWithBackends('next-item training in a real browser', BROWSER_BACKENDS, (backend) => {
+  it(`gives the CPU run's deltas and private vector (${backend === 'webgl' ? 'row table' : 'scatter'})`, async () => {
+    expectSameAsCpu(await trainOnce())
   })
+
+  if (backend === 'cpu')
+    it('gives the same with the one-hot row lookup', async () => {
+      expectSameAsCpu(await trainOnce('one-hot'))
+    })
 })
