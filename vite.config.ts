@@ -8,6 +8,10 @@ import { chromiumArgs, chromiumPath } from './e2e/chromium.ts'
  * - `browser`: code that needs IndexedDB, Web Workers or WebGL, in real headless Chromium
  *   (e2e/chromium.ts: Debian's build by default; set CHROMIUM_PATH to use another one).
  * Files named `*.browser.test.ts` run in the browser; every other `*.test.ts` in Node.
+ *
+ * Timeouts are hang guards, not expectations: tests wait for states (`expect.poll`), and CI shares two cores
+ * with other work, where starting WebGL on SwiftShader alone took over 30 s (load ≈ 25). A healthy run never
+ * comes near them; a guard sized for a quiet machine fails a correct test.
  */
 export default defineConfig({
   test: {
@@ -18,14 +22,16 @@ export default defineConfig({
           environment: 'node',
           include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
           exclude: ['**/*.browser.test.ts', '**/node_modules/**'],
-          testTimeout: 30_000,
+          testTimeout: 120_000,
+          expect: { poll: { timeout: 60_000 } },
         },
       },
       {
         test: {
           name: 'browser',
           include: ['packages/*/src/**/*.browser.test.ts'],
-          testTimeout: 60_000,
+          testTimeout: 240_000,
+          expect: { poll: { timeout: 120_000 } },
           browser: {
             enabled: true,
             headless: true,

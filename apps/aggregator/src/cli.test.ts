@@ -189,11 +189,8 @@ describe('fedrec-aggregator CLI', () => {
       headers: { 'Content-Type': 'application/json' },
     })
     expect(res.status).toBe(200)
-    let status = await statusOf()
-    for (const until = Date.now() + 10_000; status.modelVersion === 0 && Date.now() < until; ) {
-      await new Promise((r) => setTimeout(r, 100))
-      status = await statusOf()
-    }
+    await expect.poll(async () => (await statusOf()).modelVersion).toBe(1)
+    const status = await statusOf()
     expect(status).toMatchObject({ round: 1, modelVersion: 1, participants: 0 })
     expect(status.history).toEqual([
       expect.objectContaining({ round: 0, participants: 3, closedBy: 'quorum' }),
@@ -252,7 +249,7 @@ describe('fedrec-aggregator CLI', () => {
       headers: { 'Content-Type': 'application/json' },
     })
     expect(evaluation.status).toBe(200)
-    await expect.poll(async () => (await statusOf()).modelVersion, { timeout: 30_000 }).toBe(1)
+    await expect.poll(async () => (await statusOf()).modelVersion).toBe(1)
     expect((await statusOf()).history).toEqual([
       expect.objectContaining({ round: 0, participants: 2, closedBy: 'quorum' }),
     ])

@@ -58,9 +58,13 @@ describe('GET /v1/status without a token', () => {
         await new Promise((r) => setTimeout(r, 10))
       }
     })()
+    // Answers before the first upload and after each one (waited for as states, not sleeps: a loaded machine
+    // may answer only a few polls in the time an upload takes).
+    await expect.poll(() => answers.length).toBeGreaterThanOrEqual(1)
     for (const n of [3, 7, 11, 19]) {
       round0.push(await upload(server, 0, n))
-      await new Promise((r) => setTimeout(r, 30))
+      const before = answers.length
+      await expect.poll(() => answers.length).toBeGreaterThanOrEqual(before + 2)
     }
     polling = false
     await poller
@@ -130,9 +134,7 @@ describe('a round closed by its deadline below the quorum', () => {
     const server = await start(args('deadline.sqlite', '--round-deadline', '1'))
     // The round opened at the start; a deadline that passes with no update extends it.
     await upload(server, (await operatorStatus(server.url)).round, 17)
-    await expect
-      .poll(async () => (await operatorStatus(server.url)).modelVersion, { timeout: 10_000 })
-      .toBe(1)
+    await expect.poll(async () => (await operatorStatus(server.url)).modelVersion).toBe(1)
     const operator = await operatorStatus(server.url)
     expect(operator.history).toEqual([
       expect.objectContaining({ participants: 1, samples: 17, closedBy: 'deadline' }),

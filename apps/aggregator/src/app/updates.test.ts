@@ -313,7 +313,7 @@ describe('closing a round', () => {
     closeAfterTest(aggregator)
     const app = createApp(aggregator, { corsOrigins: ['*'], maxBodyBytes: 1 << 20, operatorToken: TOKEN })
     await post(app, makeUpdate({ round: 0, modelVersion: 0, sampleCount: 2, dim: 2, bias: [[0, [1]]] }).bytes)
-    await expect.poll(async () => (await status(app)).round, { timeout: 5_000, interval: 50 }).toBe(1)
+    await expect.poll(async () => (await status(app)).round, { interval: 50 }).toBe(1)
     expect((await status(app)).history[0]).toMatchObject({ closedBy: 'deadline', participants: 1 })
   })
 })
