@@ -42,7 +42,7 @@ function mount(
 }
 
 async function settled(el: FedrecRecommendations): Promise<WidgetState> {
-  await expect.poll(() => el.state, { timeout: 30_000 }).not.toBe('loading')
+  await expect.poll(() => el.state).not.toBe('loading')
   return el.state
 }
 

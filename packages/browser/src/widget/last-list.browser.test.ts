@@ -57,7 +57,7 @@ async function firstVisit(dbName: string): Promise<{ ids: string[]; rec: Promise
   const rec = createRecommender({ endpoint: ENDPOINT, dbName, retry: { retries: 0, baseDelayMs: 1 } })
   recommenders.push(rec)
   const el = mount(dbName, rec)
-  await expect.poll(() => el.state, { timeout: 30_000 }).toBe('personal')
+  await expect.poll(() => el.state).toBe('personal')
   const ids = shownIds(el)
   // Kept after it was shown, without holding the page up.
   await expect
