@@ -1,3 +1,5 @@
+// The item catalogue as it comes from outside (the --catalogue file, the operator's POST /catalogue), checked
+// before any id becomes a model row.
 import { readFileSync } from 'node:fs'
 import { MAX_ITEM_ID_BYTES } from '@fedrec/protocol'
 import { StartupError } from './errors.ts'

@@ -1,3 +1,5 @@
+// The aggregator's command line: every flag and its FEDREC_* variable, checked and turned into the
+// server's options for cli.ts.
 import { randomBytes } from 'node:crypto'
 import { isServerOptimizerName, SERVER_OPTIMIZERS } from '@fedrec/core'
 import { parseSecAggConfig, SECAGG_MAX_COHORT, type SecAggConfig } from '@fedrec/protocol'

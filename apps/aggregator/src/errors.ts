@@ -1,3 +1,5 @@
+// The aggregator's error classes, one per way a failure ends: an HTTP answer, an exit at start, or refused
+// writes.
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 
 /**

@@ -1,3 +1,5 @@
+// The aggregator on a socket: binds, opens the store, serves the app and shuts down gracefully; used by
+// cli.ts and by programs that embed the aggregator.
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import createDebug from 'debug'

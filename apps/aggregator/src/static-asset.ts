@@ -1,3 +1,4 @@
+// Files served from memory with ETag revalidation and gzip, shared by the dashboard and the browser bundle.
 import { createHash } from 'node:crypto'
 import { gzipSync } from 'node:zlib'
 import type { Context } from 'hono'

@@ -1,3 +1,5 @@
+// Turns the attacks into the privacy figures the simulator reports each round, including one that links a
+// client's rounds.
 import { ABSENT, ATTACKS, type ObservedUpload, scoreUpload } from './attack.ts'
 import { type AttackMetrics, attackMetrics } from './attack-metrics.ts'
 

@@ -1,3 +1,5 @@
+// The recommenders to beat, without federated learning, scored on the same split so the simulator's report
+// can say what fedrec adds.
 import { createRng } from '@fedrec/core'
 import { type CatalogueScores, contextOf, evaluateFull, type FullMetrics, type HeldOut } from './evaluate.ts'
 import { mixSeed } from './seeds.ts'

@@ -1,3 +1,4 @@
+// The simulator's error classes, coded like the rest of fedrec's so a caller can branch on `code`.
 import { CodedError } from '@fedrec/protocol'
 
 /** Why a data set could not be used. */

@@ -1,3 +1,5 @@
+// How the simulator scores a model: each shopper ranks its own held-out item and only sums are added up, as
+// federated evaluation on real devices would; plus full-catalogue ranking to compare with the baselines.
 import {
   hitRatioAtK,
   ndcgAtK,

@@ -1,3 +1,5 @@
+// What each simulated round reports, to the results file and to the CLI's progress bar and table, whichever
+// way the round ran (in process or over HTTP).
 import type { AttackReport } from './attack-observer.ts'
 import type { Metrics } from './evaluate.ts'
 import type { SecureRoundStats } from './secure-aggregation.ts'

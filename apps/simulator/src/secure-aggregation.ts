@@ -1,3 +1,5 @@
+// Secure aggregation inside the simulation: the real protocol run in process, so its cost and its effect on
+// the attacks can be measured without a network.
 import {
   type Accumulator,
   createRng,

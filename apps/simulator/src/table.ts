@@ -1,3 +1,4 @@
+// What the simulator CLI prints: the per-round table and the closing summary.
 import type { FullMetrics } from './evaluate.ts'
 import type { RoundRecord } from './round-record.ts'
 import type { SimulationResults } from './simulate.ts'

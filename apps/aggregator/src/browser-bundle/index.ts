@@ -1,3 +1,5 @@
+// The aggregator as a script host: the built @fedrec/browser served from memory beside the API, so a shop
+// without a build step needs one deployment.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'

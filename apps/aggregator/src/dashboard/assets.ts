@@ -1,3 +1,4 @@
+// The files of the dashboard page, ECharts included, all served by the aggregator itself (no CDN).
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { type Asset, createAsset } from '../static-asset.ts'

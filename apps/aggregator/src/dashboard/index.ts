@@ -1,3 +1,5 @@
+// The operator dashboard mounted on the aggregator: a public page that holds no data, and its data behind
+// the operator token.
 import type { Status } from '@fedrec/protocol'
 import { type Context, Hono } from 'hono'
 import { etag } from 'hono/etag'

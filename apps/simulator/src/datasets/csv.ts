@@ -1,3 +1,5 @@
+// The CSV reader under the simulator's CSV loaders: records with the line they started on, so a loader's
+// error can name the line.
 import { parse } from 'csv-parse/sync'
 import { DatasetError } from '../errors.ts'
 

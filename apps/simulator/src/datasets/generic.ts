@@ -1,3 +1,4 @@
+// The loader for a shop's own event log, for data sets the simulator has no dedicated loader for.
 import { isEventType } from '@fedrec/core'
 import { parseCsv } from './csv.ts'
 import type { LoadedDataset } from './interaction.ts'

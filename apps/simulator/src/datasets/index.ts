@@ -1,3 +1,5 @@
+// The simulator's data-set loaders behind one entry: pick the parser by format, read the file, refuse an
+// empty result.
 import { readFileSync } from 'node:fs'
 import { DatasetError } from '../errors.ts'
 import { parseGenericCsv } from './generic.ts'

@@ -1,3 +1,4 @@
+// The shape every data-set loader returns, so the split and the simulation never see a file format.
 import type { EventType } from '@fedrec/core'
 
 /** One thing a shopper did, as read from a data set; ids stay the data set's own strings. */

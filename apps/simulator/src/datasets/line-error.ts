@@ -1,3 +1,4 @@
+// Helpers the data-set loaders share so a bad line is reported the same way in every format.
 import { DatasetError } from '../errors.ts'
 
 /** The one way every loader reports a bad line: file, 1-based line number, what was wrong, the text. */

@@ -1,3 +1,4 @@
+// The MovieLens 100k loader: the standard data set of the federated-recommendation papers, for comparison.
 import type { LoadedDataset } from './interaction.ts'
 import { malformed, parseInteger } from './line-error.ts'
 

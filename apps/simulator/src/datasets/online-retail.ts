@@ -1,3 +1,4 @@
+// The UCI Online Retail loader: real purchase baskets of a web shop, with its non-product lines filtered out.
 import { DatasetError } from '../errors.ts'
 import { parseCsv } from './csv.ts'
 import type { LoadedDataset } from './interaction.ts'

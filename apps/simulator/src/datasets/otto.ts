@@ -1,3 +1,4 @@
+// The OTTO sessions loader: a real shop's clicks, carts and orders, the three event types fedrec tracks.
 import type { EventType } from '@fedrec/core'
 import type { LoadedDataset } from './interaction.ts'
 import { malformed } from './line-error.ts'
