@@ -1,3 +1,5 @@
+// Picking a tfjs backend that really works on this device, with a fallback, for the browser's worker and the
+// Node simulator.
 import type * as TF from '@tensorflow/tfjs-core'
 
 /** The tfjs backends fedrec knows how to run on, fastest first in a browser. */

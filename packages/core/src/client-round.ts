@@ -1,3 +1,5 @@
+// One shopper's part in a federated round, from local events to the update it uploads: the entry point the
+// browser's worker and the simulator share.
 import type * as TF from '@tensorflow/tfjs-core'
 import type { EventWeights } from './events.ts'
 import type { LocalTrainingResult } from './local-training.ts'

@@ -1,3 +1,4 @@
+// The error class of the model maths (weights, samples, training, scoring), with stable codes.
 import { CodedError } from '@fedrec/protocol'
 
 /** Why the model maths refused an input or a result. Stable strings, like the protocol's error codes. */

@@ -1,3 +1,4 @@
+// Support code of the client's training loop (train-sequence.ts), kept apart from the objective it optimises.
 import { ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
 import type * as TF from '@tensorflow/tfjs-core'
 import type { Rng } from './rng.ts'

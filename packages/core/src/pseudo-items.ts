@@ -1,3 +1,4 @@
+// Hiding a shopper's history among the rows of its upload: which untouched rows it also trains, and how many.
 import { ModelError } from './errors.ts'
 import type { Rng } from './rng.ts'
 

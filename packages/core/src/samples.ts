@@ -1,3 +1,5 @@
+// Building blocks of a shopper's training examples: events as model rows, and the negatives drawn from the
+// rows it never touched.
 import type { EventType } from './events.ts'
 import type { Rng } from './rng.ts'
 

@@ -1,3 +1,4 @@
+// Recommending on the device: the whole catalogue scored against a shopper's state on the tfjs backend.
 import type * as TF from '@tensorflow/tfjs-core'
 import { ModelError } from './errors.ts'
 import type { SharedWeights } from './weights.ts'

@@ -1,3 +1,5 @@
+// The next-item model's view of a shopper: the recent items that stand for their state, in training and
+// when recommending.
 import { ModelError } from './errors.ts'
 import { DEFAULT_EVENT_WEIGHTS, EVENT_TYPES, type EventWeights } from './events.ts'
 import { pickPseudoItems } from './pseudo-items.ts'

@@ -1,3 +1,5 @@
+// The part of the shared item table one client trains: only the rows it reads, padded so WebGL reuses its
+// shaders.
 import { ModelError } from './errors.ts'
 import type { SharedWeights } from './weights.ts'
 

@@ -1,3 +1,5 @@
+// The shared model as plain arrays, and its conversion to and from the wire format: what the aggregator
+// averages and the device trains.
 import { ITEM_BIAS, ITEM_EMBEDDING, type ModelSnapshot, type ModelTensor } from '@fedrec/protocol'
 import { ModelError } from './errors.ts'
 import type { Rng } from './rng.ts'

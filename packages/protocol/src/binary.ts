@@ -1,3 +1,5 @@
+// The byte reader and writer every binary codec of the protocol is built on, so each codec states only its
+// layout.
 import { crc32 } from './crc32.ts'
 import { ProtocolError } from './errors.ts'
 import { float16Bits, float16Value } from './float16.ts'

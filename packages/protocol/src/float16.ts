@@ -1,3 +1,6 @@
+// Half-precision floats for the update format (FRUP version 2): the conversion both the encoder and the
+// decoder use.
+
 /*
  * IEEE 754 binary16 ("half", f16) for update deltas (FRUP version 2). Written here rather than taken from a
  * library because the rounding is the point: float32 → float16 rounds toward zero, so no value grows in

@@ -1,3 +1,4 @@
+// The random ids of the protocol (client ids, idempotency keys): made, checked, and packed into 16 bytes.
 import { ID_BYTES } from './constants.ts'
 import { ProtocolError } from './errors.ts'
 import { platform } from './platform.ts'

@@ -1,3 +1,5 @@
+// The public entry of @fedrec/protocol: the wire formats and JSON messages the browser library, the
+// aggregator and the simulator all speak, with their checks.
 export {
   FORMAT_VERSION,
   ID_BYTES,

@@ -1,3 +1,5 @@
+// The protocol's JSON bodies (secure aggregation's are in secagg-messages.ts), as schemas and as checked
+// parsers for bodies that arrive as `unknown`.
 import * as v from 'valibot'
 import { UPDATE_DTYPES } from './constants.ts'
 import { ProtocolError } from './errors.ts'

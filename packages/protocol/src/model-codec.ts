@@ -1,3 +1,4 @@
+// The full model download (`GET /v1/model`): the binary format the aggregator serves and the device caches.
 import {
   ByteReader,
   ByteWriter,

@@ -1,3 +1,5 @@
+// The binary format of a model patch (`GET /v1/model?since=`): only the rows changed since the version a
+// device holds.
 import {
   ByteReader,
   ByteWriter,

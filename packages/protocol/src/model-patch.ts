@@ -1,3 +1,5 @@
+// Model patches beyond their bytes: building one from two models on the server and rebuilding the exact
+// model from one on the device.
 import { ProtocolError } from './errors.ts'
 import { encodeModel } from './model-codec.ts'
 import { checkModelPatch } from './model-patch-codec.ts'

@@ -1,3 +1,5 @@
+// The binary format of a client's upload (`POST /v1/updates`): its sparse weight deltas and the ids that
+// make a retry safe.
 import { ByteReader, ByteWriter, checkFinite, checkU32, readPreamble } from './binary.ts'
 import {
   FORMAT_VERSION,

@@ -1,3 +1,5 @@
+// The step that turns a round's mean delta into the next model, shared by the aggregator and the in-process
+// simulator.
 import { AggregationError } from './errors.ts'
 import type { ServerOptimizer, ServerOptimizerState } from './server-optimizer.ts'
 

@@ -1,3 +1,5 @@
+// The aggregator's per-item bound on an update (--max-row-norm), so no single client can drag one item's row
+// far.
 import type { TensorDelta } from '@fedrec/protocol'
 import { AggregationError } from './errors.ts'
 

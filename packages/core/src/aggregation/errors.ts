@@ -1,3 +1,4 @@
+// The error class of the aggregation maths (accumulator, server step, row clipping), with stable codes.
 import { CodedError } from '@fedrec/protocol'
 
 /** Why the aggregation maths refused an input. Stable strings: servers put them in `{ error: { code } }`. */

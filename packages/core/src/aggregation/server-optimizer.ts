@@ -1,3 +1,4 @@
+// The server side of federated optimisation: how the aggregator moves the model along a round's mean delta.
 import { AggregationError } from './errors.ts'
 
 /**

@@ -1,3 +1,4 @@
+// The privacy budget of DP-FedAvg: tracks how much ε the rounds so far have spent.
 import { PrivacyError } from './errors.ts'
 import { checkMechanism, DEFAULT_ORDERS, rdpToEpsilon, sampledGaussianRdp } from './rdp.ts'
 

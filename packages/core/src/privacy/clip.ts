@@ -1,3 +1,5 @@
+// The per-client bound DP-FedAvg needs before noise can hide one shopper, applied on the device before the
+// update leaves it.
 import type { TensorDelta } from '@fedrec/protocol'
 import { PrivacyError } from './errors.ts'
 

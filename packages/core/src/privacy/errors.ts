@@ -1,3 +1,4 @@
+// The error class of the privacy maths (clipping, noise, accounting).
 import { CodedError } from '@fedrec/protocol'
 
 /** Why the privacy maths refused an input. Stable strings, like the protocol's error codes. */

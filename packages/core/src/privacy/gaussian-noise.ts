@@ -1,3 +1,5 @@
+// The noise that makes a round's sum differentially private, drawn from a secure source so nobody can
+// subtract it.
 import { PrivacyError } from './errors.ts'
 
 /**

@@ -1,3 +1,5 @@
+// The Rényi-DP maths under the accountant: a sampled Gaussian round's privacy cost per order, and its
+// conversion to (ε, δ).
 import { PrivacyError } from './errors.ts'
 
 /**
