@@ -1,3 +1,4 @@
+// The repository's one Vitest setup: `npm run test:unit` runs the tests of every package and app through it.
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
 import { chromiumArgs, chromiumPath } from './e2e/chromium.ts'

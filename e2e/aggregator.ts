@@ -1,3 +1,5 @@
+// The aggregator process of the end-to-end tests, run from this repository's sources with tsx; the QA kit
+// builds on it.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,3 +1,5 @@
+// How `playwright test` runs the specs under e2e/: one at a time, with the demo storefront built and served
+// first.
 import { defineConfig } from '@playwright/test'
 import { chromiumArgs, chromiumPath } from './chromium.ts'
 

@@ -1,3 +1,5 @@
+// The aggregator as an adopter runs it: installed from the packed tarball and started through its `bin`,
+// with no tsx and no workspace sources.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'

@@ -1,3 +1,4 @@
+// Package plumbing of the adopter tests: the packed tarballs, installed the way an adopter's npm would.
 import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'

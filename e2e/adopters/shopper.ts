@@ -1,3 +1,5 @@
+// The check every adopter test ends with, whatever the app's build tool: a shopper in the built app gets
+// personal recommendations.
 import type { Recommender, SuggestionSet, SyncReport } from '@fedrec/browser'
 import { parsePublicStatus } from '@fedrec/protocol'
 import { expect, type Page } from '@playwright/test'

@@ -1,3 +1,4 @@
+// Serves an app's build output as plain files, so a test loads what a shop would deploy, not a dev server.
 import { createReadStream, existsSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'

@@ -1,3 +1,5 @@
+// The browser benchmark's synthetic inputs (catalogues and shopper histories of any size) and the statistics
+// its figures are reported with.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TrackEvent } from '@fedrec/browser'

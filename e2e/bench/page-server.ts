@@ -1,3 +1,5 @@
+// Serves the benchmark page as a shop's production build, so the figures measure what shoppers would
+// download and run.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

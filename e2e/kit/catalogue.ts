@@ -1,3 +1,4 @@
+// The demo storefront's products for QA scenarios, and the catalogue file their aggregator serves.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 

@@ -1,3 +1,5 @@
+// Real histories for QA runs (FEDREC_QA_DATA): a data-set file turned into shopper profiles instead of
+// synthetic tastes.
 import { readFileSync } from 'node:fs'
 import { EVENT_TYPES, type EventType } from '@fedrec/browser'
 import type { ShopperProfile } from './histories.ts'

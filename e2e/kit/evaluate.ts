@@ -1,3 +1,4 @@
+// How QA scenarios tell whether federation helped: a per-shopper hit measured in that shopper's own browser.
 import { sample, seeded } from './random.ts'
 import type { Shopper } from './shopper.ts'
 

@@ -1,3 +1,5 @@
+// Fault injection for QA scenarios: what goes wrong in a real shopper's browser, provoked at a chosen moment
+// of a round.
 import { expect, type Route } from '@playwright/test'
 import type { Shopper } from './shopper.ts'
 

@@ -1,3 +1,5 @@
+// What a QA scenario is given: the `qa` Playwright fixture that sets up aggregators, populations and
+// shoppers, and cleans them all up after the test.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

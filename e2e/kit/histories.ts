@@ -1,3 +1,5 @@
+// Synthetic shoppers for QA scenarios when no data set is given: shared tastes, so federation has something
+// to learn.
 import type { EventType } from '@fedrec/browser'
 import { categoriesOf, type Product } from './catalogue.ts'
 import { sample, seeded } from './random.ts'

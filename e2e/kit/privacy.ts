@@ -1,3 +1,4 @@
+// The privacy check of the QA scenarios: a shopper's recorded traffic must carry nothing of its history.
 import { decodeUpdate, float16Bits, ITEM_BIAS, ITEM_EMBEDDING, parseEvaluationReport } from '@fedrec/protocol'
 import { expect } from '@playwright/test'
 import type { Shopper } from './shopper.ts'

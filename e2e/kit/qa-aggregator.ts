@@ -1,3 +1,5 @@
+// The aggregator side of a QA scenario, built on e2e/aggregator.ts: what a scenario does with it beyond
+// starting it.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,3 +1,4 @@
+// Runs the rounds of a QA scenario and records them in the JSON summary `npm run qa` collects.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TestInfo } from '@playwright/test'

@@ -1,3 +1,5 @@
+// The shopper side of a QA scenario: the demo shop opened for one simulated shopper and driven as a person
+// would, with its traffic kept for the assertions.
 import type { Recommendation, RecommenderOptions, StoredEvent, SyncReport } from '@fedrec/browser'
 import type { Browser, BrowserContext, Page, Request } from '@playwright/test'
 import type { HistoryEvent, ShopperProfile } from './histories.ts'
