@@ -3,7 +3,7 @@ import { h, ICONS, icon } from '../dom.ts'
 import { plural } from '../format.ts'
 import type { Learner, LearnerStatus } from '../learner.ts'
 import { href } from '../router.ts'
-import { dotClass } from './privacy.ts'
+import { dotClass } from './privacy-status.ts'
 
 /** The parts of the page that outlive a route: header, main, footer and the toast region. */
 export interface Shell {
