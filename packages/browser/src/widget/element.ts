@@ -11,10 +11,9 @@ import { readAttributes, type WidgetAttributes } from './attributes.ts'
 import { renderCard } from './card.ts'
 import { moveBetweenItems } from './keyboard.ts'
 import { PrivacyPanel } from './privacy-panel.ts'
-import { el, emptyMessage, fillLabel, renderItems, skeletonList } from './render.ts'
+import { emptyMessage, fillLabel, renderItems, renderShell, type ShellParts, skeletonList } from './render.ts'
 import { sharedRecommender } from './shared.ts'
 import { headingFor, loadedAnnouncement, TEXT } from './strings.ts'
-import { WIDGET_CSS } from './styles.ts'
 import { LAST_LIST_KEY, loadSuggestions, savedSuggestions } from './suggestions.ts'
 import {
   type ItemClickDetail,
@@ -25,14 +24,8 @@ import {
   type WidgetState,
 } from './types.ts'
 
-export {
-  type ItemClickDetail,
-  type StateDetail,
-  WIDGET_SOURCE,
-  WIDGET_TAG,
-  type WidgetItem,
-  type WidgetState,
-} from './types.ts'
+// The public types and names live in types.ts; index.ts exports them from here with the element.
+export * from './types.ts'
 
 // SSR and worker safety: the module can be imported where there is no DOM; the element is only defined
 // where there is one (see define.ts).
@@ -93,7 +86,6 @@ export class FedrecRecommendations extends Base {
     this.#schedule()
   }
 
-  #root: ShadowRoot
   #uid = `fr${++nextId}`
   #state: WidgetState = 'loading'
   #generation = 0
@@ -102,26 +94,10 @@ export class FedrecRecommendations extends Base {
   #items: ShownItem[] = []
   #warned = new Set<string>()
   #privacy: PrivacyPanel
-  #els: {
-    section: HTMLElement
-    heading: HTMLElement
-    label: HTMLElement
-    body: HTMLElement
-    live: HTMLElement
-  }
+  #els: ShellParts
 
   constructor() {
     super()
-    this.#root = this.attachShadow({ mode: 'open' })
-    const style = document.createElement('style')
-    style.textContent = WIDGET_CSS
-    const section = el('section', {
-      part: 'container',
-      'aria-labelledby': `${this.#uid}-h`,
-      'aria-busy': 'true',
-    })
-    const heading = el('h2', { part: 'heading', id: `${this.#uid}-h` })
-    const label = el('p', { part: 'label' })
     this.#privacy = new PrivacyPanel({
       uid: this.#uid,
       recommender: () => this.#recommender(),
@@ -131,16 +107,7 @@ export class FedrecRecommendations extends Base {
       warn: (key, message, err) => this.#warn(key, message, err),
       reload: () => void this.#load(),
     })
-    const body = el('div', { part: 'body' })
-    const live = el('p', { class: 'sr-only', role: 'status' })
-    section.append(
-      el('header', { part: 'header' }, el('div', {}, heading, label), this.#privacy.button),
-      this.#privacy.panel,
-      body,
-      live,
-    )
-    this.#root.append(style, section)
-    this.#els = { section, heading, label, body, live }
+    this.#els = renderShell(this.attachShadow({ mode: 'open' }), this.#uid, this.#privacy)
     this.addEventListener('click', (e) => this.#onClick(e))
     this.addEventListener('keydown', (e) => moveBetweenItems(this, this.#items, e))
     // The host's own attributes wait for connectedCallback: a constructor may not add any.

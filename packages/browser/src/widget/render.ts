@@ -1,6 +1,8 @@
 /** The widget's shadow-DOM pieces: the element helper, the skeleton, the empty message, the badge line and the item list. */
 import type { Suggestion } from '../suggest.ts'
+import type { PrivacyPanel } from './privacy-panel.ts'
 import { BADGES, reasonFor, TEXT, whyLabel } from './strings.ts'
+import { WIDGET_CSS } from './styles.ts'
 import type { ShownItem, WidgetState } from './types.ts'
 
 /**
@@ -12,6 +14,42 @@ export function el(tag: string, attrs: Record<string, string>, ...children: Node
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value)
   node.append(...children)
   return node
+}
+
+/** The shadow DOM's parts the element updates. */
+export interface ShellParts {
+  section: HTMLElement
+  heading: HTMLElement
+  label: HTMLElement
+  body: HTMLElement
+  /** The polite live region (visually hidden). */
+  live: HTMLElement
+}
+
+/**
+ * Fills the shadow root: the style, then a section with a header (heading, label, the privacy button), the
+ * privacy panel, the body and the live region. Ids start with `uid` (one per widget on the page).
+ */
+export function renderShell(root: ShadowRoot, uid: string, privacy: PrivacyPanel): ShellParts {
+  const style = document.createElement('style')
+  style.textContent = WIDGET_CSS
+  const section = el('section', {
+    part: 'container',
+    'aria-labelledby': `${uid}-h`,
+    'aria-busy': 'true',
+  })
+  const heading = el('h2', { part: 'heading', id: `${uid}-h` })
+  const label = el('p', { part: 'label' })
+  const body = el('div', { part: 'body' })
+  const live = el('p', { class: 'sr-only', role: 'status' })
+  section.append(
+    el('header', { part: 'header' }, el('div', {}, heading, label), privacy.button),
+    privacy.panel,
+    body,
+    live,
+  )
+  root.append(style, section)
+  return { section, heading, label, body, live }
 }
 
 /** Grey placeholder cards while loading (at most five: enough to fill the row). */
