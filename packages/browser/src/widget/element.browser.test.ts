@@ -1,72 +1,27 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { openFedrecDB, type StoredEvent } from '../db.ts'
 import { isFedrecError } from '../errors.ts'
-import { createRecommender, type Recommender } from '../recommender.ts'
 import { seedCache } from '../test-model.ts'
 import { defineRecommendationsElement } from './define.ts'
-import type { FedrecRecommendations, WidgetState } from './element.ts'
+import {
+  addEvents,
+  afterTest,
+  BIAS,
+  cleanUp,
+  EMBEDDING,
+  ENDPOINT,
+  ITEMS,
+  mount,
+  ownRecommender,
+  settled,
+  shownIds,
+} from './test-widget.ts'
 
 // The widget in real Chromium with the real worker, real IndexedDB and real WebGL. No network: the model
-// is put in the local cache the way a sync leaves it; the endpoint is a closed port.
+// is put in the local cache the way a sync leaves it; the endpoint is a closed port (see test-widget.ts).
 
 defineRecommendationsElement()
 
-const ENDPOINT = 'http://127.0.0.1:9/'
-const ITEMS = Array.from({ length: 12 }, (_, i) => `sku-${i}`)
-const DIM = 4
-// Two clusters in embedding space: items 0–5 point one way, 6–11 the other.
-const EMBEDDING = Float32Array.from({ length: ITEMS.length * DIM }, (_, i) => {
-  const row = Math.floor(i / DIM)
-  const col = i % DIM
-  const axis = row < 6 ? 0 : 2
-  return col === axis ? 1 : col === axis + 1 ? (row % 6) / 20 : 0
-})
-// Popularity falls with the row number: sku-0 is the most popular.
-const BIAS = Float32Array.from(ITEMS, (_, i) => 1 - i / 20)
-
-const cleanup: (() => void)[] = []
-afterEach(() => {
-  for (const undo of cleanup.splice(0).reverse()) undo()
-  document.body.replaceChildren()
-})
-
-function mount(
-  attrs: Record<string, string>,
-  setup?: (el: FedrecRecommendations) => void,
-): FedrecRecommendations {
-  const el = document.createElement('fedrec-recommendations')
-  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value)
-  setup?.(el)
-  document.body.append(el)
-  return el
-}
-
-async function settled(el: FedrecRecommendations): Promise<WidgetState> {
-  await expect.poll(() => el.state).not.toBe('loading')
-  return el.state
-}
-
-const shownIds = (el: FedrecRecommendations): string[] =>
-  [...el.querySelectorAll<HTMLElement>(':scope > [data-fedrec-item]')].map((n) => n.dataset.fedrecItem!)
-
-async function addEvents(dbName: string, events: Omit<StoredEvent, 'ts'>[]): Promise<void> {
-  const db = await openFedrecDB(dbName)
-  let ts = Date.now()
-  for (const e of events) await db.add('events', { ...e, ts: ts++ })
-  db.close()
-}
-
-function ownRecommender(dbName: string): Promise<Recommender> {
-  const rec = createRecommender({ endpoint: ENDPOINT, dbName, retry: { retries: 0, baseDelayMs: 1 } })
-  cleanup.push(
-    () =>
-      void rec.then(
-        (r) => r.close(),
-        () => undefined,
-      ),
-  )
-  return rec
-}
+afterEach(cleanUp)
 
 describe('<fedrec-recommendations> in a real browser', () => {
   it('shows a skeleton, then popular items for a shopper with no history (cold start), labelled', async () => {
@@ -209,16 +164,16 @@ describe('<fedrec-recommendations> in a real browser', () => {
         throw new Error('workers are disabled here')
       }
     } as unknown as typeof Worker
-    cleanup.push(() => {
+    afterTest(() => {
       globalThis.Worker = RealWorker
     })
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-    cleanup.push(() => warn.mockRestore())
+    afterTest(() => warn.mockRestore())
     const errors: unknown[] = []
     const onError = (e: ErrorEvent | PromiseRejectionEvent) => errors.push(e)
     window.addEventListener('error', onError)
     window.addEventListener('unhandledrejection', onError)
-    cleanup.push(() => {
+    afterTest(() => {
       window.removeEventListener('error', onError)
       window.removeEventListener('unhandledrejection', onError)
     })
@@ -239,12 +194,12 @@ describe('<fedrec-recommendations> in a real browser', () => {
   it('with no IndexedDB and no reachable model it shows the empty state and warns, without throwing', async () => {
     const descriptor = Object.getOwnPropertyDescriptor(window, 'indexedDB')
     Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true })
-    cleanup.push(() => {
+    afterTest(() => {
       if (descriptor) Object.defineProperty(window, 'indexedDB', descriptor)
       else Reflect.deleteProperty(window, 'indexedDB')
     })
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-    cleanup.push(() => warn.mockRestore())
+    afterTest(() => warn.mockRestore())
     const el = mount({ endpoint: ENDPOINT, 'db-name': `w-${crypto.randomUUID()}` })
     expect(await settled(el)).toBe('empty')
     const messages = warn.mock.calls.map((c) => String(c[0]))

@@ -1,58 +1,31 @@
-import { isFedrecError } from '../errors.ts'
-import { isLeaveOut, type LeaveOut } from '../events.ts'
-import { type LastList, readLastList, saveLastList } from '../last-list.ts'
-import type { LocalData, Recommender } from '../recommender.ts'
-import type { Suggestion, SuggestionKind, SuggestionSet } from '../suggest.ts'
-import { degradedPopular } from './fallback.ts'
-import { sharedRecommender } from './shared.ts'
-import { WIDGET_CSS } from './styles.ts'
-
-/** The tag name the element is registered under. */
-export const WIDGET_TAG = 'fedrec-recommendations'
-
 /**
- * What the widget shows:
- * - `loading`: the skeleton, before the first answer;
- * - `personal` / `similar`: ranked by this shopper's profile / by closeness to the `item`;
- * - `popular`: cold start — a shopper with no trained profile gets the global model's popular items;
- * - `degraded`: this browser cannot run the recommender (no Worker, IndexedDB or tfjs backend): popular
- *   items computed on the page, with a console warning;
- * - `empty`: nothing honest to show yet (a model nobody has trained: every bias is 0) or no model at all.
+ * `<fedrec-recommendations>`: the custom element's lifecycle (attributes, properties, loads and what they
+ * show). Its parts: attributes.ts (parsing), suggestions.ts (where a list comes from), card.ts and render.ts
+ * (the DOM), keyboard.ts, privacy-panel.ts and strings.ts (every word a shopper sees).
+ * @module
  */
-export type WidgetState = 'loading' | Exclude<SuggestionKind, 'none'> | 'degraded' | 'empty'
+import { saveLastList } from '../last-list.ts'
+import type { Recommender } from '../recommender.ts'
+import type { Suggestion, SuggestionKind } from '../suggest.ts'
+import { readAttributes, type WidgetAttributes } from './attributes.ts'
+import { renderCard } from './card.ts'
+import { moveBetweenItems } from './keyboard.ts'
+import { PrivacyPanel } from './privacy-panel.ts'
+import { emptyMessage, fillLabel, renderItems, renderShell, type ShellParts, skeletonList } from './render.ts'
+import { sharedRecommender } from './shared.ts'
+import { headingFor, loadedAnnouncement, TEXT } from './strings.ts'
+import { LAST_LIST_KEY, loadSuggestions, savedSuggestions } from './suggestions.ts'
+import {
+  type ItemClickDetail,
+  type RenderItem,
+  type ShownItem,
+  type StateDetail,
+  WIDGET_SOURCE,
+  type WidgetState,
+} from './types.ts'
 
-/** One item as the shop's renderer sees it. */
-export interface WidgetItem {
-  itemId: string
-  /** 0-based place in the list. */
-  position: number
-  kind: SuggestionKind | 'degraded'
-  /** The shopper's own item this one is closest to, when known. */
-  because: Suggestion['because']
-  /** `item-url` with `{id}` filled in, or null without one. */
-  url: string | null
-}
-
-/** `detail` of the `fedrec-item-click` event. */
-export interface ItemClickDetail {
-  itemId: string
-  position: number
-  state: WidgetState
-}
-
-/** `detail` of the `fedrec-state` event. */
-export interface StateDetail {
-  state: WidgetState
-  itemIds: string[]
-}
-
-/** The source recorded with clicks the widget tracks. */
-export const WIDGET_SOURCE = 'fedrec-widget'
-
-const DEFAULT_COUNT = 8
-const DEFAULT_ENDPOINT_DB = 'fedrec'
-/** The saved list of the for-you mode (see last-list.ts). */
-const LAST_LIST_KEY = 'for-you'
+// The public types and names live in types.ts; index.ts exports them from here with the element.
+export * from './types.ts'
 
 // SSR and worker safety: the module can be imported where there is no DOM; the element is only defined
 // where there is one (see define.ts).
@@ -83,7 +56,7 @@ export class FedrecRecommendations extends Base {
   ]
 
   #recommenderProp: Recommender | Promise<Recommender> | null = null
-  #renderItem: ((item: WidgetItem) => Node | null | Promise<Node | null>) | null = null
+  #renderItem: RenderItem | null = null
   #itemLabel: ((itemId: string) => string) | null = null
 
   /** Use this recommender instead of creating (or sharing) one from `endpoint`. Setting it reloads. */
@@ -96,10 +69,10 @@ export class FedrecRecommendations extends Base {
   }
 
   /** Turns an item into the card to show (a Node), or null to skip an item the shop does not know. */
-  get renderItem(): ((item: WidgetItem) => Node | null | Promise<Node | null>) | null {
+  get renderItem(): RenderItem | null {
     return this.#renderItem
   }
-  set renderItem(value: ((item: WidgetItem) => Node | null | Promise<Node | null>) | null) {
+  set renderItem(value: RenderItem | null) {
     this.#renderItem = value
     this.#schedule()
   }
@@ -113,65 +86,30 @@ export class FedrecRecommendations extends Base {
     this.#schedule()
   }
 
-  #root: ShadowRoot
   #uid = `fr${++nextId}`
   #state: WidgetState = 'loading'
   #generation = 0
   #scheduled = false
   #connected = false
-  #items: { itemId: string; position: number }[] = []
+  #items: ShownItem[] = []
   #warned = new Set<string>()
-  #privacyOpen = false
-  #confirmErase = false
-  #els: {
-    section: HTMLElement
-    heading: HTMLElement
-    label: HTMLElement
-    privacyButton: HTMLButtonElement
-    privacyPanel: HTMLElement
-    body: HTMLElement
-    live: HTMLElement
-  }
+  #privacy: PrivacyPanel
+  #els: ShellParts
 
   constructor() {
     super()
-    this.#root = this.attachShadow({ mode: 'open' })
-    const style = document.createElement('style')
-    style.textContent = WIDGET_CSS
-    const section = el('section', {
-      part: 'container',
-      'aria-labelledby': `${this.#uid}-h`,
-      'aria-busy': 'true',
+    this.#privacy = new PrivacyPanel({
+      uid: this.#uid,
+      recommender: () => this.#recommender(),
+      announce: (text) => {
+        this.#els.live.textContent = text
+      },
+      warn: (key, message, err) => this.#warn(key, message, err),
+      reload: () => void this.#load(),
     })
-    const heading = el('h2', { part: 'heading', id: `${this.#uid}-h` })
-    const label = el('p', { part: 'label' })
-    const privacyButton = el('button', {
-      type: 'button',
-      part: 'button privacy-button',
-      'aria-expanded': 'false',
-      'aria-controls': `${this.#uid}-privacy`,
-    }) as HTMLButtonElement
-    privacyButton.textContent = 'Your data'
-    privacyButton.addEventListener('click', () => this.#togglePrivacy())
-    const privacyPanel = el('div', {
-      part: 'privacy-panel',
-      id: `${this.#uid}-privacy`,
-      role: 'region',
-      'aria-label': 'Your data and these recommendations',
-    })
-    privacyPanel.hidden = true
-    const body = el('div', { part: 'body' })
-    const live = el('p', { class: 'sr-only', role: 'status' })
-    section.append(
-      el('header', { part: 'header' }, el('div', {}, heading, label), privacyButton),
-      privacyPanel,
-      body,
-      live,
-    )
-    this.#root.append(style, section)
-    this.#els = { section, heading, label, privacyButton, privacyPanel, body, live }
+    this.#els = renderShell(this.attachShadow({ mode: 'open' }), this.#uid, this.#privacy)
     this.addEventListener('click', (e) => this.#onClick(e))
-    this.addEventListener('keydown', (e) => this.#onKeydown(e))
+    this.addEventListener('keydown', (e) => moveBetweenItems(this, this.#items, e))
     // The host's own attributes wait for connectedCallback: a constructor may not add any.
     this.#showSkeleton(false)
   }
@@ -221,39 +159,8 @@ export class FedrecRecommendations extends Base {
     })
   }
 
-  get #count(): number {
-    const n = Number(this.getAttribute('count') ?? DEFAULT_COUNT)
-    return Number.isInteger(n) && n >= 1 && n <= 50 ? n : DEFAULT_COUNT
-  }
-
-  get #mode(): 'for-you' | 'similar' {
-    return this.getAttribute('mode') === 'similar' && this.getAttribute('item') ? 'similar' : 'for-you'
-  }
-
-  get #exclude(): string[] {
-    return (this.getAttribute('exclude') ?? '').split(/[\s,]+/).filter((x) => x !== '')
-  }
-
-  /** `leave-out`: which of the shopper's own items are not shown again ('carted' unless it says 'bought'/'seen'). */
-  get #leaveOut(): LeaveOut {
-    const value = this.getAttribute('leave-out')
-    return isLeaveOut(value) ? value : 'carted'
-  }
-
-  get #endpoint(): string | null {
-    const raw = this.getAttribute('endpoint')
-    if (!raw) return null
-    try {
-      const url = new URL(raw, location.href)
-      if (!url.pathname.endsWith('/')) url.pathname += '/'
-      return url.toString()
-    } catch {
-      return null
-    }
-  }
-
-  get #dbName(): string {
-    return this.getAttribute('db-name') || DEFAULT_ENDPOINT_DB
+  get #attrs(): WidgetAttributes {
+    return readAttributes((name) => this.getAttribute(name), location.href)
   }
 
   #label(itemId: string): string {
@@ -266,131 +173,66 @@ export class FedrecRecommendations extends Base {
 
   #recommender(): Promise<Recommender> {
     if (this.#recommenderProp) return Promise.resolve(this.#recommenderProp)
-    const endpoint = this.#endpoint
+    const { endpoint, dbName } = this.#attrs
     if (!endpoint) return Promise.reject(new Error('<fedrec-recommendations> needs an endpoint attribute'))
-    return sharedRecommender(endpoint, this.#dbName)
+    return sharedRecommender(endpoint, dbName)
   }
 
   async #load(): Promise<void> {
+    const attrs = this.#attrs
     // Neither an endpoint nor a recommender yet (a framework sets properties after mounting): keep the
     // skeleton and wait for one, instead of warning about a misconfiguration that is about to be fixed.
-    if (!this.#recommenderProp && !this.#endpoint) return
+    if (!this.#recommenderProp && !attrs.endpoint) return
     const generation = ++this.#generation
-    const k = this.#count
-    const exclude = this.#exclude
-    const itemId = this.getAttribute('item') ?? undefined
+    const { count: k, exclude, mode, dbName } = attrs
     // A repeat page view: the last personal list straight from IndexedDB while the worker and tfjs start.
-    if (this.#state === 'loading' && this.#mode === 'for-you') void this.#showLastList(generation, k, exclude)
-    let set: SuggestionSet
-    let degraded = false
-    try {
-      const rec = await this.#recommender()
-      try {
-        set = await rec.suggest({
-          mode: this.#mode,
-          k,
-          exclude,
-          leaveOut: this.#leaveOut,
-          ...(itemId ? { itemId } : {}),
-        })
-      } catch (err) {
-        // Personal scoring needs a tfjs backend; popularity does not, so ask the worker for that first.
-        if (!isFedrecError(err) || err.code !== 'no_backend') throw err
-        this.#warn('backend', 'no tfjs backend works here; showing popular items', err)
-        set = await rec.suggest({ mode: 'popular', k, exclude })
-        degraded = true
-      }
-    } catch (err) {
-      this.#warn(
-        isFedrecError(err) ? err.code : 'start',
-        'recommendations run in degraded mode (popular items only)',
-        err,
-      )
-      degraded = true
-      const endpoint = this.#endpoint
-      try {
-        if (!endpoint) throw err
-        set = await degradedPopular(endpoint, this.#dbName, k, new Set(exclude))
-      } catch (fallbackErr) {
-        this.#warn('fallback', 'no model is reachable for popular items either', fallbackErr)
-        set = { kind: 'none', modelVersion: -1, items: [] }
-      }
-    }
+    if (this.#state === 'loading' && mode === 'for-you') void this.#showLastList(generation, k, exclude)
+    const { set, degraded } = await loadSuggestions({
+      recommender: () => this.#recommender(),
+      mode,
+      k,
+      exclude,
+      leaveOut: attrs.leaveOut,
+      itemId: attrs.item,
+      endpoint: attrs.endpoint,
+      dbName,
+      warn: (key, message, err) => this.#warn(key, message, err),
+    })
     if (generation !== this.#generation) return
     const state: WidgetState = set.kind === 'none' ? 'empty' : degraded ? 'degraded' : set.kind
-    const cards = await Promise.all(
-      set.items.map((item, position) => this.#card(item, position, set.kind, degraded)),
-    )
+    const cards = await this.#cards(set.items, set.kind, degraded)
     if (generation !== this.#generation) return
     this.#show(state, set.items, cards)
-    if (state === 'personal' && this.#mode === 'for-you')
-      saveLastList(this.#dbName, LAST_LIST_KEY, set.items, set.modelVersion).catch((err: unknown) =>
+    if (state === 'personal' && mode === 'for-you')
+      saveLastList(dbName, LAST_LIST_KEY, set.items, set.modelVersion).catch((err: unknown) =>
         this.#warn('last-list', 'could not keep the list for the next page view', err),
       )
   }
 
   /** Shows the saved list unless a fresh one (or another load) got there first. */
   async #showLastList(generation: number, k: number, exclude: readonly string[]): Promise<void> {
-    let last: LastList | null
-    try {
-      last = await readLastList(this.#dbName, LAST_LIST_KEY)
-    } catch {
-      return // no IndexedDB here: the fresh load decides what to show
-    }
-    if (!last || generation !== this.#generation || this.#state !== 'loading') return
-    const skip = new Set(exclude)
-    const items: Suggestion[] = last.items
-      .filter((item) => !skip.has(item.itemId))
-      .slice(0, k)
-      .map((item) => ({ itemId: item.itemId, score: 0, because: item.because }))
+    const items = await savedSuggestions(this.#attrs.dbName, k, exclude)
+    if (!items || generation !== this.#generation || this.#state !== 'loading') return
     if (items.length === 0) return
-    const cards = await Promise.all(
-      items.map((item, position) => this.#card(item, position, 'personal', false)),
-    )
+    const cards = await this.#cards(items, 'personal', false)
     if (generation !== this.#generation || this.#state !== 'loading') return
     this.#show('personal', items, cards)
   }
 
-  async #card(
-    item: Suggestion,
-    position: number,
-    kind: SuggestionKind,
-    degraded: boolean,
-  ): Promise<Node | null> {
-    const template = this.getAttribute('item-url')
-    const url = template ? fill(template, item.itemId, true) : null
-    const widgetItem: WidgetItem = {
-      itemId: item.itemId,
-      position,
-      kind: degraded ? 'degraded' : kind,
-      because: item.because,
-      url,
+  #cards(items: readonly Suggestion[], kind: SuggestionKind, degraded: boolean): Promise<(Node | null)[]> {
+    const options = {
+      host: this,
+      itemUrl: this.#attrs.itemUrl,
+      renderItem: this.renderItem,
+      label: (itemId: string) => this.#label(itemId),
+      warn: (key: string, message: string, err: unknown) => this.#warn(key, message, err),
     }
-    try {
-      if (this.renderItem) return await this.renderItem(widgetItem)
-    } catch (err) {
-      this.#warn('render', 'renderItem threw; the item is skipped', err)
-      return null
-    }
-    const tpl = this.querySelector(':scope > template')
-    if (tpl instanceof HTMLTemplateElement) {
-      const node = tpl.content.cloneNode(true)
-      fillNode(node, item.itemId)
-      return node
-    }
-    const a = document.createElement(url ? 'a' : 'span')
-    if (url) a.setAttribute('href', url)
-    a.textContent = this.#label(item.itemId)
-    return a
+    return Promise.all(items.map((item, position) => renderCard(item, position, kind, degraded, options)))
   }
 
   #headingFor(state: WidgetState): string {
-    const heading = this.getAttribute('heading') ?? 'Recommended for you'
-    // "Because you viewed X" over a list that is not about X would be untrue: say what the list is.
-    if (this.#mode === 'similar' && state !== 'similar' && state !== 'loading') {
-      return state === 'personal' ? 'Recommended for you' : 'Popular right now'
-    }
-    return heading
+    const { heading, mode } = this.#attrs
+    return headingFor(state, mode, heading)
   }
 
   #setState(state: WidgetState): void {
@@ -402,102 +244,39 @@ export class FedrecRecommendations extends Base {
   #showSkeleton(reflect = true): void {
     if (reflect) this.#setState('loading')
     else this.#els.heading.textContent = this.#headingFor('loading')
-    const list = el('ul', { part: 'list skeleton-list', 'aria-hidden': 'true' })
-    for (let i = 0; i < Math.min(this.#count, 5); i++)
-      list.append(el('li', { part: 'item' }, el('div', { part: 'skeleton' })))
-    this.#els.body.replaceChildren(list)
-    this.#els.label.replaceChildren('Loading recommendations…')
+    this.#els.body.replaceChildren(skeletonList(this.#attrs.count))
+    this.#els.label.replaceChildren(TEXT.loading)
   }
 
   #show(state: WidgetState, items: Suggestion[], cards: (Node | null)[]): void {
     this.#setState(state)
     this.#els.section.setAttribute('aria-busy', 'false')
-    // Slotted cards are light-DOM children: the shop's own CSS styles them.
-    for (const old of this.querySelectorAll(':scope > [data-fedrec-item]')) old.remove()
-    this.#items = []
-    const list = el('ul', { part: 'list', 'aria-label': this.#els.heading.textContent ?? '' })
-    items.forEach((item, i) => {
-      const card = cards[i]
-      if (!card) return
-      const position = this.#items.length
-      const slotName = `item-${position}`
-      const wrap = document.createElement('div')
-      wrap.setAttribute('slot', slotName)
-      wrap.dataset.fedrecItem = item.itemId
-      wrap.dataset.fedrecPosition = String(position)
-      wrap.append(card)
-      this.append(wrap)
-      this.#items.push({ itemId: item.itemId, position })
-      const whyId = `${this.#uid}-why-${position}`
-      const why = el('p', { part: 'why', id: whyId })
-      why.hidden = true
-      why.textContent = this.#reason(state, item)
-      const whyButton = el('button', {
-        type: 'button',
-        part: 'button why-button',
-        'aria-expanded': 'false',
-        'aria-controls': whyId,
-        // The visible text first (WCAG 2.5.3, label in name), then which product it is about.
-        'aria-label': `Why this? ${this.#label(item.itemId)}`,
-      })
-      whyButton.textContent = 'Why this?'
-      whyButton.addEventListener('click', () => {
-        why.hidden = !why.hidden
-        whyButton.setAttribute('aria-expanded', String(!why.hidden))
-      })
-      list.append(
-        el(
-          'li',
-          { part: 'item', 'data-item-id': item.itemId },
-          el('slot', { name: slotName }),
-          whyButton,
-          why,
-        ),
-      )
+    const heading = this.#els.heading.textContent ?? ''
+    const { list, shown } = renderItems(items, cards, {
+      host: this,
+      uid: this.#uid,
+      state,
+      heading,
+      label: (itemId) => this.#label(itemId),
     })
-    const label = this.#els.label
-    label.replaceChildren()
-    if (this.#items.length === 0) {
-      label.textContent = 'Learned privately, on this device'
-      const empty = el('p', { part: 'empty' })
-      empty.textContent = "Browse a few products and we'll learn what you like — privately, on this device."
-      this.#els.body.replaceChildren(empty)
+    this.#items = shown
+    fillLabel(this.#els.label, this.#state, shown.length > 0)
+    if (shown.length === 0) {
+      this.#els.body.replaceChildren(emptyMessage())
       if (state !== 'empty') this.#setState('empty')
     } else {
-      const badge = el('span', { part: 'badge' })
-      const text: Record<Exclude<WidgetState, 'loading' | 'empty'>, [string, string]> = {
-        personal: ['For you', 'Learned from your browsing, on this device'],
-        similar: ['Similar', 'Close to this item in the shared model'],
-        popular: ['Popular', 'What shoppers like right now — personal picks follow as you browse'],
-        degraded: ['Popular', 'What shoppers like right now'],
-      }
-      const [badgeText, note] = text[this.#state as keyof typeof text]
-      badge.textContent = badgeText
-      label.append(badge, note)
       this.#els.body.replaceChildren(list)
     }
     this.#els.live.textContent =
-      this.#items.length > 0
-        ? `${this.#items.length} ${this.#els.heading.textContent ?? 'recommendations'} loaded`
-        : ''
+      shown.length > 0 ? loadedAnnouncement(shown.length, this.#els.heading.textContent) : ''
     this.dispatchEvent(
       new CustomEvent<StateDetail>('fedrec-state', {
-        detail: { state: this.#state, itemIds: this.#items.map((i) => i.itemId) },
+        detail: { state: this.#state, itemIds: shown.map((i) => i.itemId) },
         bubbles: true,
         composed: true,
       }),
     )
-    if (this.#privacyOpen) void this.#renderPrivacy()
-  }
-
-  #reason(state: WidgetState, item: Suggestion): string {
-    if (state === 'popular' || state === 'degraded')
-      return 'Popular with shoppers across the store. The shared model learns this from everyone’s anonymous updates.'
-    if (!item.because) return 'It matches the taste profile your browser learned from your activity.'
-    const other = this.#label(item.because.itemId)
-    return state === 'similar'
-      ? `Similar to ${other} in the shared model.`
-      : `Because you looked at ${other}: the two are close in what your browser learned.`
+    this.#privacy.refresh()
   }
 
   #onClick(event: MouseEvent): void {
@@ -517,174 +296,5 @@ export class FedrecRecommendations extends Base {
     this.#recommender()
       .then((rec) => rec.track({ type: 'click', itemId, source: WIDGET_SOURCE }))
       .catch((err: unknown) => this.#warn('track', 'could not record the click', err))
-  }
-
-  // Arrow keys move between items (to each item's first focusable element); Tab still walks everything.
-  #onKeydown(event: KeyboardEvent): void {
-    if (!['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(event.key)) return
-    const path = event.composedPath()
-    const inItem = path.find(
-      (n): n is HTMLElement =>
-        n instanceof HTMLElement && (n.dataset.fedrecItem !== undefined || n.dataset.itemId !== undefined),
-    )
-    if (!inItem) return
-    const id = inItem.dataset.fedrecItem ?? inItem.dataset.itemId
-    const at = this.#items.findIndex((i) => i.itemId === id)
-    if (at < 0) return
-    const last = this.#items.length - 1
-    const to =
-      event.key === 'Home'
-        ? 0
-        : event.key === 'End'
-          ? last
-          : Math.max(0, Math.min(last, at + (event.key === 'ArrowRight' ? 1 : -1)))
-    const wrap = this.querySelector<HTMLElement>(`:scope > [data-fedrec-position="${to}"]`)
-    const focusable = wrap?.querySelector<HTMLElement>(
-      'a[href], button, input, [tabindex]:not([tabindex="-1"])',
-    )
-    if (!focusable) return
-    event.preventDefault()
-    focusable.focus()
-    focusable.scrollIntoView({ block: 'nearest', inline: 'nearest' })
-  }
-
-  #togglePrivacy(): void {
-    this.#privacyOpen = !this.#privacyOpen
-    this.#confirmErase = false
-    this.#els.privacyButton.setAttribute('aria-expanded', String(this.#privacyOpen))
-    this.#els.privacyPanel.hidden = !this.#privacyOpen
-    if (this.#privacyOpen) void this.#renderPrivacy()
-  }
-
-  async #renderPrivacy(focus?: string): Promise<void> {
-    const panel = this.#els.privacyPanel
-    let data: LocalData | null = null
-    let rec: Recommender | null = null
-    try {
-      rec = await this.#recommender()
-      data = await rec.localData()
-    } catch {
-      data = null
-    }
-    const title = el('h3', {})
-    title.textContent = 'Your data'
-    const leaves = el('p', {})
-    leaves.textContent =
-      'What leaves this device: changes to the shared model’s weights for the products you interacted with (and a few picked at random), with a random id, when your browser takes part in a training round; whoever runs the service could tell from them which products you interacted with. Your events, their times and your taste profile never leave it.'
-    if (!data || !rec) {
-      const off = el('p', {})
-      off.textContent =
-        'Learning is not available in this browser, so nothing about you is stored or sent. The suggestions are what is popular with other shoppers.'
-      leaves.textContent =
-        'What leaves this device: nothing about you. The page only downloads the shared model to find popular items.'
-      panel.replaceChildren(title, off, leaves)
-      return
-    }
-    const stored = el('ul', {})
-    const line = (text: string) => {
-      const li = document.createElement('li')
-      li.textContent = text
-      stored.append(li)
-    }
-    line(
-      `${data.events} ${data.events === 1 ? 'interaction' : 'interactions'} with ${data.items} ${data.items === 1 ? 'product' : 'products'}`,
-    )
-    line(data.profile ? 'A taste profile trained on this device' : 'No taste profile yet')
-    line(
-      data.model
-        ? `The shared model, version ${data.model.version} (${Math.round(data.model.bytes / 1024)} KB)`
-        : 'No copy of the shared model yet',
-    )
-    const storedTitle = el('p', {})
-    storedTitle.textContent = 'Stored only in this browser:'
-    const pause = el('button', {
-      type: 'button',
-      part: 'button pause-button',
-      'aria-pressed': String(data.paused),
-      'data-focus': 'pause',
-    })
-    pause.textContent = 'Pause learning'
-    const theRec = rec
-    pause.addEventListener('click', () => {
-      const next = pause.getAttribute('aria-pressed') !== 'true'
-      theRec.setPaused(next).then(
-        () => {
-          this.#els.live.textContent = next ? 'Learning paused' : 'Learning resumed'
-          void this.#renderPrivacy('pause')
-        },
-        (err: unknown) => this.#warn('pause', 'could not change the pause switch', err),
-      )
-    })
-    const actions = el('div', { class: 'actions' }, pause)
-    if (this.#confirmErase) {
-      const yes = el('button', {
-        type: 'button',
-        part: 'button danger erase-confirm',
-        'data-focus': 'confirm',
-      })
-      yes.textContent = 'Yes, erase everything'
-      yes.addEventListener('click', () => {
-        this.#confirmErase = false
-        theRec.forget().then(
-          () => {
-            this.#els.live.textContent = 'Everything this device knew about you is erased'
-            void this.#load()
-            void this.#renderPrivacy('erase')
-          },
-          (err: unknown) => this.#warn('forget', 'could not erase the local data', err),
-        )
-      })
-      const no = el('button', { type: 'button', part: 'button', 'data-focus': 'cancel' })
-      no.textContent = 'Cancel'
-      no.addEventListener('click', () => {
-        this.#confirmErase = false
-        void this.#renderPrivacy('erase')
-      })
-      actions.append(yes, no)
-    } else {
-      const erase = el('button', {
-        type: 'button',
-        part: 'button danger erase-button',
-        'data-focus': 'erase',
-      })
-      erase.textContent = 'Erase everything'
-      erase.addEventListener('click', () => {
-        this.#confirmErase = true
-        void this.#renderPrivacy('confirm')
-      })
-      actions.append(erase)
-    }
-    const status = el('p', {})
-    status.textContent = data.paused
-      ? 'Learning is paused: nothing new is recorded or sent.'
-      : 'Learning is on: your clicks, carts and purchases teach your browser, not our servers.'
-    panel.replaceChildren(title, storedTitle, stored, status, leaves, actions)
-    if (focus) panel.querySelector<HTMLElement>(`[data-focus="${focus}"]`)?.focus()
-  }
-}
-
-function el(tag: string, attrs: Record<string, string>, ...children: Node[]): HTMLElement {
-  const node = document.createElement(tag)
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value)
-  node.append(...children)
-  return node
-}
-
-/** `{id}` in a template, URL-encoded where it goes into a URL. */
-function fill(text: string, itemId: string, url: boolean): string {
-  return text.replaceAll('{id}', url ? encodeURIComponent(itemId) : itemId)
-}
-
-function fillNode(node: Node, itemId: string): void {
-  const walker = document.createTreeWalker(node, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT)
-  for (let n: Node | null = walker.currentNode; n; n = walker.nextNode()) {
-    if (n.nodeType === Node.TEXT_NODE && n.textContent?.includes('{id}'))
-      n.textContent = fill(n.textContent, itemId, false)
-    if (n instanceof Element) {
-      for (const attr of n.attributes) {
-        if (attr.value.includes('{id}'))
-          attr.value = fill(attr.value, itemId, ['href', 'src', 'srcset', 'action'].includes(attr.name))
-      }
-    }
   }
 }
