@@ -1,8 +1,10 @@
+// The centralized baseline: the federated model trained on all data in one place, by per-example Adagrad.
 import {
   buildSequenceSamples,
   createRng,
   type EventWeights,
   initSharedWeights,
+  type SequenceSamples,
   type SequenceSettings,
   type SharedWeights,
 } from '@fedrec/core'
@@ -53,17 +55,7 @@ export function trainCentralized(split: SplitDataset, options: CentralizedOption
   const numItems = split.itemIds.length
   const rng = createRng(seed)
   const weights = initSharedWeights(numItems, dim, rng)
-  const E = weights.itemEmbedding
-  const b = weights.itemBias
-  // Adagrad's sums of squared gradients; the small start keeps the first steps finite.
-  const sumE = new Float64Array(E.length).fill(1e-8)
-  const sumB = new Float64Array(b.length).fill(1e-8)
-  const query = new Float64Array(dim)
-  const dQuery = new Float64Array(dim)
-  const step = (params: Float32Array, sums: Float64Array, i: number, g: number) => {
-    sums[i]! += g * g
-    params[i] = params[i]! - (learningRate * g) / Math.sqrt(sums[i]!)
-  }
+  const adagrad = createAdagrad(weights, learningRate, l2)
   const history: CentralizedEpoch[] = []
   let best: { epoch: number; hr: number; test: Metrics; E: Float32Array; b: Float32Array } | undefined
   const order = Int32Array.from(split.users.keys())
@@ -72,8 +64,8 @@ export function trainCentralized(split: SplitDataset, options: CentralizedOption
       const j = rng.int(i + 1)
       ;[order[i], order[j]] = [order[j]!, order[i]!]
     }
-    let lossSum = 0
-    let weightSum = 0
+    adagrad.lossSum = 0
+    adagrad.weightSum = 0
     for (const ui of order) {
       const user = split.users[ui]!
       if (user.train.length === 0) continue
@@ -84,56 +76,15 @@ export function trainCentralized(split: SplitDataset, options: CentralizedOption
         settings,
         ...(eventWeights ? { eventWeights } : {}),
       })
-      const k = s.negativesPerTarget
-      for (let t = 0; t < s.targets.length; t++) {
-        query.fill(0)
-        for (let c = s.contextStart[t]!; c < s.contextStart[t + 1]!; c++) {
-          const base = s.contextRows[c]! * dim
-          const a = s.contextWeights[c]!
-          for (let d = 0; d < dim; d++) query[d]! += a * E[base + d]!
-        }
-        dQuery.fill(0)
-        const p = s.targets[t]!
-        const w = s.weights[t]!
-        for (let n = 0; n < k; n++) {
-          const neg = s.negatives[t * k + n]!
-          let sp = b[p]!
-          let sn = b[neg]!
-          for (let d = 0; d < dim; d++) {
-            sp += query[d]! * E[p * dim + d]!
-            sn += query[d]! * E[neg * dim + d]!
-          }
-          const margin = sn - sp
-          lossSum += w * softplus(margin)
-          weightSum += w
-          // ℓ = softplus(s⁻ − s⁺): ∂ℓ/∂s⁻ = σ(margin) = −∂ℓ/∂s⁺ (train-sequence.ts).
-          const g = sigmoid(margin) * w
-          for (let d = 0; d < dim; d++) {
-            dQuery[d]! += g * (E[neg * dim + d]! - E[p * dim + d]!)
-            const q = query[d]!
-            step(E, sumE, p * dim + d, -g * q + l2 * E[p * dim + d]!)
-            step(E, sumE, neg * dim + d, g * q + l2 * E[neg * dim + d]!)
-          }
-          step(b, sumB, p, -g)
-          step(b, sumB, neg, g)
-        }
-        for (let c = s.contextStart[t]!; c < s.contextStart[t + 1]!; c++) {
-          const base = s.contextRows[c]! * dim
-          const a = s.contextWeights[c]!
-          for (let d = 0; d < dim; d++) step(E, sumE, base + d, a * dQuery[d]! + l2 * E[base + d]!)
-        }
-      }
+      for (let t = 0; t < s.targets.length; t++) trainTarget(adagrad, s, t)
     }
-    const scoreFor = (u: SplitUser, _: number, which: HeldOut) => {
-      const q = shopperQuery(weights, u, which, settings)
-      return (row: number) => scoreRow(weights, q, row)
-    }
-    const validation = means(evaluateAll(split, scoreFor, 'validation'))
-    const test = means(evaluateAll(split, scoreFor, 'test'))
+    const { validation, test } = evaluateCentral(split, weights, settings)
+    const { lossSum, weightSum } = adagrad
     history.push({ epoch, loss: weightSum > 0 ? lossSum / weightSum : 0, validation, test })
     options.onEpoch?.(epoch, { validation, test })
     if (!best || validation.hr10 > best.hr) {
-      best = { epoch, hr: validation.hr10, test, E: E.slice(), b: b.slice() }
+      const { itemEmbedding, itemBias } = weights
+      best = { epoch, hr: validation.hr10, test, E: itemEmbedding.slice(), b: itemBias.slice() }
     }
   }
   if (!best) throw new Error('trainCentralized: epochs must be >= 1')
@@ -143,6 +94,99 @@ export function trainCentralized(split: SplitDataset, options: CentralizedOption
     test: best.test,
     weights: { numItems, dim, itemEmbedding: best.E, itemBias: best.b },
   }
+}
+
+/** Per-example Adagrad on the item table in place, with the epoch's running loss. */
+interface Adagrad {
+  E: Float32Array
+  b: Float32Array
+  dim: number
+  learningRate: number
+  l2: number
+  /** Adagrad's sums of squared gradients, per coordinate of `E` and `b`. */
+  sumE: Float64Array
+  sumB: Float64Array
+  /** Scratch: one target's query and its gradient. */
+  query: Float64Array
+  dQuery: Float64Array
+  /** Σ w·ℓ and Σ w over the epoch's (target, negative) pairs. */
+  lossSum: number
+  weightSum: number
+}
+
+function createAdagrad(weights: SharedWeights, learningRate: number, l2: number): Adagrad {
+  const { itemEmbedding: E, itemBias: b, dim } = weights
+  return {
+    E,
+    b,
+    dim,
+    learningRate,
+    l2,
+    // Adagrad's sums of squared gradients; the small start keeps the first steps finite.
+    sumE: new Float64Array(E.length).fill(1e-8),
+    sumB: new Float64Array(b.length).fill(1e-8),
+    query: new Float64Array(dim),
+    dQuery: new Float64Array(dim),
+    lossSum: 0,
+    weightSum: 0,
+  }
+}
+
+/** One next-item example: its K (target, negative) pairs, then its context rows, each an Adagrad step. */
+function trainTarget(st: Adagrad, s: SequenceSamples, t: number): void {
+  const { E, b, dim, l2, sumE, sumB, query, dQuery } = st
+  const step = (params: Float32Array, sums: Float64Array, i: number, g: number) => {
+    sums[i]! += g * g
+    params[i] = params[i]! - (st.learningRate * g) / Math.sqrt(sums[i]!)
+  }
+  const k = s.negativesPerTarget
+  query.fill(0)
+  for (let c = s.contextStart[t]!; c < s.contextStart[t + 1]!; c++) {
+    const base = s.contextRows[c]! * dim
+    const a = s.contextWeights[c]!
+    for (let d = 0; d < dim; d++) query[d]! += a * E[base + d]!
+  }
+  dQuery.fill(0)
+  const p = s.targets[t]!
+  const w = s.weights[t]!
+  for (let n = 0; n < k; n++) {
+    const neg = s.negatives[t * k + n]!
+    let sp = b[p]!
+    let sn = b[neg]!
+    for (let d = 0; d < dim; d++) {
+      sp += query[d]! * E[p * dim + d]!
+      sn += query[d]! * E[neg * dim + d]!
+    }
+    const margin = sn - sp
+    st.lossSum += w * softplus(margin)
+    st.weightSum += w
+    // ℓ = softplus(s⁻ − s⁺): ∂ℓ/∂s⁻ = σ(margin) = −∂ℓ/∂s⁺ (sequence-gradients.ts in core).
+    const g = sigmoid(margin) * w
+    for (let d = 0; d < dim; d++) {
+      dQuery[d]! += g * (E[neg * dim + d]! - E[p * dim + d]!)
+      const q = query[d]!
+      step(E, sumE, p * dim + d, -g * q + l2 * E[p * dim + d]!)
+      step(E, sumE, neg * dim + d, g * q + l2 * E[neg * dim + d]!)
+    }
+    step(b, sumB, p, -g)
+    step(b, sumB, neg, g)
+  }
+  for (let c = s.contextStart[t]!; c < s.contextStart[t + 1]!; c++) {
+    const base = s.contextRows[c]! * dim
+    const a = s.contextWeights[c]!
+    for (let d = 0; d < dim; d++) step(E, sumE, base + d, a * dQuery[d]! + l2 * E[base + d]!)
+  }
+}
+
+/** Every shopper's held-out items ranked by its pooled recent items (no private vector centrally). */
+function evaluateCentral(split: SplitDataset, weights: SharedWeights, settings: SequenceSettings) {
+  const scoreFor = (u: SplitUser, _: number, which: HeldOut) => {
+    const q = shopperQuery(weights, u, which, settings)
+    return (row: number) => scoreRow(weights, q, row)
+  }
+  const validation = means(evaluateAll(split, scoreFor, 'validation'))
+  const test = means(evaluateAll(split, scoreFor, 'test'))
+  return { validation, test }
 }
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x))

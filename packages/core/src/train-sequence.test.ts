@@ -7,12 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createRng } from './rng.ts'
 import type { RowEvent } from './samples.ts'
 import { buildSequenceSamples, sequenceQuery } from './sequence.ts'
-import {
-  buildSumTables,
-  type SequenceStepInputs,
-  sequenceGradients,
-  trainSequence,
-} from './train-sequence.ts'
+import { type SequenceStepInputs, sequenceGradients } from './sequence-gradients.ts'
+import { buildSumTables } from './sequence-sum-tables.ts'
+import { trainSequence } from './train-sequence.ts'
 import { initSharedWeights, type SharedWeights } from './weights.ts'
 
 beforeAll(async () => {

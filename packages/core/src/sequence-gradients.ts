@@ -1,0 +1,122 @@
+// The next-item model's per-step gradients, written out by hand, and how they are summed back onto slice rows.
+import type * as TF from '@tensorflow/tfjs-core'
+import { ModelError } from './errors.ts'
+import type { RowLookup } from './local-training.ts'
+
+/** One step's inputs: B targets (padded) on an S-row slice; see `trainSequence` for the maths. */
+export interface SequenceStepInputs {
+  /** Slice embedding `[S, d]` and bias `[S, 1]`. */
+  embedding: TF.Tensor2D
+  bias: TF.Tensor2D
+  /** The private vector `[1, d]`, when one is trained. */
+  user?: TF.Tensor2D
+  /** int32 `[B]`: each target's slice row. */
+  positives: TF.Tensor1D
+  /** int32 `[B·K]`: target t's K negatives at t·K … t·K + K − 1. */
+  negatives: TF.Tensor1D
+  /** `[B, S]`: row t holds target t's context weights α_tj at its context rows (zero for padding). */
+  pool: TF.Tensor2D
+  /** `pool` transposed, `[S, B]`. */
+  poolT: TF.Tensor2D
+  /** Target weights `[B, 1]`; 0 for padding targets. */
+  weights: TF.Tensor2D
+  /** Σ over the batch's pairs of their target's weight (known on the CPU: no readback). */
+  totalWeight: number
+  /** How the reads' gradients are summed onto rows (`RowLookup`); 'row-table' needs `sumTable`. */
+  lookup: RowLookup
+  /** int32 `[S, W]` from `buildSumTables` for this batch. */
+  sumTable?: TF.Tensor2D
+  l2: number
+  mu: number
+  globalEmbedding?: TF.Tensor2D
+  globalBias?: TF.Tensor2D
+}
+
+/**
+ * Gradients of
+ *   J = Σ_t w_t Σ_k softplus(s_t,k⁻ − s_t⁺) / Σ_t K·w_t + l2/2 (‖E‖² + ‖u‖²) + mu/2 (‖E − E₀‖² + ‖b − b₀‖²)
+ * with q_t = Σ_j α_tj e_j (+ u) and s_ti = q_t·e_i + b_i, written out by hand rather than by `tf.grad`
+ * (tfjs-core's gradient registry does not load in plain Node ESM, and the chain rule here is a few gathers) and checked against `tf.grads` in `train-sequence.test.ts`. Call inside `tf.tidy`.
+ * @example
+ * const g = tf.tidy(() => sequenceGradients(tf, inputs)) // g.embedding [S, d], g.bias [S, 1], g.weightedLossSum
+ */
+export function sequenceGradients(tf: typeof TF, x: SequenceStepInputs) {
+  const [rows, dim] = x.embedding.shape
+  const targets = x.positives.shape[0]
+  const k = x.negatives.shape[0] / targets
+  const scale = x.totalWeight > 0 ? 1 / x.totalWeight : 0
+  // Per-target vectors meet their K negatives and W context reads by broadcasting over a middle axis (no
+  // tile: tfjs-backend-wasm's Tile kernel took most of a client round).
+  const perTarget = (t: TF.Tensor) => tf.reshape(t, [targets, 1, dim])
+  const pooled = tf.matMul(x.pool, x.embedding)
+  const query = x.user ? tf.add(pooled, x.user) : pooled
+  const ePos = tf.gather(x.embedding, x.positives)
+  const eNeg = tf.reshape(tf.gather(x.embedding, x.negatives), [targets, k, dim])
+  const sPos = tf.add(tf.sum(tf.mul(query, ePos), 1, true), tf.gather(x.bias, x.positives))
+  const sNeg = tf.add(
+    tf.sum(tf.mul(perTarget(query), eNeg), 2),
+    tf.reshape(tf.gather(x.bias, x.negatives), [targets, k]),
+  )
+  // ℓ = softplus(s⁻ − s⁺) per pair; ∂ℓ/∂s⁻ = σ(s⁻ − s⁺) = −∂ℓ/∂s⁺.
+  const margin = tf.sub(sNeg, sPos)
+  const dNeg = tf.mul(tf.mul(tf.sigmoid(margin), x.weights), scale)
+  const dPos = tf.neg(tf.sum(dNeg, 1, true))
+  const dNegPerRead = tf.reshape(dNeg, [targets, k, 1])
+  const dQuery = tf.add(tf.mul(dPos, ePos), tf.sum(tf.mul(dNegPerRead, eNeg), 1))
+  // Every read's gradient, [∂e | ∂b] per read, in the order of the reads: positives, then negatives.
+  const readGradients = tf.concat([
+    tf.concat([tf.mul(dPos, query), dPos], 1),
+    tf.concat(
+      [tf.reshape(tf.mul(dNegPerRead, perTarget(query)), [targets * k, dim]), tf.reshape(dNeg, [-1, 1])],
+      1,
+    ),
+  ])
+  const readRows = tf.concat([x.positives, x.negatives])
+  const summed = sumRows(tf, readGradients, readRows, rows, x)
+  // The context rows' share: ∂J/∂E += poolᵀ · ∂J/∂q.
+  let embedding: TF.Tensor = tf.add(tf.slice(summed, [0, 0], [rows, dim]), tf.matMul(x.poolT, dQuery))
+  let bias: TF.Tensor = tf.slice(summed, [0, dim], [rows, 1])
+  if (x.l2 > 0) embedding = tf.add(embedding, tf.mul(x.embedding, x.l2))
+  if (x.mu > 0) {
+    if (!x.globalEmbedding || !x.globalBias)
+      throw new Error('sequenceGradients: mu > 0 needs the global slice')
+    embedding = tf.add(embedding, tf.mul(tf.sub(x.embedding, x.globalEmbedding), x.mu))
+    bias = tf.add(bias, tf.mul(tf.sub(x.bias, x.globalBias), x.mu))
+  }
+  let user: TF.Tensor | undefined
+  if (x.user) {
+    user = tf.sum(dQuery, 0, true)
+    if (x.l2 > 0) user = tf.add(user, tf.mul(x.user, x.l2))
+  }
+  return {
+    weightedLossSum: tf.sum(tf.mul(tf.softplus(margin), x.weights)) as TF.Scalar,
+    embedding: embedding as TF.Tensor2D,
+    bias: bias as TF.Tensor2D,
+    user: user as TF.Tensor2D | undefined,
+  }
+}
+
+/** Σ of the reads' gradient rows onto the slice rows they read: the transpose of the gathers. */
+function sumRows(
+  tf: typeof TF,
+  gradients: TF.Tensor,
+  readRows: TF.Tensor1D,
+  rows: number,
+  x: Pick<SequenceStepInputs, 'lookup' | 'sumTable'>,
+): TF.Tensor2D {
+  const cols = gradients.shape[1]!
+  if (x.lookup === 'scatter') {
+    // scatterND sums the updates of repeated rows; padding reads carry zero gradients.
+    return tf.scatterND(tf.reshape(readRows, [-1, 1]), gradients, [rows, cols]) as TF.Tensor2D
+  }
+  if (x.lookup === 'row-table') {
+    if (!x.sumTable)
+      throw new ModelError('missing_tensor', "sequenceGradients: lookup 'row-table' needs sumTable")
+    const padded = tf.concat([gradients, tf.zeros([1, cols])])
+    return tf.sum(tf.gather(padded, x.sumTable), 1) as TF.Tensor2D
+  }
+  // Any backend: onehotᵀ × gradients, O(reads · S). oneHot as float32 through a cast, not its dtype argument:
+  // tfjs-backend-wasm 4.22 ignores that argument and writes the int32 bit pattern of 1 (1.4e-45).
+  const onehot = tf.cast(tf.oneHot(readRows, rows), 'float32')
+  return tf.matMul(onehot, gradients, true, false) as TF.Tensor2D
+}
