@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openStore, SCHEMA_VERSION, STORE_FORMAT } from './index.ts'
-import { freshStore } from './test-store.ts'
+import { firstCohort, freshStore } from './test-store.ts'
 
 describe('openStore', () => {
   let dir: string
@@ -35,17 +35,7 @@ describe('transaction', () => {
     expect(() =>
       store.transaction(() => {
         store.setDeadline(0, '2026-01-01T01:00:00.000Z')
-        store.secAgg.insertCohort({
-          cohort: 1,
-          round: 0,
-          sessionId: 's1',
-          phase: 'advertise',
-          phaseDeadline: '2026-01-01T00:01:00.000Z',
-          openedAt: '2026-01-01T00:00:00.000Z',
-          closedAt: null,
-          abortReason: null,
-          survivors: null,
-        })
+        store.secAgg.insertCohort(firstCohort)
         throw new Error('the close failed')
       }),
     ).toThrow('the close failed')

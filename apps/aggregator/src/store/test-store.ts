@@ -1,5 +1,5 @@
 /** A fresh, initialised store for the table groups' tests: items a and b, round 0 open. */
-import { openStore, type Store } from './index.ts'
+import { type CohortRecord, openStore, type Store } from './index.ts'
 
 const AT = '2026-01-01T00:00:00.000Z'
 
@@ -39,4 +39,17 @@ export function freshStore(path = ':memory:'): Store {
     },
   })
   return store
+}
+
+/** Cohort 1 of round 0, just opened (advertise phase). */
+export const firstCohort: CohortRecord = {
+  cohort: 1,
+  round: 0,
+  sessionId: 's1',
+  phase: 'advertise',
+  phaseDeadline: '2026-01-01T00:01:00.000Z',
+  openedAt: AT,
+  closedAt: null,
+  abortReason: null,
+  survivors: null,
 }

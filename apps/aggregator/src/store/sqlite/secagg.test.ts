@@ -1,20 +1,7 @@
 // Secure aggregation's tables on SQLite: messages mark their member, the end of a cohort drops what it
 // relayed, and only an uploaded member of the cohort that closed a round contributed to it.
 import { describe, expect, it } from 'vitest'
-import type { CohortRecord } from '../secagg.ts'
-import { freshStore } from '../test-store.ts'
-
-const cohort: CohortRecord = {
-  cohort: 1,
-  round: 0,
-  sessionId: 's1',
-  phase: 'advertise',
-  phaseDeadline: '2026-01-01T00:01:00.000Z',
-  openedAt: '2026-01-01T00:00:00.000Z',
-  closedAt: null,
-  abortReason: null,
-  survivors: null,
-}
+import { firstCohort, freshStore } from '../test-store.ts'
 
 const member = (id: number) => ({
   cohort: 1,
@@ -28,7 +15,7 @@ const member = (id: number) => ({
 describe('sqliteSecAgg', () => {
   it('keeps a cohort’s messages and masked inputs until it ends, and knows who contributed', () => {
     const { secAgg: sa, close } = freshStore()
-    sa.insertCohort(cohort)
+    sa.insertCohort(firstCohort)
     sa.insertMember(member(0))
     sa.insertMember(member(1))
     sa.insertMessage(1, 0, 'shares', '{"to":1}')
