@@ -9,8 +9,9 @@
  *
  * What a server-database implementation (PostgreSQL, say) would need beside this one:
  * - An async interface. Every method here is synchronous because better-sqlite3 is and the aggregator calls
- *   the store inline; a network database means `Promise`s throughout, `roundPayloads` as an
- *   `AsyncIterable` over a cursor, and the aggregator awaiting them (it serialises its writes itself).
+ *   the store inline (between two awaits nothing else runs, which its round logic relies on); a network
+ *   database means `Promise`s throughout, `roundPayloads` as an `AsyncIterable` over a cursor, and the
+ *   aggregator serialising what it now gets for free: one upload's check-then-insert against another's.
  * - Transactions bound to one connection: `transaction(fn)` would hand `fn` a store whose groups run on the
  *   transaction's connection (here every group shares one connection, and the groups' own transactions —
  *   `addRejections`, `insertEvaluation`, `queueItems` — nest as savepoints).
@@ -21,7 +22,8 @@
  *   with commits that are durable before an ack (`synchronous_commit = on`).
  * - An answer to `checkPresent()`: here it catches a file deleted or replaced under the running process; there,
  *   a lost connection or a database restored to another identity (a store id kept in `meta`).
- * - The same row checks (rows.ts): rows arrive as `unknown` from any driver; BIGINT may come back as text.
+ * - The same row checks (rows.ts): rows arrive as `unknown` from any driver (node-postgres returns a BIGINT
+ *   as a string, which `int` would have to accept).
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
