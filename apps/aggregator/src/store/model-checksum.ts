@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { StoredModel } from './index.ts'
+import type { StoredModel } from './model.ts'
 import { StoreCorruptError } from './rows.ts'
 
 /**

@@ -1,0 +1,9 @@
+/** Counters of refused uploads by error code, since the store was created. */
+
+/** The rejection counters. */
+export interface RejectionStore {
+  /** Adds to the rejection counters. */
+  addRejections(counts: ReadonlyMap<string, number>): void
+  /** Every counter, by error code. */
+  rejections(): Record<string, number>
+}

@@ -1,0 +1,67 @@
+/** Training rounds: the open one, how each closed, operator resets, and what the privacy accountant needs. */
+
+/** One round: open while `closedAt` is null. */
+export interface RoundRecord {
+  round: number
+  modelVersion: number
+  openedAt: string
+  deadline: string
+  closedAt: string | null
+  closedBy: 'quorum' | 'deadline' | null
+  participants: number | null
+  samples: number | null
+  updateNorm: number | null
+  /** Mean and largest L2 norm of the accepted client updates (after clipping); null while open. */
+  clientNormMean: number | null
+  clientNormMax: number | null
+  /** Accepted updates whose norm was clipped; null while open. */
+  clipped: number | null
+  /** Operator resets of this round (each one discarded its accepted updates and reopened it). */
+  resets: number
+  /** Accepted updates that those resets discarded. */
+  discarded: number
+}
+
+/** How a round ended, written when it closes. */
+export interface RoundClosing {
+  closedAt: string
+  closedBy: 'quorum' | 'deadline'
+  participants: number
+  samples: number
+  updateNorm: number
+  clientNormMean: number
+  clientNormMax: number
+  clipped: number
+  /** DP-FedAvg parameters the round closed with (absent: no DP); what the accountant composes. */
+  dp?: PrivacyRound
+}
+
+/** One closed round as the privacy accountant needs it. */
+export interface PrivacyRound {
+  /** σ of the round (noise stddev σ·S on the sum). */
+  noiseMultiplier: number
+  /** q the round was accounted with. */
+  sampleRate: number
+  /** S of the round. */
+  clipNorm: number
+}
+
+/** The rounds: exactly one is open at a time. */
+export interface RoundStore {
+  /** @throws StoreCorruptError unless exactly one round is open */
+  openRound(): RoundRecord
+  insertRound(round: RoundRecord): void
+  setDeadline(round: number, deadline: string): void
+  /**
+   * The operator reset of an open round, to run inside `transaction()` with nothing else: moves the keys of
+   * its accepted updates to `discarded_updates` (payloads and acks go), so neither a replay nor a retry
+   * counts them again, and reopens the round with `openedAt` and `deadline`, counting the reset. Returns how
+   * many updates were discarded.
+   */
+  resetRound(round: number, reopen: { at: string; deadline: string }): number
+  closeRound(round: number, closing: RoundClosing): void
+  /** Closed rounds, oldest first, at most the `limit` most recent. */
+  history(limit: number): RoundRecord[]
+  /** Every closed round, oldest first, with its DP parameters (null: closed without DP). */
+  privacyRounds(): { round: number; participants: number; dp: PrivacyRound | null }[]
+}
