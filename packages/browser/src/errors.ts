@@ -1,4 +1,4 @@
-import { CodedError } from '@fedrec/protocol'
+import { ClientError, CodedError } from '@fedrec/protocol'
 
 /** Codes a caller can act on. */
 export const FEDREC_ERROR_CODES = [
@@ -38,6 +38,16 @@ export class FedrecError extends CodedError<FedrecErrorCode> {
 }
 
 const CODES = new Set<string>(FEDREC_ERROR_CODES)
+
+/**
+ * A protocol client's error as the library's own, same code and message (`network`, `server_error` and
+ * `rejected` are codes of both); any other error as it is.
+ * @example catch (err) { throw fromClientError(err) }
+ */
+export function fromClientError(err: unknown): unknown {
+  if (err instanceof ClientError) return new FedrecError(err.code, err.message, { cause: err })
+  return err
+}
 
 /** True for a FedrecError, including one rebuilt from a worker's message (same name, same fields). */
 export function isFedrecError(err: unknown): err is FedrecError {

@@ -1,4 +1,5 @@
 import type { BackendName, EventWeights } from '@fedrec/core'
+import type { RetryPolicy } from '@fedrec/protocol'
 import * as Comlink from 'comlink'
 import {
   clearAll,
@@ -11,11 +12,10 @@ import {
   readEvents,
   type StoredEvent,
 } from './db.ts'
-import type { Recommendation, SyncReport } from './engine.ts'
+import type { Recommendation, SyncReport } from './engine/index.ts'
 import { decodeFromTransfer, FedrecError } from './errors.ts'
 import { isEventType, isLeaveOut, type LeaveOut, type TrackEvent } from './events.ts'
 import { eraseLastLists } from './last-list.ts'
-import type { RetryPolicy } from './net.ts'
 import type { SuggestionSet, SuggestMode, SuggestRequest } from './suggest.ts'
 import type { WorkerApi } from './worker.ts'
 import { parseAssetBase, startWorker } from './worker-start.ts'

@@ -2,7 +2,7 @@
 import './register-backends.ts'
 import * as tf from '@tensorflow/tfjs-core'
 import * as Comlink from 'comlink'
-import { Engine, type EngineConfig, type Recommendation, type SyncReport } from './engine.ts'
+import { Engine, type EngineConfig, type Recommendation, type SyncReport } from './engine/index.ts'
 import { encodeForTransfer, FedrecError } from './errors.ts'
 import type { LeaveOut } from './events.ts'
 import type { SuggestionSet, SuggestRequest } from './suggest.ts'
