@@ -4,7 +4,7 @@
  * @module
  */
 import type { BackendName, EventWeights } from '@fedrec/core'
-import { createProtocolClient, type RetryPolicy, type RoundConfig } from '@fedrec/protocol'
+import { createProtocolClient, type Fetch, type RetryPolicy, type RoundConfig } from '@fedrec/protocol'
 import type * as tfjs from '@tensorflow/tfjs-core'
 import createDebug from 'debug'
 import { clearAll, type FedrecDatabase, openFedrecDB } from '../db.ts'
@@ -24,6 +24,12 @@ export type { Recommendation } from './scoring.ts'
 export type { SyncPhases, SyncReport } from './sync/report.ts'
 
 const netLog = createDebug('fedrec:browser:net')
+
+/** What a test may put in place of the platform's (not part of `EngineConfig`, which crosses postMessage). */
+export interface EngineOptions {
+  /** The `fetch` the protocol client uses (default the platform's). */
+  fetch?: Fetch
+}
 
 export interface EngineConfig {
   endpoint: string
@@ -48,9 +54,11 @@ export class Engine {
     tf: typeof tfjs,
     private readonly db: FedrecDatabase,
     private readonly config: EngineConfig,
+    options: EngineOptions,
   ) {
     const client = createProtocolClient({
       baseUrl: config.endpoint,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(config.retry ? { retry: config.retry } : {}),
       onRetry: (attempt, url, delay) => netLog('retry %d of %s in %d ms', attempt, url, delay),
     })
@@ -77,7 +85,7 @@ export class Engine {
     this.scoring = { db, models, guard, profile, lastConfig: () => lastConfig, eventWeights }
   }
 
-  static async create(tf: typeof tfjs, config: EngineConfig): Promise<Engine> {
+  static async create(tf: typeof tfjs, config: EngineConfig, options: EngineOptions = {}): Promise<Engine> {
     let db: FedrecDatabase
     try {
       db = await openFedrecDB(config.dbName)
@@ -86,7 +94,7 @@ export class Engine {
         cause,
       })
     }
-    return new Engine(tf, db, config)
+    return new Engine(tf, db, config, options)
   }
 
   /**
