@@ -56,19 +56,18 @@ export function isFedrecError(err: unknown): err is FedrecError {
   )
 }
 
-// The worker sends errors as { name, message } plus our code carried in the message prefix "[code] ";
-// this turns them back into FedrecErrors on the page.
-const PREFIX = /^\[([a-z_]+)\] /
-
-export function encodeForTransfer(err: unknown): Error {
-  if (isFedrecError(err)) return new Error(`[${err.code}] ${err.message}`)
-  if (err instanceof Error) return new Error(`[internal] ${err.name}: ${err.message}`)
-  return new Error(`[internal] ${String(err)}`)
+/**
+ * Any error as a FedrecError: itself, a protocol client's error under its code, anything else `internal`
+ * naming what it was.
+ * @example catch (err) { throw toFedrecError(err) }
+ */
+export function toFedrecError(err: unknown): FedrecError {
+  const known = fromClientError(err)
+  if (isFedrecError(known)) return known
+  if (err instanceof Error) return new FedrecError('internal', `${err.name}: ${err.message}`, { cause: err })
+  return new FedrecError('internal', String(err), { cause: err })
 }
 
-export function decodeFromTransfer(err: unknown): FedrecError {
-  const message = err instanceof Error ? err.message : String(err)
-  const match = PREFIX.exec(message)
-  const code = match && CODES.has(match[1]!) ? (match[1] as FedrecErrorCode) : 'internal'
-  return new FedrecError(code, match ? message.slice(match[0].length) : message, { cause: err })
-}
+/** True for one of the codes above (a code read from a message is outside data). */
+export const isFedrecErrorCode = (code: unknown): code is FedrecErrorCode =>
+  typeof code === 'string' && CODES.has(code)
