@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { newRandomId, parseStatus, type Status, UPDATE_MEDIA_TYPE } from '@fedrec/protocol'
 import { afterEach, beforeEach, expect } from 'vitest'
+import { clientOf } from './secagg/test-clients.ts'
 import { makeUpdate } from './test-support.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -118,11 +119,11 @@ export async function stop(running: Running, signal: NodeJS.Signals) {
   return running.exited
 }
 
-/** `POST /v1/updates` with a binary body. */
+/** `POST /v1/updates` with a binary body, through the protocol client's one attempt: the answer as it came. */
 export const postUpdate = (url: string, bytes: Uint8Array, headers: Record<string, string> = {}) =>
-  fetch(`${url}/v1/updates`, {
+  clientOf(url).send('v1/updates', {
     method: 'POST',
-    body: bytes,
+    body: new Uint8Array(bytes),
     headers: { 'Content-Type': UPDATE_MEDIA_TYPE, ...headers },
   })
 

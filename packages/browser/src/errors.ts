@@ -1,4 +1,4 @@
-import { CodedError } from '@fedrec/protocol'
+import { ClientError, CodedError } from '@fedrec/protocol'
 
 /** Codes a caller can act on. */
 export const FEDREC_ERROR_CODES = [
@@ -39,6 +39,16 @@ export class FedrecError extends CodedError<FedrecErrorCode> {
 
 const CODES = new Set<string>(FEDREC_ERROR_CODES)
 
+/**
+ * A protocol client's error as the library's own, same code and message (`network`, `server_error` and
+ * `rejected` are codes of both); any other error as it is.
+ * @example catch (err) { throw fromClientError(err) }
+ */
+export function fromClientError(err: unknown): unknown {
+  if (err instanceof ClientError) return new FedrecError(err.code, err.message, { cause: err })
+  return err
+}
+
 /** True for a FedrecError, including one rebuilt from a worker's message (same name, same fields). */
 export function isFedrecError(err: unknown): err is FedrecError {
   return (
@@ -46,19 +56,18 @@ export function isFedrecError(err: unknown): err is FedrecError {
   )
 }
 
-// The worker sends errors as { name, message } plus our code carried in the message prefix "[code] ";
-// this turns them back into FedrecErrors on the page.
-const PREFIX = /^\[([a-z_]+)\] /
-
-export function encodeForTransfer(err: unknown): Error {
-  if (isFedrecError(err)) return new Error(`[${err.code}] ${err.message}`)
-  if (err instanceof Error) return new Error(`[internal] ${err.name}: ${err.message}`)
-  return new Error(`[internal] ${String(err)}`)
+/**
+ * Any error as a FedrecError: itself, a protocol client's error under its code, anything else `internal`
+ * naming what it was.
+ * @example catch (err) { throw toFedrecError(err) }
+ */
+export function toFedrecError(err: unknown): FedrecError {
+  const known = fromClientError(err)
+  if (isFedrecError(known)) return known
+  if (err instanceof Error) return new FedrecError('internal', `${err.name}: ${err.message}`, { cause: err })
+  return new FedrecError('internal', String(err), { cause: err })
 }
 
-export function decodeFromTransfer(err: unknown): FedrecError {
-  const message = err instanceof Error ? err.message : String(err)
-  const match = PREFIX.exec(message)
-  const code = match && CODES.has(match[1]!) ? (match[1] as FedrecErrorCode) : 'internal'
-  return new FedrecError(code, match ? message.slice(match[0].length) : message, { cause: err })
-}
+/** True for one of the codes above (a code read from a message is outside data). */
+export const isFedrecErrorCode = (code: unknown): code is FedrecErrorCode =>
+  typeof code === 'string' && CODES.has(code)

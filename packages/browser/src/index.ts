@@ -9,11 +9,11 @@
  */
 // The option types of createRecommender() that come from the model package, so a shop needs one import.
 export type { BackendName, EventWeights } from '@fedrec/core'
+export type { RetryPolicy } from '@fedrec/protocol'
 export type { StoredEvent } from './db.ts'
-export type { Recommendation, SyncPhases, SyncReport } from './engine.ts'
+export type { Recommendation, SyncPhases, SyncReport } from './engine/index.ts'
 export { FedrecError, type FedrecErrorCode, isFedrecError } from './errors.ts'
 export { EVENT_TYPES, type EventType, type LeaveOut, type TrackEvent } from './events.ts'
-export type { RetryPolicy } from './net.ts'
 export {
   createRecommender,
   type LocalData,

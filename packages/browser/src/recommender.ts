@@ -1,23 +1,23 @@
 import type { BackendName, EventWeights } from '@fedrec/core'
-import * as Comlink from 'comlink'
+import type { RetryPolicy } from '@fedrec/protocol'
 import {
   clearAll,
   DEFAULT_DB_NAME,
   type FedrecDatabase,
-  isStoredLearningSettings,
   isStoredModel,
   isStoredProfile,
   openFedrecDB,
   readEvents,
   type StoredEvent,
 } from './db.ts'
-import type { Recommendation, SyncReport } from './engine.ts'
-import { decodeFromTransfer, FedrecError } from './errors.ts'
-import { isEventType, isLeaveOut, type LeaveOut, type TrackEvent } from './events.ts'
+import type { Recommendation, SyncReport } from './engine/index.ts'
+import { FedrecError } from './errors.ts'
+import { isLeaveOut, type LeaveOut, type TrackEvent } from './events.ts'
 import { eraseLastLists } from './last-list.ts'
-import type { RetryPolicy } from './net.ts'
-import type { SuggestionSet, SuggestMode, SuggestRequest } from './suggest.ts'
-import type { WorkerApi } from './worker.ts'
+import { createLearningSwitch, type LearningSwitch } from './learning-switch.ts'
+import { checkEvent, checkSuggestRequest, parseEndpoint } from './recommender-input.ts'
+import type { SuggestionSet, SuggestRequest } from './suggest.ts'
+import { connectWorker, type WorkerConnection } from './worker-connection.ts'
 import { parseAssetBase, startWorker } from './worker-start.ts'
 
 /** Options of `createRecommender`. Only `endpoint` is required. */
@@ -90,7 +90,6 @@ export interface LocalData {
 }
 
 const DEFAULT_BACKENDS: BackendName[] = ['webgl', 'wasm', 'cpu']
-const SUGGEST_MODES: readonly SuggestMode[] = ['for-you', 'similar', 'popular']
 
 /**
  * Creates the recommender for this page.
@@ -109,73 +108,34 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   } catch (cause) {
     throw new FedrecError('storage', `cannot open IndexedDB "${dbName}": ${String(cause)}`, { cause })
   }
-  const started = options.worker
-    ? { worker: options.worker, release: () => undefined }
-    : startWorker(assetBase)
-  const { worker } = started
-  const remote = Comlink.wrap<WorkerApi>(worker)
-  let closed = false
-  let paused = false
-  // Read again before every track and sync, not only at start: another tab of the shop (or its privacy
-  // panel) may have paused learning since, and a pause must hold on the whole device at once.
-  const readPaused = async (): Promise<boolean> => {
-    try {
-      const stored: unknown = await db.get('settings', 'learning')
-      paused = isStoredLearningSettings(stored) && stored.paused
-    } catch {
-      // An unreadable switch keeps the last known state; the shopper can set it again.
-    }
-    return paused
-  }
-  await readPaused()
-
-  const call = async <T>(work: () => Promise<T>): Promise<T> => {
-    if (closed) throw new FedrecError('closed', 'this recommender was closed')
-    try {
-      return await work()
-    } catch (err) {
-      throw decodeFromTransfer(err)
-    }
-  }
-
-  // A worker whose script cannot load or throws at start never answers comlink: fail on its error event
-  // instead of waiting for ever (the widget then falls back to its degraded mode), and leave nothing running.
-  let onWorkerError: (event: Event) => void = () => undefined
-  const workerFailed = new Promise<never>((_, reject) => {
-    onWorkerError = (event) => {
-      const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : ''
-      reject(new FedrecError('internal', `the recommender worker failed to start${detail}`))
-    }
-  })
-  worker.addEventListener('error', onWorkerError)
+  const learning = createLearningSwitch(db)
+  await learning.read()
+  let connection: WorkerConnection
   try {
-    await Promise.race([
-      call(() =>
-        remote.init({
-          endpoint,
-          dbName,
-          backends: options.backends ?? DEFAULT_BACKENDS,
-          ...(options.eventWeights ? { eventWeights: options.eventWeights } : {}),
-          ...(options.retry ? { retry: options.retry } : {}),
-        }),
-      ),
-      workerFailed,
-    ])
+    connection = await connectWorker(
+      options.worker ? { worker: options.worker, release: () => undefined } : startWorker(assetBase),
+      {
+        endpoint,
+        dbName,
+        backends: options.backends ?? DEFAULT_BACKENDS,
+        ...(options.eventWeights ? { eventWeights: options.eventWeights } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+      },
+    )
   } catch (err) {
-    remote[Comlink.releaseProxy]()
-    worker.terminate()
-    started.release()
     db.close()
     throw err
-  } finally {
-    worker.removeEventListener('error', onWorkerError)
+  }
+  const { remote, call } = connection
+  const open = (): void => {
+    if (connection.closed) throw new FedrecError('closed', 'this recommender was closed')
   }
 
   return {
     async track(event) {
-      if (closed) throw new FedrecError('closed', 'this recommender was closed')
+      open()
       const checked = checkEvent(event)
-      if (await readPaused()) return
+      if (await learning.read()) return
       try {
         await db.add('events', { ...checked, ts: Date.now() })
       } catch (cause) {
@@ -184,8 +144,8 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
       }
     },
     async sync() {
-      if (closed) throw new FedrecError('closed', 'this recommender was closed')
-      if (await readPaused()) throw new FedrecError('paused', 'learning is paused on this device')
+      open()
+      if (await learning.read()) throw new FedrecError('paused', 'learning is paused on this device')
       return call(() => remote.sync())
     },
     // async: bad input rejects the returned promise, like every other failure, instead of throwing.
@@ -204,29 +164,12 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
       const checked = checkSuggestRequest(request)
       return call(() => remote.suggest(checked))
     },
-    localData: () =>
-      call(async () => {
-        const events = await readEvents(db)
-        const profile: unknown = await db.get('profile', 'self')
-        const model: unknown = await db.get('model', 'current')
-        return {
-          events: events.length,
-          items: new Set(events.map((e) => e.itemId)).size,
-          profile: isStoredProfile(profile) && profile.userVector !== null,
-          model: isStoredModel(model) ? { version: model.modelVersion, bytes: model.bytes.byteLength } : null,
-          paused: await readPaused(),
-        }
-      }),
+    localData: () => call(() => countLocalData(db, learning)),
     async setPaused(value) {
-      if (closed) throw new FedrecError('closed', 'this recommender was closed')
+      open()
       if (typeof value !== 'boolean')
         throw new FedrecError('bad_option', `setPaused() needs true or false, got ${JSON.stringify(value)}`)
-      try {
-        await db.put('settings', { key: 'learning', paused: value })
-      } catch (cause) {
-        throw new FedrecError('storage', `could not store the pause switch: ${String(cause)}`, { cause })
-      }
-      paused = value
+      await learning.set(value)
     },
     history: () => call(() => readEvents(db)),
     async forget() {
@@ -236,83 +179,23 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     },
     backend: () => call(() => remote.backend()) as Promise<BackendName>,
     close() {
-      if (closed) return
-      closed = true
-      remote.close().catch(() => undefined)
-      remote[Comlink.releaseProxy]()
-      worker.terminate()
-      started.release()
+      if (connection.closed) return
+      connection.stop()
       db.close()
     },
   }
 }
 
-function parseEndpoint(endpoint: unknown): string {
-  if (typeof endpoint !== 'string') throw new FedrecError('bad_option', 'endpoint must be a URL string')
-  let url: URL
-  try {
-    url = new URL(endpoint, globalThis.location?.href)
-  } catch (cause) {
-    throw new FedrecError('bad_option', `endpoint ${JSON.stringify(endpoint)} is not a URL`, { cause })
-  }
-  if (!url.pathname.endsWith('/')) url.pathname += '/'
-  return url.toString()
-}
-
-function checkEvent(event: unknown): TrackEvent {
-  if (typeof event !== 'object' || event === null)
-    throw new FedrecError('bad_event', 'track() needs an object')
-  const { type, itemId, source } = event as Record<string, unknown>
-  if (!isEventType(type)) {
-    throw new FedrecError(
-      'bad_event',
-      `event type must be click, add_to_cart or purchase, got ${JSON.stringify(type)}`,
-    )
-  }
-  if (typeof itemId !== 'string' || itemId.length === 0 || itemId.length > 256) {
-    throw new FedrecError(
-      'bad_event',
-      `itemId must be a non-empty string of at most 256 characters, got ${JSON.stringify(itemId)}`,
-    )
-  }
-  if (source !== undefined && typeof source !== 'string')
-    throw new FedrecError('bad_event', 'source must be a string')
-  return source === undefined ? { type, itemId } : { type, itemId, source }
-}
-
-function checkSuggestRequest(request: unknown): SuggestRequest {
-  if (typeof request !== 'object' || request === null)
-    throw new FedrecError('bad_option', 'suggest() needs an object')
-  const {
-    mode = 'for-you',
-    k = 10,
-    itemId,
-    exclude = [],
-    leaveOut = 'carted',
-  } = request as Record<string, unknown>
-  if (!SUGGEST_MODES.includes(mode as SuggestMode))
-    throw new FedrecError(
-      'bad_option',
-      `mode must be for-you, similar or popular, got ${JSON.stringify(mode)}`,
-    )
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 100)
-    throw new FedrecError('bad_option', `k must be an integer from 1 to 100, got ${JSON.stringify(k)}`)
-  if (itemId !== undefined && typeof itemId !== 'string')
-    throw new FedrecError('bad_option', 'itemId must be a string')
-  if (mode === 'similar' && itemId === undefined)
-    throw new FedrecError('bad_option', "mode 'similar' needs an itemId")
-  if (!Array.isArray(exclude) || !exclude.every((x) => typeof x === 'string'))
-    throw new FedrecError('bad_option', 'exclude must be an array of item ids')
-  if (!isLeaveOut(leaveOut))
-    throw new FedrecError(
-      'bad_option',
-      `leaveOut must be 'carted', 'bought' or 'seen', got ${JSON.stringify(leaveOut)}`,
-    )
+/** What this device keeps, as counts (for a privacy panel). */
+async function countLocalData(db: FedrecDatabase, learning: LearningSwitch): Promise<LocalData> {
+  const events = await readEvents(db)
+  const profile: unknown = await db.get('profile', 'self')
+  const model: unknown = await db.get('model', 'current')
   return {
-    mode: mode as SuggestMode,
-    k,
-    exclude: [...exclude],
-    leaveOut,
-    ...(itemId === undefined ? {} : { itemId }),
+    events: events.length,
+    items: new Set(events.map((e) => e.itemId)).size,
+    profile: isStoredProfile(profile) && profile.userVector !== null,
+    model: isStoredModel(model) ? { version: model.modelVersion, bytes: model.bytes.byteLength } : null,
+    paused: await learning.read(),
   }
 }

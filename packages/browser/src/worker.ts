@@ -2,8 +2,9 @@
 import './register-backends.ts'
 import * as tf from '@tensorflow/tfjs-core'
 import * as Comlink from 'comlink'
-import { Engine, type EngineConfig, type Recommendation, type SyncReport } from './engine.ts'
-import { encodeForTransfer, FedrecError } from './errors.ts'
+import { Engine, type EngineConfig, type Recommendation, type SyncReport } from './engine/index.ts'
+import { registerErrorTransfer } from './error-transfer.ts'
+import { FedrecError, toFedrecError } from './errors.ts'
 import type { LeaveOut } from './events.ts'
 import type { SuggestionSet, SuggestRequest } from './suggest.ts'
 
@@ -14,12 +15,12 @@ const ready = (): Engine => {
   return engine
 }
 
-// Errors cross the worker boundary as plain { name, message }: carry our code inside the message.
+// Every error leaves as a FedrecError, whose code the transfer handler carries to the page.
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work()
   } catch (err) {
-    throw encodeForTransfer(err)
+    throw toFedrecError(err)
   }
 }
 
@@ -54,4 +55,5 @@ const api = {
 /** What the page may ask of the worker (the page imports only this type, so tfjs stays out of its bundle). */
 export type WorkerApi = typeof api
 
+registerErrorTransfer()
 Comlink.expose(api)

@@ -1,6 +1,30 @@
 // The public entry of @fedrec/protocol: the wire formats and JSON messages the browser library, the
 // aggregator and the simulator all speak, with their checks.
 export {
+  apiUrl,
+  ClientError,
+  type ClientErrorCode,
+  createProtocolClient,
+  DEFAULT_RETRY,
+  type Fetch,
+  fetchWithRetry,
+  type HeldModel,
+  isRefusal,
+  isRetryableStatus,
+  type Meter,
+  type ModelOutcome,
+  type ModelSinceOutcome,
+  newMeter,
+  type ProtocolClient,
+  type ProtocolClientOptions,
+  RETRAIN_CODES,
+  RejectedError,
+  type RetryPolicy,
+  type SecAggRequests,
+  type WireRequestInit,
+  type WireResponse,
+} from './client/index.ts'
+export {
   FORMAT_VERSION,
   ID_BYTES,
   ITEM_BIAS,

@@ -1,13 +1,14 @@
 // Node clients of secure aggregation for the tests: @fedrec/core's real client over real HTTP, one step
-// at a time, so a test can stop any member after any phase (not part of the public entry).
+// at a time, so a test can stop any member after any phase (not part of the public entry). They speak
+// through the protocol client without retries, so every answer reaches the test as it came.
 import { createSecAggClient, encodeSecAggVector, type SecAggClient, secAggVectorLength } from '@fedrec/core'
 import {
+  createProtocolClient,
   encodeMaskedInput,
+  isRefusal,
   newRandomId,
-  parseSecAggAck,
-  parseSecAggJoinAck,
-  parseSecAggState,
-  parseSecAggView,
+  type ProtocolClient,
+  RejectedError,
   SECAGG_MASKED_MEDIA_TYPE,
   type SecAggAck,
   type SecAggPhase,
@@ -27,40 +28,28 @@ export interface TestMember {
   view?: SecAggView
 }
 
-const json = (body: unknown) => ({
-  method: 'POST',
-  headers: { 'Content-Type': 'application/json' },
-  body: JSON.stringify(body),
-})
-const auth = (m: TestMember) => ({ Authorization: `Bearer ${m.token}` })
-
-/** POST/GET and the parsed JSON answer; throws with the status and error body unless 200. */
-async function call(url: string, init?: RequestInit): Promise<unknown> {
-  const res = await fetch(url, init)
-  const text = await res.text()
-  if (res.status !== 200)
-    throw Object.assign(new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${text}`), {
-      status: res.status,
-      body: text,
-    })
-  return JSON.parse(text)
-}
+/**
+ * The protocol client of the aggregator at `url`, without retries: a test sees every answer as it came
+ * (anything but a 2xx throws the client's RejectedError or ClientError).
+ */
+export const clientOf = (url: string): ProtocolClient<Response> =>
+  createProtocolClient({
+    baseUrl: url,
+    fetch: (href, init) => fetch(href, init),
+    retry: { retries: 0, baseDelayMs: 0 },
+  })
 
 /** `GET /v1/secagg`. */
-export const secAggState = async (url: string) => parseSecAggState(await call(`${url}/v1/secagg`))
+export const secAggState = (url: string) => clientOf(url).secagg.state()
 
 /**
  * Joins the forming cohort of the open round with a fresh core client (AdvertiseKeys); draws another id if
  * the drawn one is taken.
  */
 export async function joinCohort(url: string, options: { clientId?: string } = {}): Promise<TestMember> {
-  const state = await secAggState(url)
-  const round = (await call(`${url}/v1/round`)) as {
-    round: number
-    modelVersion: number
-    numItems: number
-    dim: number
-  }
+  const api = clientOf(url)
+  const state = await api.secagg.state()
+  const round = await api.roundInfo()
   for (;;) {
     const id = 1 + Math.floor(Math.random() * 65_535)
     const client = await createSecAggClient({
@@ -71,9 +60,8 @@ export async function joinCohort(url: string, options: { clientId?: string } = {
     })
     const keys = await client.advertiseKeys()
     const member = { clientId: options.clientId ?? newRandomId(), token: newRandomId() }
-    const res = await fetch(
-      `${url}/v1/secagg/join`,
-      json({
+    try {
+      const ack = await api.secagg.join({
         round: round.round,
         modelVersion: round.modelVersion,
         cohort: state.cohort,
@@ -82,19 +70,18 @@ export async function joinCohort(url: string, options: { clientId?: string } = {
         token: member.token,
         cPublicKey: keys.cPublicKey,
         sPublicKey: keys.sPublicKey,
-      }),
-    )
-    const body: unknown = await res.json()
-    if (res.status === 409 && JSON.stringify(body).includes('id_taken')) continue
-    if (res.status !== 200) throw new Error(`join: ${res.status} ${JSON.stringify(body)}`)
-    const ack = parseSecAggJoinAck(body)
-    return { ...member, id: ack.id, cohort: ack.cohort, sessionId: ack.sessionId, client }
+      })
+      return { ...member, id: ack.id, cohort: ack.cohort, sessionId: ack.sessionId, client }
+    } catch (err) {
+      if (isRefusal(err, ['id_taken'])) continue
+      throw err
+    }
   }
 }
 
 /** `GET …/me`. */
 export async function viewOf(url: string, m: TestMember): Promise<SecAggView> {
-  m.view = parseSecAggView(await call(`${url}/v1/secagg/cohorts/${m.cohort}/me`, { headers: auth(m) }))
+  m.view = await clientOf(url).secagg.view(m.cohort, m.token)
   return m.view
 }
 
@@ -125,12 +112,7 @@ export async function postShares(url: string, m: TestMember): Promise<SecAggAck>
     threshold: view.threshold,
     clients: view.roster,
   })
-  return parseSecAggAck(
-    await call(`${url}/v1/secagg/cohorts/${m.cohort}/shares`, {
-      ...json({ seedCommitment, shares }),
-      headers: { 'Content-Type': 'application/json', ...auth(m) },
-    }),
-  )
+  return clientOf(url).secagg.postShares(m.cohort, m.token, { seedCommitment, shares })
 }
 
 /** Quantises a plain update as the layout wants it (weight n_k, touched rows, n_k·Δ). */
@@ -144,7 +126,11 @@ export function secAggVector(
 }
 
 /** The masked input of `vector`, from the member's inbox (waits for the mask phase). */
-export async function maskedBody(url: string, m: TestMember, vector: Uint32Array): Promise<Uint8Array> {
+export async function maskedBody(
+  url: string,
+  m: TestMember,
+  vector: Uint32Array,
+): Promise<Uint8Array<ArrayBuffer>> {
   const view = await waitForPhase(url, m, 'mask')
   if (!view.inbox) throw new Error(`no inbox in phase ${view.phase}`)
   const { masked } = await m.client.maskInput(
@@ -154,19 +140,17 @@ export async function maskedBody(url: string, m: TestMember, vector: Uint32Array
   return encodeMaskedInput(masked)
 }
 
-/** `POST …/masked` with raw bytes. */
+/** `POST …/masked` with raw bytes; the answer as it came. */
 export const postMaskedBytes = (url: string, m: TestMember, body: Uint8Array) =>
-  fetch(`${url}/v1/secagg/cohorts/${m.cohort}/masked`, {
+  clientOf(url).send(`v1/secagg/cohorts/${m.cohort}/masked`, {
     method: 'POST',
-    body,
-    headers: { 'Content-Type': SECAGG_MASKED_MEDIA_TYPE, ...auth(m) },
+    body: new Uint8Array(body),
+    headers: { 'Content-Type': SECAGG_MASKED_MEDIA_TYPE, Authorization: `Bearer ${m.token}` },
   })
 
 /** Masks and uploads `vector`. */
 export async function postMasked(url: string, m: TestMember, vector: Uint32Array): Promise<SecAggAck> {
-  const res = await postMaskedBytes(url, m, await maskedBody(url, m, vector))
-  if (res.status !== 200) throw new Error(`masked: ${res.status} ${await res.text()}`)
-  return parseSecAggAck(await res.json())
+  return clientOf(url).secagg.postMasked(m.cohort, m.token, await maskedBody(url, m, vector))
 }
 
 /** Answers the unmasking request (waits for the unmask phase); null when the cohort already ended. */
@@ -179,11 +163,10 @@ export async function postUnmask(url: string, m: TestMember): Promise<SecAggAck 
     survivors: view.survivors ?? [],
     dropped: view.dropped ?? [],
   })
-  const res = await fetch(`${url}/v1/secagg/cohorts/${m.cohort}/unmask`, {
-    ...json({ selfMaskShares, keyShares }),
-    headers: { 'Content-Type': 'application/json', ...auth(m) },
-  })
-  if (res.status === 409) return null // the cohort had the shares it needed already
-  if (res.status !== 200) throw new Error(`unmask: ${res.status} ${await res.text()}`)
-  return parseSecAggAck(await res.json())
+  try {
+    return await clientOf(url).secagg.postUnmask(m.cohort, m.token, { selfMaskShares, keyShares })
+  } catch (err) {
+    if (err instanceof RejectedError && err.status === 409) return null // the cohort had the shares it needed already
+    throw err
+  }
 }

@@ -1,8 +1,8 @@
-import './register-backends.ts'
+import '../register-backends.ts'
 import * as tf from '@tensorflow/tfjs-core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Engine } from './engine.ts'
-import { seedCache } from './test-model.ts'
+import { seedCache } from '../test-model.ts'
+import { Engine } from './index.ts'
 
 // The engine driven directly in a real page (no worker), so a test can reach into the WebGL backend and lose
 // its context the way a GPU reset or a tab in the background does.

@@ -1,0 +1,153 @@
+/**
+ * The worker side of the library: a thin facade over its parts — the backend guard, the model cache, the
+ * profile, the sync round with its two upload strategies, and scoring.
+ * @module
+ */
+import type { BackendName, EventWeights } from '@fedrec/core'
+import { createProtocolClient, type Fetch, type RetryPolicy, type RoundConfig } from '@fedrec/protocol'
+import type * as tfjs from '@tensorflow/tfjs-core'
+import createDebug from 'debug'
+import { clearAll, type FedrecDatabase, openFedrecDB } from '../db.ts'
+import { FedrecError, fromClientError } from '../errors.ts'
+import type { LeaveOut } from '../events.ts'
+import type { SuggestionSet, SuggestRequest } from '../suggest.ts'
+import { type BackendGuard, createBackendGuard } from './backend-guard.ts'
+import { createModelCache, type ModelCache } from './model-cache.ts'
+import { createProfileStore } from './profile.ts'
+import { type Recommendation, recommend, type ScoringParts, suggest } from './scoring.ts'
+import { createPlainUpload } from './sync/plain-upload.ts'
+import type { SyncReport } from './sync/report.ts'
+import { runSync, type SyncParts } from './sync/round.ts'
+import { createSecureUpload } from './sync/secure-upload.ts'
+
+export type { Recommendation } from './scoring.ts'
+export type { SyncPhases, SyncReport } from './sync/report.ts'
+
+const netLog = createDebug('fedrec:browser:net')
+
+/** What a test may put in place of the platform's (not part of `EngineConfig`, which crosses postMessage). */
+export interface EngineOptions {
+  /** The `fetch` the protocol client uses (default the platform's). */
+  fetch?: Fetch
+}
+
+export interface EngineConfig {
+  endpoint: string
+  dbName: string
+  backends: BackendName[]
+  eventWeights?: EventWeights
+  retry?: RetryPolicy
+}
+
+/**
+ * The worker side of the library: owns tfjs, the cached model, training and scoring. The page talks to it
+ * only through comlink. Exported (rather than hidden in worker.ts) so it can be tested in a real browser.
+ */
+export class Engine {
+  private inFlight: Promise<SyncReport> | null = null
+  private readonly guard: BackendGuard
+  private readonly models: ModelCache
+  private readonly syncParts: SyncParts
+  private readonly scoring: ScoringParts
+
+  private constructor(
+    tf: typeof tfjs,
+    private readonly db: FedrecDatabase,
+    private readonly config: EngineConfig,
+    options: EngineOptions,
+  ) {
+    const client = createProtocolClient({
+      baseUrl: config.endpoint,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(config.retry ? { retry: config.retry } : {}),
+      onRetry: (attempt, url, delay) => netLog('retry %d of %s in %d ms', attempt, url, delay),
+    })
+    let lastConfig: RoundConfig | null = null
+    const guard = createBackendGuard(tf, [...config.backends])
+    const models = createModelCache(db, client, () => guard.dropScorer())
+    const profile = createProfileStore(db)
+    const { eventWeights } = config
+    this.guard = guard
+    this.models = models
+    this.syncParts = {
+      db,
+      client,
+      models,
+      guard,
+      profile,
+      training: { tf, guard, eventWeights },
+      plain: createPlainUpload(client, profile),
+      secure: createSecureUpload(client, profile),
+      onConfig: (seen) => {
+        lastConfig = seen
+      },
+    }
+    this.scoring = { db, models, guard, profile, lastConfig: () => lastConfig, eventWeights }
+  }
+
+  static async create(tf: typeof tfjs, config: EngineConfig, options: EngineOptions = {}): Promise<Engine> {
+    let db: FedrecDatabase
+    try {
+      db = await openFedrecDB(config.dbName)
+    } catch (cause) {
+      throw new FedrecError('storage', `cannot open IndexedDB "${config.dbName}": ${String(cause)}`, {
+        cause,
+      })
+    }
+    return new Engine(tf, db, config, options)
+  }
+
+  /**
+   * The backend in use, choosing one on first call: the configured order, first that works. Concurrent first
+   * calls (the widget's suggestion and a sync, say) share one choice.
+   */
+  ensureBackend(): Promise<BackendName> {
+    return this.guard.ensure()
+  }
+
+  /** One federated round. Concurrent calls share the round in progress instead of training twice. */
+  sync(): Promise<SyncReport> {
+    this.inFlight ??= this.runSyncLocked().finally(() => {
+      this.inFlight = null
+    })
+    return this.inFlight
+  }
+
+  /**
+   * One tab at a time per database (Web Locks, shared by every tab and worker of the origin): a second tab
+   * of the same shopper waits, then finds this round already contributed and does not train or upload.
+   */
+  private async runSyncLocked(): Promise<SyncReport> {
+    const run = () => runSync(this.syncParts).catch(rethrowAsFedrecError)
+    const locks = globalThis.navigator?.locks
+    if (!locks) return run()
+    return await locks.request(`fedrec:sync:${this.config.dbName}`, run)
+  }
+
+  /** The k best items for this shopper (see `recommend` in ./scoring.ts). */
+  recommend(k: number, leaveOut: LeaveOut = 'carted'): Promise<Recommendation[]> {
+    return recommend(this.scoring, k, leaveOut).catch(rethrowAsFedrecError)
+  }
+
+  /** Recommendations with their kind and a reason per item (see `suggest` in ./scoring.ts). */
+  suggest(request: SuggestRequest): Promise<SuggestionSet> {
+    return suggest(this.scoring, request).catch(rethrowAsFedrecError)
+  }
+
+  /** Erases every local trace and forgets the in-memory copies too. */
+  async forget(): Promise<void> {
+    await this.inFlight?.catch(() => undefined)
+    this.models.forget()
+    await clearAll(this.db)
+  }
+
+  dispose(): void {
+    this.guard.dropScorer()
+    this.db.close()
+  }
+}
+
+/** The protocol client's errors leave the engine as the library's own (same code, same message). */
+function rethrowAsFedrecError(err: unknown): never {
+  throw fromClientError(err)
+}

@@ -1,0 +1,141 @@
+// The global model on this device: in memory, in IndexedDB, patched from the cached one, or downloaded whole.
+import { type SharedWeights, sharedWeightsFromSnapshot } from '@fedrec/core'
+import { decodeModel, type Meter, type ProtocolClient } from '@fedrec/protocol'
+import createDebug from 'debug'
+import { type FedrecDatabase, isStoredModel, type StoredModel } from '../db.ts'
+import { FedrecError } from '../errors.ts'
+import { persist } from './persist.ts'
+
+const log = createDebug('fedrec:browser:model')
+
+/** The current model, decoded. */
+export interface LoadedModel {
+  version: number
+  weights: SharedWeights
+  itemIds: string[]
+  rowOf: Map<string, number>
+}
+
+/** See {@link createModelCache}. */
+export interface ModelCache {
+  /** The model in memory, if any. */
+  current(): LoadedModel | null
+  /** Makes the given version current (see {@link createModelCache}); the bytes received count in `meter`. */
+  ensure(version: number | 'latest', meter?: Meter): Promise<LoadedModel>
+  /** The model to score with: in memory, else the cached one, else whatever is current. */
+  ready(): Promise<LoadedModel>
+  /** Forgets the in-memory copies (IndexedDB is the caller's to clear). */
+  forget(): void
+}
+
+/**
+ * The model of one device: from memory, from IndexedDB, as a patch on an older cached model (only what
+ * changed), or downloaded whole. `onChange` hears of every new model in memory (to drop its scorer).
+ * @example const models = createModelCache(db, client, () => guard.dropScorer())
+ */
+export function createModelCache(
+  db: FedrecDatabase,
+  client: ProtocolClient,
+  onChange: () => void,
+): ModelCache {
+  let model: LoadedModel | null = null
+  /** The encoded form of the cached model (see `cached`). */
+  let stored: StoredModel | null = null
+
+  /**
+   * The encoded model cached on this device: the copy this worker last stored or read, else IndexedDB's.
+   * Keeping it in memory spares a read of the whole model (megabytes at 50,000 items) from IndexedDB on
+   * every new version, when only a patch comes over the wire.
+   */
+  async function cached(): Promise<StoredModel | null> {
+    if (stored) return stored
+    const record: unknown = await db.get('model', 'current')
+    stored = isStoredModel(record) ? record : null
+    return stored
+  }
+
+  /** Forgets the cached model, in memory and in IndexedDB. */
+  async function dropCached(): Promise<void> {
+    stored = null
+    await persist('the model', db.delete('model', 'current'))
+  }
+
+  function load(bytes: Uint8Array): LoadedModel {
+    const snapshot = decodeModel(bytes)
+    const weights = sharedWeightsFromSnapshot(snapshot)
+    const rowOf = new Map<string, number>()
+    for (const [row, id] of snapshot.itemIds.entries()) rowOf.set(id, row)
+    onChange()
+    model = { version: snapshot.modelVersion, weights, itemIds: snapshot.itemIds, rowOf }
+    log('model v%d: %d items × %d', snapshot.modelVersion, weights.numItems, weights.dim)
+    return model
+  }
+
+  /** Makes an encoded model from the network current and caches it in IndexedDB under its version and ETag. */
+  async function keep(bytes: Uint8Array<ArrayBuffer>, etagHeader: string | null): Promise<LoadedModel> {
+    let loaded: LoadedModel
+    try {
+      loaded = load(bytes)
+    } catch (cause) {
+      throw new FedrecError(
+        'corrupt_model',
+        `the model the aggregator sent does not decode (${cause instanceof Error ? cause.message : String(cause)}): damaged on the way or in the aggregator's store; nothing was trained on it, retry later`,
+        { cause },
+      )
+    }
+    const record: StoredModel = {
+      key: 'current',
+      modelVersion: loaded.version,
+      etag: etagHeader ?? `"v${loaded.version}"`,
+      bytes: bytes.slice().buffer,
+    }
+    await persist('the model', db.put('model', record))
+    stored = record
+    return loaded
+  }
+
+  async function ensure(version: number | 'latest', meter?: Meter): Promise<LoadedModel> {
+    if (model && model.version === version) return model
+    const held = await cached()
+    if (held && held.modelVersion === version) {
+      try {
+        return load(new Uint8Array(held.bytes))
+      } catch (err) {
+        // Damaged on the device (its checksum fails): forget it before downloading, or the download would
+        // send its ETag, hear 304 and reuse the damaged bytes on every sync.
+        log('cached model v%d unreadable (%o); dropping it and downloading the whole model', version, err)
+        await dropCached()
+        return ensure(version, meter)
+      }
+    }
+    if (held && typeof version === 'number' && held.modelVersion < version) {
+      const got = await client.modelSince(held, meter)
+      if (got.kind === 'current') return load(new Uint8Array(held.bytes))
+      if (got.kind === 'model') {
+        if (got.patched) log('model v%d from v%d by a patch', version, held.modelVersion)
+        return keep(got.bytes, got.etag)
+      }
+      log('no patch from model v%d (%o); downloading the whole model', held.modelVersion, got.reason)
+    }
+    const got = await client.model(held, meter)
+    if (got.kind === 'current' && held) return load(new Uint8Array(held.bytes))
+    if (got.kind === 'current') throw new FedrecError('internal', 'GET /v1/model answered 304 to no ETag')
+    return keep(got.bytes, got.etag)
+  }
+
+  return {
+    current: () => model,
+    ensure,
+    async ready() {
+      if (model) return model
+      // No sync yet in this worker: the cached model if there is one, else whatever is current.
+      const held = await cached()
+      return ensure(held ? held.modelVersion : 'latest')
+    },
+    forget() {
+      onChange()
+      model = null
+      stored = null
+    },
+  }
+}
