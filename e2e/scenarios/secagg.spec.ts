@@ -2,7 +2,7 @@ import { decodeModel, encodeUpdate, newRandomId, type TensorDelta } from '@fedre
 import type { Page } from '@playwright/test'
 import { expect, type Shopper, test } from '../kit/index.ts'
 
-/** What the QA hook of packages/browser/src/secagg-sync.ts records in the worker: never sent anywhere. */
+/** What the QA hook of packages/browser/src/engine/sync/secagg/qa-hook.ts records in the worker: never sent anywhere. */
 interface PlainInput {
   round: number
   sampleCount: number
