@@ -1,6 +1,6 @@
 // The page's side of the worker: initialised (or failed fast), called with typed errors, stopped.
 import * as Comlink from 'comlink'
-import type { EngineConfig } from './engine/index.ts'
+import type { EngineOptions } from './engine/index.ts'
 import { registerErrorTransfer } from './error-transfer.ts'
 import { FedrecError, toFedrecError } from './errors.ts'
 import type { WorkerApi } from './worker.ts'
@@ -20,9 +20,9 @@ export interface WorkerConnection {
  * Initialises the engine in a started worker. A worker whose script cannot load or throws at start never
  * answers comlink: this fails on its error event instead of waiting for ever (the widget then falls back
  * to its degraded mode), and leaves nothing running.
- * @example const connection = await connectWorker(startWorker(undefined), config)
+ * @example const connection = await connectWorker(startWorker(undefined), options)
  */
-export async function connectWorker(started: StartedWorker, config: EngineConfig): Promise<WorkerConnection> {
+export async function connectWorker(started: StartedWorker, options: EngineOptions): Promise<WorkerConnection> {
   const { worker } = started
   registerErrorTransfer()
   const remote = Comlink.wrap<WorkerApi>(worker)
@@ -58,7 +58,7 @@ export async function connectWorker(started: StartedWorker, config: EngineConfig
   })
   worker.addEventListener('error', onWorkerError)
   try {
-    await Promise.race([connection.call(() => remote.init(config)), workerFailed])
+    await Promise.race([connection.call(() => remote.init(options)), workerFailed])
   } catch (err) {
     remote[Comlink.releaseProxy]()
     worker.terminate()

@@ -2,7 +2,7 @@
 import './register-backends.ts'
 import * as tf from '@tensorflow/tfjs-core'
 import * as Comlink from 'comlink'
-import { Engine, type EngineConfig, type Recommendation, type SyncReport } from './engine/index.ts'
+import { Engine, type EngineOptions, type Recommendation, type SyncReport } from './engine/index.ts'
 import { registerErrorTransfer } from './error-transfer.ts'
 import { FedrecError, toFedrecError } from './errors.ts'
 import type { LeaveOut } from './events.ts'
@@ -25,10 +25,10 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
 }
 
 const api = {
-  init(config: EngineConfig): Promise<void> {
+  init(options: EngineOptions): Promise<void> {
     return guarded(async () => {
       engine?.dispose()
-      engine = await Engine.create(tf, config)
+      engine = await Engine.create(tf, options)
     })
   },
   sync(): Promise<SyncReport> {

@@ -25,13 +25,13 @@ export type { SyncPhases, SyncReport } from './sync/report.ts'
 
 const netLog = createDebug('fedrec:browser:net')
 
-/** What a test may put in place of the platform's (not part of `EngineConfig`, which crosses postMessage). */
-export interface EngineOptions {
+/** What a test may put in place of the platform's (not part of `EngineOptions`, which cross postMessage). */
+export interface EnginePlatform {
   /** The `fetch` the protocol client uses (default the platform's). */
   fetch?: Fetch
 }
 
-export interface EngineConfig {
+export interface EngineOptions {
   endpoint: string
   dbName: string
   backends: BackendName[]
@@ -53,20 +53,20 @@ export class Engine {
   private constructor(
     tf: typeof tfjs,
     private readonly db: FedrecDatabase,
-    private readonly config: EngineConfig,
-    options: EngineOptions,
+    private readonly options: EngineOptions,
+    platform: EnginePlatform,
   ) {
     const client = createProtocolClient({
-      baseUrl: config.endpoint,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      ...(config.retry ? { retry: config.retry } : {}),
+      baseUrl: options.endpoint,
+      ...(platform.fetch ? { fetch: platform.fetch } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
       onRetry: (attempt, url, delay) => netLog('retry %d of %s in %d ms', attempt, url, delay),
     })
     let lastConfig: RoundConfig | null = null
-    const guard = createBackendGuard(tf, [...config.backends])
+    const guard = createBackendGuard(tf, [...options.backends])
     const models = createModelCache(db, client, () => guard.dropScorer())
     const profile = createProfileStore(db)
-    const { eventWeights } = config
+    const { eventWeights } = options
     this.guard = guard
     this.models = models
     this.syncParts = {
@@ -85,16 +85,16 @@ export class Engine {
     this.scoring = { db, models, guard, profile, lastConfig: () => lastConfig, eventWeights }
   }
 
-  static async create(tf: typeof tfjs, config: EngineConfig, options: EngineOptions = {}): Promise<Engine> {
+  static async create(tf: typeof tfjs, options: EngineOptions, platform: EnginePlatform = {}): Promise<Engine> {
     let db: FedrecDatabase
     try {
-      db = await openFedrecDB(config.dbName)
+      db = await openFedrecDB(options.dbName)
     } catch (cause) {
-      throw new FedrecError('storage', `cannot open IndexedDB "${config.dbName}": ${String(cause)}`, {
+      throw new FedrecError('storage', `cannot open IndexedDB "${options.dbName}": ${String(cause)}`, {
         cause,
       })
     }
-    return new Engine(tf, db, config, options)
+    return new Engine(tf, db, options, platform)
   }
 
   /**
@@ -121,7 +121,7 @@ export class Engine {
     const run = () => runSync(this.syncParts).catch(rethrowAsFedrecError)
     const locks = globalThis.navigator?.locks
     if (!locks) return run()
-    return await locks.request(`fedrec:sync:${this.config.dbName}`, run)
+    return await locks.request(`fedrec:sync:${this.options.dbName}`, run)
   }
 
   /** The k best items for this shopper (see `recommend` in ./scoring.ts). */
