@@ -1,6 +1,6 @@
 import { isRandomId, newRandomId } from '@fedrec/protocol'
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb'
-import type { EventType } from './events.ts'
+import { type EventType, isEventType } from './events.ts'
 
 /** One thing the shopper did, as kept on the device. Never sent anywhere. */
 export interface StoredEvent {
@@ -146,7 +146,7 @@ export function isStoredEvent(x: unknown): x is StoredEvent {
   if (typeof x !== 'object' || x === null) return false
   const r = x as Record<string, unknown>
   return (
-    (r.type === 'click' || r.type === 'add_to_cart' || r.type === 'purchase') &&
+    isEventType(r.type) &&
     typeof r.itemId === 'string' &&
     r.itemId.length > 0 &&
     typeof r.ts === 'number' &&

@@ -1,9 +1,7 @@
-import type { EventType } from '@fedrec/core'
+import type { EventType } from '@fedrec/protocol'
 
-export type { EventType }
-
-// Kept here, not imported from @fedrec/core at run time: the page's bundle must not pull in tfjs.
-export const EVENT_TYPES: readonly EventType[] = ['click', 'add_to_cart', 'purchase']
+// From the protocol, not from @fedrec/core: the page's bundle must not pull in tfjs.
+export { EVENT_TYPES, type EventType, isEventType } from '@fedrec/protocol'
 
 /** What a storefront reports. `itemId` is the shop's own product id. */
 export interface TrackEvent {
@@ -12,8 +10,6 @@ export interface TrackEvent {
   /** Optional provenance, e.g. 'widget' when the click came from a recommendation. */
   source?: string
 }
-
-export const isEventType = (x: unknown): x is EventType => EVENT_TYPES.includes(x as EventType)
 
 /**
  * Which of the shopper's own items `recommend` leaves out: 'carted' (added to the cart or bought — the

@@ -22,7 +22,10 @@ export interface WorkerConnection {
  * to its degraded mode), and leaves nothing running.
  * @example const connection = await connectWorker(startWorker(undefined), options)
  */
-export async function connectWorker(started: StartedWorker, options: EngineOptions): Promise<WorkerConnection> {
+export async function connectWorker(
+  started: StartedWorker,
+  options: EngineOptions,
+): Promise<WorkerConnection> {
   const { worker } = started
   registerErrorTransfer()
   const remote = Comlink.wrap<WorkerApi>(worker)

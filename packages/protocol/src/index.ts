@@ -43,6 +43,7 @@ export {
 } from './constants.ts'
 export { crc32 } from './crc32.ts'
 export { CodedError, ProtocolError, type ProtocolErrorCode } from './errors.ts'
+export { EVENT_TYPES, type EventType, isEventType } from './events.ts'
 export { FLOAT16_MAX, float16Bits, float16Value, roundToFloat16 } from './float16.ts'
 export { isRandomId, newRandomId } from './ids.ts'
 export {

@@ -85,7 +85,11 @@ export class Engine {
     this.scoring = { db, models, guard, profile, lastConfig: () => lastConfig, eventWeights }
   }
 
-  static async create(tf: typeof tfjs, options: EngineOptions, platform: EnginePlatform = {}): Promise<Engine> {
+  static async create(
+    tf: typeof tfjs,
+    options: EngineOptions,
+    platform: EnginePlatform = {},
+  ): Promise<Engine> {
     let db: FedrecDatabase
     try {
       db = await openFedrecDB(options.dbName)
