@@ -1,5 +1,5 @@
 import { concatBytes, fromBase64Url, utf8 } from './bytes.ts'
-import { addInto, CIPHERTEXT_BYTES } from './client.ts'
+import { addInto, CIPHERTEXT_BYTES } from './client-state.ts'
 import {
   agree,
   deriveKey,
