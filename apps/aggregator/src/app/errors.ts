@@ -8,6 +8,7 @@ import { AggregatorError, type AggregatorErrorCode } from '../aggregator/index.t
 import { CatalogueError } from '../catalogue.ts'
 import { logError } from '../error-log.ts'
 import { HttpError, StoreLostError } from '../errors.ts'
+import { SecAggRefusal, type SecAggRefusalCode } from '../secagg/errors.ts'
 
 const log = createDebug('fedrec:aggregator:http')
 
@@ -30,6 +31,20 @@ const AGGREGATOR_STATUS: Record<AggregatorErrorCode, ContentfulStatusCode> = {
   bad_since: 400,
   not_a_participant: 403,
   already_evaluated: 409,
+}
+
+const SECAGG_STATUS: Record<SecAggRefusalCode, ContentfulStatusCode> = {
+  unknown_cohort: 404,
+  cohort_not_forming: 409,
+  stale_round: 409,
+  already_joined: 409,
+  id_taken: 409,
+  not_a_member: 403,
+  wrong_phase: 409,
+  already_sent: 409,
+  cohort_ended: 409,
+  bad_secagg_message: 400,
+  secure_aggregation_required: 409,
 }
 
 /**
@@ -55,6 +70,8 @@ function classify(err: Error): { status: ContentfulStatusCode; code: string; mes
   if (err instanceof AggregationError) return { status: 400, code: err.code, message: err.message }
   if (err instanceof AggregatorError)
     return { status: AGGREGATOR_STATUS[err.code], code: err.code, message: err.message }
+  if (err instanceof SecAggRefusal)
+    return { status: SECAGG_STATUS[err.code], code: err.code, message: err.message }
   if (err instanceof CatalogueError) return { status: 400, code: 'bad_item_id', message: err.message }
   if (err instanceof StoreLostError) return { status: 503, code: 'store_unavailable', message: err.message }
   if (err instanceof HTTPException) {

@@ -1,5 +1,4 @@
-import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { HttpError } from '../errors.ts'
+import { CodedError } from '@fedrec/protocol'
 
 /** Why the secure-aggregation endpoints refused a request. Stable strings: they become `{ error: { code } }`. */
 export type SecAggRefusalCode =
@@ -26,30 +25,11 @@ export type SecAggRefusalCode =
   /** Plain updates are refused while rounds are secure-aggregated. */
   | 'secure_aggregation_required'
 
-const STATUS: Record<SecAggRefusalCode, ContentfulStatusCode> = {
-  unknown_cohort: 404,
-  cohort_not_forming: 409,
-  stale_round: 409,
-  already_joined: 409,
-  id_taken: 409,
-  not_a_member: 403,
-  wrong_phase: 409,
-  already_sent: 409,
-  cohort_ended: 409,
-  bad_secagg_message: 400,
-  secure_aggregation_required: 409,
-}
-
 /**
- * A secure-aggregation request the aggregator refuses, with its status decided here by code; nothing of
- * the cohort's state changed.
+ * A secure-aggregation request the aggregator refuses; nothing of the cohort's state changed. It knows no
+ * HTTP: app/errors.ts answers each code with its status.
  * @example throw new SecAggRefusal('wrong_phase', 'the cohort is unmasking; masked inputs are no longer taken')
  */
-export class SecAggRefusal extends HttpError {
+export class SecAggRefusal extends CodedError<SecAggRefusalCode> {
   override name = 'SecAggRefusal'
-  declare readonly code: SecAggRefusalCode
-
-  constructor(code: SecAggRefusalCode, message: string, options?: { cause?: unknown }) {
-    super(STATUS[code], code, message, options)
-  }
 }

@@ -8,7 +8,7 @@
  * const client = await createSecAggClient({ sessionId, id, vectorLength: vector.length })
  */
 export { createSecAggClient, type SecAggClient, type SecAggClientOptions } from './client.ts'
-export { SecAggError, type SecAggErrorCode } from './errors.ts'
+export { isSecAggError, SecAggError, type SecAggErrorCode } from './errors.ts'
 export { runSecAggCohort, type SecAggCohortOptions, type SecAggCohortReport } from './in-process.ts'
 export type {
   AdvertiseKeysMessage,

@@ -1,18 +1,7 @@
-import { concatBytes, fromBase64Url, utf8 } from './bytes.ts'
-import { addInto, CIPHERTEXT_BYTES } from './client.ts'
-import {
-  agree,
-  deriveKey,
-  equalBytes,
-  IV_BYTES,
-  importPrivateScalar,
-  importPublicKey,
-  maskStream,
-  PUBLIC_KEY_BYTES,
-  sha256,
-} from './crypto.ts'
+import { fromBase64Url } from './bytes.ts'
+import { addInto, CIPHERTEXT_BYTES } from './client-state.ts'
+import { IV_BYTES } from './crypto.ts'
 import { SecAggError } from './errors.ts'
-import { pairMaskInfo, seedCommitmentLabel, selfMaskInfo } from './labels.ts'
 import type {
   AdvertiseKeysMessage,
   MaskedInputMessage,
@@ -35,7 +24,8 @@ import {
   MAX_SECAGG_CLIENTS,
 } from './params.ts'
 import { platform } from './platform.ts'
-import { combineShares, SHARE_BYTES } from './shamir.ts'
+import { checkPublicKey, checkShareList } from './server-checks.ts'
+import { unmaskSum } from './server-finish.ts'
 
 /** Where a cohort is: which message the server accepts next. */
 export type SecAggPhase = 'advertise' | 'share' | 'mask' | 'unmask' | 'done'
@@ -176,6 +166,9 @@ export function restoreSecAggServer(state: SecAggServerState): SecAggServer {
   return serverFromState(platform.structuredClone(state))
 }
 
+// Long (about 200 lines) because it is one object of short methods over `s` and four indexes built from
+// it; each add validates the whole message before it touches either, and keeping them in one closure keeps
+// that invariant in view. The reconstruction (server-finish.ts) and message checks (server-checks.ts) are apart.
 function serverFromState(s: SecAggServerState): SecAggServer {
   const { sessionId, vectorLength, minClients, maxClients } = s.options
   const adverts = new Map(s.advertisements.map((a) => [a.id, a]))
@@ -389,52 +382,9 @@ function serverFromState(s: SecAggServerState): SecAggServer {
           `${responses.size} unmask responses, the threshold is ${t}`,
         )
       }
-      const request = s.request!
-      // Deterministic choice of t responders, so a replay after a restart gives the same result.
-      const responders = [...responses.values()].sort((a, b) => a.id - b.id).slice(0, t)
-      const sum = Uint32Array.from(s.maskedSum)
-      const rosterById = new Map(s.roster!.clients.map((c) => [c.id, c]))
-
-      for (const u of request.survivors) {
-        const shares = responders.map((r) =>
-          fromBase64Url(r.selfMaskShares.find((x) => x.of === u)!.share, SHARE_BYTES, 'share'),
-        )
-        const seed = await combineShares(shares, `seed of ${u}`)
-        const commitment = await sha256(concatBytes(utf8(seedCommitmentLabel(sessionId, u)), seed))
-        if (!equalBytes(commitment, fromBase64Url(shareKeys.get(u)!.seedCommitment, 32, 'commitment'))) {
-          throw new SecAggError(
-            'reconstruct_failed',
-            `the reconstructed seed of ${u} does not match its commitment`,
-          )
-        }
-        addInto(
-          sum,
-          await maskStream(await deriveKey(seed, selfMaskInfo(sessionId), 'AES-CTR'), vectorLength),
-          -1,
-        )
-      }
-      for (const u of request.dropped) {
-        const shares = responders.map((r) =>
-          fromBase64Url(r.keyShares.find((x) => x.of === u)!.share, SHARE_BYTES, 'share'),
-        )
-        const scalar = await combineShares(shares, `s key of ${u}`)
-        const sPublic = fromBase64Url(rosterById.get(u)!.sPublicKey, PUBLIC_KEY_BYTES, 's key')
-        const sPrivate = await importPrivateScalar(scalar, sPublic, `s key of ${u}`)
-        for (const v of request.survivors) {
-          const vPublic = await importPublicKey(
-            fromBase64Url(rosterById.get(v)!.sPublicKey, PUBLIC_KEY_BYTES, 's key'),
-            `s key of ${v}`,
-          )
-          const stream = await maskStream(
-            await deriveKey(await agree(sPrivate, vPublic), pairMaskInfo(sessionId, u, v), 'AES-CTR'),
-            vectorLength,
-          )
-          // v added +PRG(s_uv) if u > v and −PRG(s_uv) if u < v; take that back out.
-          addInto(sum, stream, u > v ? -1 : 1)
-        }
-      }
+      const result = await unmaskSum(s, [...responses.values()], shareKeys)
       s.phase = 'done'
-      return { sum, survivors: [...request.survivors], dropped: [...request.dropped] }
+      return result
     },
 
     exportState() {
@@ -442,37 +392,4 @@ function serverFromState(s: SecAggServerState): SecAggServer {
     },
   }
   return server
-}
-
-function checkPublicKey(value: unknown, what: string): string {
-  const bytes = fromBase64Url(value, PUBLIC_KEY_BYTES, what)
-  if (bytes[0] !== 4) throw new SecAggError('bad_message', `${what} must be an uncompressed point (0x04 …)`)
-  return String(value)
-}
-
-function checkShareList(list: unknown, expected: readonly number[], what: string): void {
-  if (!Array.isArray(list) || list.length !== expected.length) {
-    throw new SecAggError(
-      'bad_message',
-      `${what}: expected ${expected.length} shares, got ${Array.isArray(list) ? list.length : typeof list}`,
-    )
-  }
-  const want = new Set(expected)
-  const seen = new Set<number>()
-  for (const item of list as { of: unknown; share: unknown }[]) {
-    if (
-      typeof item !== 'object' ||
-      item === null ||
-      typeof item.of !== 'number' ||
-      !want.has(item.of) ||
-      seen.has(item.of)
-    ) {
-      throw new SecAggError(
-        'bad_message',
-        `${what}: a share of ${String(item?.of)} was not asked for or is repeated`,
-      )
-    }
-    seen.add(item.of)
-    fromBase64Url(item.share, SHARE_BYTES, `${what} of ${item.of}`)
-  }
 }

@@ -7,11 +7,11 @@ import {
 } from '@fedrec/protocol'
 import { type Context, Hono } from 'hono'
 import type { Aggregator } from '../aggregator/index.ts'
-import { limitByAddress } from '../app/rate-limit.ts'
-import { countRejections, DEFAULT_IP_RATE, limitBody } from '../app/updates.ts'
 import { HttpError } from '../errors.ts'
-import type { SecAggCoordinator } from './coordinator.ts'
-import { SecAggRefusal } from './errors.ts'
+import type { SecAggCoordinator } from '../secagg/coordinator.ts'
+import { SecAggRefusal } from '../secagg/errors.ts'
+import { limitByAddress } from './rate-limit.ts'
+import { countRejections, DEFAULT_IP_RATE, limitBody } from './updates.ts'
 
 /** A join is two keys and three ids. */
 const MAX_JOIN_BYTES = 4096
