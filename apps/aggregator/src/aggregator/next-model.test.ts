@@ -8,7 +8,7 @@ import { type NextModelInput, nextModel, SERVER_TAU } from './next-model.ts'
 const f32 = (...values: number[]) => Float32Array.from(values)
 const close = (actual: Float32Array | undefined, expected: number[]) => {
   expect(actual).toHaveLength(expected.length)
-  expected.forEach((e, i) => expect(actual![i]).toBeCloseTo(e, 6))
+  for (const [i, e] of expected.entries()) expect(actual![i]).toBeCloseTo(e, 6)
 }
 
 /** Version 2 with one item 'a': embedding [1, 2], bias 0.5. */
