@@ -1,0 +1,48 @@
+/** Secure-aggregated rounds: the coordinator of cohorts, whose unmasked sum closes the open round. */
+import { decodeSecAggSum } from '@fedrec/core'
+import type { SecAggConfig } from '@fedrec/protocol'
+import { createSecAggCoordinator, type SecAggCoordinator } from '../secagg/coordinator.ts'
+import { AggregatorError } from './errors.ts'
+import type { AggregatorState, ClosedBy } from './state.ts'
+
+/** A coordinator for `config` on the open round; a cohort's sum is counted only if the round closes with it. */
+export function startSecureAggregation(
+  s: AggregatorState,
+  config: SecAggConfig,
+  closeRound: (closedBy: ClosedBy, write?: () => void) => void,
+): SecAggCoordinator {
+  return createSecAggCoordinator({
+    store: s.store,
+    salt: s.salt,
+    config,
+    now: s.opts.now,
+    timers: s.opts.deadlineTimer,
+    current: () => ({
+      round: s.round.round,
+      modelVersion: s.model.version,
+      numItems: s.model.itemIds.length,
+      dim: s.model.dim,
+    }),
+    complete(sum, count, write) {
+      const { accumulator, model } = s
+      if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
+      const decoded = decodeSecAggSum(sum, { numItems: model.itemIds.length, dim: model.dim })
+      accumulator.addSum({
+        participants: count,
+        samples: decoded.weight,
+        tensors: decoded.tensors.map(({ name, weighted }) => ({
+          name,
+          weighted,
+          rowWeights: decoded.rowWeights,
+        })),
+      })
+      try {
+        closeRound('quorum', write)
+      } catch (err) {
+        // The sum is not counted unless the round closed with it; the cohort stays unmasking and retries.
+        accumulator.reset()
+        throw err
+      }
+    },
+  })
+}

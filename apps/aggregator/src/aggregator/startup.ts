@@ -1,0 +1,167 @@
+/** Start-up: a fresh store's model version 0, the durable state loaded at boot, and the open round's stored updates replayed. */
+import { randomInt } from 'node:crypto'
+import {
+  type Accumulator,
+  createRng,
+  createServerOptimizer,
+  DEFAULT_DIM,
+  initSharedWeights,
+} from '@fedrec/core'
+import { decodeUpdate } from '@fedrec/protocol'
+import createDebug from 'debug'
+import { StartupError } from '../errors.ts'
+import type { AggregatorStore, OptimizerState, RoundRecord, StoredModel } from '../store/index.ts'
+import { newClientSalt } from './client-hash.ts'
+import { SERVER_TAU } from './next-model.ts'
+import type { ResolvedOptions } from './options.ts'
+import { dpConflict } from './privacy-ledger.ts'
+import { openRecord } from './round-records.ts'
+import { type AggregatorState, iso, newAccumulator } from './state.ts'
+
+const logRound = createDebug('fedrec:aggregator:round')
+const logModel = createDebug('fedrec:aggregator:model')
+
+/**
+ * The state of an aggregator starting on `store` (initialised first when it is new): the stored model,
+ * optimizer state and open round, checked against the options, with the open round's updates counted again.
+ * @throws StartupError when the store lacks its seed or salt, contradicts the options, or cannot be replayed
+ */
+export function loadState(store: AggregatorStore, opts: ResolvedOptions): AggregatorState {
+  const conflict = opts.dpNoiseMultiplier === null ? null : dpConflict(opts)
+  if (conflict) throw new StartupError(conflict)
+  if (store.isNew) initialise(store, opts, iso(opts.now()))
+
+  const seed = Number(store.meta('seed'))
+  const salt = store.meta('client_salt') ?? ''
+  if (!Number.isInteger(seed) || salt === '')
+    throw new StartupError(`store ${store.path} lacks its seed or salt`)
+  const model = loadModel(store)
+  if (opts.dim !== undefined && opts.dim !== model.dim) {
+    throw new StartupError(
+      `store ${store.path} holds a model of dim ${model.dim}; --dim ${opts.dim} was given`,
+    )
+  }
+  if (opts.seed !== undefined && opts.seed !== seed) {
+    logModel('ignoring seed %d: the store was created with seed %d', opts.seed, seed)
+  }
+  const optimizer = createServerOptimizer({
+    name: opts.serverOptimizer,
+    // undefined → the optimizer's own default (1 for fedavg/fedavgm, 0.01 for the adaptive ones).
+    learningRate: opts.serverLearningRate,
+    tau: SERVER_TAU,
+  })
+  const optimizerState = loadOptimizerState(store, opts)
+  const round = store.openRound()
+  if (round.modelVersion !== model.version || round.round !== model.round) {
+    throw new StartupError(
+      `store ${store.path} is inconsistent: open round ${round.round} is for model version ${round.modelVersion}, the stored model is version ${model.version}`,
+    )
+  }
+  if (opts.catalogue) {
+    const added = store.queueItems(opts.catalogue, iso(opts.now()))
+    if (added > 0)
+      logModel('%d new catalogue items queued; they join the model when round %d closes', added, round.round)
+  }
+  return {
+    store,
+    opts,
+    seed,
+    salt,
+    optimizer,
+    model,
+    optimizerState,
+    round,
+    accumulator: replay(store, model, round, opts),
+    negativesCeiling: opts.negativesPerPositive,
+    secagg: undefined,
+    closed: false,
+  }
+}
+
+function initialise(store: AggregatorStore, opts: ResolvedOptions, now: string): void {
+  const seed = opts.seed ?? randomInt(2 ** 31)
+  const dim = opts.dim ?? DEFAULT_DIM
+  const itemIds = [...new Set(opts.catalogue ?? [])]
+  const weights =
+    itemIds.length > 0
+      ? initSharedWeights(itemIds.length, dim, createRng(seed))
+      : { itemEmbedding: new Float32Array(0), itemBias: new Float32Array(0) }
+  store.initialise({
+    meta: {
+      created_at: now,
+      dim: String(dim),
+      seed: String(seed),
+      client_salt: newClientSalt(),
+      server_optimizer: opts.serverOptimizer,
+    },
+    model: {
+      version: 0,
+      round: 0,
+      dim,
+      itemIds,
+      itemEmbedding: weights.itemEmbedding,
+      itemBias: weights.itemBias,
+      createdAt: now,
+    },
+    round: openRecord(0, 0, Date.parse(now), Math.round(opts.roundDeadlineSeconds * 1000)),
+  })
+  logModel(
+    'fresh store %s: model version 0 with %d items, dim %d, seed %d',
+    store.path,
+    itemIds.length,
+    dim,
+    seed,
+  )
+}
+
+function loadModel(store: AggregatorStore): StoredModel {
+  try {
+    return store.loadModel()
+  } catch (err) {
+    throw new StartupError(`store ${store.path}: the model cannot be read (${(err as Error).message})`, {
+      cause: err,
+    })
+  }
+}
+
+function loadOptimizerState(store: AggregatorStore, opts: ResolvedOptions): OptimizerState {
+  let optimizerState = store.loadOptimizerState()
+  if (store.meta('server_optimizer') !== opts.serverOptimizer) {
+    // Moments of one optimizer mean nothing to another.
+    if (optimizerState.size > 0)
+      logModel('server optimizer is now %s: its state starts afresh', opts.serverOptimizer)
+    optimizerState = new Map()
+    store.transaction(() => {
+      store.saveOptimizerState(optimizerState)
+      store.setMeta('server_optimizer', opts.serverOptimizer)
+    })
+  }
+  return optimizerState
+}
+
+/** A fresh accumulator fed the open round's stored updates, so every acknowledged update counts exactly once. */
+function replay(
+  store: AggregatorStore,
+  model: StoredModel,
+  round: RoundRecord,
+  opts: ResolvedOptions,
+): Accumulator | undefined {
+  const accumulator = newAccumulator(model, opts)
+  let replayed = 0
+  for (const payload of store.roundPayloads(round.round)) {
+    try {
+      if (!accumulator) throw new Error('the model has no items')
+      accumulator.add(decodeUpdate(payload))
+    } catch (err) {
+      throw new StartupError(
+        `store ${store.path}: stored update ${replayed} of round ${round.round} cannot be replayed (${(err as Error).message})`,
+        { cause: err },
+      )
+    }
+    replayed += 1
+  }
+  if (accumulator && accumulator.participants > 0) {
+    logRound('round %d: replayed %d stored updates', round.round, accumulator.participants)
+  }
+  return accumulator
+}

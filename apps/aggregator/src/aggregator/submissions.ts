@@ -1,0 +1,197 @@
+/** Submissions: an update's retry answered by its key, the checked update queued, and each batch written, counted and acknowledged (group commit). */
+import { encodeUpdate, type ModelUpdate, parseUpdateAck, type UpdateAck } from '@fedrec/protocol'
+import createDebug from 'debug'
+import { logError } from '../error-log.ts'
+import type { UpdateRecord } from '../store/index.ts'
+import { hashClientId, logTag } from './client-hash.ts'
+import { AggregatorError } from './errors.ts'
+import { type AggregatorState, iso } from './state.ts'
+import { boundUpdate, checkUpdate } from './update-checks.ts'
+
+const logUpdate = createDebug('fedrec:aggregator:update')
+
+/**
+ * Group commit: the updates accepted during one turn of the event loop are written in one transaction
+ * (one fsync) at the next `setImmediate`, then counted, then acknowledged. While one batch is being
+ * written the next one gathers, so the rate is not bounded by the disk's sync latency.
+ */
+interface Queued {
+  record: UpdateRecord
+  update: ModelUpdate
+  ack: UpdateAck
+  tag: string
+  settle: { resolve: (ack: UpdateAck) => void; reject: (err: unknown) => void }
+  done: Promise<UpdateAck>
+}
+
+/**
+ * The open round's intake of plain updates.
+ * @example const ack = await submissions.submit(bytes, decodeUpdate(bytes))
+ */
+export interface Submissions {
+  /** Queues one checked update; resolves with its ack once it is durable and counted. */
+  submit(bytes: Uint8Array, update: ModelUpdate): Promise<UpdateAck>
+  /** Writes the queued updates in one transaction, counts them, acknowledges them. Synchronous. */
+  commitQueue(): void
+}
+
+/** The updates accepted since the last write: one batch, with its lookups by key and by client. */
+interface PendingBatch {
+  entries: Queued[]
+  byKey: Map<string, Queued>
+  clients: Set<string>
+  flushScheduled: boolean
+}
+
+/** `closeOnQuorum` runs after every written batch. */
+export function createSubmissions(s: AggregatorState, closeOnQuorum: () => void): Submissions {
+  const batch: PendingBatch = { entries: [], byKey: new Map(), clients: new Set(), flushScheduled: false }
+  const commitQueue = (): void => commitBatch(s, batch)
+  const flush = (): void => {
+    batch.flushScheduled = false
+    if (s.closed) return
+    commitQueue()
+    closeOnQuorum()
+  }
+  return {
+    submit: (bytes, update) => enqueue(s, batch, bytes, update, flush),
+    commitQueue,
+  }
+}
+
+/** The answer to a key seen before (an ack, or a refusal), or undefined for a new key. */
+function answerRetry(
+  s: AggregatorState,
+  batch: PendingBatch,
+  update: ModelUpdate,
+  clientHash: string,
+  tag: string,
+): Promise<UpdateAck> | undefined {
+  const prior = s.store.findUpdate(update.idempotencyKey)
+  const queued = batch.byKey.get(update.idempotencyKey)
+  const discarded = prior || queued ? undefined : s.store.findDiscarded(update.idempotencyKey)
+  const priorHash = prior?.clientHash ?? queued?.record.clientHash ?? discarded?.clientHash
+  if (priorHash === undefined) return undefined
+  if (priorHash !== clientHash) {
+    throw new AggregatorError(
+      'idempotency_conflict',
+      'this idempotency key was used before by another client; use a fresh random key per update',
+    )
+  }
+  if (discarded) {
+    // Not a duplicate ack (it no longer counts) and not a fresh acceptance (an automatic retry would
+    // bring back exactly what the operator threw out): the client decides to contribute anew.
+    logUpdate('client %s: retry of an update discarded by a reset of round %d', tag, discarded.round)
+    throw new AggregatorError(
+      'round_reset',
+      `this update was discarded: the operator reset round ${discarded.round} after accepting it, so it no longer counts; fetch /v1/round and /v1/model, train again and send a new update under a new idempotency key`,
+    )
+  }
+  logUpdate('client %s: retry of an accepted update, answering its ack', tag)
+  if (prior) return Promise.resolve({ ...parseUpdateAck(JSON.parse(prior.ack)), duplicate: true })
+  return queued!.done.then((ack) => ({ ...ack, duplicate: true }))
+}
+
+/** Checks one update and adds it to the batch, written by `flush` at the next `setImmediate`; the promise settles then. */
+function enqueue(
+  s: AggregatorState,
+  batch: PendingBatch,
+  bytes: Uint8Array,
+  update: ModelUpdate,
+  flush: () => void,
+): Promise<UpdateAck> {
+  // Before anything else: an ack for an update written into a deleted store would be a lie.
+  s.store.checkPresent()
+  const clientHash = hashClientId(s.salt, update.clientId)
+  const tag = logTag(clientHash)
+  const retried = answerRetry(s, batch, update, clientHash, tag)
+  if (retried) return retried
+  const { accumulator, round, opts } = s
+  if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
+  checkUpdate(s, update, clientHash)
+  if (batch.clients.has(clientHash)) {
+    throw new AggregatorError(
+      'already_submitted',
+      `this client already has an accepted update in round ${round.round}; wait for the next round`,
+    )
+  }
+  const bounded = boundUpdate(opts, update)
+  if (bounded.clipped) logUpdate('client %s: update norm clipped to %d', tag, bounded.norm)
+  const ack: UpdateAck = {
+    accepted: true,
+    round: round.round,
+    modelVersion: s.model.version,
+    idempotencyKey: update.idempotencyKey,
+    duplicate: false,
+    participants: accumulator.participants + batch.entries.length + 1,
+  }
+  let settle!: Queued['settle']
+  const done = new Promise<UpdateAck>((resolve, reject) => {
+    settle = { resolve, reject }
+  })
+  const entry: Queued = {
+    record: {
+      idempotencyKey: update.idempotencyKey,
+      clientHash,
+      round: round.round,
+      sampleCount: update.sampleCount,
+      // What is counted is what is stored, so a replay after a crash counts the same (clipped) update.
+      payload: bounded.clipped ? encodeUpdate(bounded.update) : bytes,
+      ack: JSON.stringify(ack),
+      receivedAt: iso(opts.now()),
+      norm: bounded.norm,
+      clipped: bounded.clipped,
+    },
+    update: bounded.update,
+    ack,
+    tag,
+    settle,
+    done,
+  }
+  batch.entries.push(entry)
+  batch.byKey.set(update.idempotencyKey, entry)
+  batch.clients.add(clientHash)
+  if (!batch.flushScheduled) {
+    batch.flushScheduled = true
+    setImmediate(flush)
+  }
+  return done
+}
+
+/** Writes the batch in one transaction, counts it, acknowledges it. Synchronous. */
+function commitBatch(s: AggregatorState, batch: PendingBatch): void {
+  if (batch.entries.length === 0) return
+  const entries = batch.entries
+  batch.entries = []
+  batch.byKey.clear()
+  batch.clients.clear()
+  try {
+    // Durable first, counted second: a crash in between is healed by the replay at start.
+    s.store.transaction(() => {
+      for (const q of entries) s.store.insertUpdate(q.record)
+    })
+  } catch (err) {
+    logError('updates_write_failed', err, { round: s.round.round, updates: entries.length })
+    for (const q of entries) q.settle.reject(err)
+    return
+  }
+  for (const q of entries) {
+    try {
+      s.accumulator!.add(q.update)
+    } catch (err) {
+      // checkUpdateFits passed, so this is not expected; never keep an update that was not counted.
+      s.store.deleteUpdate(q.record.idempotencyKey)
+      q.settle.reject(err)
+      continue
+    }
+    logUpdate(
+      'client %s: update accepted for round %d (%d samples, %d/%d participants)',
+      q.tag,
+      q.record.round,
+      q.record.sampleCount,
+      q.ack.participants,
+      s.opts.minClients,
+    )
+    q.settle.resolve(q.ack)
+  }
+}

@@ -1,0 +1,97 @@
+/** The round's timers: its deadline (close, or extend an empty round) and the retry of a close on quorum that failed. */
+import createDebug from 'debug'
+import { logError } from '../error-log.ts'
+import { type AggregatorState, type ClosedBy, deadlineMs, iso, participants } from './state.ts'
+
+const logRound = createDebug('fedrec:aggregator:round')
+
+/** How long after a failed close on quorum the close is tried again. */
+const CLOSE_RETRY_MS = 1000
+/** setTimeout's longest delay (about 24.8 days); a later deadline is re-armed when this one fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * The timers of the open round. Neither keeps the process alive: the HTTP server does.
+ * @example const timers = createRoundTimers(s, close); timers.arm()
+ */
+export interface RoundTimers {
+  /** (Re-)arms the deadline timer for the open round (unless timers are off or the aggregator closed). */
+  arm(): void
+  /** Closes (or extends) the round if its deadline has passed. The deadline timer calls it. */
+  checkDeadline(): void
+  /**
+   * Closes the round if its quorum is met. A close that fails (disk full, I/O error…) is tried again every
+   * CLOSE_RETRY_MS until it succeeds: the updates are durable and counted, so they stay acknowledged, but the
+   * update that met the quorum may well be the round's last one, and waiting for "the next update" would
+   * mean waiting for the deadline.
+   */
+  closeOnQuorum(): void
+  /** Clears both timers (at close). */
+  stop(): void
+}
+
+export function createRoundTimers(s: AggregatorState, closeRound: (closedBy: ClosedBy) => void): RoundTimers {
+  let timer: NodeJS.Timeout | undefined
+  let closeRetry: NodeJS.Timeout | undefined
+
+  const arm = (): void => {
+    if (timer) clearTimeout(timer)
+    timer = undefined
+    if (!s.opts.deadlineTimer || s.closed) return
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, Date.parse(s.round.deadline) - s.opts.now()))
+    timer = setTimeout(() => {
+      try {
+        checkDeadline()
+      } catch (err) {
+        // A failed close (disk full…) leaves the round open; try again at the next tick of the clock.
+        logError('round_close_failed', err, { round: s.round.round, closedBy: 'deadline' })
+        timer = setTimeout(arm, 1000).unref()
+      }
+    }, delay)
+    // The HTTP server keeps the process alive; the timer alone must not.
+    timer.unref()
+  }
+
+  const checkDeadline = (): void => {
+    if (s.closed) return
+    const now = s.opts.now()
+    if (now < Date.parse(s.round.deadline)) {
+      arm()
+      return
+    }
+    if (participants(s) > 0 || s.store.pendingItems().length > 0) {
+      closeRound('deadline')
+      return
+    }
+    const deadline = iso(now + deadlineMs(s.opts))
+    s.store.setDeadline(s.round.round, deadline)
+    s.round = { ...s.round, deadline }
+    logRound('round %d reached its deadline with no update; new deadline %s', s.round.round, deadline)
+    arm()
+  }
+
+  const closeOnQuorum = (): void => {
+    if (closeRetry) clearTimeout(closeRetry)
+    closeRetry = undefined
+    if (s.closed || !s.accumulator || s.accumulator.participants < s.opts.minClients) return
+    try {
+      closeRound('quorum')
+    } catch (err) {
+      logError('round_close_failed', err, {
+        round: s.round.round,
+        closedBy: 'quorum',
+        retryInMs: CLOSE_RETRY_MS,
+      })
+      closeRetry = setTimeout(closeOnQuorum, CLOSE_RETRY_MS)
+      // The HTTP server keeps the process alive; the retry alone must not.
+      closeRetry.unref()
+    }
+  }
+
+  const stop = (): void => {
+    if (timer) clearTimeout(timer)
+    if (closeRetry) clearTimeout(closeRetry)
+  }
+
+  return { arm, checkDeadline, closeOnQuorum, stop }
+}
