@@ -96,15 +96,18 @@ const workerFileName: Plugin = {
 /**
  * The browser package's types must not need @fedrec/core or @fedrec/protocol (it has no dependencies): its
  * .d.ts inlines the few types it uses from them. rollup-plugin-dts inlines declaration files only, so the
- * types build resolves those two to their built `dist/index.d.ts` (build them first) instead of sources.
+ * types build resolves each of their entries to its built `.d.ts` (build them first) instead of sources.
  */
 function typesFromBuiltPackages(tsconfig: string): string {
   const paths: Record<string, string[]> = {}
   for (const pkg of PUBLISHED.filter((p) => !p.bundleDependencies && p.platform === 'neutral')) {
-    const types = join(root, pkg.dir, 'dist/index.d.ts')
-    if (!existsSync(types))
-      throw new Error(`build ${pkg.name} before the browser package (${types} is missing)`)
-    paths[pkg.name] = [types]
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string') continue
+      const types = join(root, pkg.dir, 'dist', target.types)
+      if (!existsSync(types))
+        throw new Error(`build ${pkg.name} before the browser package (${types} is missing)`)
+      paths[`${pkg.name}${subpath.slice(1)}`] = [types]
+    }
   }
   const file = join(mkdtempSync(join(tmpdir(), 'fedrec-build-')), 'tsconfig.json')
   writeFileSync(file, JSON.stringify({ extends: tsconfig, compilerOptions: { paths } }))

@@ -56,9 +56,9 @@ export const PUBLISHED: readonly Published[] = [
     dir: 'packages/core',
     description:
       'fedrec model maths on TensorFlow.js: local training, FedAvg/FedOpt aggregation, DP, secure aggregation.',
-    entries: { index: 'src/index.ts' },
+    entries: { client: 'src/client.ts', server: 'src/server.ts' },
     platform: 'neutral',
-    exports: { '.': entry('index'), './package.json': './package.json' },
+    exports: { './client': entry('client'), './server': entry('server'), './package.json': './package.json' },
     files: ['*.js', '*.d.ts'],
     sideEffects: false,
   },

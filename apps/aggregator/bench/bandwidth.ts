@@ -16,7 +16,6 @@
 //   npx tsx apps/aggregator/bench/bandwidth.ts --up       # only the upload
 import '@tensorflow/tfjs-backend-wasm'
 import { parseArgs } from 'node:util'
-import type { ServerOptimizerName } from '@fedrec/core'
 import {
   createRng,
   initSharedWeights,
@@ -25,7 +24,8 @@ import {
   type RowEvent,
   selectBackend,
   trainClientRound,
-} from '@fedrec/core'
+} from '@fedrec/core/client'
+import type { ServerOptimizerName } from '@fedrec/core/server'
 import {
   decodeModelPatch,
   decodeUpdate,

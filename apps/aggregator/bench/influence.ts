@@ -17,7 +17,7 @@ import {
   selectBackend,
   sharedWeightsFromSnapshot,
   trainClientRound,
-} from '@fedrec/core'
+} from '@fedrec/core/client'
 import {
   decodeModel,
   decodeUpdate,

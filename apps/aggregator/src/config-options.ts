@@ -1,5 +1,5 @@
 /** The CLI's options in groups (serving, rounds, aggregation, privacy, service), in the order --help lists them. */
-import { SERVER_OPTIMIZERS } from '@fedrec/core'
+import { SERVER_OPTIMIZERS } from '@fedrec/core/server'
 import { SECAGG_MAX_COHORT } from '@fedrec/protocol'
 import { InvalidArgumentError, Option } from 'commander'
 import { DEFAULTS } from './aggregator/index.ts'

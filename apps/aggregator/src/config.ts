@@ -1,7 +1,7 @@
 // The aggregator's command line: the command, and its parse into the server's options for cli.ts. Every
 // flag and its FEDREC_* variable are in config-options.ts.
 import { randomBytes } from 'node:crypto'
-import { isServerOptimizerName } from '@fedrec/core'
+import { isServerOptimizerName } from '@fedrec/core/server'
 import { parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol'
 import { Command, InvalidArgumentError } from 'commander'
 import { cliOptions } from './config-options.ts'

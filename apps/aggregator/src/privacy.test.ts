@@ -1,7 +1,7 @@
 // DP-FedAvg against the real CLI process: noise really added, ε rising every round, the account surviving a
 // SIGKILL, and operator changes composed as they ran.
 import { writeFileSync } from 'node:fs'
-import { createRdpAccountant } from '@fedrec/core'
+import { createRdpAccountant } from '@fedrec/core/server'
 import { decodeModel, ITEM_BIAS, ITEM_EMBEDDING, parseRoundInfo, type Status } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
 import {

@@ -1,6 +1,6 @@
 // The privacy attacks of the simulator: what an honest-but-curious aggregator can infer about a shopper's
 // history from one upload.
-import { createRng, type SharedWeights } from '@fedrec/core'
+import { createRng, type SharedWeights } from '@fedrec/core/client'
 import { ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
 import { SimulationError } from './errors.ts'
 

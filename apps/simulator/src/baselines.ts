@@ -1,6 +1,6 @@
 // The recommenders to beat, without federated learning, scored on the same split so the simulator's report
 // can say what fedrec adds.
-import { createRng } from '@fedrec/core'
+import { createRng } from '@fedrec/core/client'
 import { type CatalogueScores, contextOf, evaluateFull, type FullMetrics, type HeldOut } from './evaluate.ts'
 import { mixSeed } from './seeds.ts'
 import type { SplitDataset, SplitUser } from './split.ts'

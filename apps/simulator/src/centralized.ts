@@ -7,7 +7,7 @@ import {
   type SequenceSamples,
   type SequenceSettings,
   type SharedWeights,
-} from '@fedrec/core'
+} from '@fedrec/core/client'
 import { evaluateAll, type HeldOut, type Metrics, means, scoreRow, shopperQuery } from './evaluate.ts'
 import type { SplitDataset, SplitUser } from './split.ts'
 

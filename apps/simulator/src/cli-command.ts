@@ -1,5 +1,5 @@
 // The simulator's command-line flags: their parsers, help texts and defaults (commander).
-import { SERVER_OPTIMIZERS } from '@fedrec/core'
+import { SERVER_OPTIMIZERS } from '@fedrec/core/server'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { DATASET_FORMATS } from './datasets/index.ts'
 import { DEFAULTS } from './options.ts'

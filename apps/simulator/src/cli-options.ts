@@ -1,5 +1,5 @@
 // The parsed command line as `SimulationOptions`, with the flag combinations that make no sense refused.
-import { isServerOptimizerName } from '@fedrec/core'
+import { isServerOptimizerName } from '@fedrec/core/server'
 import { type Command, InvalidArgumentError } from 'commander'
 import type { DatasetFormat } from './datasets/index.ts'
 import type { SimulationOptions } from './options.ts'

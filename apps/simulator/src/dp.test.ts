@@ -1,5 +1,5 @@
 // DP-FedAvg in the in-process simulation: the same core accumulator as the aggregator, ε per round.
-import { createRdpAccountant } from '@fedrec/core'
+import { createRdpAccountant } from '@fedrec/core/server'
 import { describe, expect, it } from 'vitest'
 import { useNodeBackend } from './node-backend.ts'
 import { DEFAULTS, type SimulationOptions } from './options.ts'

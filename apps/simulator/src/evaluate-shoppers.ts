@@ -1,5 +1,5 @@
 // Every evaluated shopper ranks its held-out items on its own device state, after each federated round.
-import type { SequenceSettings, SharedWeights } from '@fedrec/core'
+import type { SequenceSettings, SharedWeights } from '@fedrec/core/client'
 import { evaluateAll, type HeldOut, means, scoreRow, shopperQuery } from './evaluate.ts'
 import type { SplitDataset, SplitUser } from './split.ts'
 

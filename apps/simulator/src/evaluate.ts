@@ -7,7 +7,7 @@ import {
   type SequenceSettings,
   type SharedWeights,
   sequenceQuery,
-} from '@fedrec/core'
+} from '@fedrec/core/client'
 import type { SplitDataset, SplitUser } from './split.ts'
 
 /** Federated-evaluation sums: what clients report, never a rank or an item. */

@@ -1,13 +1,13 @@
 // One simulated shopper's turn in a round: train on the device, then upload plainly or for secure aggregation.
 import {
   clipDeltas,
-  clipRows,
   createRng,
   deltasNorm,
   initUserVector,
   type LocalTrainingResult,
   trainClientRound,
-} from '@fedrec/core'
+} from '@fedrec/core/client'
+import { clipRows } from '@fedrec/core/server'
 import { decodeUpdate, encodeUpdate, type TensorDelta } from '@fedrec/protocol'
 import type * as TF from '@tensorflow/tfjs-core'
 import type { FederatedRun } from './federated-run.ts'

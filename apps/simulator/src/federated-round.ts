@@ -1,5 +1,6 @@
 // One in-process federated round: the sampled shoppers' turns, the server step, and the round's record.
-import { applyRound, sequenceSettingsOf } from '@fedrec/core'
+import { sequenceSettingsOf } from '@fedrec/core/client'
+import { applyRound } from '@fedrec/core/server'
 import type * as TF from '@tensorflow/tfjs-core'
 import { evaluateShoppers } from './evaluate-shoppers.ts'
 import { clientTurn, newRoundTally, type RoundTally } from './federated-client.ts'

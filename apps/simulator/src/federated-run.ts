@@ -1,14 +1,12 @@
 // The state of one in-process federated run: the global model, the server side and every device's keepsakes.
+import { createRng, initSharedWeights, type SharedWeights } from '@fedrec/core/client'
 import {
   createAccumulator,
   createRdpAccountant,
-  createRng,
   createServerOptimizer,
   type DpAggregation,
-  initSharedWeights,
   type ServerOptimizerState,
-  type SharedWeights,
-} from '@fedrec/core'
+} from '@fedrec/core/server'
 import { ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
 import { createAttackObserver } from './attack-observer.ts'
 import { DEFAULTS, type SimulationOptions } from './options.ts'

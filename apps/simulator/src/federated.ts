@@ -1,5 +1,5 @@
 // In-process federated training: the run's entry, a loop of rounds over one explicit run state.
-import type { SharedWeights } from '@fedrec/core'
+import type { SharedWeights } from '@fedrec/core/client'
 import type * as TF from '@tensorflow/tfjs-core'
 import { federatedRound } from './federated-round.ts'
 import { createFederatedRun } from './federated-run.ts'

@@ -1,5 +1,5 @@
 // After each HTTP round: every evaluated shopper ranks its held-out item locally and reports only its sums.
-import { type SequenceSettings, sequenceQuery } from '@fedrec/core'
+import { type SequenceSettings, sequenceQuery } from '@fedrec/core/client'
 import {
   newRandomId,
   type ProtocolClient,

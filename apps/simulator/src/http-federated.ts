@@ -1,5 +1,5 @@
 // Federated training against a running aggregator, every shopper speaking the wire protocol through its client.
-import { createRng, initUserVector, sequenceSettingsOf, trainClientRound } from '@fedrec/core'
+import { createRng, initUserVector, sequenceSettingsOf, trainClientRound } from '@fedrec/core/client'
 import {
   ClientError,
   createProtocolClient,

@@ -1,5 +1,5 @@
 // The aggregator's model as the simulator holds it: fetched like the browser does, mapped to the split's rows.
-import { type RowEvent, type SharedWeights, sharedWeightsFromSnapshot } from '@fedrec/core'
+import { type RowEvent, type SharedWeights, sharedWeightsFromSnapshot } from '@fedrec/core/client'
 import { decodeModel, type ProtocolClient } from '@fedrec/protocol'
 import createDebug from 'debug'
 import { SimulationError } from './errors.ts'

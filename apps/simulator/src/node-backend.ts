@@ -2,7 +2,7 @@
 // whose Node build loads the .wasm shipped inside its npm package, with the CPU backend as the fallback.
 import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-wasm'
-import { type BackendName, selectBackend } from '@fedrec/core'
+import { type BackendName, selectBackend } from '@fedrec/core/client'
 import * as tf from '@tensorflow/tfjs-core'
 
 /**

@@ -1,5 +1,6 @@
 // The knobs of one simulation run and their defaults, shared by the CLI, the in-process run and the HTTP run.
-import { DEFAULT_CLIENT_SETTINGS, type RowNormalization, type ServerOptimizerName } from '@fedrec/core'
+import { DEFAULT_CLIENT_SETTINGS } from '@fedrec/core/client'
+import type { RowNormalization, ServerOptimizerName } from '@fedrec/core/server'
 import type { UpdateDtype } from '@fedrec/protocol'
 import type { DatasetFormat } from './datasets/index.ts'
 

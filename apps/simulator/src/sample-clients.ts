@@ -1,5 +1,5 @@
 // Drawing a round's cohort: k distinct shoppers of the pool, from the run's sampler.
-import type { createRng } from '@fedrec/core'
+import type { createRng } from '@fedrec/core/client'
 
 /**
  * Draws `k` distinct shoppers of `pool` for a round (a partial Fisher–Yates on a copy).

@@ -6,7 +6,8 @@
 //   npx tsx apps/simulator/src/secagg-bench.ts                         # 1,682 items × n 10/50/100; 50,000 × n 10
 //   npx tsx apps/simulator/src/secagg-bench.ts --items 50000 --clients 20 --rows 100 --dim 32
 import { parseArgs } from 'node:util'
-import { createRng, encodeSecAggVector, runSecAggCohort, secAggVectorLength } from '@fedrec/core'
+import { createRng, encodeSecAggVector, secAggVectorLength } from '@fedrec/core/client'
+import { runSecAggCohort } from '@fedrec/core/server'
 import { encodeUpdate, ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
 
 const { values: args } = parseArgs({

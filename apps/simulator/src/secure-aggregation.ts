@@ -1,16 +1,13 @@
 // Secure aggregation inside the simulation: the real protocol run in process, so its cost and its effect on
 // the attacks can be measured without a network.
 import {
-  type Accumulator,
   createRng,
   DEFAULT_SECAGG_QUANTIZATION,
-  decodeSecAggSum,
   encodeSecAggVector,
-  runSecAggCohort,
   SecAggError,
   type SharedWeights,
-  secAggAggregate,
-} from '@fedrec/core'
+} from '@fedrec/core/client'
+import { type Accumulator, decodeSecAggSum, runSecAggCohort, secAggAggregate } from '@fedrec/core/server'
 import { ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
 import type { ObservedUpload } from './attack.ts'
 import { mixSeed } from './seeds.ts'

@@ -1,4 +1,4 @@
-import { type SharedWeights, sequenceSettingsOf } from '@fedrec/core'
+import { type SharedWeights, sequenceSettingsOf } from '@fedrec/core/client'
 import type * as TF from '@tensorflow/tfjs-core'
 import { evaluateBaselines } from './baselines.ts'
 import { trainCentralized } from './centralized.ts'

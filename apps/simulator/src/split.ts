@@ -1,6 +1,6 @@
 // Turns a loaded data set into what the simulation trains and evaluates on: model rows, per-shopper
 // training events and held-out items.
-import { createRng, type RowEvent } from '@fedrec/core'
+import { createRng, type RowEvent } from '@fedrec/core/client'
 import type { LoadedDataset } from './datasets/index.ts'
 import { SimulationError } from './errors.ts'
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createRng } from '@fedrec/core'
+import { createRng } from '@fedrec/core/client'
 import { afterAll } from 'vitest'
 
 /**

@@ -11,7 +11,7 @@ import {
   selectBackend,
   sharedWeightsFromSnapshot,
   trainClientRound,
-} from '@fedrec/core'
+} from '@fedrec/core/client'
 import { decodeModel, parseRoundInfo } from '@fedrec/protocol'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url'

@@ -8,7 +8,7 @@
  * @module
  */
 // The option types of createRecommender() that come from the model package, so a shop needs one import.
-export type { BackendName, EventWeights } from '@fedrec/core'
+export type { BackendName, EventWeights } from '@fedrec/core/client'
 export type { RetryPolicy } from '@fedrec/protocol'
 export type { StoredEvent } from './db.ts'
 export type { Recommendation, SyncPhases, SyncReport } from './engine/index.ts'

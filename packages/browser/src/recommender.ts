@@ -1,4 +1,4 @@
-import type { BackendName, EventWeights } from '@fedrec/core'
+import type { BackendName, EventWeights } from '@fedrec/core/client'
 import type { RetryPolicy } from '@fedrec/protocol'
 import {
   clearAll,

@@ -1,5 +1,5 @@
 // The next model without a store: hand-worked optimizer steps and catalogue growth on a one-item model.
-import { createServerOptimizer } from '@fedrec/core'
+import { createServerOptimizer } from '@fedrec/core/server'
 import { ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
 import type { OptimizerState, StoredModel } from '../store/index.ts'

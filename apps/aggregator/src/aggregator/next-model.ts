@@ -1,5 +1,5 @@
 /** The next model, PURE: a closed round's mean delta stepped by the server optimizer, then the pending catalogue items appended. */
-import { applyRound, createRng, initSharedWeights, type ServerOptimizer } from '@fedrec/core'
+import { applyRound, createRng, initSharedWeights, type ServerOptimizer } from '@fedrec/core/server'
 import { ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
 import type { OptimizerState, StoredModel } from '../store/index.ts'
 

@@ -1,4 +1,4 @@
-import { clipRows } from '@fedrec/core'
+import { clipRows } from '@fedrec/core/server'
 import type { ModelUpdate } from '@fedrec/protocol'
 import { AggregatorError } from './errors.ts'
 

@@ -1,4 +1,4 @@
-import { DEFAULT_CLIENT_SETTINGS, type RowNormalization, type ServerOptimizerName } from '@fedrec/core'
+import { DEFAULT_CLIENT_SETTINGS, type RowNormalization, type ServerOptimizerName } from '@fedrec/core/server'
 import type { SecAggConfig, UpdateDtype } from '@fedrec/protocol'
 import type { NormPolicy } from './norm-bound.ts'
 

@@ -1,5 +1,5 @@
 /** The privacy ledger: the Rényi-DP account of closed rounds, the open round's DP parameters, and the settings DP cannot run under. */
-import { createRdpAccountant, type RdpAccountant } from '@fedrec/core'
+import { createRdpAccountant, type RdpAccountant } from '@fedrec/core/server'
 import type { Privacy } from '@fedrec/protocol'
 import type { AggregatorStore, PrivacyRound } from '../store/index.ts'
 import type { ResolvedOptions } from './options.ts'

@@ -1,5 +1,5 @@
 /** Secure-aggregated rounds: the coordinator of cohorts, whose unmasked sum closes the open round. */
-import { decodeSecAggSum } from '@fedrec/core'
+import { decodeSecAggSum } from '@fedrec/core/server'
 import type { SecAggConfig } from '@fedrec/protocol'
 import { createSecAggCoordinator, type SecAggCoordinator } from '../secagg/coordinator.ts'
 import { AggregatorError } from './errors.ts'

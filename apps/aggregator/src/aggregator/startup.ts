@@ -6,7 +6,7 @@ import {
   createServerOptimizer,
   DEFAULT_DIM,
   initSharedWeights,
-} from '@fedrec/core'
+} from '@fedrec/core/server'
 import { decodeUpdate } from '@fedrec/protocol'
 import createDebug from 'debug'
 import { StartupError } from '../errors.ts'

@@ -1,5 +1,5 @@
 /** The aggregator's one mutable state — model, open round, accumulator, optimizer moments — that every job file reads and writes. */
-import { type Accumulator, createAccumulator, type ServerOptimizer } from '@fedrec/core'
+import { type Accumulator, createAccumulator, type ServerOptimizer } from '@fedrec/core/server'
 import { ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
 import type { SecAggCoordinator } from '../secagg/coordinator.ts'
 import type { AggregatorStore, OptimizerState, RoundRecord, StoredModel } from '../store/index.ts'

@@ -1,4 +1,4 @@
-import { AggregationError } from '@fedrec/core'
+import { AggregationError } from '@fedrec/core/server'
 import { ProtocolError } from '@fedrec/protocol'
 import createDebug from 'debug'
 import type { Context } from 'hono'

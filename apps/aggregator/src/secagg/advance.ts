@@ -1,5 +1,5 @@
 // The cohort state machine: advertise → share → mask → unmask → done, or aborted when too few are left.
-import { isSecAggError } from '@fedrec/core'
+import { isSecAggError } from '@fedrec/core/server'
 import { abort, arm, followRound, openCohort, setPhase } from './cohort-lifecycle.ts'
 import type { CoordinatorState } from './coordinator-state.ts'
 import { finish } from './finish.ts'

@@ -1,6 +1,6 @@
 // Applying one protocol step together with its write: the core's refusals become SecAggRefusals, and a
 // failed write rebuilds the in-memory state from the store.
-import { isSecAggError } from '@fedrec/core'
+import { isSecAggError } from '@fedrec/core/server'
 import type { CoordinatorState } from './coordinator-state.ts'
 import { SecAggRefusal } from './errors.ts'
 import { replayFromStore } from './replay.ts'

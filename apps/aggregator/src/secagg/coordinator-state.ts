@@ -7,7 +7,7 @@ import {
   type SecAggServer,
   secAggVectorLength,
   type UnmaskRequest,
-} from '@fedrec/core'
+} from '@fedrec/core/server'
 import type { SecAggConfig } from '@fedrec/protocol'
 import type { AggregatorStore } from '../store/index.ts'
 import type { CohortRecord, SecAggStore } from './store.ts'

@@ -1,5 +1,5 @@
 // The cohort's last step: reconstructing the sum and closing the round with it, retrying a failed write.
-import type { SecAggResult } from '@fedrec/core'
+import type { SecAggResult } from '@fedrec/core/server'
 import { logError } from '../error-log.ts'
 import { abort, log, openCohort } from './cohort-lifecycle.ts'
 import { type CoordinatorState, iso, RETRY_MS } from './coordinator-state.ts'

@@ -1,7 +1,12 @@
 // Node clients of secure aggregation for the tests: @fedrec/core's real client over real HTTP, one step
 // at a time, so a test can stop any member after any phase (not part of the public entry). They speak
 // through the protocol client without retries, so every answer reaches the test as it came.
-import { createSecAggClient, encodeSecAggVector, type SecAggClient, secAggVectorLength } from '@fedrec/core'
+import {
+  createSecAggClient,
+  encodeSecAggVector,
+  type SecAggClient,
+  secAggVectorLength,
+} from '@fedrec/core/client'
 import {
   createProtocolClient,
   encodeMaskedInput,

@@ -1,5 +1,5 @@
 // The loader for a shop's own event log, for data sets the simulator has no dedicated loader for.
-import { isEventType } from '@fedrec/core'
+import { isEventType } from '@fedrec/core/client'
 import { parseCsv } from './csv.ts'
 import type { LoadedDataset } from './interaction.ts'
 import { malformed } from './line-error.ts'

@@ -1,5 +1,5 @@
 // The shape every data-set loader returns, so the split and the simulation never see a file format.
-import type { EventType } from '@fedrec/core'
+import type { EventType } from '@fedrec/core/client'
 
 /** One thing a shopper did, as read from a data set; ids stay the data set's own strings. */
 export interface Interaction {

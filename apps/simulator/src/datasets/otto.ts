@@ -1,5 +1,5 @@
 // The OTTO sessions loader: a real shop's clicks, carts and orders, the three event types fedrec tracks.
-import type { EventType } from '@fedrec/core'
+import type { EventType } from '@fedrec/core/client'
 import type { LoadedDataset } from './interaction.ts'
 import { malformed } from './line-error.ts'
 

@@ -6,7 +6,7 @@ import {
   type Scorer,
   type SharedWeights,
   selectBackend,
-} from '@fedrec/core'
+} from '@fedrec/core/client'
 import type * as tfjs from '@tensorflow/tfjs-core'
 import createDebug from 'debug'
 import { FedrecError } from '../errors.ts'

@@ -3,7 +3,7 @@
  * profile, the sync round with its two upload strategies, and scoring.
  * @module
  */
-import type { BackendName, EventWeights } from '@fedrec/core'
+import type { BackendName, EventWeights } from '@fedrec/core/client'
 import { createProtocolClient, type Fetch, type RetryPolicy, type RoundConfig } from '@fedrec/protocol'
 import type * as tfjs from '@tensorflow/tfjs-core'
 import createDebug from 'debug'

@@ -1,5 +1,5 @@
 // The global model on this device: in memory, in IndexedDB, patched from the cached one, or downloaded whole.
-import { type SharedWeights, sharedWeightsFromSnapshot } from '@fedrec/core'
+import { type SharedWeights, sharedWeightsFromSnapshot } from '@fedrec/core/client'
 import { decodeModel, type Meter, type ProtocolClient } from '@fedrec/protocol'
 import createDebug from 'debug'
 import { type FedrecDatabase, isStoredModel, type StoredModel } from '../db.ts'

@@ -1,5 +1,5 @@
 // Recommending in the worker: the shopper's state from the history on this device, scored on the cached model.
-import { type EventWeights, type RowEvent, sequenceQuery, sequenceSettingsOf } from '@fedrec/core'
+import { type EventWeights, type RowEvent, sequenceQuery, sequenceSettingsOf } from '@fedrec/core/client'
 import type { RoundConfig } from '@fedrec/protocol'
 import { type FedrecDatabase, readEvents, type StoredEvent } from '../db.ts'
 import { LEAVE_OUT, type LeaveOut } from '../events.ts'

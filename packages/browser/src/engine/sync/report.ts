@@ -1,5 +1,5 @@
 // What one sync reports: its counts, its bytes and where its time went.
-import type { BackendName } from '@fedrec/core'
+import type { BackendName } from '@fedrec/core/client'
 
 /** What one `sync()` did. */
 export interface SyncReport {

@@ -1,5 +1,5 @@
 // One federated round on this device: round info, model, history, training, then the round's upload strategy.
-import type { RowEvent } from '@fedrec/core'
+import type { RowEvent } from '@fedrec/core/client'
 import { isRefusal, type Meter, type ProtocolClient, RETRAIN_CODES, type RoundConfig } from '@fedrec/protocol'
 import createDebug from 'debug'
 import { type FedrecDatabase, readEvents } from '../../db.ts'

@@ -6,7 +6,7 @@ import {
   type RowEvent,
   type SharedWeights,
   trainClientRound,
-} from '@fedrec/core'
+} from '@fedrec/core/client'
 import type { RoundInfo } from '@fedrec/protocol'
 import type * as tfjs from '@tensorflow/tfjs-core'
 import type { StoredProfile } from '../../db.ts'

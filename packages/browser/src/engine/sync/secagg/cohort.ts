@@ -1,5 +1,5 @@
 // Following one secure-aggregation cohort to its end, one protocol step per phase of its view.
-import type { SecAggClient } from '@fedrec/core'
+import type { SecAggClient } from '@fedrec/core/client'
 import {
   ClientError,
   encodeMaskedInput,

@@ -2,7 +2,7 @@
  * One client's part in a secure-aggregated round (Bonawitz et al. 2017, through @fedrec/core's client).
  * @module
  */
-import { createSecAggClient, encodeSecAggVector, secAggVectorLength } from '@fedrec/core'
+import { createSecAggClient, encodeSecAggVector, secAggVectorLength } from '@fedrec/core/client'
 import {
   isRefusal,
   type Meter,

@@ -1,17 +1,16 @@
 /**
- * The model and its maths: seeded randomness, training samples from a shopper's events, the shared
- * weights, local training on a slice of rows (FedAvg / FedProx objective), scoring, metrics and backend
- * selection; plus the aggregation maths. Imports only `@tensorflow/tfjs-core`: the caller registers the
- * backends it wants (webgl / wasm / cpu) and passes `tf` in.
+ * `@fedrec/core/client`: what a shopper's device runs — training samples from the shopper's events, the
+ * next-item model's local training on a slice of rows (FedAvg / FedProx objective), DP clipping of the
+ * update, scoring, metrics and backend selection, and the client half of secure aggregation. Imports only
+ * `@tensorflow/tfjs-core`: the caller registers the backends it wants (webgl / wasm / cpu) and passes `tf` in.
  * @example
  * import * as tf from '@tensorflow/tfjs-core'
  * import '@tensorflow/tfjs-backend-wasm'
- * import { buildSequenceSamples, createRng, selectBackend, trainSequence } from '@fedrec/core'
+ * import { createRng, selectBackend, trainClientRound } from '@fedrec/core/client'
  * await selectBackend(tf, ['wasm', 'cpu'])
- * const samples = buildSequenceSamples(history, { numItems: weights.numItems, negativesPerTarget: 4, rng })
- * const result = await trainSequence(tf, { weights, samples, epochs: 2, learningRate: 0.2, batchSize: 256, rng })
+ * const { result } = await trainClientRound(tf, { weights, userVector, events, config: info.config, rng: createRng(1) })
+ * @module
  */
-export * from './aggregation/index.ts'
 export {
   type BackendAttempt,
   BackendError,
@@ -37,11 +36,33 @@ export {
 } from './events.ts'
 export type { LocalTrainingResult, RowLookup } from './local-training.ts'
 export { hitRatioAtK, ndcgAtK, rankAmong } from './metrics.ts'
-export * from './privacy/index.ts'
+export { clipDeltas, deltasNorm, PrivacyError, type PrivacyErrorCode } from './privacy/index.ts'
 export { createRng, type Rng } from './rng.ts'
 export type { RowEvent } from './samples.ts'
 export { createScorer, type ScoredRow, type Scorer } from './scorer.ts'
-export * from './secagg/index.ts'
+export {
+  type AdvertiseKeysMessage,
+  createSecAggClient,
+  DEFAULT_SECAGG_QUANTIZATION,
+  type EncodeSecAggVectorOptions,
+  type EncryptedShare,
+  encodeSecAggVector,
+  isSecAggError,
+  type MaskedInputMessage,
+  type RosterEntry,
+  type SecAggClient,
+  type SecAggClientOptions,
+  SecAggError,
+  type SecAggErrorCode,
+  type SecAggQuantization,
+  type SecAggRoster,
+  type ShareInbox,
+  type ShareKeysMessage,
+  type ShareOf,
+  secAggVectorLength,
+  type UnmaskRequest,
+  type UnmaskResponse,
+} from './secagg/index.ts'
 export {
   buildSequenceSamples,
   DEFAULT_SEQUENCE,
