@@ -1,6 +1,6 @@
 #!/usr/bin/env tsx
 // The one command an operator runs: `fedrec-aggregator --catalogue catalogue.json`. See --help.
-import { parseCommandLine } from './config.ts'
+import { parseCommandLine } from './cli-command.ts'
 import { StartupError } from './errors.ts'
 import { startServer } from './server.ts'
 

@@ -14,6 +14,6 @@ export {
 } from './aggregator/index.ts'
 export { type AppOptions, createApp } from './app/index.ts'
 export { parseItemIds, readCatalogueFile } from './catalogue.ts'
-export { createCommand, DEFAULT_MAX_BODY_BYTES, DEFAULT_STORE, parseCommandLine } from './config.ts'
+export { createCommand, DEFAULT_MAX_BODY_BYTES, DEFAULT_STORE, parseCommandLine } from './cli-command.ts'
 export { HttpError, StartupError } from './errors.ts'
 export { type RunningServer, type ServerOptions, startServer } from './server.ts'

@@ -6,13 +6,13 @@ import { browserBundleRoutes, findBrowserBundle } from '../browser-bundle/index.
 import { dashboardRoutes } from '../dashboard/index.ts'
 import { HttpError } from '../errors.ts'
 import { catalogueRoutes } from './catalogue.ts'
-import { configRoutes } from './config.ts'
 import { errorToResponse } from './errors.ts'
 import { evaluationRoutes } from './evaluations.ts'
 import { modelRoutes } from './model.ts'
 import { resetRoutes } from './reset.ts'
 import { roundRoutes } from './round.ts'
 import { secAggRoutes } from './secagg.ts'
+import { settingsRoutes } from './settings.ts'
 import { statusRoutes } from './status.ts'
 import { updateRoutes } from './updates.ts'
 
@@ -72,7 +72,7 @@ export function createApp(aggregator: Aggregator, options: AppOptions): Hono {
     .route('/', statusRoutes(aggregator, options))
     .route('/', evaluationRoutes(aggregator, options))
     .route('/', catalogueRoutes(aggregator, options))
-    .route('/', configRoutes(aggregator, options))
+    .route('/', settingsRoutes(aggregator, options))
     .route('/', resetRoutes(aggregator, options))
   if (aggregator.secagg) v1.route('/', secAggRoutes(aggregator, aggregator.secagg, options))
   app.route('/v1', v1)

@@ -1,13 +1,13 @@
 // The aggregator's command line: the command, and its parse into the server's options for cli.ts. Every
-// flag and its FEDREC_* variable are in config-options.ts.
+// flag and its FEDREC_* variable are in cli-options.ts.
 import { randomBytes } from 'node:crypto'
 import { isServerOptimizerName } from '@fedrec/core/server'
 import { parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol'
 import { Command, InvalidArgumentError } from 'commander'
-import { cliOptions } from './config-options.ts'
+import { cliOptions } from './cli-options.ts'
 import type { ServerOptions } from './server.ts'
 
-export { DEFAULT_MAX_BODY_BYTES, DEFAULT_STORE, SECAGG_DEFAULTS } from './config-options.ts'
+export { DEFAULT_MAX_BODY_BYTES, DEFAULT_STORE, SECAGG_DEFAULTS } from './cli-options.ts'
 
 /**
  * The CLI: every flag also reads a FEDREC_* environment variable; a flag wins over the variable.

@@ -1,3 +1,5 @@
+// The operator's settings routes. The path says "config" and the code "settings" on purpose: `/v1/config`
+// is a published operator API (scripts and the dashboard call it), so it keeps its name.
 import { Hono } from 'hono'
 import { type Aggregator, parseSettingsPatch } from '../aggregator/index.ts'
 import { HttpError } from '../errors.ts'
@@ -8,7 +10,7 @@ import { limitBody } from './updates.ts'
  * `GET /config` → the settings an operator may change; `PATCH /config` with some of them as JSON → the
  * settings after the change. Both need the operator token. Changes last until the next start.
  */
-export function configRoutes(aggregator: Aggregator, { operatorToken }: { operatorToken: string }): Hono {
+export function settingsRoutes(aggregator: Aggregator, { operatorToken }: { operatorToken: string }): Hono {
   const auth = operatorAuth(operatorToken)
   return new Hono()
     .get('/config', auth, (c) => {
