@@ -33,9 +33,9 @@ export {
 export {
   createSecAggServer,
   restoreSecAggServer,
-  type SecAggPhase,
   type SecAggServer,
   type SecAggServerOptions,
+  type SecAggServerPhase,
   type SecAggServerState,
 } from './server.ts'
 export {

@@ -1,6 +1,6 @@
-import { fromBase64Url } from './bytes.ts'
-import { addInto, CIPHERTEXT_BYTES } from './client-state.ts'
-import { IV_BYTES } from './crypto.ts'
+// The secure-aggregation server of one cohort: its options, its exportable state and a thin facade that
+// wires the per-phase files (server-advertise.ts … server-unmask.ts) over one context (server-context.ts).
+import type { SecAggPhase } from '@fedrec/protocol'
 import { SecAggError } from './errors.ts'
 import type {
   AdvertiseKeysMessage,
@@ -14,21 +14,25 @@ import type {
   UnmaskResponse,
 } from './messages.ts'
 import {
-  checkCohort,
   checkMinClients,
   checkSessionId,
   checkVectorLength,
   DEFAULT_SECAGG_MIN_CLIENTS,
-  defaultThreshold,
-  isClientId,
   MAX_SECAGG_CLIENTS,
 } from './params.ts'
 import { platform } from './platform.ts'
-import { checkPublicKey, checkShareList } from './server-checks.ts'
-import { unmaskSum } from './server-finish.ts'
+import { addAdvertisement, closeAdvertise } from './server-advertise.ts'
+import { createServerContext, threshold } from './server-context.ts'
+import { addMaskedInput, closeMask } from './server-mask.ts'
+import { addShareKeys, closeShare, inbox } from './server-share.ts'
+import { addUnmaskResponse, finish } from './server-unmask.ts'
 
-/** Where a cohort is: which message the server accepts next. */
-export type SecAggPhase = 'advertise' | 'share' | 'mask' | 'unmask' | 'done'
+/**
+ * Where a cohort is: which message the server accepts next. The cohort phases on the wire without
+ * 'aborted': this server never aborts, the aggregator aborts a cohort around it.
+ * @example const phase: SecAggServerPhase = server.phase
+ */
+export type SecAggServerPhase = Exclude<SecAggPhase, 'aborted'>
 
 /**
  * Options of {@link createSecAggServer}.
@@ -52,7 +56,7 @@ export interface SecAggServerOptions {
 export interface SecAggServerState {
   version: 1
   options: Required<Omit<SecAggServerOptions, 'threshold'>> & { threshold: number | null }
-  phase: SecAggPhase
+  phase: SecAggServerPhase
   advertisements: RosterEntry[]
   roster: SecAggRoster | null
   shareKeys: ShareKeysMessage[]
@@ -82,7 +86,7 @@ export interface SecAggServerState {
  */
 export interface SecAggServer {
   readonly sessionId: string
-  readonly phase: SecAggPhase
+  readonly phase: SecAggServerPhase
   /** Ids that advertised keys, in arrival order. */
   readonly advertised: readonly number[]
   readonly roster: SecAggRoster | undefined
@@ -166,34 +170,13 @@ export function restoreSecAggServer(state: SecAggServerState): SecAggServer {
   return serverFromState(platform.structuredClone(state))
 }
 
-// Long (about 200 lines) because it is one object of short methods over `s` and four indexes built from
-// it; each add validates the whole message before it touches either, and keeping them in one closure keeps
-// that invariant in view. The reconstruction (server-finish.ts) and message checks (server-checks.ts) are apart.
+// Only getters and delegations: the context (server-context.ts) holds the state and its indexes, and each
+// phase's file keeps the invariant stated there (an add validates the whole message before it changes anything).
 function serverFromState(s: SecAggServerState): SecAggServer {
-  const { sessionId, vectorLength, minClients, maxClients } = s.options
-  const adverts = new Map(s.advertisements.map((a) => [a.id, a]))
-  const shareKeys = new Map(s.shareKeys.map((m) => [m.id, m]))
-  const masked = new Set(s.masked)
-  const responses = new Map(s.responses.map((r) => [r.id, r]))
-
-  const expectPhase = (phase: SecAggPhase, what: string): void => {
-    if (s.phase !== phase) throw new SecAggError('bad_phase', `${what} is not accepted in phase ${s.phase}`)
-  }
-  const checkHeader = (message: { sessionId: unknown; id: unknown }, what: string): number => {
-    if (message.sessionId !== sessionId) {
-      throw new SecAggError(
-        'bad_message',
-        `${what} is for session ${JSON.stringify(message.sessionId)}, not ${sessionId}`,
-      )
-    }
-    if (!isClientId(message.id))
-      throw new SecAggError('bad_message', `${what}: bad client id ${String(message.id)}`)
-    return message.id
-  }
-  const threshold = (): number => s.roster!.threshold
-
-  const server: SecAggServer = {
-    sessionId,
+  const ctx = createServerContext(s)
+  const { adverts, masked, responses } = ctx
+  return {
+    sessionId: s.options.sessionId,
     get phase() {
       return s.phase
     },
@@ -216,180 +199,17 @@ function serverFromState(s: SecAggServerState): SecAggServer {
       return [...responses.keys()]
     },
     get canFinish() {
-      return s.phase === 'unmask' && responses.size >= threshold()
+      return s.phase === 'unmask' && responses.size >= threshold(ctx)
     },
-
-    addAdvertisement(message) {
-      expectPhase('advertise', 'advertise-keys')
-      const id = checkHeader(message, 'advertise-keys')
-      if (adverts.has(id)) throw new SecAggError('duplicate_message', `client ${id} already advertised keys`)
-      if (adverts.size >= maxClients) {
-        throw new SecAggError('cohort_too_large', `the cohort is full (${maxClients} clients)`)
-      }
-      const entry: RosterEntry = {
-        id,
-        cPublicKey: checkPublicKey(message.cPublicKey, `c key of ${id}`),
-        sPublicKey: checkPublicKey(message.sPublicKey, `s key of ${id}`),
-      }
-      if (entry.cPublicKey === entry.sPublicKey) {
-        throw new SecAggError('bad_message', `client ${id} advertised the same key twice`)
-      }
-      adverts.set(id, entry)
-      s.advertisements.push(entry)
-    },
-
-    closeAdvertise() {
-      expectPhase('advertise', 'closing advertise-keys')
-      const n = adverts.size
-      const t = Math.max(s.options.threshold ?? 0, defaultThreshold(n))
-      checkCohort(n, t, minClients)
-      s.roster = {
-        type: 'roster',
-        sessionId,
-        threshold: t,
-        clients: [...adverts.values()].sort((a, b) => a.id - b.id),
-      }
-      s.phase = 'share'
-      return platform.structuredClone(s.roster)
-    },
-
-    addShareKeys(message) {
-      expectPhase('share', 'share-keys')
-      const id = checkHeader(message, 'share-keys')
-      if (!adverts.has(id)) throw new SecAggError('unknown_client', `client ${id} is not in the roster`)
-      if (shareKeys.has(id))
-        throw new SecAggError('duplicate_message', `client ${id} already sent its shares`)
-      fromBase64Url(message.seedCommitment, 32, `seed commitment of ${id}`)
-      const shares = Array.isArray(message.shares) ? message.shares : []
-      const seen = new Set<number>()
-      for (const share of shares) {
-        if (!adverts.has(share.to) || share.to === id || seen.has(share.to)) {
-          throw new SecAggError(
-            'unknown_client',
-            `client ${id} sent a share for ${share.to}: unknown, itself or repeated`,
-          )
-        }
-        seen.add(share.to)
-        fromBase64Url(share.iv, IV_BYTES, `iv ${id}→${share.to}`)
-        fromBase64Url(share.ciphertext, CIPHERTEXT_BYTES, `ciphertext ${id}→${share.to}`)
-      }
-      if (seen.size !== adverts.size - 1) {
-        throw new SecAggError(
-          'bad_message',
-          `client ${id} must send a share to each of the ${adverts.size - 1} other clients, sent ${seen.size}`,
-        )
-      }
-      const copy: ShareKeysMessage = {
-        type: 'share-keys',
-        sessionId,
-        id,
-        seedCommitment: message.seedCommitment,
-        shares: shares.map(({ to, iv, ciphertext }) => ({ to, iv, ciphertext })),
-      }
-      shareKeys.set(id, copy)
-      s.shareKeys.push(copy)
-    },
-
-    closeShare() {
-      expectPhase('share', 'closing share-keys')
-      if (shareKeys.size < threshold()) {
-        throw new SecAggError(
-          'too_few_survivors',
-          `${shareKeys.size} clients shared their keys, the threshold is ${threshold()}`,
-        )
-      }
-      s.shared = [...shareKeys.keys()].sort((a, b) => a - b)
-      s.phase = 'mask'
-      return [...s.shared]
-    },
-
-    inbox(to) {
-      if (s.shared === null)
-        throw new SecAggError('bad_phase', `no inbox before share-keys is closed (phase ${s.phase})`)
-      if (!s.shared.includes(to))
-        throw new SecAggError('unknown_client', `client ${to} did not share its keys`)
-      const shares: ShareInbox['shares'] = []
-      for (const from of s.shared) {
-        if (from === to) continue
-        const entry = shareKeys.get(from)!.shares.find((x) => x.to === to)!
-        shares.push({ from, iv: entry.iv, ciphertext: entry.ciphertext })
-      }
-      return { type: 'share-inbox', sessionId, to, shares }
-    },
-
-    addMaskedInput(message) {
-      expectPhase('mask', 'masked-input')
-      const id = checkHeader(message, 'masked-input')
-      if (!s.shared!.includes(id))
-        throw new SecAggError('unknown_client', `client ${id} did not share its keys`)
-      if (masked.has(id))
-        throw new SecAggError('duplicate_message', `client ${id} already sent its masked input`)
-      if (!(message.masked instanceof Uint32Array) || message.masked.length !== vectorLength) {
-        throw new SecAggError(
-          'vector_length',
-          `the masked input of ${id} must be ${vectorLength} u32, got ${message.masked?.length ?? typeof message.masked}`,
-        )
-      }
-      addInto(s.maskedSum, message.masked, 1)
-      masked.add(id)
-      s.masked.push(id)
-    },
-
-    closeMask() {
-      expectPhase('mask', 'closing masked-input')
-      if (masked.size < threshold()) {
-        throw new SecAggError(
-          'too_few_survivors',
-          `${masked.size} clients sent a masked input, the threshold is ${threshold()}`,
-        )
-      }
-      s.request = {
-        type: 'unmask-request',
-        sessionId,
-        survivors: [...masked].sort((a, b) => a - b),
-        dropped: s.shared!.filter((u) => !masked.has(u)),
-      }
-      s.phase = 'unmask'
-      return platform.structuredClone(s.request)
-    },
-
-    addUnmaskResponse(message) {
-      expectPhase('unmask', 'unmask-response')
-      const id = checkHeader(message, 'unmask-response')
-      const request = s.request!
-      if (!request.survivors.includes(id))
-        throw new SecAggError('unknown_client', `client ${id} is not a survivor`)
-      if (responses.has(id)) throw new SecAggError('duplicate_message', `client ${id} already answered`)
-      checkShareList(message.selfMaskShares, request.survivors, `seed shares from ${id}`)
-      checkShareList(message.keyShares, request.dropped, `key shares from ${id}`)
-      const copy: UnmaskResponse = {
-        type: 'unmask-response',
-        sessionId,
-        id,
-        selfMaskShares: message.selfMaskShares.map(({ of, share }) => ({ of, share })),
-        keyShares: message.keyShares.map(({ of, share }) => ({ of, share })),
-      }
-      responses.set(id, copy)
-      s.responses.push(copy)
-    },
-
-    async finish() {
-      expectPhase('unmask', 'finish')
-      const t = threshold()
-      if (responses.size < t) {
-        throw new SecAggError(
-          'too_few_survivors',
-          `${responses.size} unmask responses, the threshold is ${t}`,
-        )
-      }
-      const result = await unmaskSum(s, [...responses.values()], shareKeys)
-      s.phase = 'done'
-      return result
-    },
-
-    exportState() {
-      return platform.structuredClone(s)
-    },
+    addAdvertisement: (message) => addAdvertisement(ctx, message),
+    closeAdvertise: () => closeAdvertise(ctx),
+    addShareKeys: (message) => addShareKeys(ctx, message),
+    closeShare: () => closeShare(ctx),
+    inbox: (to) => inbox(ctx, to),
+    addMaskedInput: (message) => addMaskedInput(ctx, message),
+    closeMask: () => closeMask(ctx),
+    addUnmaskResponse: (message) => addUnmaskResponse(ctx, message),
+    finish: () => finish(ctx),
+    exportState: () => platform.structuredClone(s),
   }
-  return server
 }
