@@ -1,3 +1,4 @@
+// Proves a shopper trains and uploads on each tfjs backend the library offers: WebGL, WASM and CPU.
 import type { HistoryEvent } from './kit/index.ts'
 import { expect, test } from './kit/index.ts'
 

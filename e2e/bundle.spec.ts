@@ -1,3 +1,4 @@
+// Proves the page's bundle stays free of tfjs: the model runs only in the worker.
 import { expect, test } from '@playwright/test'
 
 // tfjs must never load on the page's main thread: the page imports only the *type* of the worker API.

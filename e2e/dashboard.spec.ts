@@ -1,3 +1,5 @@
+// Proves the operator dashboard shows what the aggregator's status says, live, and in full only to the
+// operator.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

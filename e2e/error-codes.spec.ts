@@ -1,3 +1,4 @@
+// Proves a failed sync names its real cause (server error, damaged model) instead of a vaguer one.
 import Database from 'better-sqlite3'
 import { expect, tasteProfiles, test } from './kit/index.ts'
 

@@ -1,3 +1,5 @@
+// The whole product in one test: shoppers browsing the real storefront improve a shared model, and
+// nothing but updates leaves their browsers.
 import { categoriesOf, type Product } from './kit/catalogue.ts'
 import { expect, expectOnlyProtocolTraffic, type Shopper, test } from './kit/index.ts'
 

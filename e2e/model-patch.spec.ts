@@ -1,3 +1,5 @@
+// Proves model patches in a real browser: a shopper behind gets only what changed, ends with the server's
+// exact model, and falls back to a whole download when a patch does not fit.
 import {
   decodeModel,
   decodeUpdate,

@@ -1,3 +1,4 @@
+// Proves the library heals a device's damaged storage (cached model, profile) instead of failing every sync.
 import { isRandomId } from '@fedrec/protocol'
 import { expect, tasteProfiles, test } from './kit/index.ts'
 

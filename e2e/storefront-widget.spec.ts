@@ -1,3 +1,5 @@
+// Proves the recommendation widget as shoppers of the demo shop meet it: every state, click tracking, privacy
+// panel and accessibility, and degraded modes that still show something.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'

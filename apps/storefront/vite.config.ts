@@ -1,3 +1,4 @@
+// How Vite serves and builds the storefront, whose library starts a module worker and loads .wasm files.
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
 

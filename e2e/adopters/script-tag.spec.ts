@@ -1,3 +1,5 @@
+// Proves a shop with no build step adopts fedrec by one script tag: the packed library, served by the
+// aggregator or copied to the shop, personalises in real Chromium.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,3 +1,4 @@
+// Proves a stock Vite app adopts the packed library with no configuration, built and under `vite dev`.
 import { execFileSync, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { join } from 'node:path'

@@ -1,3 +1,4 @@
+// Proves a stock webpack 5 build adopts the packed library: its worker and .wasm files ship with the app.
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'

@@ -1,3 +1,5 @@
+// How `npm run qa` scales the same scenario specs up: the FEDREC_QA_* variables, read in one place.
+
 /**
  * Sizes and inputs of a scenario run, read from the environment so `npm run qa` (which sets them) and the
  * plain e2e suite (which does not: small defaults) run the same specs.

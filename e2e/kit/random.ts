@@ -1,3 +1,5 @@
+// The QA kit's seeded randomness, behind its generated histories, its evaluation samples and the benchmarks.
+
 /**
  * A small seeded PRNG (mulberry32), so a scenario with the same seed picks the same items.
  * @example const rng = seeded(7); rng() // 0 ≤ x < 1

@@ -1,3 +1,5 @@
+// QA scenario: a shopper leaving mid-training does not stall the round; it closes on its deadline without
+// them.
 import { closeTabAfter, expect, test } from '../kit/index.ts'
 
 const TOKEN = 'qa-dropouts-operator-token'

@@ -1,3 +1,4 @@
+// QA scenario: a sync cut off by a page load resumes with the stored update, counted once by the aggregator.
 import { expect, reloadDuringUpload, test } from '../kit/index.ts'
 
 // A multi-page shop loads a new page on every link: a sync still running then dies with its worker. The update

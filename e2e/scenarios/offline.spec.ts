@@ -1,3 +1,4 @@
+// QA scenario: a shopper offline during sync loses nothing, retries with back-off, and gives up clearly.
 import { expect, test } from '../kit/index.ts'
 
 test('a shopper offline during sync retries with back-off, loses nothing, and syncs once back online', {

@@ -1,3 +1,4 @@
+// QA scenario: browsers really pad their uploads with pseudo-items when the aggregator asks them to.
 import { decodeUpdate } from '@fedrec/protocol'
 import { expect, expectOnlyProtocolTraffic, type Shopper, tasteProfiles, test } from '../kit/index.ts'
 

@@ -1,3 +1,4 @@
+// QA scenario: acknowledged updates survive an aggregator restart or crash mid-round, and clients carry on.
 import { expect, holdUploads, test } from '../kit/index.ts'
 
 for (const crash of [false, true]) {

@@ -1,3 +1,4 @@
+// QA scenario: the happy path, shoppers training together round after round, each round closed on quorum.
 import { expect, test } from '../kit/index.ts'
 
 test('shoppers train together over rounds; every round closes on quorum with everyone in it', {

@@ -1,3 +1,5 @@
+// QA scenario: secure aggregation in real browsers survives dropouts with the right aggregate and no plain
+// delta sent; a cohort too small aborts cleanly.
 import { decodeModel, encodeUpdate, newRandomId, type TensorDelta } from '@fedrec/protocol'
 import type { Page } from '@playwright/test'
 import { expect, type Shopper, test } from '../kit/index.ts'

@@ -1,3 +1,5 @@
+// QA scenario: IndexedDB failures (out of quota, an upgrade blocked by an old tab) give a clear error and
+// lose no data.
 import { expect, fillStorage, freeStorage, test } from '../kit/index.ts'
 
 test('IndexedDB out of quota: a clear storage error through the API, and the store intact afterwards', {

@@ -1,3 +1,4 @@
+// QA scenario: an upload that arrives after its round closed is refused clearly and counts in the next round.
 import { expect, holdUploads, test } from '../kit/index.ts'
 
 test('a straggler whose upload arrives after the round closed is refused clearly, then counts in the next round', {

@@ -1,3 +1,4 @@
+// QA scenario: two tabs of one shopper never train at once nor upload twice for a round.
 import { expect, test } from '../kit/index.ts'
 
 test('two tabs of the same shopper: one trains at a time and only one update goes up', {

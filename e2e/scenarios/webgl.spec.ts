@@ -1,3 +1,4 @@
+// QA scenario: without WebGL, or when its context is lost mid-training, the round still completes on WASM.
 import { expect, loseWebGLContextDuringNextDraws, test } from '../kit/index.ts'
 
 test('without WebGL the worker falls back to WASM and completes the round', { tag: '@webgl' }, async ({

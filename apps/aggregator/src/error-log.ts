@@ -1,3 +1,6 @@
+// The aggregator's error log on stderr, where every failure is recorded: a request's 500, a round that failed
+// to close, a store write that failed.
+
 /**
  * Errors are always logged, whatever `DEBUG` says: a 500 answers "see the aggregator log", so the log must
  * hold it. One JSON line per error on stderr (a log shipper splits records by line; a stack trace over many

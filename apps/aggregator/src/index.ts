@@ -2,6 +2,7 @@
  * The fedrec aggregation endpoint as a library, for launchers and end-to-end tests that want it in-process.
  * @example
  * const server = await startServer({ host: '127.0.0.1', port: 0, store: ':memory:', catalogue, corsOrigins: ['*'], maxBodyBytes: 8 << 20, operatorToken: 'secret' })
+ * @module
  */
 export {
   type Aggregator,

@@ -1,3 +1,6 @@
+// Measures what an attacker learns from uploads: how well its scores pick out a shopper's history (the
+// row-padding study of docs/privacy.md).
+
 /** How well one attack's scores single out one client's history. */
 export interface AttackMetrics {
   /**

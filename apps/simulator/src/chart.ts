@@ -1,3 +1,4 @@
+// The simulator's chart: a run's results as an SVG, so a run is compared to its baselines at a glance.
 import * as echarts from 'echarts'
 import type { SimulationResults } from './simulate.ts'
 

@@ -4,6 +4,7 @@
  * @example
  * const { tf, backend } = await useNodeBackend()
  * const results = await simulate(tf, backend, { ...DEFAULTS, dataset: 'movielens', path: 'u.data', endpoint: undefined })
+ * @module
  */
 export { renderChart } from './chart.ts'
 export {

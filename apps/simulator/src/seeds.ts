@@ -1,3 +1,5 @@
+// Seeds of the simulated shoppers' devices, so a run replays exactly in-process and over HTTP.
+
 /** A 32-bit seed from several integers (a murmur-style mix), so every shopper and round has its own stream. */
 export function mixSeed(...parts: number[]): number {
   let h = 0x811c9dc5

@@ -1,3 +1,4 @@
+// One simulator run, from data set to results (the JSON the CLI writes), shared by the CLI and the library.
 import { type SharedWeights, sequenceSettingsOf } from '@fedrec/core/client'
 import type * as TF from '@tensorflow/tfjs-core'
 import { evaluateBaselines } from './baselines.ts'

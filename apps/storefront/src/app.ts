@@ -1,3 +1,4 @@
+// The one contract between the storefront's main.ts and its pages: what a page is given and gives back.
 import type { Cart } from './cart.ts'
 import type { Catalogue } from './catalogue.ts'
 import type { Learner } from './learner.ts'

@@ -1,3 +1,5 @@
+// The shop's cart, kept on the device and checked on read, since storage is outside the code's control.
+
 /** One line of the cart: a product id and how many. */
 export interface CartLine {
   id: string

@@ -1,3 +1,5 @@
+// The demo shop's products, loaded from catalogue.json and checked: the aggregator trusts the same file.
+
 /** One product as public/catalogue.json lists it (the aggregator reads the same file). */
 export interface Product {
   id: string

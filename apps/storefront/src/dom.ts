@@ -1,3 +1,5 @@
+// The storefront's small DOM toolkit (it has no framework): building elements, icons, focus kept on redraw.
+
 /** Attributes for `h()`: `on*` functions become listeners, `true` sets a bare attribute, nullish/false skip. */
 type Attrs = Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>
 type Child = Node | string | number | null | undefined | false

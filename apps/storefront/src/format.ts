@@ -1,3 +1,4 @@
+// How the storefront writes prices and counts.
 const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' })
 
 /** '$12.50' */

@@ -1,3 +1,5 @@
+// The storefront's entry point: starts the learner, the cart and the shell, then routes each hash change
+// to its page.
 import './style.css'
 // Defines <fedrec-recommendations>; the views create it.
 import '@fedrec/browser/element'

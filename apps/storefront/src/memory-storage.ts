@@ -1,3 +1,5 @@
+// Lets the cart and learner tests run in Node, which has no localStorage.
+
 /** A Storage kept in a Map, for tests in Node (no localStorage there). */
 export class MemoryStorage implements Storage {
   private data = new Map<string, string>()

@@ -1,3 +1,4 @@
+// The storefront's product pictures: the demo products have no photos, so each gets a generated one.
 import type { Product } from './catalogue.ts'
 
 /**

@@ -1,3 +1,4 @@
+// The storefront's test hooks: how the e2e suite and the QA scenarios drive the page's recommender directly.
 import type { Recommender } from '@fedrec/browser'
 import type { Learner } from './learner.ts'
 

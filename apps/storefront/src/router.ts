@@ -1,3 +1,5 @@
+// The storefront's hash routes, both ways: a URL to a page and a page to a link.
+
 /** The pages of the shop, parsed from `location.hash`. */
 export type Route =
   | { type: 'home'; category: string | null }

@@ -1,3 +1,4 @@
+// Where the storefront finds its aggregator and how often it syncs: page URL, then build-time fallbacks.
 import type { RecommenderOptions } from '@fedrec/browser'
 
 export type BackendName = NonNullable<RecommenderOptions['backends']>[number]

@@ -1,3 +1,5 @@
+// The device's IndexedDB store (history, profile, pending upload, cached model): its schema, upgrades,
+// and the guards and healing every record read from it passes.
 import { isRandomId, newRandomId } from '@fedrec/protocol'
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb'
 import { type EventType, isEventType } from './events.ts'

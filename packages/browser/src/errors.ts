@@ -1,3 +1,5 @@
+// The browser library's error codes and class, and how errors from the protocol client or the worker
+// become them.
 import { ClientError, CodedError } from '@fedrec/protocol'
 
 /** Codes a caller can act on. */

@@ -1,3 +1,4 @@
+// The shop-facing vocabulary of tracked events and of which of them `recommend` leaves out.
 import type { EventType } from '@fedrec/protocol'
 
 // From the protocol, not from @fedrec/core: the page's bundle must not pull in tfjs.

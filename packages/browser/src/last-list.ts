@@ -1,3 +1,4 @@
+// The widget's memory of its last personal list, so a repeat page view shows recommendations without waiting.
 import { type DBSchema, openDB } from 'idb'
 import type { Because, Suggestion } from './suggest.ts'
 

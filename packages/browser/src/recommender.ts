@@ -1,3 +1,4 @@
+// The library's main entry for shops: the page-side recommender that runs the model in a Web Worker.
 import type { BackendName, EventWeights } from '@fedrec/core/client'
 import type { RetryPolicy } from '@fedrec/protocol'
 import {

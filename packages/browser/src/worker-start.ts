@@ -1,3 +1,4 @@
+// How the library starts its worker so that bundlers, a plain script tag and a CDN all find the worker file.
 import { FedrecError } from './errors.ts'
 
 /**

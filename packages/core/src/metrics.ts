@@ -1,3 +1,5 @@
+// The ranking metrics (HR@K, NDCG@K) the simulator's leave-one-out evaluation scores each model with.
+
 /**
  * 0-based rank of a held-out item among sampled negatives: how many negatives score at least as high.
  * Ties and NaNs count against the target (pessimistic), so an untrained model that scores everything the

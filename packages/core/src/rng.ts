@@ -1,3 +1,5 @@
+// The one source of randomness of core's training and the simulator's sampling, always seeded by the caller.
+
 /** A seeded source of randomness, so simulations and tests replay exactly. */
 export interface Rng {
   /** Uniform in [0, 1). */

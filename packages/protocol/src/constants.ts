@@ -1,3 +1,5 @@
+// The fixed numbers and names of the wire protocol that clients and aggregator must agree on.
+
 /** Version of the binary formats (update, model, model patch); a decoder refuses any other. */
 export const FORMAT_VERSION = 1
 /**

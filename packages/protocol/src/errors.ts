@@ -1,3 +1,5 @@
+// The error base every fedrec package builds its coded errors on, and the protocol's own refusals.
+
 /** Why a message was refused. Stable strings: servers put them in `{ error: { code } }`. */
 export type ProtocolErrorCode =
   | 'bad_magic'

@@ -1,3 +1,5 @@
+// The messages the binary formats carry (update, model, model patch), as the codecs decode them.
+
 /**
  * The rows a client changed in one shared tensor and by how much.
  * `rowIds` are strictly ascending; `values` holds `rowIds.length * cols` floats, row-major.

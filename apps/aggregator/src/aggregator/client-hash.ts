@@ -1,3 +1,4 @@
+// Client ids as the aggregator keeps them: salted hashes for the store, the rate limiters and the logs.
 import { createHash, randomBytes } from 'node:crypto'
 
 /**

@@ -1,3 +1,4 @@
+// The round logic's refusals, as codes the HTTP layer (app/errors.ts) turns into statuses.
 import { CodedError } from '@fedrec/protocol'
 
 /** Why the aggregator refused an update or a request. Stable strings: they become `{ error: { code } }`. */

@@ -1,3 +1,5 @@
+// Model downloads that send only what changed: the change log written when a round closes, and the patches
+// served from it to clients a few versions behind.
 import { createHash } from 'node:crypto'
 import {
   changedRows,

@@ -1,3 +1,4 @@
+// How far one client's update may move the model: the update and row norm bounds applied on upload.
 import { clipRows } from '@fedrec/core/server'
 import type { ModelUpdate } from '@fedrec/protocol'
 import { AggregatorError } from './errors.ts'

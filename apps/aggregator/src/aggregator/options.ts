@@ -1,3 +1,4 @@
+// The aggregator's settings and their defaults, shared by `createAggregator`, the CLI and the tests.
 import { DEFAULT_CLIENT_SETTINGS, type RowNormalization, type ServerOptimizerName } from '@fedrec/core/server'
 import type { SecAggConfig, UpdateDtype } from '@fedrec/protocol'
 import type { NormPolicy } from './norm-bound.ts'

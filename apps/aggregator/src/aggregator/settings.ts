@@ -1,3 +1,4 @@
+// The settings an operator may change at run time, and the checks a `PATCH /v1/config` body must pass.
 import { UPDATE_DTYPES, type UpdateDtype } from '@fedrec/protocol'
 import * as v from 'valibot'
 import { AggregatorError } from './errors.ts'

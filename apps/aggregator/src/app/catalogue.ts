@@ -1,3 +1,4 @@
+// The operator's route for adding products to the model's catalogue.
 import { Hono } from 'hono'
 import type { Aggregator } from '../aggregator/index.ts'
 import { parseItemIds } from '../catalogue.ts'

@@ -1,3 +1,4 @@
+// Every error becomes an HTTP answer here: the status of each error class and code, and what is logged.
 import { AggregationError } from '@fedrec/core/server'
 import { ProtocolError } from '@fedrec/protocol'
 import createDebug from 'debug'

@@ -1,3 +1,4 @@
+// The route where clients report how well a published model ranks their held-out items.
 import { parseEvaluationReport } from '@fedrec/protocol'
 import { Hono } from 'hono'
 import type { Aggregator } from '../aggregator/index.ts'

@@ -1,3 +1,4 @@
+// The HTTP app: wires every route file, CORS, logging and the shared error handler around one aggregator.
 import createDebug from 'debug'
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'

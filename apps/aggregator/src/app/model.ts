@@ -1,3 +1,4 @@
+// The model download route: the whole model or a patch, revalidated by ETag.
 import { MODEL_MEDIA_TYPE, MODEL_PATCH_MEDIA_TYPE } from '@fedrec/protocol'
 import { Hono } from 'hono'
 import { type Aggregator, AggregatorError } from '../aggregator/index.ts'

@@ -1,3 +1,4 @@
+// The bearer-token check that guards every operator endpoint.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
 import { HttpError } from '../errors.ts'

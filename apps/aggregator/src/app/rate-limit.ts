@@ -1,3 +1,4 @@
+// Rate limiting of uploads and reports, by client and by remote address, so no one floods the aggregator.
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context, MiddlewareHandler } from 'hono'
 import { HttpError } from '../errors.ts'

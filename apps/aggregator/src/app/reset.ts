@@ -1,3 +1,4 @@
+// The operator's route for throwing away a round's updates (e.g. a poisoned round) and starting it again.
 import { Hono } from 'hono'
 import type { Aggregator } from '../aggregator/index.ts'
 import { HttpError } from '../errors.ts'

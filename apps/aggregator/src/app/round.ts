@@ -1,3 +1,4 @@
+// The route a client polls first: which round is open and how to train for it.
 import { Hono } from 'hono'
 import type { Aggregator } from '../aggregator/index.ts'
 

@@ -1,3 +1,5 @@
+// The HTTP face of secure aggregation: the routes a cohort's members join, exchange shares and upload masked
+// inputs through; the protocol itself is the coordinator's.
 import {
   parseSecAggJoin,
   parseSecAggShares,

@@ -1,3 +1,4 @@
+// The status route behind the dashboard: public figures for anyone, the live round for the operator.
 import { Hono } from 'hono'
 import type { Aggregator } from '../aggregator/index.ts'
 import { operatorAuth } from './operator-auth.ts'

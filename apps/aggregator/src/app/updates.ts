@@ -1,3 +1,5 @@
+// The upload route of client updates, with the body and rate limits and the rejection count it shares
+// with the secure-aggregation routes.
 import { randomBytes } from 'node:crypto'
 import { decodeUpdate, UPDATE_MEDIA_TYPE } from '@fedrec/protocol'
 import { Hono, type MiddlewareHandler } from 'hono'

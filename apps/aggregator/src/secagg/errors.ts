@@ -1,3 +1,4 @@
+// The secure-aggregation coordinator's refusals, as codes the HTTP layer turns into statuses.
 import { CodedError } from '@fedrec/protocol'
 
 /** Why the secure-aggregation endpoints refused a request. Stable strings: they become `{ error: { code } }`. */

@@ -1,3 +1,5 @@
+// Integrity of the stored model: a checksum and a finiteness check, so a damaged model is refused at
+// start, not served.
 import { createHash } from 'node:crypto'
 import type { StoredModel } from './model.ts'
 import { StoreCorruptError } from './rows.ts'

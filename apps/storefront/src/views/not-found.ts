@@ -1,3 +1,4 @@
+// The storefront's page for a link that leads nowhere.
 import type { App, View } from '../app.ts'
 import { h } from '../dom.ts'
 import { href } from '../router.ts'

@@ -1,3 +1,5 @@
+// The shop's product card, shared by the grids, the rows and the recommendation widget, and its add-to-cart
+// action.
 import type { App } from '../app.ts'
 import type { Product } from '../catalogue.ts'
 import { h, ICONS, icon } from '../dom.ts'

@@ -1,3 +1,4 @@
+// The shop's plain rows of products, next to the personalised ones of the recommendation widget.
 import type { App } from '../app.ts'
 import type { Product } from '../catalogue.ts'
 import { h } from '../dom.ts'

@@ -1,3 +1,4 @@
+// Scroll buttons for the storefront's horizontal rows, for shoppers with a mouse.
 import { h, icon } from '../dom.ts'
 
 const BACK = 'M15 5l-7 7 7 7'

@@ -1,3 +1,5 @@
+// The storefront as the library's first adopter: a shop embedding <fedrec-recommendations> with its own
+// cards.
 import { type FedrecRecommendations, type ItemClickDetail, WIDGET_SOURCE } from '@fedrec/browser'
 import type { App } from '../app.ts'
 import { productCard } from './product-card.ts'

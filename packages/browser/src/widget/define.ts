@@ -1,3 +1,4 @@
+// Where the widget becomes a custom element of the page, for shops that use the tag rather than the API.
 import { FedrecRecommendations, WIDGET_TAG } from './element.ts'
 
 /**

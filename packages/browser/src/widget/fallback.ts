@@ -1,3 +1,4 @@
+// The widget's degraded mode: popular items without a worker or tfjs, so a shopper still sees something.
 import { decodeModel, MODEL_MEDIA_TYPE, type ModelSnapshot } from '@fedrec/protocol'
 import { isStoredModel, openFedrecDB } from '../db.ts'
 import { popularFromSnapshot, type SuggestionSet } from '../suggest.ts'

@@ -1,3 +1,4 @@
+// Lets every widget on a page share one recommender instead of each starting a worker.
 import { createRecommender, type Recommender } from '../recommender.ts'
 
 const shared = new Map<string, Promise<Recommender>>()

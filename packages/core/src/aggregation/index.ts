@@ -5,6 +5,7 @@
  * const acc = createAccumulator({ tensors: [{ name: 'item_embedding', rows: 5000, cols: 32 }] })
  * for (const update of updates) acc.add(update)
  * applyRound(params, acc.result(), createServerOptimizer({ name: 'fedadam' }), optimizerState)
+ * @module
  */
 export type {
   Accumulator,

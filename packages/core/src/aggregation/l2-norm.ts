@@ -1,3 +1,5 @@
+// An overflow-safe L2 norm for the server side, where the update being measured may be hostile.
+
 /**
  * The Euclidean norm √(Σ x²), scaled by the largest magnitude first so that huge values do not overflow
  * to Infinity (a hostile round can produce them before the server rejects it). 0 for an empty input, NaN

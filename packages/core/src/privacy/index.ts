@@ -6,6 +6,7 @@
  * const accountant = createRdpAccountant()
  * accountant.compose({ sampleRate: 1, noiseMultiplier: 1.2 }, 10)
  * accountant.epsilon(1e-5)
+ * @module
  */
 export { createRdpAccountant, type GaussianRound, type RdpAccountant } from './accountant.ts'
 export { clipDeltas, deltasNorm } from './clip.ts'

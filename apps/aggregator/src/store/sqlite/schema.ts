@@ -1,3 +1,5 @@
+// The SQLite store's tables and the migrations that bring an older store up to them.
+
 /** What `meta.format` holds in every aggregator store; anything else is not ours. */
 export const STORE_FORMAT = 'fedrec-aggregator'
 
