@@ -1,3 +1,5 @@
+// The secure-aggregation error class and its codes, with a guard that also knows an error rebuilt after
+// crossing a worker (its class is lost there; its name and code are not).
 import { CodedError } from '@fedrec/protocol'
 
 /** Every SecAggErrorCode, so a guard can check an error rebuilt from a worker's message. */

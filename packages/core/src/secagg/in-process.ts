@@ -1,3 +1,5 @@
+// A whole secure-aggregation cohort run in one process (clients and server): for the simulator and tests,
+// never for production, where each client is a separate device.
 import { utf8 } from './bytes.ts'
 import { createSecAggClient, type SecAggClient } from './client.ts'
 import type { SecAggResult } from './messages.ts'

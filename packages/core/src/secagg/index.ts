@@ -6,6 +6,7 @@
  * @example
  * const { vector } = encodeSecAggVector({ deltas, weight: sampleCount, numItems, dim })
  * const client = await createSecAggClient({ sessionId, id, vectorLength: vector.length })
+ * @module
  */
 export { createSecAggClient, type SecAggClient, type SecAggClientOptions } from './client.ts'
 export { isSecAggError, SecAggError, type SecAggErrorCode } from './errors.ts'

@@ -1,3 +1,4 @@
+// The limits of a secure-aggregation cohort (size, threshold, ids) that client and server both check.
 import { SecAggError } from './errors.ts'
 
 /** Smallest cohort either side accepts by default: below it the sum says too much about each member. */

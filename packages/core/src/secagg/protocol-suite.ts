@@ -68,7 +68,10 @@ async function upload(
     server.addMaskedInput(await clients.get(id)!.maskInput(server.inbox(id), inputs.get(id)!))
 }
 
-/** Defines the protocol tests under `label`. */
+/**
+ * Defines the protocol tests under `label`. Long on purpose: it is one `describe` of independent `it`s,
+ * declared once so the same assertions run in Node and in Chromium (protocol.test.ts, protocol.browser.test.ts).
+ */
 export function protocolSuite(label: string): void {
   describe(`secure aggregation protocol (${label})`, () => {
     it('returns exactly the plain sum of 5 clients', async () => {
