@@ -19,12 +19,7 @@ export function shares(
   followRound(s)
   const { c, m } = member(s, number, token)
   const json = JSON.stringify(body)
-  const prior = s.db.message(c.cohort, m.id, 'shares')
-  const repeat = repeated(s, c, m, {
-    before: prior !== undefined,
-    same: prior === json,
-    other: 'other shares',
-  })
+  const repeat = repeatedJson(s, c, m, 'shares', json, 'other shares')
   if (repeat) return repeat
   running(s, c, 'share', 'shares')
   commit(
@@ -79,12 +74,7 @@ export async function unmask(
   followRound(s)
   const { c, m } = member(s, number, token)
   const json = JSON.stringify(body)
-  const prior = s.db.message(c.cohort, m.id, 'unmask')
-  const repeat = repeated(s, c, m, {
-    before: prior !== undefined,
-    same: prior === json,
-    other: 'other unmask shares',
-  })
+  const repeat = repeatedJson(s, c, m, 'unmask', json, 'other unmask shares')
   if (repeat) return repeat
   running(s, c, 'unmask', 'unmask shares')
   if (s.finishing)
@@ -97,4 +87,17 @@ export async function unmask(
   const answer = ack(s, c, false)
   if (s.server.canFinish) await finish(s)
   return answer
+}
+
+/** `repeated` for a message the store keeps as JSON under `kind`. */
+function repeatedJson(
+  s: CoordinatorState,
+  c: Parameters<typeof repeated>[1],
+  m: Parameters<typeof repeated>[2],
+  kind: 'shares' | 'unmask',
+  json: string,
+  other: string,
+): SecAggAck | undefined {
+  const prior = s.db.message(c.cohort, m.id, kind)
+  return repeated(s, c, m, { before: prior !== undefined, same: prior === json, other })
 }

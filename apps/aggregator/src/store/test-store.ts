@@ -1,4 +1,5 @@
 /** A fresh, initialised store for the table groups' tests: items a and b, round 0 open. */
+import { openRecord } from '../aggregator/round-records.ts'
 import { type CohortRecord, openStore, type Store } from './index.ts'
 
 const AT = '2026-01-01T00:00:00.000Z'
@@ -21,22 +22,7 @@ export function freshStore(path = ':memory:'): Store {
       itemBias: new Float32Array([0, 0.125]),
       createdAt: AT,
     },
-    round: {
-      round: 0,
-      modelVersion: 0,
-      openedAt: AT,
-      deadline: '2026-01-01T00:10:00.000Z',
-      closedAt: null,
-      closedBy: null,
-      participants: null,
-      samples: null,
-      updateNorm: null,
-      clientNormMean: null,
-      clientNormMax: null,
-      clipped: null,
-      resets: 0,
-      discarded: 0,
-    },
+    round: openRecord(0, 0, Date.parse(AT), 10 * 60_000),
   })
   return store
 }

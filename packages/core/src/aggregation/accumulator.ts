@@ -6,14 +6,6 @@ import { createAccumulatorState, resetState, type TensorSums } from './accumulat
 import type { Accumulator, AccumulatorOptions } from './accumulator-types.ts'
 
 export type { TensorSums } from './accumulator-state.ts'
-export type {
-  Accumulator,
-  AccumulatorOptions,
-  AggregateSum,
-  DpAggregation,
-  RowNormalization,
-  TensorShape,
-} from './accumulator-types.ts'
 
 // Lets the tests check that the buffers are allocated once, without widening the public interface.
 const internals = new WeakMap<Accumulator, ReadonlyMap<string, TensorSums>>()

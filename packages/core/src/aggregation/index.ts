@@ -7,6 +7,8 @@
  * applyRound(params, acc.result(), createServerOptimizer({ name: 'fedadam' }), optimizerState)
  * @module
  */
+
+export { createAccumulator } from './accumulator.ts'
 export type {
   Accumulator,
   AccumulatorOptions,
@@ -14,8 +16,7 @@ export type {
   DpAggregation,
   RowNormalization,
   TensorShape,
-} from './accumulator.ts'
-export { createAccumulator } from './accumulator.ts'
+} from './accumulator-types.ts'
 export { applyRound } from './apply-round.ts'
 export { clipRows } from './clip-rows.ts'
 export type { AggregationErrorCode } from './errors.ts'

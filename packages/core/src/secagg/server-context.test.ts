@@ -1,24 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import type { SecAggServerState } from './server.ts'
+import { createSecAggServer, type SecAggServerState } from './server.ts'
 import { checkHeader, createServerContext, expectPhase, threshold } from './server-context.ts'
 
 const KEY = 'BAAA'
 
 function state(over: Partial<SecAggServerState> = {}): SecAggServerState {
-  return {
-    version: 1,
-    options: { sessionId: 'r3-ab', vectorLength: 4, minClients: 3, maxClients: 10, threshold: null },
-    phase: 'advertise',
-    advertisements: [],
-    roster: null,
-    shareKeys: [],
-    shared: null,
-    masked: [],
-    maskedSum: new Uint32Array(4),
-    request: null,
-    responses: [],
-    ...over,
-  }
+  const fresh = createSecAggServer({ sessionId: 'r3-ab', vectorLength: 4, minClients: 3, maxClients: 10 })
+  return { ...fresh.exportState(), ...over }
 }
 
 describe('createServerContext', () => {

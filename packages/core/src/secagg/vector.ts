@@ -1,7 +1,7 @@
 // How a sparse model update becomes a secure-aggregation vector and back: fixed-point quantisation whose
 // cohort sum cannot wrap, and the decoding of the unmasked sum into an aggregate.
 import { ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
-import type { AggregateSum } from '../aggregation/accumulator.ts'
+import type { AggregateSum } from '../aggregation/accumulator-types.ts'
 import type { Rng } from '../rng.ts'
 import { SecAggError } from './errors.ts'
 import { platform } from './platform.ts'
