@@ -2,6 +2,7 @@
 // browser's worker and the simulator share.
 import type * as TF from '@tensorflow/tfjs-core'
 import type { EventWeights } from './events.ts'
+import { type ItemFeatures, itemTable } from './item-features.ts'
 import type { LocalTrainingResult } from './local-training.ts'
 import { clipDeltas } from './privacy/clip.ts'
 import { createRng, type Rng } from './rng.ts'
@@ -81,6 +82,11 @@ export interface ClientRoundOptions {
    * they are kept first, so linking a client's rounds does not single out its real items.
    */
   pseudoItems?: readonly number[]
+  /**
+   * The catalogue's item features (`featureRows`), when the model has a feature table: items are their id
+   * row plus their features' mean, and the feature rows of the shopper's slice train and upload along.
+   */
+  itemFeatures?: ItemFeatures
 }
 
 export interface ClientRoundResult {
@@ -109,6 +115,7 @@ export async function trainClientRound(
   options: ClientRoundOptions,
 ): Promise<ClientRoundResult> {
   const { weights, userVector, events, config, rng, eventWeights, padSeed, padPrior, pseudoItems } = options
+  const { itemFeatures } = options
   const padding = config.padRatio ?? 0
   const settings = sequenceSettingsOf(config)
   const keepVector = config.privateVector === true
@@ -124,11 +131,13 @@ export async function trainClientRound(
     ...(padding > 0 && padPrior !== 'uniform'
       ? {
           padScores: modelScores(
-            weights,
+            itemTable(weights, itemFeatures),
+            weights.numItems,
             sequenceQuery(weights, events, {
               settings,
               ...(eventWeights ? { eventWeights } : {}),
               ...(keepVector ? { privateVector: userVector } : {}),
+              ...(itemFeatures ? { itemFeatures } : {}),
             }),
           ),
         }
@@ -145,6 +154,7 @@ export async function trainClientRound(
     l2: config.l2 ?? DEFAULT_CLIENT_SETTINGS.l2,
     mu: config.mu,
     ...(keepVector ? { privateVector: userVector } : {}),
+    ...(itemFeatures ? { itemFeatures } : {}),
   })
   // DP-FedAvg clips on the device too, so an honest client's update is already what the server counts.
   const upload =
@@ -164,9 +174,9 @@ export function sequenceSettingsOf(
   }
 }
 
-/** u·e_i + b_i for every row, in plain JS (numItems × dim multiply-adds: a few ms for 50,000 items). */
-function modelScores(weights: SharedWeights, user: Float32Array): Float32Array {
-  const { numItems, dim, itemEmbedding, itemBias } = weights
+/** u·e_i + b_i for the first `numItems` rows, in plain JS (numItems × dim multiply-adds: a few ms for 50,000 items). */
+function modelScores(weights: SharedWeights, numItems: number, user: Float32Array): Float32Array {
+  const { dim, itemEmbedding, itemBias } = weights
   const scores = new Float32Array(numItems)
   for (let row = 0; row < numItems; row++) {
     let s = itemBias[row]!

@@ -34,12 +34,20 @@ export {
   type EventWeights,
   isEventType,
 } from './events.ts'
+export {
+  DEFAULT_FEATURE_ROWS,
+  featureRows,
+  fnv1a32,
+  hashFeature,
+  type ItemFeatures,
+  itemTable,
+} from './item-features.ts'
 export type { LocalTrainingResult, RowLookup } from './local-training.ts'
 export { hitRatioAtK, ndcgAtK, rankAmong } from './metrics.ts'
 export { clipDeltas, deltasNorm, PrivacyError, type PrivacyErrorCode } from './privacy/index.ts'
 export { createRng, type Rng } from './rng.ts'
 export type { RowEvent } from './samples.ts'
-export { createScorer, type ScoredRow, type Scorer } from './scorer.ts'
+export { createScorer, type ScoredRow, type Scorer, type ScorerOptions } from './scorer.ts'
 export {
   type AdvertiseKeysMessage,
   createSecAggClient,
@@ -73,6 +81,8 @@ export {
 export { type SequenceTrainingOptions, trainSequence } from './train-sequence.ts'
 export {
   DEFAULT_DIM,
+  type FeatureTable,
+  type InitOptions,
   initSharedWeights,
   initUserVector,
   type SharedWeights,

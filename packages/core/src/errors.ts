@@ -8,6 +8,7 @@ export type ModelErrorCode =
   | 'non_finite'
   | 'bad_option'
   | 'row_out_of_range'
+  | 'bad_feature'
 
 /**
  * An input the model cannot use (a misshaped snapshot, a row outside the catalogue, a bad option) or a

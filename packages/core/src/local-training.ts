@@ -1,7 +1,14 @@
 // Support code of the client's training loop (train-sequence.ts), kept apart from the objective it optimises.
-import { ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
+import {
+  FEATURE_BIAS,
+  FEATURE_EMBEDDING,
+  ITEM_BIAS,
+  ITEM_EMBEDDING,
+  type TensorDelta,
+} from '@fedrec/protocol'
 import type * as TF from '@tensorflow/tfjs-core'
 import type { Rng } from './rng.ts'
+import type { RowCut, TableCut } from './slice.ts'
 
 // The parts of a client's local training that do not depend on the model's objective: Adam on one flat
 // variable, the sparse deltas of a slice, the row-lookup choice per backend.
@@ -34,7 +41,10 @@ export function rowLookupFor(backend: string): RowLookup {
 export interface LocalTrainingResult {
   /** The shopper's private vector after the round (never uploaded; zero when none is kept). */
   userVector: Float32Array
-  /** `[ITEM_EMBEDDING, ITEM_BIAS]` deltas (w_local − w_global) of exactly the touched rows, ascending. */
+  /**
+   * `[ITEM_EMBEDDING, ITEM_BIAS]` deltas (w_local − w_global) of exactly the touched rows, ascending; then
+   * `[FEATURE_EMBEDDING, FEATURE_BIAS]` of the touched items' feature rows when the model has item features.
+   */
   deltas: TensorDelta[]
   /** n_k, the number of (target, negative) pairs. */
   sampleCount: number
@@ -93,20 +103,43 @@ export function createAdam(
  */
 export const ADAM_EPSILON = 1e-3
 
+/** A table's trained slice values: embedding `[S, d]` and bias `[S]`, padded like the cut. */
+interface TableValues {
+  embedding: Float32Array
+  bias: Float32Array
+}
+
+/**
+ * The upload of a round: w_local − w_global of exactly the cut's rows, `[ITEM_EMBEDDING, ITEM_BIAS]` and, when
+ * the slice has feature rows, `[FEATURE_EMBEDDING, FEATURE_BIAS]` after them.
+ * @example const deltas = sliceDeltas(cut, 32, { embedding, bias })
+ */
 export function sliceDeltas(
-  slice: { rows: Uint32Array; embedding: Float32Array; bias: Float32Array },
+  cut: RowCut,
   dim: number,
-  embedding: Float32Array,
-  bias: Float32Array,
+  trained: TableValues & { features?: TableValues },
 ): TensorDelta[] {
-  const s = slice.rows.length
+  const deltas = tableDeltas(cut, dim, trained, ITEM_EMBEDDING, ITEM_BIAS)
+  if (cut.features && trained.features)
+    deltas.push(...tableDeltas(cut.features, dim, trained.features, FEATURE_EMBEDDING, FEATURE_BIAS))
+  return deltas
+}
+
+function tableDeltas(
+  cut: TableCut,
+  dim: number,
+  trained: TableValues,
+  embeddingName: string,
+  biasName: string,
+): TensorDelta[] {
+  const s = cut.rows.length
   const embeddingDelta = new Float32Array(s * dim)
-  for (let k = 0; k < s * dim; k++) embeddingDelta[k] = embedding[k]! - slice.embedding[k]!
+  for (let k = 0; k < s * dim; k++) embeddingDelta[k] = trained.embedding[k]! - cut.embedding[k]!
   const biasDelta = new Float32Array(s)
-  for (let k = 0; k < s; k++) biasDelta[k] = bias[k]! - slice.bias[k]!
+  for (let k = 0; k < s; k++) biasDelta[k] = trained.bias[k]! - cut.bias[k]!
   return [
-    { name: ITEM_EMBEDDING, cols: dim, rowIds: slice.rows.slice(), values: embeddingDelta },
-    { name: ITEM_BIAS, cols: 1, rowIds: slice.rows.slice(), values: biasDelta },
+    { name: embeddingName, cols: dim, rowIds: cut.rows.slice(), values: embeddingDelta },
+    { name: biasName, cols: 1, rowIds: cut.rows.slice(), values: biasDelta },
   ]
 }
 

@@ -1,6 +1,7 @@
 // Recommending on the device: the whole catalogue scored against a shopper's state on the tfjs backend.
 import type * as TF from '@tensorflow/tfjs-core'
 import { ModelError } from './errors.ts'
+import { type ItemFeatures, itemTable } from './item-features.ts'
 import type { SharedWeights } from './weights.ts'
 
 /** A row of the model and its score, as returned best first. */
@@ -19,15 +20,27 @@ export interface Scorer {
   dispose(): void
 }
 
+/** Options of {@link createScorer}. */
+export interface ScorerOptions {
+  /**
+   * The catalogue's item features (`featureRows`), for a model with a feature table: every item is scored by
+   * its id row plus its features' mean, so items never trained — and items added to the catalogue after the
+   * model (rows past its `numItems`) — are scored by their features.
+   */
+  itemFeatures?: ItemFeatures
+}
+
 /**
  * Uploads the item table once and answers recommendation queries against it. Create a new scorer (and
  * dispose the old one) when a new model version arrives.
  * @example
- * const scorer = createScorer(tf, weights)
+ * const scorer = createScorer(tf, weights, { itemFeatures })
  * const best = await scorer.topK(userVector, 10, new Set(purchasedRows)) // [{ row, score }, ...]
  * scorer.dispose()
  */
-export function createScorer(tf: typeof TF, weights: SharedWeights): Scorer {
+export function createScorer(tf: typeof TF, model: SharedWeights, options: ScorerOptions = {}): Scorer {
+  // Composed once on the CPU (numItems × features × d adds), so the backend keeps one table as before.
+  const weights = itemTable(model, options.itemFeatures)
   const { numItems, dim } = weights
   const embedding = tf.tensor2d(weights.itemEmbedding, [numItems, dim])
   const bias = tf.tensor1d(weights.itemBias)

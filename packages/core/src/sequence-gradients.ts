@@ -30,6 +30,21 @@ export interface SequenceStepInputs {
   mu: number
   globalEmbedding?: TF.Tensor2D
   globalBias?: TF.Tensor2D
+  /** With item features: the slice's feature rows, which the slice items' vectors add (`FeatureCut.mix`). */
+  features?: FeatureStepInputs
+}
+
+/** A step's feature inputs: item s's vector is `embedding[s] + mix[s] · features.embedding`, its bias likewise. */
+export interface FeatureStepInputs {
+  /** The slice's feature rows `[Sf, d]` and biases `[Sf, 1]`. */
+  embedding: TF.Tensor2D
+  bias: TF.Tensor2D
+  /** `[S, Sf]` and its transpose `[Sf, S]`. */
+  mix: TF.Tensor2D
+  mixT: TF.Tensor2D
+  /** Their global values, for FedProx (mu > 0). */
+  globalEmbedding?: TF.Tensor2D
+  globalBias?: TF.Tensor2D
 }
 
 /**
@@ -37,6 +52,9 @@ export interface SequenceStepInputs {
  *   J = Σ_t w_t Σ_k softplus(s_t,k⁻ − s_t⁺) / Σ_t K·w_t + l2/2 (‖E‖² + ‖u‖²) + mu/2 (‖E − E₀‖² + ‖b − b₀‖²)
  * with q_t = Σ_j α_tj e_j (+ u) and s_ti = q_t·e_i + b_i, written out by hand rather than by `tf.grad`
  * (tfjs-core's gradient registry does not load in plain Node ESM, and the chain rule here is a few gathers) and checked against `tf.grads` in `train-sequence.test.ts`. Call inside `tf.tidy`.
+ * With item features, e_i and b_i are the item's id row plus its features' mean (V = E + M·F, c = b + M·g),
+ * the L2 and proximal terms cover F and g too, and ∂J/∂F = Mᵀ ∂J/∂V, ∂J/∂g = Mᵀ ∂J/∂c; without features
+ * the operations are exactly those of the id-only model.
  * @example
  * const g = tf.tidy(() => sequenceGradients(tf, inputs)) // g.embedding [S, d], g.bias [S, 1], g.weightedLossSum
  */
@@ -48,14 +66,17 @@ export function sequenceGradients(tf: typeof TF, x: SequenceStepInputs) {
   // Per-target vectors meet their K negatives and W context reads by broadcasting over a middle axis (no
   // tile: tfjs-backend-wasm's Tile kernel took most of a client round).
   const perTarget = (t: TF.Tensor) => tf.reshape(t, [targets, 1, dim])
-  const pooled = tf.matMul(x.pool, x.embedding)
+  const f = x.features
+  const table = f ? tf.add(x.embedding, tf.matMul(f.mix, f.embedding)) : x.embedding
+  const tableBias = f ? tf.add(x.bias, tf.matMul(f.mix, f.bias)) : x.bias
+  const pooled = tf.matMul(x.pool, table)
   const query = x.user ? tf.add(pooled, x.user) : pooled
-  const ePos = tf.gather(x.embedding, x.positives)
-  const eNeg = tf.reshape(tf.gather(x.embedding, x.negatives), [targets, k, dim])
-  const sPos = tf.add(tf.sum(tf.mul(query, ePos), 1, true), tf.gather(x.bias, x.positives))
+  const ePos = tf.gather(table, x.positives)
+  const eNeg = tf.reshape(tf.gather(table, x.negatives), [targets, k, dim])
+  const sPos = tf.add(tf.sum(tf.mul(query, ePos), 1, true), tf.gather(tableBias, x.positives))
   const sNeg = tf.add(
     tf.sum(tf.mul(perTarget(query), eNeg), 2),
-    tf.reshape(tf.gather(x.bias, x.negatives), [targets, k]),
+    tf.reshape(tf.gather(tableBias, x.negatives), [targets, k]),
   )
   // ℓ = softplus(s⁻ − s⁺) per pair; ∂ℓ/∂s⁻ = σ(s⁻ − s⁺) = −∂ℓ/∂s⁺.
   const margin = tf.sub(sNeg, sPos)
@@ -73,15 +94,15 @@ export function sequenceGradients(tf: typeof TF, x: SequenceStepInputs) {
   ])
   const readRows = tf.concat([x.positives, x.negatives])
   const summed = sumRows(tf, readGradients, readRows, rows, x)
-  // The context rows' share: ∂J/∂E += poolᵀ · ∂J/∂q.
-  let embedding: TF.Tensor = tf.add(tf.slice(summed, [0, 0], [rows, dim]), tf.matMul(x.poolT, dQuery))
-  let bias: TF.Tensor = tf.slice(summed, [0, dim], [rows, 1])
-  if (x.l2 > 0) embedding = tf.add(embedding, tf.mul(x.embedding, x.l2))
-  if (x.mu > 0) {
-    if (!x.globalEmbedding || !x.globalBias)
-      throw new Error('sequenceGradients: mu > 0 needs the global slice')
-    embedding = tf.add(embedding, tf.mul(tf.sub(x.embedding, x.globalEmbedding), x.mu))
-    bias = tf.add(bias, tf.mul(tf.sub(x.bias, x.globalBias), x.mu))
+  // The context rows' share: ∂J/∂V += poolᵀ · ∂J/∂q.
+  const dTable = tf.add(tf.slice(summed, [0, 0], [rows, dim]), tf.matMul(x.poolT, dQuery))
+  const dBias = tf.slice(summed, [0, dim], [rows, 1])
+  const { l2, mu } = x
+  const embedding = regularised(tf, dTable, x.embedding, l2, mu, x.globalEmbedding)
+  const bias = regularised(tf, dBias, x.bias, 0, mu, x.globalBias)
+  const features = f && {
+    embedding: regularised(tf, tf.matMul(f.mixT, dTable), f.embedding, l2, mu, f.globalEmbedding),
+    bias: regularised(tf, tf.matMul(f.mixT, dBias), f.bias, 0, mu, f.globalBias),
   }
   let user: TF.Tensor | undefined
   if (x.user) {
@@ -90,10 +111,29 @@ export function sequenceGradients(tf: typeof TF, x: SequenceStepInputs) {
   }
   return {
     weightedLossSum: tf.sum(tf.mul(tf.softplus(margin), x.weights)) as TF.Scalar,
-    embedding: embedding as TF.Tensor2D,
-    bias: bias as TF.Tensor2D,
+    embedding,
+    bias,
+    features,
     user: user as TF.Tensor2D | undefined,
   }
+}
+
+/** `gradient` + l2·value + mu·(value − global): the L2 and FedProx terms of one table. */
+function regularised(
+  tf: typeof TF,
+  gradient: TF.Tensor,
+  value: TF.Tensor2D,
+  l2: number,
+  mu: number,
+  global: TF.Tensor2D | undefined,
+): TF.Tensor2D {
+  let out = gradient
+  if (l2 > 0) out = tf.add(out, tf.mul(value, l2))
+  if (mu > 0) {
+    if (!global) throw new ModelError('missing_tensor', 'sequenceGradients: mu > 0 needs the global slice')
+    out = tf.add(out, tf.mul(tf.sub(value, global), mu))
+  }
+  return out as TF.Tensor2D
 }
 
 /** Σ of the reads' gradient rows onto the slice rows they read: the transpose of the gathers. */

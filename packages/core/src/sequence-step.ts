@@ -19,6 +19,14 @@ export interface StepContext {
   mu: number
   /** The slice's global values, for FedProx (mu > 0). */
   global?: { globalEmbedding: TF.Tensor2D; globalBias: TF.Tensor2D } | undefined
+  /** With item features: how the slice's items mix its feature rows, and their global values for FedProx. */
+  features?:
+    | {
+        mix: TF.Tensor2D
+        mixT: TF.Tensor2D
+        global?: { globalEmbedding: TF.Tensor2D; globalBias: TF.Tensor2D } | undefined
+      }
+    | undefined
 }
 
 /**
@@ -33,14 +41,14 @@ export function sequenceStep(
   b: number,
   totalWeight: number,
 ): TF.Scalar {
-  const { model, plan, adam, poolsOf, lookup, l2, mu, global } = context
+  const { model, plan, adam, poolsOf, lookup, l2, mu, global, features } = context
   const { batches, perStep, k, rows } = plan
   return tf.tidy(() => {
     const part = <T extends TF.Tensor>(t: T, width: number): T =>
       batches === 1 ? t : (tf.slice(t, b * perStep * width, perStep * width) as T)
     const part2d = (t: TF.Tensor2D, height: number): TF.Tensor2D =>
       batches === 1 ? t : (tf.slice(t, [b * height, 0], [height, -1]) as TF.Tensor2D)
-    const { embedding, bias, user } = paramParts(tf, model)
+    const { embedding, bias, features: featureParts, user } = paramParts(tf, model)
     const g = sequenceGradients(tf, {
       embedding,
       bias,
@@ -55,8 +63,14 @@ export function sequenceStep(
       l2,
       mu,
       ...global,
+      ...(features &&
+        featureParts && {
+          features: { ...featureParts, mix: features.mix, mixT: features.mixT, ...features.global },
+        }),
     })
+    // The gradient laid out like the variable: embedding | bias | feature embedding | feature bias | user.
     const parts = [tf.reshape(g.embedding, [-1]), tf.reshape(g.bias, [-1])]
+    if (g.features) parts.push(tf.reshape(g.features.embedding, [-1]), tf.reshape(g.features.bias, [-1]))
     if (g.user) parts.push(tf.reshape(g.user, [-1]))
     adam.step(tf.concat(parts))
     return g.weightedLossSum

@@ -2,6 +2,7 @@
 // when recommending.
 import { ModelError } from './errors.ts'
 import { DEFAULT_EVENT_WEIGHTS, EVENT_TYPES, type EventWeights } from './events.ts'
+import { addItemVector, checkItemFeatures, type ItemFeatures, itemCount } from './item-features.ts'
 import { pickPseudoItems } from './pseudo-items.ts'
 import type { Rng } from './rng.ts'
 import { negativeSampler, type RowEvent } from './samples.ts'
@@ -177,19 +178,28 @@ export function buildSequenceSamples(
 /**
  * The shopper's state for scoring: the recency-weighted mean of the embeddings of their recent items (see
  * {@link SequenceSettings}), plus their private vector where one is kept. Score of item i: query·e_i + b_i.
- * A shopper with no usable event gets the private vector alone (zero: items rank by their bias, i.e. by
- * learned popularity). Computed on the device: nothing of it leaves.
- * @example const top = await scorer.topK(sequenceQuery(weights, history), 10, exclude)
+ * With `itemFeatures` an item's embedding is its id row plus its features' mean (item-features.ts), and an
+ * item newer than the model counts by its features alone. A shopper with no usable event gets the private
+ * vector alone (zero: items rank by their bias, i.e. by learned popularity). Computed on the device: nothing
+ * of it leaves.
+ * @example const top = await scorer.topK(sequenceQuery(weights, history, { itemFeatures }), 10, exclude)
  */
 export function sequenceQuery(
   weights: SharedWeights,
   events: readonly RowEvent[],
-  options: { settings?: SequenceSettings; eventWeights?: EventWeights; privateVector?: Float32Array } = {},
+  options: {
+    settings?: SequenceSettings
+    eventWeights?: EventWeights
+    privateVector?: Float32Array
+    itemFeatures?: ItemFeatures
+  } = {},
 ): Float32Array {
   const { settings = DEFAULT_SEQUENCE, eventWeights = DEFAULT_EVENT_WEIGHTS, privateVector } = options
-  const { dim, numItems, itemEmbedding } = weights
-  const query = new Float32Array(dim)
-  if (privateVector) query.set(privateVector.subarray(0, dim))
+  const { itemFeatures } = options
+  checkItemFeatures(weights, itemFeatures)
+  const numItems = itemCount(weights, itemFeatures)
+  const query = new Float32Array(weights.dim)
+  if (privateVector) query.set(privateVector.subarray(0, weights.dim))
   const strongest = new Map<number, number>()
   const window: Window = { rows: [], weights: [] }
   for (const { type, row } of events) {
@@ -200,9 +210,7 @@ export function sequenceQuery(
   }
   const context = contextOf(window, settings)
   context.rows.forEach((row, j) => {
-    const a = context.weights[j]!
-    const base = row * dim
-    for (let c = 0; c < dim; c++) query[c]! += a * itemEmbedding[base + c]!
+    addItemVector(weights, itemFeatures, row, context.weights[j]!, query)
   })
   return query
 }

@@ -14,6 +14,7 @@
 export * from './aggregation/index.ts'
 export { DEFAULT_CLIENT_SETTINGS } from './client-round.ts'
 export { ModelError, type ModelErrorCode } from './errors.ts'
+export { DEFAULT_FEATURE_ROWS, featureRows, type ItemFeatures } from './item-features.ts'
 export {
   addGaussianNoise,
   classicRdpToEpsilon,
@@ -65,4 +66,12 @@ export {
   type UnmaskRequest,
   type UnmaskResponse,
 } from './secagg/index.ts'
-export { DEFAULT_DIM, initSharedWeights, type SharedWeights, sharedWeightsFromSnapshot } from './weights.ts'
+export {
+  DEFAULT_DIM,
+  type FeatureTable,
+  type InitOptions,
+  initSharedWeights,
+  type SharedWeights,
+  sharedWeightsFromSnapshot,
+  sharedWeightsToTensors,
+} from './weights.ts'

@@ -1,5 +1,6 @@
 // One client's local training of the next-item model: wires the batches, the steps and the read-back.
 import type * as TF from '@tensorflow/tfjs-core'
+import { checkItemFeatures, type ItemFeatures } from './item-features.ts'
 import {
   ADAM_EPSILON,
   createAdam,
@@ -17,7 +18,7 @@ import { type EpochInputs, uploadEpochInputs } from './sequence-epoch-inputs.ts'
 import { createSequenceParams, trainedValues } from './sequence-params.ts'
 import { createPoolBuilder } from './sequence-pools.ts'
 import { type StepContext, sequenceStep } from './sequence-step.ts'
-import { cutRows } from './slice.ts'
+import { cutRows, type FeatureCut } from './slice.ts'
 import type { SharedWeights } from './weights.ts'
 
 export interface SequenceTrainingOptions {
@@ -38,6 +39,12 @@ export interface SequenceTrainingOptions {
   privateVector?: Float32Array
   /** How gradients are summed onto rows; default the fastest measured on the backend (`rowLookupFor`). */
   lookup?: RowLookup
+  /**
+   * The catalogue's item features (`featureRows`); the model must have a feature table of the same F. Each
+   * item's vector is then its id row plus its features' mean, and the slice's feature rows train along.
+   * Absent: the id-only model.
+   */
+  itemFeatures?: ItemFeatures
 }
 
 /**
@@ -55,6 +62,10 @@ export interface SequenceTrainingOptions {
  * (`sumRows`: scatterND on CPU/WASM, a CPU-built row table on WebGL, which cannot scatter). Gathering the
  * B·L context rows instead cost 4× more on WASM (its gather kernel copies ≈ 1 µs a row), and dense B × S
  * scores over the whole slice were 3× slower on MovieLens histories.
+ * With item features every slice item's vector is its id row plus the mean of its feature rows, which are
+ * part of the slice: V = E + M·F for the slice's `[S, Sf]` mixing matrix M (`cutRows`), one more matMul a
+ * step and its transpose for the gradient (a gather of each item's features would need a scatter back,
+ * which WebGL cannot do; M is small, S × Sf for the few hundred rows of one shopper's round).
  * Adam starts fresh every round. Throws `ModelError` for bad options or a diverging run; leaves no tensors.
  * @example
  * const samples = buildSequenceSamples(history, { numItems: weights.numItems, negativesPerTarget: 4, rng })
@@ -67,12 +78,13 @@ export async function trainSequence(
   const { weights, samples, epochs, learningRate, batchSize, rng, privateVector } = options
   const { l2 = 0, mu = 0 } = options
   checkOptions(options, l2, mu)
+  checkItemFeatures(weights, options.itemFeatures)
   const { dim } = weights
   const keptVector = privateVector ? privateVector.slice() : new Float32Array(dim)
   if (samples.count === 0 || samples.targets.length === 0) {
     return { userVector: keptVector, deltas: noDeltas(dim), sampleCount: 0, loss: 0, steps: 0 }
   }
-  const cut = cutRows(weights, touchedRows(samples))
+  const cut = cutRows(weights, touchedRows(samples), options.itemFeatures)
   const plan = planBatches(samples, cut.paddedRows, batchSize)
   const lookup = options.lookup ?? rowLookupFor(tf.getBackend())
   const owned: TF.Tensor[] = []
@@ -93,7 +105,17 @@ export async function trainSequence(
         : undefined
     const buffers = createBatchBuffers(plan)
     const poolsOf = createPoolBuilder(tf, plan, buffers)
-    const context: StepContext = { model, plan, adam, poolsOf, lookup, l2, mu, global }
+    const context: StepContext = {
+      model,
+      plan,
+      adam,
+      poolsOf,
+      lookup,
+      l2,
+      mu,
+      global,
+      features: cut.features && featureInputs(tf, cut.features, dim, mu, own),
+    }
     const at = (row: number) => cut.local.get(row)!
     const order = Int32Array.from({ length: plan.targetCount }, (_, i) => i)
     const lastLosses: TF.Scalar[] = []
@@ -132,6 +154,29 @@ export async function trainSequence(
     return result
   } finally {
     tf.dispose(owned)
+  }
+}
+
+/** The mixing matrices of the slice's feature rows (and their global values for FedProx), kept by `own`. */
+function featureInputs(
+  tf: typeof TF,
+  cut: FeatureCut,
+  dim: number,
+  mu: number,
+  own: <T extends TF.Tensor>(t: T) => T,
+): NonNullable<StepContext['features']> {
+  const s = cut.mix.length / cut.paddedRows
+  const sf = cut.paddedRows
+  return {
+    mix: own(tf.tensor2d(cut.mix, [s, sf])),
+    mixT: own(tf.tensor2d(cut.mixT, [sf, s])),
+    global:
+      mu > 0
+        ? {
+            globalEmbedding: own(tf.tensor2d(cut.embedding, [sf, dim])),
+            globalBias: own(tf.tensor2d(cut.bias, [sf, 1])),
+          }
+        : undefined,
   }
 }
 

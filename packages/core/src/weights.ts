@@ -1,7 +1,15 @@
 // The shared model as plain arrays, and its conversion to and from the wire format: what the aggregator
 // averages and the device trains.
-import { ITEM_BIAS, ITEM_EMBEDDING, type ModelSnapshot, type ModelTensor } from '@fedrec/protocol'
+import {
+  FEATURE_BIAS,
+  FEATURE_EMBEDDING,
+  ITEM_BIAS,
+  ITEM_EMBEDDING,
+  type ModelSnapshot,
+  type ModelTensor,
+} from '@fedrec/protocol'
 import { ModelError } from './errors.ts'
+import { featuresOf, type ItemFeatures } from './item-features.ts'
 import type { Rng } from './rng.ts'
 
 /**
@@ -23,26 +31,76 @@ export interface SharedWeights {
   itemEmbedding: Float32Array
   /** One bias per item; it learns popularity, so a new shopper's scores are not random. */
   itemBias: Float32Array
+  /** The shared item-feature table (item-features.ts); absent: an id-only model, exactly as before. */
+  features?: FeatureTable
+}
+
+/** The shared item-feature table: F rows of `dim` values and one bias each, indexed by hashed feature. */
+export interface FeatureTable {
+  /** F. */
+  rows: number
+  /** Row-major `F × dim`. */
+  embedding: Float32Array
+  bias: Float32Array
+}
+
+/** Options of {@link initSharedWeights}. */
+export interface InitOptions {
+  /** Scale of the N(0, scale²) initialisation (default 0.1). */
+  scale?: number
+  /** F: give the model a feature table of this many rows (`DEFAULT_FEATURE_ROWS`); absent: id-only. */
+  numFeatures?: number
+  /** The catalogue's features: the id rows of items that have some start at 0 (see below). */
+  itemFeatures?: ItemFeatures
 }
 
 /**
- * A fresh shared model: embeddings ~ N(0, scale²), biases 0.
+ * A fresh shared model: embeddings ~ N(0, scale²), biases 0. With `numFeatures`, a feature table too, its rows
+ * ~ N(0, scale²); then the id row of every item that has features starts at 0, so a product is scored by its
+ * features alone until shoppers touch it (a random id row would only add noise to what its features say).
+ * Items without features keep a random id row: an all-zero model gives every gradient of an item vector a
+ * zero factor, so it would never leave 0.
  * @example
  * const weights = initSharedWeights(5000, DEFAULT_DIM, createRng(1))
+ * const withFeatures = initSharedWeights(5000, DEFAULT_DIM, createRng(1), { numFeatures: 4096, itemFeatures })
  */
 export function initSharedWeights(
   numItems: number,
   dim: number,
   rng: Rng,
-  scale = DEFAULT_INIT_SCALE,
+  options: number | InitOptions = {},
 ): SharedWeights {
+  const {
+    scale = DEFAULT_INIT_SCALE,
+    numFeatures,
+    itemFeatures,
+  } = typeof options === 'number' ? { scale: options } : options
   checkShape(numItems, dim)
-  return {
-    numItems,
-    dim,
-    itemEmbedding: normalArray(numItems * dim, rng, scale),
-    itemBias: new Float32Array(numItems),
+  const itemEmbedding = normalArray(numItems * dim, rng, scale)
+  const weights: SharedWeights = { numItems, dim, itemEmbedding, itemBias: new Float32Array(numItems) }
+  if (numFeatures === undefined) {
+    if (itemFeatures)
+      throw new ModelError('bad_option', 'itemFeatures need numFeatures (the rows of the feature table)')
+    return weights
   }
+  if (!Number.isInteger(numFeatures) || numFeatures < 1) {
+    throw new ModelError('bad_option', `numFeatures must be a positive integer, got ${numFeatures}`)
+  }
+  if (itemFeatures && itemFeatures.numFeatures !== numFeatures) {
+    throw new ModelError(
+      'shape_mismatch',
+      `itemFeatures hash into ${itemFeatures.numFeatures} rows, numFeatures is ${numFeatures}`,
+    )
+  }
+  for (let item = 0; item < numItems; item++) {
+    if (featuresOf(itemFeatures, item).rows.length > 0) itemEmbedding.fill(0, item * dim, (item + 1) * dim)
+  }
+  weights.features = {
+    rows: numFeatures,
+    embedding: normalArray(numFeatures * dim, rng, scale),
+    bias: new Float32Array(numFeatures),
+  }
+  return weights
 }
 
 /**
@@ -58,33 +116,54 @@ export function sharedWeightsFromSnapshot(s: ModelSnapshot): SharedWeights {
   const bias = findTensor(s, ITEM_BIAS)
   const dim = embedding.cols
   checkShape(numItems, dim)
-  for (const [t, cols] of [
-    [embedding, dim],
-    [bias, 1],
-  ] as const) {
-    if (t.rows !== numItems || t.cols !== cols || t.values.length !== numItems * cols) {
-      throw new ModelError(
-        'shape_mismatch',
-        `tensor ${t.name} is ${t.rows}×${t.cols} with ${t.values.length} values; expected ${numItems}×${cols} (one row per item id)`,
-      )
-    }
-    const bad = firstNonFinite(t.values)
-    if (bad >= 0)
-      throw new ModelError('non_finite', `tensor ${t.name} has a non-finite value at index ${bad}`)
+  checkTensor(embedding, numItems, dim, 'one row per item id')
+  checkTensor(bias, numItems, 1, 'one row per item id')
+  const weights: SharedWeights = { numItems, dim, itemEmbedding: embedding.values, itemBias: bias.values }
+  const hasFeatures = s.tensors.some((t) => t.name === FEATURE_EMBEDDING || t.name === FEATURE_BIAS)
+  if (!hasFeatures) return weights
+  // A feature table comes whole: its embedding and its biases, one bias per row.
+  const featureEmbedding = findTensor(s, FEATURE_EMBEDDING)
+  const featureBias = findTensor(s, FEATURE_BIAS)
+  const rows = featureEmbedding.rows
+  if (rows < 1) throw new ModelError('shape_mismatch', `tensor ${FEATURE_EMBEDDING} has no rows`)
+  checkTensor(featureEmbedding, rows, dim, `the item table's ${dim} columns`)
+  checkTensor(featureBias, rows, 1, `one row per ${FEATURE_EMBEDDING} row`)
+  weights.features = { rows, embedding: featureEmbedding.values, bias: featureBias.values }
+  return weights
+}
+
+function checkTensor(t: ModelTensor, rows: number, cols: number, why: string): void {
+  if (t.rows !== rows || t.cols !== cols || t.values.length !== rows * cols) {
+    throw new ModelError(
+      'shape_mismatch',
+      `tensor ${t.name} is ${t.rows}×${t.cols} with ${t.values.length} values; expected ${rows}×${cols} (${why})`,
+    )
   }
-  return { numItems, dim, itemEmbedding: embedding.values, itemBias: bias.values }
+  const bad = firstNonFinite(t.values)
+  if (bad >= 0) throw new ModelError('non_finite', `tensor ${t.name} has a non-finite value at index ${bad}`)
 }
 
 /**
- * The shared weights as wire tensors, `[ITEM_EMBEDDING, ITEM_BIAS]`, sharing the arrays.
+ * The shared weights as wire tensors, `[ITEM_EMBEDDING, ITEM_BIAS]` (then `FEATURE_EMBEDDING, FEATURE_BIAS`
+ * when the model has a feature table), sharing the arrays. Their names and shapes are also what the server's
+ * accumulator is created with.
  * @example
  * const snapshot: ModelSnapshot = { modelVersion: 0, round: 0, itemIds, tensors: sharedWeightsToTensors(weights) }
+ * const accumulator = createAccumulator({ tensors: sharedWeightsToTensors(weights), rowNormalization: 'touched' })
  */
 export function sharedWeightsToTensors(w: SharedWeights): ModelTensor[] {
-  return [
+  const tensors: ModelTensor[] = [
     { name: ITEM_EMBEDDING, rows: w.numItems, cols: w.dim, values: w.itemEmbedding },
     { name: ITEM_BIAS, rows: w.numItems, cols: 1, values: w.itemBias },
   ]
+  if (w.features) {
+    const { rows, embedding, bias } = w.features
+    tensors.push(
+      { name: FEATURE_EMBEDDING, rows, cols: w.dim, values: embedding },
+      { name: FEATURE_BIAS, rows, cols: 1, values: bias },
+    )
+  }
+  return tensors
 }
 
 /**

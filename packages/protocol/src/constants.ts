@@ -20,6 +20,14 @@ export const ID_BYTES = 16
 export const ITEM_EMBEDDING = 'item_embedding'
 /** The shared item biases: one row per catalogue item, one column. */
 export const ITEM_BIAS = 'item_bias'
+/**
+ * The shared item-feature table (category, brand, price band, title tokens hashed to rows; core's
+ * `item-features.ts`): `F` rows, `dim` columns. Optional: a model or update without it is an id-only model,
+ * encoded byte for byte as before.
+ */
+export const FEATURE_EMBEDDING = 'feature_embedding'
+/** The shared item-feature biases: `F` rows, one column; present exactly when `FEATURE_EMBEDDING` is. */
+export const FEATURE_BIAS = 'feature_bias'
 /** First four bytes of a model patch: ASCII "FRMP". */
 export const MODEL_PATCH_MAGIC = 0x504d5246
 /** Media types of the binary formats. */

@@ -25,6 +25,8 @@ export {
   type WireResponse,
 } from './client/index.ts'
 export {
+  FEATURE_BIAS,
+  FEATURE_EMBEDDING,
   FORMAT_VERSION,
   ID_BYTES,
   ITEM_BIAS,

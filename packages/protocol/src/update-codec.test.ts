@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { FEATURE_BIAS, FEATURE_EMBEDDING } from './constants.ts'
 import { crc32 } from './crc32.ts'
 import { float16Bits, float16Value } from './float16.ts'
 import { newRandomId } from './ids.ts'
@@ -129,6 +130,25 @@ describe('update codec', () => {
     expect(codeOf(() => checkUpdateFits(u, { numItems: 6, dim: 4 }))).toBe('shape_mismatch')
     u.tensors[1]!.name = 'user_vector'
     expect(codeOf(() => checkUpdateFits(u, { numItems: 6, dim: 3 }))).toBe('shape_mismatch')
+  })
+
+  it('accepts feature-table deltas only from a model with features, with rows below its feature count', () => {
+    const withFeatures: ModelUpdate = {
+      ...sample(),
+      tensors: [
+        ...sample().tensors,
+        { name: FEATURE_EMBEDDING, cols: 3, rowIds: Uint32Array.of(9), values: Float32Array.of(1, 2, 3) },
+        { name: FEATURE_BIAS, cols: 1, rowIds: Uint32Array.of(9), values: Float32Array.of(0.5) },
+      ],
+    }
+    const decoded = decodeUpdate(encodeUpdate(withFeatures))
+    expect(decoded.tensors.map((t) => t.name)).toEqual(withFeatures.tensors.map((t) => t.name))
+    // Feature row 9 is beyond the 6 items but inside the 10 feature rows.
+    expect(() => checkUpdateFits(decoded, { numItems: 6, dim: 3, numFeatures: 10 })).not.toThrow()
+    expect(codeOf(() => checkUpdateFits(decoded, { numItems: 6, dim: 3, numFeatures: 9 }))).toBe(
+      'bad_row_ids',
+    )
+    expect(codeOf(() => checkUpdateFits(decoded, { numItems: 6, dim: 3 }))).toBe('shape_mismatch')
   })
 })
 

@@ -2,6 +2,8 @@
 // make a retry safe.
 import { ByteReader, ByteWriter, checkFinite, checkU32, readPreamble } from './binary.ts'
 import {
+  FEATURE_BIAS,
+  FEATURE_EMBEDDING,
   FORMAT_VERSION,
   ITEM_BIAS,
   ITEM_EMBEDDING,
@@ -134,20 +136,28 @@ export function decodeUpdate(bytes: Uint8Array): ModelUpdate {
 }
 
 /**
- * Checks that a decoded update fits a model of `numItems` rows and `dim` columns: known tensor names with
- * the right width and every row id in range.
+ * Checks that a decoded update fits a model of `numItems` rows and `dim` columns (and, for a model with an
+ * item-feature table, `numFeatures` feature rows): known tensor names with the right width and every row id
+ * in range — item rows below `numItems`, feature rows below `numFeatures`.
  * @throws ProtocolError `shape_mismatch` or `bad_row_ids`
- * @example checkUpdateFits(update, { numItems: 240, dim: 32 })
+ * @example checkUpdateFits(update, { numItems: 240, dim: 32, numFeatures: 4096 })
  */
 export function checkUpdateFits(
   update: ModelUpdate,
-  model: { numItems: number; dim: number; tensors?: ReadonlyMap<string, number> },
+  model: { numItems: number; dim: number; numFeatures?: number; tensors?: ReadonlyMap<string, number> },
 ): void {
+  const { numFeatures } = model
   const widths =
     model.tensors ??
     new Map([
       [ITEM_EMBEDDING, model.dim],
       [ITEM_BIAS, 1],
+      ...(numFeatures === undefined
+        ? []
+        : ([
+            [FEATURE_EMBEDDING, model.dim],
+            [FEATURE_BIAS, 1],
+          ] as const)),
     ])
   for (const t of update.tensors) {
     const cols = widths.get(t.name)
@@ -159,11 +169,13 @@ export function checkUpdateFits(
     }
     if (t.cols !== cols)
       throw new ProtocolError('shape_mismatch', `${t.name}: ${t.cols} columns, the model has ${cols}`)
+    const isFeature = t.name === FEATURE_EMBEDDING || t.name === FEATURE_BIAS
+    const rows = isFeature && numFeatures !== undefined ? numFeatures : model.numItems
     const last = t.rowIds[t.rowIds.length - 1]
-    if (last !== undefined && last >= model.numItems) {
+    if (last !== undefined && last >= rows) {
       throw new ProtocolError(
         'bad_row_ids',
-        `${t.name}: row id ${last} is out of range (the model has ${model.numItems} items)`,
+        `${t.name}: row id ${last} is out of range (the model has ${rows} ${isFeature ? 'feature rows' : 'items'})`,
       )
     }
   }
