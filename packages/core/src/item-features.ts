@@ -3,7 +3,7 @@
 //
 // Design. A product carries optional features as strings, `kind:value` by convention — 'cat:electronics',
 // 'cat:electronics.smartphone', 'brand:samsung', 'price:3', 'tok:phone'. Each string is hashed (32-bit FNV-1a
-// of its UTF-8 bytes, modulo F) to a row of a shared table, FEATURE_EMBEDDING [F × d] with FEATURE_BIAS [F].
+// of its UTF-8 bytes through murmur3's finaliser, modulo F) to a row of a shared table, FEATURE_EMBEDDING [F × d] with FEATURE_BIAS [F].
 // An item's vector is its id row plus the mean of its features' rows, its bias likewise:
 //   v_i = e_i + (1/n_i) Σ_f E_f      c_i = b_i + (1/n_i) Σ_f g_f
 // so an item without features is exactly the id-only model, and a new product with features is scored by
@@ -87,7 +87,20 @@ export function hashFeature(feature: string, numFeatures: number): number {
       `a feature must be a non-empty string, got ${JSON.stringify(feature)}`,
     )
   }
-  return fnv1a32(feature) % numFeatures
+  return featureHash(feature) % numFeatures
+}
+
+/**
+ * FNV-1a followed by murmur3's 32-bit finaliser. FNV-1a alone is a poor row hash modulo a power of two: the
+ * low k bits of a product depend only on the low k bits of its factors, so `h mod 4096` is a 12-bit FNV
+ * (measured: 500 tokens 'tok:word0' … 'tok:word499' in 4096 rows gave 0 collisions where a uniform hash gives
+ * ~30 — structured, so other vocabularies would pile up). The finaliser spreads every bit over the low ones.
+ */
+function featureHash(feature: string): number {
+  let h = fnv1a32(feature)
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
 }
 
 /**
@@ -126,7 +139,7 @@ export function featureRows(
             `item ${item}: a feature must be a non-empty string, got ${JSON.stringify(feature) ?? String(feature)}`,
           )
         }
-        rows.push(fnv1a32(feature) % numFeatures)
+        rows.push(featureHash(feature) % numFeatures)
       }
     }
     offsets[item + 1] = rows.length
