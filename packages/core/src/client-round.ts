@@ -84,7 +84,7 @@ export interface ClientRoundOptions {
   pseudoItems?: readonly number[]
   /**
    * The catalogue's item features (`featureRows`), when the model has a feature table: items are their id
-   * row plus their features' mean, and the feature rows of the shopper's slice train and upload along.
+   * row plus their pooled features, and the feature rows of the shopper's slice train and upload along.
    */
   itemFeatures?: ItemFeatures
 }

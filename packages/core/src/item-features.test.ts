@@ -115,10 +115,12 @@ const csr = (offsets: number[], rows: number[], numFeatures = 4): ItemFeatures =
 })
 
 describe('itemTable', () => {
-  it('adds the mean of the feature rows; an item without features keeps its id row exactly', () => {
+  it('adds its feature rows summed over √n; an item without features keeps its id row exactly', () => {
     const table = itemTable(weights, csr([0, 2, 2, 3], [1, 3, 1]))
-    expect([...table.itemEmbedding]).toEqual([1 + 20, 2 + 30, 3, 4, 5 + 10, 6 + 20])
-    expect([...table.itemBias]).toEqual([0.5 + 3, 1, 1.5 + 2])
+    const r = Math.SQRT1_2
+    const expected = [1 + 40 * r, 2 + 60 * r, 3, 4, 5 + 10, 6 + 20]
+    expect([...table.itemEmbedding]).toEqual(expected.map(Math.fround))
+    expect([...table.itemBias]).toEqual([0.5 + 6 * r, 1, 1.5 + 2].map(Math.fround))
     expect(table.features).toBeUndefined()
   })
 
@@ -139,8 +141,9 @@ describe('itemTable', () => {
     const f = csr([0, 2, 2, 3], [1, 3, 1])
     const out = new Float32Array(2)
     const bias = addItemVector(weights, f, 0, 0.5, out)
-    expect([...out]).toEqual([10.5, 16])
-    expect(bias).toBe(1.75)
+    const table = itemTable(weights, f)
+    expect([...out]).toEqual([...table.itemEmbedding.subarray(0, 2)].map((v) => Math.fround(v * 0.5)))
+    expect(bias).toBeCloseTo(0.5 * table.itemBias[0]!, 6)
   })
 })
 

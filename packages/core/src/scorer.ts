@@ -24,7 +24,7 @@ export interface Scorer {
 export interface ScorerOptions {
   /**
    * The catalogue's item features (`featureRows`), for a model with a feature table: every item is scored by
-   * its id row plus its features' mean, so items never trained — and items added to the catalogue after the
+   * its id row plus its pooled features, so items never trained — and items added to the catalogue after the
    * model (rows past its `numItems`) — are scored by their features.
    */
   itemFeatures?: ItemFeatures

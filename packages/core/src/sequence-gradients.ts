@@ -52,7 +52,7 @@ export interface FeatureStepInputs {
  *   J = Σ_t w_t Σ_k softplus(s_t,k⁻ − s_t⁺) / Σ_t K·w_t + l2/2 (‖E‖² + ‖u‖²) + mu/2 (‖E − E₀‖² + ‖b − b₀‖²)
  * with q_t = Σ_j α_tj e_j (+ u) and s_ti = q_t·e_i + b_i, written out by hand rather than by `tf.grad`
  * (tfjs-core's gradient registry does not load in plain Node ESM, and the chain rule here is a few gathers) and checked against `tf.grads` in `train-sequence.test.ts`. Call inside `tf.tidy`.
- * With item features, e_i and b_i are the item's id row plus its features' mean (V = E + M·F, c = b + M·g),
+ * With item features, e_i and b_i are the item's id row plus its pooled features (V = E + M·F, c = b + M·g),
  * the L2 and proximal terms cover F and g too, and ∂J/∂F = Mᵀ ∂J/∂V, ∂J/∂g = Mᵀ ∂J/∂c; without features
  * the operations are exactly those of the id-only model.
  * @example

@@ -178,7 +178,7 @@ export function buildSequenceSamples(
 /**
  * The shopper's state for scoring: the recency-weighted mean of the embeddings of their recent items (see
  * {@link SequenceSettings}), plus their private vector where one is kept. Score of item i: query·e_i + b_i.
- * With `itemFeatures` an item's embedding is its id row plus its features' mean (item-features.ts), and an
+ * With `itemFeatures` an item's embedding is its id row plus its pooled features (item-features.ts), and an
  * item newer than the model counts by its features alone. A shopper with no usable event gets the private
  * vector alone (zero: items rank by their bias, i.e. by learned popularity). Computed on the device: nothing
  * of it leaves.

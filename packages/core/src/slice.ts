@@ -24,7 +24,7 @@ export interface RowCut extends TableCut {
 export interface FeatureCut extends TableCut {
   /**
    * `[S, Sf]` row-major, both padded: item s's vector is its id row + Σ_f mix[s, f] · feature row f (its
-   * features' mean: 1/n at each of its n features, summed where two of them hash to one row).
+   * pooled features: 1/√n at each of its n features, summed where two of them hash to one row).
    */
   mix: Float32Array
   /** `mix` transposed, `[Sf, S]`: tfjs-backend-wasm multiplies by a transposed operand 10–40× slower. */

@@ -196,20 +196,24 @@ describe('sequenceGradients', () => {
       features: { ...f, mix, mixT: tf.transpose(mix) as tf.Tensor2D },
     })
     const half = (t: tf.Tensor, k: number) => tf.mul(tf.sum(tf.square(t)), k / 2)
-    const grads = tf.grads((embedding: tf.Tensor, bias: tf.Tensor, fe: tf.Tensor, fb: tf.Tensor) =>
-      tf.addN([
-        objectiveValue(c, S, {
-          ...v,
-          embedding,
-          bias,
-          l2,
-          mu,
-          scored: { embedding: tf.add(embedding, tf.matMul(mix, fe)), bias: tf.add(bias, tf.matMul(mix, fb)) },
-        }),
-        half(fe, l2),
-        half(tf.sub(fe, f.globalEmbedding), mu),
-        half(tf.sub(fb, f.globalBias), mu),
-      ]) as tf.Scalar,
+    const grads = tf.grads(
+      (embedding: tf.Tensor, bias: tf.Tensor, fe: tf.Tensor, fb: tf.Tensor) =>
+        tf.addN([
+          objectiveValue(c, S, {
+            ...v,
+            embedding,
+            bias,
+            l2,
+            mu,
+            scored: {
+              embedding: tf.add(embedding, tf.matMul(mix, fe)),
+              bias: tf.add(bias, tf.matMul(mix, fb)),
+            },
+          }),
+          half(fe, l2),
+          half(tf.sub(fe, f.globalEmbedding), mu),
+          half(tf.sub(fb, f.globalBias), mu),
+        ]) as tf.Scalar,
     )([v.embedding, v.bias, f.embedding, f.bias])
     close(mine.embedding, grads[0]!)
     close(mine.bias, grads[1]!)

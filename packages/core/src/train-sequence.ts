@@ -41,7 +41,7 @@ export interface SequenceTrainingOptions {
   lookup?: RowLookup
   /**
    * The catalogue's item features (`featureRows`); the model must have a feature table of the same F. Each
-   * item's vector is then its id row plus its features' mean, and the slice's feature rows train along.
+   * item's vector is then its id row plus its pooled features, and the slice's feature rows train along.
    * Absent: the id-only model.
    */
   itemFeatures?: ItemFeatures
@@ -62,7 +62,7 @@ export interface SequenceTrainingOptions {
  * (`sumRows`: scatterND on CPU/WASM, a CPU-built row table on WebGL, which cannot scatter). Gathering the
  * B·L context rows instead cost 4× more on WASM (its gather kernel copies ≈ 1 µs a row), and dense B × S
  * scores over the whole slice were 3× slower on MovieLens histories.
- * With item features every slice item's vector is its id row plus the mean of its feature rows, which are
+ * With item features every slice item's vector is its id row plus its pooled feature rows (item-features.ts), which are
  * part of the slice: V = E + M·F for the slice's `[S, Sf]` mixing matrix M (`cutRows`), one more matMul a
  * step and its transpose for the gradient (a gather of each item's features would need a scatter back,
  * which WebGL cannot do; M is small, S × Sf for the few hundred rows of one shopper's round).
