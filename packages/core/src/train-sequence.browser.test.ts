@@ -1,5 +1,6 @@
 import { beforeAll, expect, it } from 'vitest'
 import { selectBackend } from './backend.ts'
+import { DEFAULT_FEATURE_ROWS, featureRows } from './item-features.ts'
 import type { LocalTrainingResult, RowLookup } from './local-training.ts'
 import { createRng } from './rng.ts'
 import type { RowEvent } from './samples.ts'
@@ -17,10 +18,23 @@ const history: RowEvent[] = Array.from({ length: 40 }, (_, i) => ({
   row: (i * 37) % 50,
 }))
 
-/** The same training run from the same seed, on whichever backend is active. */
-async function trainOnce(lookup?: RowLookup): Promise<LocalTrainingResult> {
+/** Categories and brands for the first 200 items; the last 100 have none. */
+const itemFeatures = featureRows(
+  Array.from({ length: NUM_ITEMS }, (_, i) =>
+    i < 200 ? [`cat:c${i % 9}`, `brand:b${i % 13}`, 'tok:x'] : [],
+  ),
+  DEFAULT_FEATURE_ROWS,
+)
+
+/** The same training run from the same seed, on whichever backend is active (with item features: `features`). */
+async function trainOnce(lookup?: RowLookup, features?: 'features'): Promise<LocalTrainingResult> {
   const rng = createRng(11)
-  const weights = initSharedWeights(NUM_ITEMS, DIM, rng)
+  const weights = initSharedWeights(
+    NUM_ITEMS,
+    DIM,
+    rng,
+    features ? { numFeatures: DEFAULT_FEATURE_ROWS, itemFeatures } : {},
+  )
   const samples = buildSequenceSamples(history, { numItems: NUM_ITEMS, negativesPerTarget: 4, rng })
   return trainSequence(tf, {
     weights,
@@ -33,6 +47,7 @@ async function trainOnce(lookup?: RowLookup): Promise<LocalTrainingResult> {
     privateVector: initUserVector(DIM, createRng(3)),
     rng,
     ...(lookup && { lookup }),
+    ...(features && { itemFeatures }),
   })
 }
 
@@ -44,22 +59,32 @@ function worstGap(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 let cpu: LocalTrainingResult
+let cpuFeatures: LocalTrainingResult
 beforeAll(async () => {
   expect(await selectBackend(tf, ['cpu'])).toBe('cpu')
   cpu = await trainOnce()
   expect(cpu.deltas[0]!.values.some((v) => Math.abs(v) > 1e-3)).toBe(true)
+  cpuFeatures = await trainOnce(undefined, 'features')
+  expect(cpuFeatures.deltas).toHaveLength(4)
+  expect(cpuFeatures.deltas[2]!.values.some((v) => Math.abs(v) > 1e-3)).toBe(true)
 })
 
-function expectSameAsCpu(other: LocalTrainingResult): void {
-  expect([...other.deltas[0]!.rowIds]).toEqual([...cpu.deltas[0]!.rowIds])
-  expect(worstGap(other.deltas[0]!.values, cpu.deltas[0]!.values)).toBeLessThan(1e-4)
-  expect(worstGap(other.deltas[1]!.values, cpu.deltas[1]!.values)).toBeLessThan(1e-4)
-  expect(worstGap(other.userVector, cpu.userVector)).toBeLessThan(1e-4)
+function expectSameAsCpu(other: LocalTrainingResult, reference = cpu): void {
+  expect(other.deltas.map((d) => d.name)).toEqual(reference.deltas.map((d) => d.name))
+  other.deltas.forEach((delta, i) => {
+    expect([...delta.rowIds]).toEqual([...reference.deltas[i]!.rowIds])
+    expect(worstGap(delta.values, reference.deltas[i]!.values)).toBeLessThan(1e-4)
+  })
+  expect(worstGap(other.userVector, reference.userVector)).toBeLessThan(1e-4)
 }
 
 describeWithBackends('next-item training in a real browser', BROWSER_BACKENDS, (backend) => {
   it(`gives the CPU run's deltas and private vector (${backend === 'webgl' ? 'row table' : 'scatter'})`, async () => {
     expectSameAsCpu(await trainOnce())
+  })
+
+  it('gives the CPU run’s deltas with item features, feature tensors included', async () => {
+    expectSameAsCpu(await trainOnce(undefined, 'features'), cpuFeatures)
   })
 
   if (backend === 'cpu')
