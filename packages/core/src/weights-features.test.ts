@@ -1,4 +1,6 @@
 import {
+  decodeModel,
+  encodeModel,
   FEATURE_BIAS,
   FEATURE_EMBEDDING,
   ITEM_BIAS,
@@ -65,6 +67,8 @@ describe('shared weights with a feature table', () => {
     const back = sharedWeightsFromSnapshot(snapshot)
     expect(back).toEqual(w)
     expect(back.features?.embedding).toBe(w.features?.embedding)
+    // Through the binary model format: the snapshot already carries any named tensors.
+    expect(sharedWeightsFromSnapshot(decodeModel(encodeModel(snapshot)))).toEqual(w)
   })
 
   it('reads a model without feature tensors as id-only, and refuses half a feature table', () => {
