@@ -11,7 +11,7 @@ const REQUIRED = ['InvoiceNo', 'StockCode', 'Quantity', 'InvoiceDate', 'Customer
  * `BANK CHARGES`, `AMAZONFEE`, `DCGSS…`, `gift_0001_…`) is postage, fees or adjustments. Left in, `POST`
  * would be most shoppers' last line of an invoice and so their held-out "item".
  */
-const PRODUCT_CODE = /^\d{5}[A-Za-z]*$/
+export const PRODUCT_CODE = /^\d{5}[A-Za-z]*$/
 
 /**
  * The UCI Online Retail CSV (header `InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country`).
