@@ -17,23 +17,18 @@ import { parseOnlineRetailItems } from './online-retail-items.ts'
  * @example parseItemMeta('generic', 'item,category,brand,price,title\n1,a.b,x,2.5,\n', 'items.csv')
  */
 export function parseItemMeta(format: DatasetFormat, text: string, path: string): ItemCatalogue {
-  switch (format) {
-    case 'movielens':
-      return parseMovieLensItems(text, path)
-    case 'online-retail':
-      return parseOnlineRetailItems(text, path)
-    case 'generic':
-      return parseItemsCsv(text, path)
-    case 'otto':
-      throw new DatasetError(
-        'unknown_format',
-        `${path}: OTTO has no item metadata format (its data set has none)`,
-      )
-    default: {
-      const unknown: never = format
-      throw new DatasetError('unknown_format', `unknown data-set format ${String(unknown)}`)
-    }
-  }
+  const parse = ITEM_PARSERS[format]
+  if (!parse) throw new DatasetError('unknown_format', `${path}: ${format} has no item metadata format`)
+  return parse(text, path)
+}
+
+/** The item-metadata parser of each interaction format (a Record, so a new format must say which). */
+const ITEM_PARSERS: Record<DatasetFormat, ((text: string, path: string) => ItemCatalogue) | undefined> = {
+  movielens: parseMovieLensItems,
+  'online-retail': parseOnlineRetailItems,
+  generic: parseItemsCsv,
+  // The OTTO data set publishes no item metadata.
+  otto: undefined,
 }
 
 /**

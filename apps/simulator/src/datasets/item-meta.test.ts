@@ -250,7 +250,7 @@ describe('finding and loading the item file', () => {
     writeFileSync(empty, 'item,category,brand,price,title\n')
     expect(() => loadItemMeta('generic', empty)).toThrow(/empty\.csv: no item metadata/)
     expect(() => parseItemMeta('otto', '', 'train.jsonl')).toThrow(
-      'train.jsonl: OTTO has no item metadata format',
+      'train.jsonl: otto has no item metadata format',
     )
   })
 

@@ -1,6 +1,5 @@
 // Online Retail's item metadata from its own sale lines: each product's description words and unit price.
-import { DatasetError } from '../errors.ts'
-import { parseCsv } from './csv.ts'
+import { parseCsvTable } from './csv.ts'
 import { assignPriceBands, type ItemCatalogue, type ItemMeta, titleTokens } from './item-meta.ts'
 import { malformed, parseInteger } from './line-error.ts'
 import { PRODUCT_CODE } from './online-retail.ts'
@@ -18,40 +17,22 @@ const REQUIRED = ['StockCode', 'Description', 'Quantity', 'UnitPrice'] as const
  * @example parseOnlineRetailItems(text, 'online-retail.csv').items.get('85123A')?.titleTokens // ['white', 'hanging', 'heart', …]
  */
 export function parseOnlineRetailItems(text: string, path: string): ItemCatalogue {
-  const records = parseCsv(text, path)
-  const header = records[0]
-  if (!header) throw new DatasetError('empty', `${path}: the file is empty`)
-  const column = new Map(header.fields.map((name, i) => [name.trim(), i]))
-  const missing = REQUIRED.filter((name) => !column.has(name))
-  if (missing.length > 0)
-    throw malformed(
-      path,
-      header.line,
-      `header lacks column(s) ${missing.join(', ')}`,
-      header.fields.join(','),
-    )
-  const at = (name: (typeof REQUIRED)[number]) => column.get(name)!
+  const { rows, field } = parseCsvTable(text, path, REQUIRED)
   const seen = new Map<string, { descriptions: Map<string, number>; prices: number[] }>()
-  for (const { line, fields } of records.slice(1)) {
-    if (fields.length !== header.fields.length)
-      throw malformed(
-        path,
-        line,
-        `expected ${header.fields.length} fields, got ${fields.length}`,
-        fields.join(','),
-      )
-    const code = fields[at('StockCode')]!.trim()
-    const quantity = parseInteger(fields[at('Quantity')]!)
-    if (quantity === undefined)
-      throw malformed(path, line, 'Quantity must be an integer', fields[at('Quantity')])
-    const priceText = fields[at('UnitPrice')]!.trim()
+  for (const row of rows) {
+    const { line } = row
+    const at = (name: (typeof REQUIRED)[number]) => field(row, name)
+    const code = at('StockCode').trim()
+    const quantity = parseInteger(at('Quantity'))
+    if (quantity === undefined) throw malformed(path, line, 'Quantity must be an integer', at('Quantity'))
+    const priceText = at('UnitPrice').trim()
     const price = Number(priceText)
     if (!/^-?\d+(\.\d+)?$/.test(priceText) || !Number.isFinite(price))
       throw malformed(path, line, 'UnitPrice must be a decimal number', priceText)
     if (!PRODUCT_CODE.test(code) || quantity <= 0) continue
     const entry = seen.get(code) ?? { descriptions: new Map<string, number>(), prices: [] }
     seen.set(code, entry)
-    const description = fields[at('Description')]!.trim()
+    const description = at('Description').trim()
     if (description !== '')
       entry.descriptions.set(description, (entry.descriptions.get(description) ?? 0) + 1)
     if (price > 0) entry.prices.push(price)
