@@ -99,8 +99,21 @@ describe('evaluateRerank', () => {
     expect(table).toContain('| flat | ')
     expect(table).toContain('+0.0000 [+0.0000, +0.0000] within noise')
     expect(table).toContain(
-      '2 shoppers; list size median 6, mean 5.5; skipped: 1 no metadata, 1 no category, 1 lists too small',
+      'list size median 6, mean 5.5; skipped: 1 no metadata, 1 no category, 1 lists too small',
     )
+    expect(table).toContain('all 2 shoppers:')
+    expect(table).toContain('the 2 shoppers whose held-out item someone else touched in training:')
+  })
+
+  it('repeats the table for the held-out items someone else touched in training', () => {
+    // a6 (u1's item) made cold: never touched in training; u0's a4 stays warm.
+    const cold = Float64Array.from(popularity, (p, row) => (row === 5 ? 0 : p))
+    const w = evaluateRerank(split, shopCatalogue, cold, { oracle }, { seed: 1 })
+    expect(w.shoppers).toBe(2)
+    expect(w.warm.shoppers).toBe(1)
+    expect(w.warm.orders.popularity).toEqual({ ndcg10: 0.5, mrr: 1 / 3, hr10: 1 })
+    expect(w.warm.gainOverPopularity.oracle!.ndcg10).toEqual({ mean: 0.5, low: 0.5, high: 0.5 })
+    expect(r.warm.orders).toEqual(r.orders)
   })
 
   it('replays the random order for the same seed, and shuffles it differently for another', () => {

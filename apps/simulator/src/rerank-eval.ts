@@ -14,22 +14,30 @@ export interface ListMetrics {
   hr10: number
 }
 
-/** The re-ranking table: each order's metrics, and each re-ranking's gain over the popularity order. */
-export interface RerankResults {
-  categoryKind: CategoryKind
-  /** Which list a shopper's held-out item is ranked in. */
-  listRule: 'finest category' | 'each genre'
-  minListSize: number
-  /** Shoppers with at least one list of `minListSize` items or more (the table's n). */
+/** Each order's metrics over a set of shoppers, and each re-ranking's gain over the popularity order. */
+export interface RerankTable {
   shoppers: number
-  /** Evaluated shoppers left out: their item has no metadata, no category, or only lists that are too small. */
-  skipped: { noMetadata: number; noCategory: number; smallLists: number }
-  /** Candidates per usable list (the held-out item included): median and mean. */
-  listSize: { median: number; mean: number }
   /** `random` and `popularity` are the shop's orders; the rest re-rank the popularity order by their scores. */
   orders: Record<string, ListMetrics>
   /** Re-ranked minus popularity, per shopper; mean and paired-bootstrap 95 % interval over shoppers. */
   gainOverPopularity: Record<string, { ndcg10: Interval; mrr: Interval }>
+}
+
+/** The re-ranking table over every shopper with a usable list (`shoppers` is its n), and its warm part. */
+export interface RerankResults extends RerankTable {
+  categoryKind: CategoryKind
+  /** Which list a shopper's held-out item is ranked in. */
+  listRule: 'finest category' | 'each genre'
+  minListSize: number
+  /** Evaluated shoppers left out: their item has no metadata, no category, or only lists that are too small. */
+  skipped: { noMetadata: number; noCategory: number; smallLists: number }
+  /** Candidates per usable list (the held-out item included): median and mean. */
+  listSize: { median: number; mean: number }
+  /**
+   * The same over the shoppers whose held-out item someone else touched in training: the only items an
+   * id-only model has a learned row for (the others are where item features must help).
+   */
+  warm: RerankTable
 }
 
 export interface RerankOptions {
@@ -45,7 +53,8 @@ export interface RerankOptions {
  * them so each shopper counts once), minus the items the shopper touched before it (as the full ranking
  * leaves them out; the held-out item is new by construction), in the shop's default order: popularity
  * (shoppers per item in training, the bestseller sort), ties by row. Each scorer re-ranks that list with
- * core's `rerankByScore` (ties keep the bestseller order); `random` is a seeded shuffle.
+ * core's `rerankByScore` (ties keep the bestseller order); `random` is a seeded shuffle. `warm` repeats the
+ * table for the held-out items someone else touched in training (popularity > 0).
  * @example const table = evaluateRerank(split, catalogue, popularity, { federated: fedScores }, { seed: 1 })
  */
 export function evaluateRerank(
@@ -57,9 +66,8 @@ export function evaluateRerank(
 ): RerankResults {
   const lists = categoryLists(split, catalogue, popularity)
   const names = ['random', 'popularity', ...Object.keys(scorers)]
-  const perShopper = new Map(
-    names.map((n) => [n, { ndcg10: [] as number[], mrr: [] as number[], hr10: [] as number[] }]),
-  )
+  const perShopper: PerShopper = new Map(names.map((n) => [n, { ndcg10: [], mrr: [], hr10: [] }]))
+  const warm: boolean[] = []
   const skipped = { noMetadata: 0, noCategory: 0, smallLists: 0 }
   const sizes: number[] = []
   for (const index of split.evalUsers) {
@@ -100,6 +108,7 @@ export function evaluateRerank(
         sum.hr10 += hitRatioAtK(rank, 10)
       }
     })
+    warm.push(popularity[target]! > 0)
     for (const name of names) {
       const sum = sums.get(name)!
       const out = perShopper.get(name)!
@@ -108,37 +117,62 @@ export function evaluateRerank(
       out.hr10.push(sum.hr10 / usable.length)
     }
   }
-  const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
-  const orders = Object.fromEntries(
-    names.map((n) => {
-      const p = perShopper.get(n)!
-      return [n, { ndcg10: mean(p.ndcg10), mrr: mean(p.mrr), hr10: mean(p.hr10) }]
-    }),
+  const sorted = [...sizes].sort((a, b) => a - b)
+  const table = (keep: (i: number) => boolean) => tableOf(perShopper, keep, { seed, resamples })
+  return {
+    categoryKind: catalogue.categoryKind,
+    listRule: catalogue.categoryKind === 'genres' ? 'each genre' : 'finest category',
+    minListSize,
+    skipped,
+    listSize: { median: sorted.length > 0 ? sorted[sorted.length >> 1]! : 0, mean: mean(sizes) },
+    ...table(() => true),
+    warm: table((i) => warm[i]!),
+  }
+}
+
+type PerShopper = Map<string, { ndcg10: number[]; mrr: number[]; hr10: number[] }>
+
+const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
+
+/** Means and paired-bootstrap gains over popularity of the shoppers `keep` picks (by their index). */
+function tableOf(
+  perShopper: PerShopper,
+  keep: (i: number) => boolean,
+  { seed, resamples }: { seed: number; resamples: number },
+): RerankTable {
+  const picked = new Map(
+    [...perShopper].map(([name, m]) => [
+      name,
+      {
+        ndcg10: m.ndcg10.filter((_, i) => keep(i)),
+        mrr: m.mrr.filter((_, i) => keep(i)),
+        hr10: m.hr10.filter((_, i) => keep(i)),
+      },
+    ]),
   )
-  const base = perShopper.get('popularity')!
+  const base = picked.get('popularity')!
   const gain = (xs: number[], ys: number[], salt: number) =>
     bootstrapMean(
       xs.map((x, i) => x - ys[i]!),
       { resamples, seed: mixSeed(seed, 0xb007, salt) },
     )
-  const gainOverPopularity = Object.fromEntries(
-    names
-      .filter((n) => n !== 'popularity')
-      .map((n, i) => {
-        const p = perShopper.get(n)!
-        return [n, { ndcg10: gain(p.ndcg10, base.ndcg10, 2 * i), mrr: gain(p.mrr, base.mrr, 2 * i + 1) }]
-      }),
-  )
-  const sorted = [...sizes].sort((a, b) => a - b)
+  const names = [...picked.keys()]
   return {
-    categoryKind: catalogue.categoryKind,
-    listRule: catalogue.categoryKind === 'genres' ? 'each genre' : 'finest category',
-    minListSize,
     shoppers: base.ndcg10.length,
-    skipped,
-    listSize: { median: sorted.length > 0 ? sorted[sorted.length >> 1]! : 0, mean: mean(sizes) },
-    orders,
-    gainOverPopularity,
+    orders: Object.fromEntries(
+      [...picked].map(([name, p]) => [
+        name,
+        { ndcg10: mean(p.ndcg10), mrr: mean(p.mrr), hr10: mean(p.hr10) },
+      ]),
+    ),
+    gainOverPopularity: Object.fromEntries(
+      names
+        .filter((n) => n !== 'popularity')
+        .map((n, i) => {
+          const p = picked.get(n)!
+          return [n, { ndcg10: gain(p.ndcg10, base.ndcg10, 2 * i), mrr: gain(p.mrr, base.mrr, 2 * i + 1) }]
+        }),
+    ),
   }
 }
 
