@@ -1,6 +1,5 @@
 // MovieLens u.item: a film's genres (its categories), title words and release year.
-import type { ItemCatalogue, ItemMeta } from './item-meta.ts'
-import { titleTokens } from './item-meta.ts'
+import { type ItemCatalogue, type ItemMeta, titleTokens } from './item-meta.ts'
 import { malformed, parseInteger } from './line-error.ts'
 
 /** u.item's 19 genre flag columns, in file order. */
