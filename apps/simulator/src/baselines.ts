@@ -26,18 +26,14 @@ export function popularityCounts(split: SplitDataset): Float64Array {
 }
 
 /**
- * Every baseline's metrics on the test items. The co-occurrence recommender's recency (how much older items
- * of the shopper's recent window count) is tuned on the validation items among 1, 0.8 and 0.5.
- * @example const b = evaluateBaselines(split, 1); b.popularity.recall20
+ * The co-occurrence recommender with its recency (how much older items of the shopper's recent window
+ * count) tuned on the validation items among 1, 0.8 and 0.5: its scores and the recency chosen.
+ * @example const { scores, recency } = tuneCooccurrence(split)
  */
-export function evaluateBaselines(split: SplitDataset, seed: number): BaselineResults {
-  const popularity = popularityCounts(split)
-  // Ties broken by all-time popularity, far below one count, so "recent" never ranks below "never sold".
-  const recent = split.recentCounts.map((c, row) => c + 1e-6 * popularity[row]!)
-  const random: CatalogueScores = (_, index, which) => {
-    const rng = createRng(mixSeed(seed, 0x7a4d, index, which === 'test' ? 1 : 2))
-    return Float64Array.from({ length: split.itemIds.length }, () => rng.next())
-  }
+export function tuneCooccurrence(
+  split: SplitDataset,
+  popularity = popularityCounts(split),
+): { scores: CatalogueScores; recency: number } {
   const co = cooccurrenceCounts(split)
   const candidates = [1, 0.8, 0.5].map((recency) => ({
     recency,
@@ -47,6 +43,26 @@ export function evaluateBaselines(split: SplitDataset, seed: number): BaselineRe
   for (const c of candidates) {
     const hr = evaluateFull(split, c.scores, 'validation').hr10
     if (hr > tuned.hr) tuned = { ...c, hr }
+  }
+  return { scores: tuned.scores, recency: tuned.recency }
+}
+
+/**
+ * Every baseline's metrics on the test items; `cooccurrence` is {@link tuneCooccurrence}'s (pass it when
+ * it is already computed).
+ * @example const b = evaluateBaselines(split, 1); b.popularity.recall20
+ */
+export function evaluateBaselines(
+  split: SplitDataset,
+  seed: number,
+  tuned = tuneCooccurrence(split),
+): BaselineResults {
+  const popularity = popularityCounts(split)
+  // Ties broken by all-time popularity, far below one count, so "recent" never ranks below "never sold".
+  const recent = split.recentCounts.map((c, row) => c + 1e-6 * popularity[row]!)
+  const random: CatalogueScores = (_, index, which) => {
+    const rng = createRng(mixSeed(seed, 0x7a4d, index, which === 'test' ? 1 : 2))
+    return Float64Array.from({ length: split.itemIds.length }, () => rng.next())
   }
   return {
     random: evaluateFull(split, random),

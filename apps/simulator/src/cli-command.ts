@@ -39,6 +39,10 @@ export function createCommand(): Command {
       new Option('--dataset <format>', 'data-set format').choices(DATASET_FORMATS).makeOptionMandatory(),
     )
     .requiredOption('--path <file>', 'the data-set file')
+    .option(
+      '--items <file>',
+      'item metadata (default: u.item beside u.data, items.csv beside a generic CSV, the Online Retail CSV itself)',
+    )
     .option('--rounds <n>', 'federated rounds', int(1), DEFAULTS.rounds)
     .option(
       '--clients-per-round <n>',

@@ -20,6 +20,7 @@ export function simulationOptionsOf(
   const options: SimulationOptions = {
     dataset,
     path,
+    items: typeof o.items === 'string' ? o.items : undefined,
     rounds: Number(o.rounds),
     clientsPerRound: o.clientsPerRound === 'all' ? 'all' : Number(o.clientsPerRound),
     localEpochs: Number(o.localEpochs),

@@ -8,6 +8,11 @@ import type { DatasetFormat } from './datasets/index.ts'
 export interface SimulationOptions {
   dataset: DatasetFormat
   path: string
+  /**
+   * The item-metadata file (categories, brand, price, title); undefined: the one the format puts beside
+   * the data, if it is there (`itemsFileBeside`). With categories, the run adds the re-ranking table.
+   */
+  items?: string | undefined
   rounds: number
   /**
    * Shoppers sampled per round, or `'all'` (full participation). In-process only: over HTTP the aggregator's

@@ -1,14 +1,23 @@
 // One simulator run, from data set to results (the JSON the CLI writes), shared by the CLI and the library.
 import { type SharedWeights, sequenceSettingsOf } from '@fedrec/core/client'
 import type * as TF from '@tensorflow/tfjs-core'
-import { evaluateBaselines } from './baselines.ts'
+import { evaluateBaselines, popularityCounts, tuneCooccurrence } from './baselines.ts'
 import { trainCentralized } from './centralized.ts'
-import { loadDataset } from './datasets/index.ts'
+import { itemsFileBeside, loadDataset, loadItemMeta } from './datasets/index.ts'
 import { SimulationError } from './errors.ts'
-import { evaluateFull, type FullMetrics, type Metrics, modelScores, shopperQuery } from './evaluate.ts'
+import {
+  type CatalogueScores,
+  evaluateFull,
+  type FullMetrics,
+  type Metrics,
+  modelScores,
+  shopperQuery,
+} from './evaluate.ts'
 import { runFederated } from './federated.ts'
 import { runFederatedHttp } from './http-federated.ts'
+import { type ItemSummary, summariseItems } from './item-summary.ts'
 import type { SimulationOptions } from './options.ts'
+import { evaluateRerank, type RerankResults } from './rerank-eval.ts'
 import type { Progress, RoundRecord } from './round-record.ts'
 import { leaveOneOut, type SplitDataset } from './split.ts'
 
@@ -29,6 +38,10 @@ export interface SimulationResults {
   popularity: FullMetrics
   recentPopularity: FullMetrics
   cooccurrence: FullMetrics & { recency: number }
+  /** The item metadata read (absent when the data set has none beside it and `--items` was not given). */
+  items?: ItemSummary
+  /** The held-out item in its category's list, in the shop's orders and re-ranked (data with categories). */
+  rerank?: RerankResults
   ratios: {
     federatedOverCentralized: number
     federatedOverPopularity: number
@@ -67,11 +80,15 @@ export async function simulate(
   checkOptions(options)
   progress.phase?.('loading')
   const data = loadDataset(options.dataset, options.path)
+  const itemsPath = options.items ?? itemsFileBeside(options.dataset, options.path)
+  const catalogue = itemsPath === undefined ? undefined : loadItemMeta(options.dataset, itemsPath)
   const split = leaveOneOut(data, { negatives: options.evalNegatives, seed: options.seed })
   const settings = sequenceSettingsOf(options)
 
   progress.phase?.('baselines')
-  const baselines = evaluateBaselines(split, options.seed)
+  const popularityRows = popularityCounts(split)
+  const tunedCooccurrence = tuneCooccurrence(split, popularityRows)
+  const baselines = evaluateBaselines(split, options.seed, tunedCooccurrence)
 
   progress.phase?.('centralized')
   const centralStarted = performance.now()
@@ -94,12 +111,29 @@ export async function simulate(
     : await runFederated(tf, split, options, progress)
 
   progress.phase?.('full ranking')
-  const modelFull = (weights: SharedWeights, vectors?: (Float32Array | undefined)[]) =>
-    evaluateFull(split, (user, index, which) =>
-      modelScores(weights, shopperQuery(weights, user, which, settings, vectors?.[index])),
+  const modelScorer =
+    (weights: SharedWeights, vectors?: (Float32Array | undefined)[]): CatalogueScores =>
+    (user, index, which) =>
+      modelScores(weights, shopperQuery(weights, user, which, settings, vectors?.[index]))
+  const federatedScores = modelScorer(fed.weights, options.privateVector ? fed.userVectors : undefined)
+  const federatedFull = evaluateFull(split, federatedScores)
+  const centralizedFull = evaluateFull(split, modelScorer(central.weights))
+
+  const categorised = catalogue && catalogue.categoryKind !== 'none' ? catalogue : undefined
+  if (categorised) progress.phase?.('re-ranking')
+  const rerank =
+    categorised &&
+    evaluateRerank(
+      split,
+      categorised,
+      popularityRows,
+      {
+        'co-occurrence': tunedCooccurrence.scores,
+        centralized: modelScorer(central.weights),
+        federated: federatedScores,
+      },
+      { seed: options.seed },
     )
-  const federatedFull = modelFull(fed.weights, options.privateVector ? fed.userVectors : undefined)
-  const centralizedFull = modelFull(central.weights)
 
   const last = fed.rounds[fed.rounds.length - 1]!
   const best = fed.rounds.reduce((a, r) => (r.validation.hr10 > a.validation.hr10 ? r : a), fed.rounds[0]!)
@@ -127,6 +161,8 @@ export async function simulate(
       })),
     },
     ...baselines,
+    ...(catalogue ? { items: summariseItems(catalogue, split) } : {}),
+    ...(rerank ? { rerank } : {}),
     ratios: {
       federatedOverCentralized: ratio(federated.hr10, centralized.hr10),
       federatedOverPopularity: ratio(federated.hr10, popularity.hr10),

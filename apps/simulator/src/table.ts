@@ -1,5 +1,6 @@
 // What the simulator CLI prints: the per-round table and the closing summary.
 import type { FullMetrics } from './evaluate.ts'
+import { formatRerank } from './rerank-table.ts'
 import type { RoundRecord } from './round-record.ts'
 import type { SimulationResults } from './simulate.ts'
 
@@ -60,6 +61,7 @@ export function formatSummary(res: SimulationResults): string {
     `federated Recall@20 / popularity = ${ratios.recallOverPopularity.toFixed(3)} (≥ 1.5: ${mark(targets.recallAtLeast15Popularity)}); / co-occurrence = ${ratios.recallOverCooccurrence.toFixed(3)} (≥ 0.9: ${mark(targets.recallAtLeast09Cooccurrence)})`,
     ...res.warnings.map((w) => `WARNING: ${w}`),
     ...attackLines(res),
+    ...(res.rerank ? formatRerank(res.rerank) : []),
     `wall time ${timing.wallSeconds.toFixed(1)} s (federated ${timing.federatedSeconds.toFixed(1)} s, centralized ${timing.centralizedSeconds.toFixed(1)} s); ${timing.shopperUpdates} shopper updates, ${timing.shopperUpdatesPerSecond.toFixed(1)} shopper-updates/s`,
   ].join('\n')
 }

@@ -45,6 +45,7 @@ export {
 export type { LocalTrainingResult, RowLookup } from './local-training.ts'
 export { hitRatioAtK, ndcgAtK, rankAmong } from './metrics.ts'
 export { clipDeltas, deltasNorm, PrivacyError, type PrivacyErrorCode } from './privacy/index.ts'
+export { rerankByScore } from './rerank.ts'
 export { createRng, type Rng } from './rng.ts'
 export type { RowEvent } from './samples.ts'
 export { createScorer, type ScoredRow, type Scorer, type ScorerOptions } from './scorer.ts'

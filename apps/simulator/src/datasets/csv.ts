@@ -2,6 +2,7 @@
 // error can name the line.
 import { parse } from 'csv-parse/sync'
 import { DatasetError } from '../errors.ts'
+import { malformed } from './line-error.ts'
 
 /** One CSV record with the line it started on. */
 export interface CsvRecord {
@@ -39,4 +40,40 @@ export function parseCsv(text: string, path: string): CsvRecord[] {
     }
     return { line, fields: record }
   })
+}
+
+/**
+ * A CSV whose first line names its columns: its data records, each checked to have as many fields as the
+ * header as it is read, and a reader of a required column by name.
+ * @throws DatasetError for an empty file, a header without a required column, or a line of another width
+ * @example const { rows, field } = parseCsvTable(text, 'retail.csv', ['StockCode']); for (const r of rows) field(r, 'StockCode')
+ */
+export function parseCsvTable<Name extends string>(
+  text: string,
+  path: string,
+  required: readonly Name[],
+): { rows: Iterable<CsvRecord>; field: (record: CsvRecord, name: Name) => string } {
+  const records = parseCsv(text, path)
+  const header = records[0]
+  if (!header) throw new DatasetError('empty', `${path}: the file is empty`)
+  const column = new Map(header.fields.map((name, i) => [name.trim(), i]))
+  const missing = required.filter((name) => !column.has(name))
+  if (missing.length > 0)
+    throw malformed(
+      path,
+      header.line,
+      `header lacks column(s) ${missing.join(', ')}`,
+      header.fields.join(','),
+    )
+  const width = header.fields.length
+  // Checked as they are read, so the error names the first bad line whatever is wrong with it.
+  function* rows(): Generator<CsvRecord> {
+    for (const record of records.slice(1)) {
+      const { line, fields } = record
+      if (fields.length !== width)
+        throw malformed(path, line, `expected ${width} fields, got ${fields.length}`, fields.join(','))
+      yield record
+    }
+  }
+  return { rows: rows(), field: (record, name) => record.fields[column.get(name)!]! }
 }

@@ -15,6 +15,18 @@ export {
   isDatasetFormat,
   type LoadedDataset,
 } from './interaction.ts'
+export { itemsFileBeside, loadItemMeta, parseItemMeta } from './item-files.ts'
+export {
+  assignPriceBands,
+  type CategoryKind,
+  type ItemCatalogue,
+  type ItemMeta,
+  PRICE_BANDS,
+  titleTokens,
+} from './item-meta.ts'
+export { categoryPath, parseItemsCsv } from './items-csv.ts'
+export { MOVIELENS_GENRES, parseMovieLensItems } from './movielens-items.ts'
+export { parseOnlineRetailItems } from './online-retail-items.ts'
 export { parseGenericCsv, parseMovieLens, parseOnlineRetail, parseOtto }
 
 /**

@@ -1,6 +1,5 @@
 // The UCI Online Retail loader: real purchase baskets of a web shop, with its non-product lines filtered out.
-import { DatasetError } from '../errors.ts'
-import { parseCsv } from './csv.ts'
+import { parseCsvTable } from './csv.ts'
 import type { LoadedDataset } from './interaction.ts'
 import { malformed, parseInteger } from './line-error.ts'
 
@@ -11,7 +10,7 @@ const REQUIRED = ['InvoiceNo', 'StockCode', 'Quantity', 'InvoiceDate', 'Customer
  * `BANK CHARGES`, `AMAZONFEE`, `DCGSS…`, `gift_0001_…`) is postage, fees or adjustments. Left in, `POST`
  * would be most shoppers' last line of an invoice and so their held-out "item".
  */
-const PRODUCT_CODE = /^\d{5}[A-Za-z]*$/
+export const PRODUCT_CODE = /^\d{5}[A-Za-z]*$/
 
 /**
  * The UCI Online Retail CSV (header `InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country`).
@@ -22,44 +21,24 @@ const PRODUCT_CODE = /^\d{5}[A-Za-z]*$/
  * @example parseOnlineRetail(text, 'online-retail.csv').skipped // { no_customer_id: 27275, … }
  */
 export function parseOnlineRetail(text: string, path: string): LoadedDataset {
-  const records = parseCsv(text, path)
-  const header = records[0]
-  if (!header) throw new DatasetError('empty', `${path}: the file is empty`)
-  const column = new Map(header.fields.map((name, i) => [name.trim(), i]))
-  const missing = REQUIRED.filter((name) => !column.has(name))
-  if (missing.length > 0) {
-    throw malformed(
-      path,
-      header.line,
-      `header lacks column(s) ${missing.join(', ')}`,
-      header.fields.join(','),
-    )
-  }
-  const at = (name: (typeof REQUIRED)[number]) => column.get(name)!
+  const { rows, field } = parseCsvTable(text, path, REQUIRED)
   const skipped: Record<string, number> = {}
   const skip = (reason: string) => {
     skipped[reason] = (skipped[reason] ?? 0) + 1
   }
   const interactions: LoadedDataset['interactions'] = []
-  for (const { line, fields } of records.slice(1)) {
-    if (fields.length !== header.fields.length) {
-      throw malformed(
-        path,
-        line,
-        `expected ${header.fields.length} fields, got ${fields.length}`,
-        fields.join(','),
-      )
-    }
-    const quantity = parseInteger(fields[at('Quantity')]!)
-    if (quantity === undefined)
-      throw malformed(path, line, 'Quantity must be an integer', fields[at('Quantity')])
-    const dateText = fields[at('InvoiceDate')]!.trim()
+  for (const row of rows) {
+    const { line } = row
+    const at = (name: (typeof REQUIRED)[number]) => field(row, name)
+    const quantity = parseInteger(at('Quantity'))
+    if (quantity === undefined) throw malformed(path, line, 'Quantity must be an integer', at('Quantity'))
+    const dateText = at('InvoiceDate').trim()
     const timestamp = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(dateText) ? dateText : `${dateText}Z`)
     if (!/^\d{4}-\d\d-\d\d/.test(dateText) || Number.isNaN(timestamp)) {
       throw malformed(path, line, 'InvoiceDate must be an ISO 8601 date-time', dateText)
     }
-    const customer = fields[at('CustomerID')]!.trim()
-    const code = fields[at('StockCode')]!.trim()
+    const customer = at('CustomerID').trim()
+    const code = at('StockCode').trim()
     if (customer === '') skip('no_customer_id')
     else if (quantity <= 0) skip('non_positive_quantity')
     else if (!PRODUCT_CODE.test(code)) skip('non_product_code')
