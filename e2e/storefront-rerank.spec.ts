@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parsePublicStatus } from '@fedrec/protocol'
-import { type BrowserContext, expect, type Locator, type Page, test } from '@playwright/test'
+import { type BrowserContext, expect, type Locator, type Page, type TestInfo, test } from '@playwright/test'
 import { type RunningAggregator, startAggregator } from './aggregator.ts'
 
 // One shopper of the demo shop against a real aggregator, in real Chromium. The search "small" matches
@@ -47,6 +47,13 @@ const ids = (list: Locator) =>
     .locator('[data-product-id]')
     .evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.productId))
 
+/** A screenshot in the test's output folder, attached to the report (the assertions are on the DOM). */
+async function shot(target: Locator, testInfo: TestInfo, name: string): Promise<void> {
+  const path = testInfo.outputPath(`${name}.png`)
+  await target.screenshot({ path, animations: 'disabled' })
+  await testInfo.attach(name, { path, contentType: 'image/png' })
+}
+
 async function search(page: Page, query: string): Promise<Locator> {
   const box = page.getByRole('searchbox', { name: 'Search the shop' })
   await box.fill(query)
@@ -57,7 +64,7 @@ async function search(page: Page, query: string): Promise<Locator> {
 
 test('search results and featured picks follow the shopper’s category, reordered on the device', async ({
   browser,
-}) => {
+}, testInfo) => {
   expect(looked.length).toBe(5)
   agg = await startAggregator(['--min-clients', '1', '--catalogue', cataloguePath, '--seed', '7'])
   context = await browser.newContext()
@@ -109,11 +116,13 @@ test('search results and featured picks follow the shopper’s category, reorder
   // Nothing to the aggregator and nothing with a body; the browser may still fetch the shop's favicon.
   const sent = requests.slice(before).filter((r) => r.url.startsWith(agg.url) || r.body !== null)
   expect(sent).toEqual([])
+  await shot(page.locator('main'), testInfo, 'search-personal')
 
   // Featured picks on the home page: the two featured Garden products the shopper looked at lead.
   await page.getByRole('link', { name: 'Bramble, home' }).click()
   await expect(promos).toHaveAttribute('data-order', 'personal')
   await expect(promos).toContainText('Picked for you from our featured products')
+  await shot(promos, testInfo, 'featured-picks-personal')
   expect((await ids(promos)).slice(0, 2).sort()).toEqual(
     garden
       .slice(0, 2)
