@@ -2,6 +2,7 @@ import './register-backends.ts'
 import type { Fetch } from '@fedrec/protocol'
 import * as tf from '@tensorflow/tfjs-core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { openFedrecDB } from './db.ts'
 import { Engine } from './engine/index.ts'
 import { createRecommender, type Recommender } from './recommender.ts'
 import { seedCache } from './test-model.ts'
@@ -91,6 +92,22 @@ describe('rerank in a real browser', () => {
     expect(result.kind).toBe('none')
     expect(result.context).toBe('list')
     expect(result.items.map((i) => [i.itemId, i.reason])).toEqual(MIXED.map((id) => [id, 'unranked']))
+  })
+
+  it('keeps the shop’s order when the cached model is damaged, instead of failing the shop’s list', async () => {
+    const dbName = `r-${crypto.randomUUID()}`
+    const db = await openFedrecDB(dbName)
+    await db.put('model', {
+      key: 'current',
+      modelVersion: 5,
+      etag: '"v5"',
+      bytes: Uint8Array.of(1, 2, 3).buffer,
+    })
+    db.close()
+    const rec = await make(dbName)
+    const result = await rec.rerank(MIXED, { context: 'category' })
+    expect(result).toMatchObject({ kind: 'none', context: 'category', modelVersion: -1, leftOut: [] })
+    expect(result.items.map((i) => i.itemId)).toEqual(MIXED)
   })
 
   it('rejects bad input with bad_option', async () => {
