@@ -89,6 +89,7 @@ test('search results and featured picks follow the shopper’s category, reorder
   await expect(plain).toHaveAttribute('data-order', 'none')
   await expect(plain.getByText('Best matches first, in our usual order')).toBeVisible()
   const shopOrder = await categories(plain)
+  await shot(page.locator('header'), testInfo, 'header-search')
   expect(shopOrder.slice(0, 4).filter((c) => c === SHOPPER_CATEGORY)).toEqual([])
   expect(shopOrder).toContain(SHOPPER_CATEGORY)
 
