@@ -97,19 +97,19 @@ export function orderList(
     return { items: kept.slice(0, k).map((itemId) => ({ itemId, score: null, reason: 'unranked' })), leftOut }
 
   const slots: (RerankedItem | null)[] = []
-  const known: { item: RerankedItem; index: number }[] = []
+  const known: { itemId: string; score: number; index: number }[] = []
   for (const [index, itemId] of kept.entries()) {
     const score = scoreOf(itemId)
     if (score === undefined) {
       slots.push({ itemId, score: null, reason: 'unknown' })
     } else {
-      known.push({ item: { itemId, score, reason: basis }, index })
+      known.push({ itemId, score, index })
       slots.push(null)
     }
   }
   // Array.prototype.sort is stable, but the index makes the tie rule explicit.
-  known.sort((a, b) => b.item.score! - a.item.score! || a.index - b.index)
-  const best = known.map((entry) => entry.item)
+  known.sort((a, b) => b.score - a.score || a.index - b.index)
+  const best = known.map(({ itemId, score }): RerankedItem => ({ itemId, score, reason: basis }))
   const unknownItems = slots.filter((slot) => slot !== null)
   let items: RerankedItem[]
   if (unknown === 'last') items = [...best, ...unknownItems]
