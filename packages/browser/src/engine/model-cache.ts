@@ -137,6 +137,8 @@ export function createModelCache(
     async local() {
       if (model) return model
       const held = await cached()
+      // Loaded by another call while this one read IndexedDB: decoding again would drop its scorer.
+      if (model) return model
       if (!held) return null
       try {
         return load(new Uint8Array(held.bytes))
