@@ -31,6 +31,13 @@ function fakeRecommender(overrides: Partial<Recommender> = {}) {
     forget: async () => undefined,
     backend: async () => 'wasm',
     suggest: async () => ({ kind: 'none', modelVersion: 0, items: [] }),
+    rerank: async (itemIds) => ({
+      kind: 'popular',
+      context: 'list',
+      modelVersion: 4,
+      items: [...itemIds].reverse().map((itemId, i) => ({ itemId, score: -i, reason: 'popular' })),
+      leftOut: [],
+    }),
     localData: async () => ({ events: 0, items: 0, profile: false, model: null, paused: false }),
     setPaused: async () => undefined,
     close: () => undefined,
@@ -114,6 +121,28 @@ describe('createLearner', () => {
     await expect(learner.ready).rejects.toThrow(/IndexedDB/)
     expect(await learner.recommend(10)).toEqual([])
     expect(learner.status().phase).toBe('unavailable')
+  })
+
+  it('reranks through the recommender, and answers null while paused or when it fails (warned once)', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const { rec } = fakeRecommender()
+    const learner = createLearner(settings(), { create: async () => rec })
+    await learner.ready
+    const result = await learner.rerank(['sku-a', 'sku-b'], { context: 'search' })
+    expect(result?.items.map((i) => i.itemId)).toEqual(['sku-b', 'sku-a'])
+    learner.setPaused(true)
+    expect(await learner.rerank(['sku-a', 'sku-b'], { context: 'search' })).toBeNull()
+
+    const failing = fakeRecommender({
+      rerank: async () => {
+        throw new FedrecError('bad_option', 'rerank() needs each item id once; "a" is at 0 and at 1')
+      },
+    })
+    const broken = createLearner(settings(), { create: async () => failing.rec })
+    await broken.ready
+    expect(await broken.rerank(['a', 'a'], {})).toBeNull()
+    expect(await broken.rerank(['a', 'a'], {})).toBeNull()
+    expect(warn).toHaveBeenCalledTimes(1)
   })
 
   it('routes QA calls through the learner: sync() updates the status', async () => {

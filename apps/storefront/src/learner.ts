@@ -58,6 +58,15 @@ export function createLearner(
         return []
       }
     },
+    async rerank(itemIds, options) {
+      if (status.paused || status.phase === 'unavailable') return null
+      try {
+        return await recommender.rerank(itemIds, options)
+      } catch (err) {
+        warnOnce(state, `rerank:${errorKey(err)}`, 'personal ordering unavailable for now:', err)
+        return null
+      }
+    },
     history: () => (status.phase === 'unavailable' ? Promise.resolve([]) : recommender.history()),
     syncNow: () => runSync(state),
     setPaused(paused) {

@@ -17,6 +17,7 @@ import { createShell } from './views/layout.ts'
 import { notFoundView } from './views/not-found.ts'
 import { privacyView } from './views/privacy.ts'
 import { productView } from './views/product.ts'
+import { searchView } from './views/search.ts'
 
 const { settings, warnings } = parseSettings(location.search, import.meta.env, location.href)
 for (const warning of warnings) console.warn(`[storefront] ${warning}`)
@@ -107,6 +108,8 @@ function render(route: Route, app: App, signal: AbortSignal): View {
       return cartView(app, signal)
     case 'privacy':
       return privacyView(app, signal)
+    case 'search':
+      return searchView(route, app, signal)
     case 'not-found':
       return notFoundView(app)
     default: {

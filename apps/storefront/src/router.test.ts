@@ -9,6 +9,8 @@ describe('parseRoute', () => {
     expect(parseRoute('#/product/sku-kitchen-007')).toEqual({ type: 'product', id: 'sku-kitchen-007' })
     expect(parseRoute('#/cart')).toEqual({ type: 'cart' })
     expect(parseRoute('#/privacy/')).toEqual({ type: 'privacy' })
+    expect(parseRoute('#/search/rain%20shell')).toEqual({ type: 'search', query: 'rain shell' })
+    expect(parseRoute('#/search')).toEqual({ type: 'search', query: '' })
   })
 
   it('sends anything else to not-found', () => {
@@ -16,6 +18,7 @@ describe('parseRoute', () => {
     expect(parseRoute('#/product/%E0%A4%A')).toMatchObject({ type: 'not-found' })
     expect(parseRoute('#/cart/extra')).toMatchObject({ type: 'not-found' })
     expect(parseRoute('#/nope')).toMatchObject({ type: 'not-found' })
+    expect(parseRoute('#/search/a/b')).toMatchObject({ type: 'not-found' })
   })
 
   it('round-trips with href', () => {
@@ -25,6 +28,8 @@ describe('parseRoute', () => {
       { type: 'product', id: 'sku a/b' },
       { type: 'cart' },
       { type: 'privacy' },
+      { type: 'search', query: 'rain shell / 50% off' },
+      { type: 'search', query: '' },
     ] as const) {
       expect(parseRoute(href(route))).toEqual(route)
     }

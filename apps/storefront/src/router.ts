@@ -6,6 +6,8 @@ export type Route =
   | { type: 'product'; id: string }
   | { type: 'cart' }
   | { type: 'privacy' }
+  /** The shop's search; `query` as typed ('' for the bare search page). */
+  | { type: 'search'; query: string }
   | { type: 'not-found'; hash: string }
 
 /**
@@ -30,6 +32,10 @@ export function parseRoute(hash: string): Route {
     case 'privacy':
       if (rest.length === 0) return { type: 'privacy' }
       break
+    case 'search':
+      if (rest.length === 0) return { type: 'search', query: '' }
+      if (arg) return { type: 'search', query: arg }
+      break
   }
   return { type: 'not-found', hash }
 }
@@ -45,6 +51,8 @@ export function href(route: Exclude<Route, { type: 'not-found' }>): string {
       return '#/cart'
     case 'privacy':
       return '#/privacy'
+    case 'search':
+      return route.query === '' ? '#/search' : `#/search/${encodeURIComponent(route.query)}`
     default: {
       const unreachable: never = route
       return unreachable

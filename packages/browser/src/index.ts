@@ -1,5 +1,5 @@
 /**
- * The library a shop imports: `createRecommender()` (track, sync, recommend, suggest) and the
+ * The library a shop imports: `createRecommender()` (track, sync, recommend, suggest, rerank) and the
  * `<fedrec-recommendations>` element's class. Importing it has no side effects; `@fedrec/browser/element`
  * (or `defineRecommendationsElement()`) defines the element.
  * @example
@@ -20,6 +20,15 @@ export {
   type Recommender,
   type RecommenderOptions,
 } from './recommender.ts'
+export type {
+  RerankContext,
+  RerankedItem,
+  RerankKind,
+  RerankOptions,
+  RerankReason,
+  RerankResult,
+  UnknownPlacement,
+} from './rerank.ts'
 export type {
   Because,
   Suggestion,

@@ -1,6 +1,7 @@
-// The checks of what a shop passes to the recommender: options, events and suggestion requests.
+// The checks of what a shop passes to the recommender: options, events, suggestion and rerank requests.
 import { FedrecError } from './errors.ts'
 import { isEventType, isLeaveOut, type TrackEvent } from './events.ts'
+import type { RerankOptions, UnknownPlacement } from './rerank.ts'
 import type { SuggestMode, SuggestRequest } from './suggest.ts'
 
 const SUGGEST_MODES: readonly SuggestMode[] = ['for-you', 'similar', 'popular']
@@ -76,4 +77,89 @@ export function checkSuggestRequest(request: unknown): SuggestRequest {
     leaveOut,
     ...(itemId === undefined ? {} : { itemId }),
   }
+}
+
+/**
+ * The most ids one `rerank()` takes. Far more than a page shows (a search page, a category of a few
+ * hundred), small enough that the copy to the worker and the scoring (10,000 × dim multiply-adds) stay
+ * within a frame; a shop wanting its whole catalogue ordered asks `recommend()` instead.
+ */
+export const MAX_RERANK_ITEMS = 10_000
+
+const UNKNOWN_PLACEMENTS: readonly UnknownPlacement[] = ['keep-place', 'last']
+
+/** A `rerank()` call's options with their defaults (`k` stays undefined for "all"). */
+export type CheckedRerankOptions = Required<Omit<RerankOptions, 'k'>> & { k: number | undefined }
+
+/**
+ * A `rerank()` call's list and options, checked: an array of at most {@link MAX_RERANK_ITEMS} distinct
+ * non-empty string ids. Duplicates are refused, not merged: the answer is a permutation of the shop's list,
+ * and a repeated id is a bug in that list the shop should hear of.
+ * @example checkRerank(['sku-1', 'sku-2'], { context: 'search' }).options.unknown // 'keep-place'
+ */
+export function checkRerank(
+  itemIds: unknown,
+  options: unknown,
+): { itemIds: string[]; options: CheckedRerankOptions } {
+  if (!Array.isArray(itemIds))
+    throw new FedrecError('bad_option', `rerank() needs an array of item ids, got ${describe(itemIds)}`)
+  if (itemIds.length > MAX_RERANK_ITEMS)
+    throw new FedrecError(
+      'bad_option',
+      `rerank() takes at most ${MAX_RERANK_ITEMS} item ids, got ${itemIds.length}; for the whole catalogue use recommend()`,
+    )
+  const firstAt = new Map<string, number>()
+  for (const [i, id] of itemIds.entries()) {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 256)
+      throw new FedrecError(
+        'bad_option',
+        `rerank() item ids must be non-empty strings of at most 256 characters; item ${i} is ${describe(id)}`,
+      )
+    const first = firstAt.get(id)
+    if (first !== undefined)
+      throw new FedrecError(
+        'bad_option',
+        `rerank() needs each item id once; ${JSON.stringify(id)} is at ${first} and at ${i}`,
+      )
+    firstAt.set(id, i)
+  }
+  return { itemIds: [...itemIds], options: checkRerankOptions(options) }
+}
+
+function checkRerankOptions(options: unknown): CheckedRerankOptions {
+  if (typeof options !== 'object' || options === null)
+    throw new FedrecError('bad_option', `rerank() options must be an object, got ${describe(options)}`)
+  const {
+    context = 'list',
+    unknown = 'keep-place',
+    leaveOut = 'none',
+    k,
+  } = options as Record<string, unknown>
+  if (typeof context !== 'string' || context.length === 0 || context.length > 64)
+    throw new FedrecError(
+      'bad_option',
+      `context must be a non-empty string of at most 64 characters, got ${describe(context)}`,
+    )
+  if (!UNKNOWN_PLACEMENTS.includes(unknown as UnknownPlacement))
+    throw new FedrecError('bad_option', `unknown must be 'keep-place' or 'last', got ${describe(unknown)}`)
+  if (leaveOut !== 'none' && !isLeaveOut(leaveOut))
+    throw new FedrecError(
+      'bad_option',
+      `leaveOut must be 'none', 'carted', 'bought' or 'seen', got ${describe(leaveOut)}`,
+    )
+  if (k !== undefined && (typeof k !== 'number' || !Number.isInteger(k) || k < 1))
+    throw new FedrecError('bad_option', `k must be a positive integer, got ${describe(k)}`)
+  return { context, unknown: unknown as UnknownPlacement, leaveOut, k }
+}
+
+/** A value from outside, for an error message: JSON where it can be (cut at 80 characters), else its type. */
+function describe(value: unknown): string {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch {
+    // A cycle or a BigInt: its type says enough.
+  }
+  if (text === undefined) return typeof value
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text
 }

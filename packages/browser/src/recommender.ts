@@ -16,7 +16,8 @@ import { FedrecError } from './errors.ts'
 import { isLeaveOut, type LeaveOut, type TrackEvent } from './events.ts'
 import { eraseLastLists } from './last-list.ts'
 import { createLearningSwitch, type LearningSwitch } from './learning-switch.ts'
-import { checkEvent, checkSuggestRequest, parseEndpoint } from './recommender-input.ts'
+import { checkEvent, checkRerank, checkSuggestRequest, parseEndpoint } from './recommender-input.ts'
+import type { RerankOptions, RerankResult } from './rerank.ts'
 import type { SuggestionSet, SuggestRequest } from './suggest.ts'
 import { connectWorker, type WorkerConnection } from './worker-connection.ts'
 import { parseAssetBase, startWorker } from './worker-start.ts'
@@ -63,6 +64,25 @@ export interface Recommender {
    * @example const { kind, items } = await rec.suggest({ mode: 'similar', itemId: 'sku-1', k: 8 })
    */
   suggest(request?: SuggestRequest): Promise<SuggestionSet>
+  /**
+   * Orders a list the shop already has — search results, a category page, a set of promotions — for this
+   * shopper, on this device: nothing is sent, and no model is downloaded (only the one a sync or an earlier
+   * call left here is used). Returns the same ids, each once, best first:
+   * - a shopper with history: by their model (their recent items pooled, plus popularity), `kind: 'personal'`;
+   * - a new shopper: by the model's popularity (item biases), `kind: 'popular'`;
+   * - no trained model on this device yet: the shop's order unchanged, `kind: 'none'`.
+   *
+   * Ids the model does not know stay at their place in the list (`unknown: 'keep-place'`, default) or go
+   * after the known ones (`'last'`), in the shop's order either way. What the shopper bought or carted stays
+   * in the list unless `leaveOut` says otherwise; `k` keeps only the first k. `context` ('search',
+   * 'promotions', …) is a label echoed back for the shop's analytics; it does not change the order.
+   * Rejects with `bad_option` for a list that is not an array of distinct non-empty string ids, or has
+   * more than 10,000 of them.
+   * @example
+   * const { kind, items } = await rec.rerank(searchHits.map((p) => p.id), { context: 'search' })
+   * render(items.map((i) => byId(i.itemId)), kind === 'none' ? 'Best match' : 'Picked for you')
+   */
+  rerank(itemIds: readonly string[], options?: RerankOptions): Promise<RerankResult>
   /** Counts of what this device keeps (for a privacy panel); nothing here is ever sent. */
   localData(): Promise<LocalData>
   /** Pauses (or resumes) learning, remembered on this device: while paused `track()` stores nothing and `sync()` rejects with code 'paused'. */
@@ -164,6 +184,11 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     async suggest(request = {}) {
       const checked = checkSuggestRequest(request)
       return call(() => remote.suggest(checked))
+    },
+    // async: bad input rejects the returned promise, like every other failure, instead of throwing.
+    async rerank(itemIds, options = {}) {
+      const checked = checkRerank(itemIds, options)
+      return call(() => remote.rerank(checked.itemIds, checked.options))
     },
     localData: () => call(() => countLocalData(db, learning)),
     async setPaused(value) {

@@ -6,6 +6,8 @@ import { Engine, type EngineOptions, type Recommendation, type SyncReport } from
 import { registerErrorTransfer } from './error-transfer.ts'
 import { FedrecError, toFedrecError } from './errors.ts'
 import type { LeaveOut } from './events.ts'
+import type { CheckedRerankOptions } from './recommender-input.ts'
+import type { RerankResult } from './rerank.ts'
 import type { SuggestionSet, SuggestRequest } from './suggest.ts'
 
 let engine: Engine | null = null
@@ -39,6 +41,9 @@ const api = {
   },
   suggest(request: SuggestRequest): Promise<SuggestionSet> {
     return guarded(() => ready().suggest(request))
+  },
+  rerank(itemIds: string[], options: CheckedRerankOptions): Promise<RerankResult> {
+    return guarded(() => ready().rerank(itemIds, options))
   },
   backend(): Promise<string> {
     return guarded(() => ready().ensureBackend())

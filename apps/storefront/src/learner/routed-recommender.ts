@@ -29,6 +29,7 @@ export function routedRecommender(state: LearnerState): Recommender {
     sync: () => runSync(state),
     recommend: async (options) => (await state.ready).recommend(options),
     suggest: async (request) => (await state.ready).suggest(request),
+    rerank: async (itemIds, options) => (await state.ready).rerank(itemIds, options),
     localData: async () => (await state.ready).localData(),
     async setPaused(paused) {
       await (await state.ready).setPaused(paused)

@@ -3,6 +3,8 @@ import type {
   createRecommender,
   Recommendation,
   Recommender,
+  RerankOptions,
+  RerankResult,
   StoredEvent,
   SyncReport,
   TrackEvent,
@@ -43,6 +45,12 @@ export interface Learner {
   track(event: TrackEvent): void
   /** Top-k recommendations; [] before the first model, while unavailable, or on error (warned). */
   recommend(k: number): Promise<Recommendation[]>
+  /**
+   * A list the shop already has, ordered for this shopper on this device; null while learning is paused
+   * (the shopper asked for nothing to be learned, so nothing is personalised either), while unavailable, or
+   * on error (warned): the caller shows its own order then.
+   */
+  rerank(itemIds: readonly string[], options: RerankOptions): Promise<RerankResult | null>
   history(): Promise<StoredEvent[]>
   /** Runs a round now; resolves with the report or rejects with the library's error. */
   syncNow(): Promise<SyncReport>

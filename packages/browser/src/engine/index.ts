@@ -10,10 +10,13 @@ import createDebug from 'debug'
 import { clearAll, type FedrecDatabase, openFedrecDB } from '../db.ts'
 import { FedrecError, fromClientError } from '../errors.ts'
 import type { LeaveOut } from '../events.ts'
+import type { CheckedRerankOptions } from '../recommender-input.ts'
+import type { RerankResult } from '../rerank.ts'
 import type { SuggestionSet, SuggestRequest } from '../suggest.ts'
 import { type BackendGuard, createBackendGuard } from './backend-guard.ts'
 import { createModelCache, type ModelCache } from './model-cache.ts'
 import { createProfileStore } from './profile.ts'
+import { rerank } from './rerank.ts'
 import { type Recommendation, recommend, type ScoringParts, suggest } from './scoring.ts'
 import { createPlainUpload } from './sync/plain-upload.ts'
 import type { SyncReport } from './sync/report.ts'
@@ -136,6 +139,11 @@ export class Engine {
   /** Recommendations with their kind and a reason per item (see `suggest` in ./scoring.ts). */
   suggest(request: SuggestRequest): Promise<SuggestionSet> {
     return suggest(this.scoring, request).catch(rethrowAsFedrecError)
+  }
+
+  /** The shop's list in this shopper's order, from the model on this device only (see ./rerank.ts). */
+  rerank(itemIds: readonly string[], options: CheckedRerankOptions): Promise<RerankResult> {
+    return rerank(this.scoring, itemIds, options).catch(rethrowAsFedrecError)
   }
 
   /** Erases every local trace and forgets the in-memory copies too. */

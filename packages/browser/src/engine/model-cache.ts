@@ -24,6 +24,8 @@ export interface ModelCache {
   ensure(version: number | 'latest', meter?: Meter): Promise<LoadedModel>
   /** The model to score with: in memory, else the cached one, else whatever is current. */
   ready(): Promise<LoadedModel>
+  /** The model on this device only: in memory, else the cached one, else null; never the network. */
+  local(): Promise<LoadedModel | null>
   /** Forgets the in-memory copies (IndexedDB is the caller's to clear). */
   forget(): void
 }
@@ -131,6 +133,20 @@ export function createModelCache(
       // No sync yet in this worker: the cached model if there is one, else whatever is current.
       const held = await cached()
       return ensure(held ? held.modelVersion : 'latest')
+    },
+    async local() {
+      if (model) return model
+      const held = await cached()
+      // Loaded by another call while this one read IndexedDB: decoding again would drop its scorer.
+      if (model) return model
+      if (!held) return null
+      try {
+        return load(new Uint8Array(held.bytes))
+      } catch (err) {
+        // Damaged on the device: no order from it; the next sync drops it and downloads a whole model.
+        log('cached model v%d unreadable (%o); not ranking with it', held.modelVersion, err)
+        return null
+      }
     },
     forget() {
       onChange()

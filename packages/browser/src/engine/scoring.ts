@@ -35,7 +35,7 @@ export interface ScoringParts {
  * items under the settings of the last round config seen (core's defaults before any), plus the private
  * vector where the aggregator has clients keep one.
  */
-async function personalQuery(
+export async function personalQuery(
   parts: ScoringParts,
   model: LoadedModel,
   events: readonly StoredEvent[],
