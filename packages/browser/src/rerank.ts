@@ -1,5 +1,6 @@
 // Reordering a list the shop already has (search results, a category page, promotions): the types of
-// `rerank()` and the pure ordering, which needs no tfjs (the worker runs it beside the cached model).
+// `rerank()` and the pure ordering (the worker runs it beside the cached model).
+import { rerankByScore } from '@fedrec/core/client'
 import type { LeaveOut } from './events.ts'
 
 /**
@@ -107,9 +108,10 @@ export function orderList(
       slots.push(null)
     }
   }
-  // Array.prototype.sort is stable, but the index makes the tie rule explicit.
-  known.sort((a, b) => b.score - a.score || a.index - b.index)
-  const best = known.map(({ itemId, score }): RerankedItem => ({ itemId, score, reason: basis }))
+  // Core's one ordering for re-ranking (the simulator measures with it): ties keep the shop's order.
+  const best = rerankByScore(known, (item) => item.score).map(
+    ({ itemId, score }): RerankedItem => ({ itemId, score, reason: basis }),
+  )
   const unknownItems = slots.filter((slot) => slot !== null)
   let items: RerankedItem[]
   if (unknown === 'last') items = [...best, ...unknownItems]
