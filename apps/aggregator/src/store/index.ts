@@ -30,6 +30,9 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import createDebug from 'debug'
 import { StartupError } from '../errors.ts'
+import { createSerial } from '../serial.ts'
+import type { SecAggStore } from './secagg.ts'
+import { asyncGroup, type GroupRunner, type SyncGroup } from './sqlite/async-groups.ts'
 import { sqliteCatalogue } from './sqlite/catalogue.ts'
 import { sqliteEvaluations } from './sqlite/evaluations.ts'
 import { checkWritable, presenceCheck } from './sqlite/file-guard.ts'
@@ -38,11 +41,12 @@ import { sqliteModel } from './sqlite/model.ts'
 import { sqliteOptimizerState } from './sqlite/optimizer-state.ts'
 import { sqliteRejections } from './sqlite/rejections.ts'
 import { sqliteRounds } from './sqlite/rounds.ts'
+import { insideTurn, outerRunner, transactionRunner } from './sqlite/runners.ts'
 import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, STORE_FORMAT } from './sqlite/schema.ts'
 import { sqliteSecAgg } from './sqlite/secagg.ts'
-import { createSqliteContext } from './sqlite/statements.ts'
+import { createSqliteContext, type SqliteContext } from './sqlite/statements.ts'
 import { sqliteUpdates } from './sqlite/updates.ts'
-import type { Store } from './store.ts'
+import type { Store, StoreGroups, StoreInit } from './store.ts'
 
 export type { CatalogueStore } from './catalogue.ts'
 export type { EvaluationReport, EvaluationStore, EvaluationTotals } from './evaluations.ts'
@@ -54,7 +58,7 @@ export type { PrivacyRound, RoundClosing, RoundRecord, RoundStore } from './roun
 export { StoreCorruptError } from './rows.ts'
 export type { CohortRecord, MemberRecord, SecAggStore } from './secagg.ts'
 export { SCHEMA_VERSION, STORE_FORMAT } from './sqlite/schema.ts'
-export type { AggregatorStore, Store, StoreInit } from './store.ts'
+export type { AggregatorStore, Store, StoreInit, StoreTransaction } from './store.ts'
 export type { UpdateRecord, UpdateStore } from './updates.ts'
 
 const log = createDebug('fedrec:aggregator:store')
@@ -163,44 +167,85 @@ function migrate(db: Database.Database, from: number): void {
 function compose(db: Database.Database, path: string, isNew: boolean): Store {
   const ctx = createSqliteContext(db)
   const checkPresent = presenceCheck(path)
-  const meta = sqliteMeta(ctx)
-  const model = sqliteModel(ctx, path)
-  const rounds = sqliteRounds(ctx)
+  const sync = syncGroups(ctx, path)
+  // One connection, so one transaction at a time: the outer store's calls and `transaction()` take turns.
+  const turn = createSerial(`store ${path}`)
+  const outer = outerRunner(db, turn)
   return {
     path,
     isNew,
-    ...meta,
-    ...model,
+    ...asyncGroups(sync, outer),
+
+    initialise: (init) => outer.call('initialise', () => initialiseSync(db, sync, init)),
+
+    transaction(fn) {
+      const refused = insideTurn(turn, 'transaction')
+      if (refused) return Promise.reject(refused)
+      return turn('transaction', async () => {
+        checkPresent()
+        const open = { ended: false }
+        db.exec('BEGIN')
+        try {
+          const result = await fn(asyncGroups(sync, transactionRunner(open)))
+          db.exec('COMMIT')
+          return result
+        } catch (err) {
+          // A failed COMMIT or a statement error (SQLITE_FULL…) may already have ended the transaction.
+          if (db.inTransaction) db.exec('ROLLBACK')
+          throw err
+        } finally {
+          open.ended = true
+        }
+      })
+    },
+
+    checkPresent: () => outer.call('checkPresent', checkPresent),
+
+    close() {
+      const refused = insideTurn(turn, 'close')
+      if (refused) return Promise.reject(refused)
+      return turn('close', async () => {
+        if (db.open) db.close()
+      })
+    },
+  }
+}
+
+/** The synchronous groups, all on one statement cache. */
+interface SyncGroups extends SyncGroup<Omit<StoreGroups, 'secAgg'>> {
+  secAgg: SyncGroup<SecAggStore>
+}
+
+function syncGroups(ctx: SqliteContext, path: string): SyncGroups {
+  return {
+    ...sqliteMeta(ctx),
+    ...sqliteModel(ctx, path),
     ...sqliteOptimizerState(ctx),
-    ...rounds,
+    ...sqliteRounds(ctx),
     ...sqliteUpdates(ctx),
     ...sqliteEvaluations(ctx),
     ...sqliteRejections(ctx),
     ...sqliteCatalogue(ctx),
     secAgg: sqliteSecAgg(ctx),
-
-    initialise(init) {
-      db.transaction(() => {
-        db.exec(SCHEMA_SQL)
-        for (let v = 1; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '')
-        for (const [key, value] of Object.entries(init.meta)) meta.setMeta(key, value)
-        meta.setMeta('schema_version', String(SCHEMA_VERSION))
-        // Written last, though the transaction makes the order moot: a file without it is not ours.
-        meta.setMeta('format', STORE_FORMAT)
-        model.saveModel(init.model)
-        rounds.insertRound(init.round)
-      })()
-    },
-
-    transaction(fn) {
-      checkPresent()
-      return db.transaction(fn)()
-    },
-
-    checkPresent,
-
-    close() {
-      if (db.open) db.close()
-    },
   }
+}
+
+function asyncGroups({ secAgg, ...flat }: SyncGroups, runner: GroupRunner): StoreGroups {
+  return {
+    ...asyncGroup<Omit<StoreGroups, 'secAgg'>>(flat, runner),
+    secAgg: asyncGroup<SecAggStore>(secAgg, runner),
+  }
+}
+
+function initialiseSync(db: Database.Database, sync: SyncGroups, init: StoreInit): void {
+  db.transaction(() => {
+    db.exec(SCHEMA_SQL)
+    for (let v = 1; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '')
+    for (const [key, value] of Object.entries(init.meta)) sync.setMeta(key, value)
+    sync.setMeta('schema_version', String(SCHEMA_VERSION))
+    // Written last, though the transaction makes the order moot: a file without it is not ours.
+    sync.setMeta('format', STORE_FORMAT)
+    sync.saveModel(init.model)
+    sync.insertRound(init.round)
+  })()
 }
