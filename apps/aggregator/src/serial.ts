@@ -11,6 +11,12 @@ export interface Serial {
   <T>(what: string, fn: () => Promise<T>): Promise<T>
   /** The section running in the caller's async context, or undefined outside any section of this lock. */
   current(): string | undefined
+  /**
+   * Runs `fn` outside every section's context: what a section starts to run on its own later (a timer, a
+   * background task) and that takes the lock itself then — inheriting the section's context, it would be
+   * refused as nested while the section still runs.
+   */
+  detach<T>(fn: () => T): T
 }
 
 /**
@@ -52,5 +58,5 @@ export function createSerial(name: string): Serial {
     )
     return section
   }
-  return Object.assign(run, { current })
+  return Object.assign(run, { current, detach: <T>(fn: () => T): T => context.exit(fn) })
 }
