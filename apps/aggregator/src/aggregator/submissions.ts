@@ -197,6 +197,7 @@ async function commitBatch(s: AggregatorState, batch: PendingBatch): Promise<voi
     for (const q of entries) q.settle.reject(err)
     return
   }
+  const counted: Queued[] = []
   for (const q of entries) {
     try {
       s.accumulator!.add(q.update)
@@ -214,6 +215,16 @@ async function commitBatch(s: AggregatorState, batch: PendingBatch): Promise<voi
       q.ack.participants,
       s.opts.minClients,
     )
-    q.settle.resolve(q.ack)
+    counted.push(q)
+  }
+  // The acks go out once the section that wrote them has ended (the next section of the lock), so that a
+  // client that hears its ack sees what followed from it: the round its update completed is closed by then.
+  if (counted.length > 0) {
+    s.serial.detach(() => {
+      // The section only resolves promises: it cannot reject.
+      void s.serial('acknowledge', async () => {
+        for (const q of counted) q.settle.resolve(q.ack)
+      })
+    })
   }
 }

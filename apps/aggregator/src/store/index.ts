@@ -1,23 +1,29 @@
 /**
- * The aggregator's durable store: the `Store` interface (store.ts), made of one interface per table group
- * (model.ts, rounds.ts, updates.ts, …, each with its record types), and its SQLite implementation, one file
- * per group in sqlite/ over a shared statement cache. This file opens the SQLite file, checks its format,
+ * The aggregator's durable store: the async `Store` interface (store.ts), made of one interface per table
+ * group (model.ts, rounds.ts, updates.ts, …, each with its record types), and its SQLite implementation, one
+ * file per group in sqlite/ over a shared statement cache. This file opens the SQLite file, checks its format,
  * migrates it, and composes the groups with `transaction()`.
  *
  * SQLite: one file (WAL, `synchronous = FULL`: a committed transaction survives a crash or power cut, so an
- * ack means durable), locked exclusively by the one aggregator that owns it.
+ * ack means durable), locked exclusively by the one aggregator that owns it. better-sqlite3 is synchronous:
+ * the groups are written synchronously (SyncGroup) and answer through resolved Promises (async-groups.ts).
+ * One connection means one transaction at a time: `transaction(fn)` and every call on the outer store take
+ * turns through one queue (createSerial), each outer call its own transaction; a call on the outer store from
+ * inside `fn` would wait for itself and is refused with an Error naming the method (sqlite/runners.ts). The
+ * groups' own transactions (`addRejections`, `insertEvaluation`, `queueItems`) nest as savepoints inside one.
+ * The aggregator does not rely on any of this for its own consistency: it serialises its state changes
+ * itself (AggregatorState.serial), as it must on a server database too.
  *
- * What a server-database implementation (PostgreSQL, say) would need beside this one:
- * - An async interface. Every method here is synchronous because better-sqlite3 is and the aggregator calls
- *   the store inline (between two awaits nothing else runs, which its round logic relies on); a network
- *   database means `Promise`s throughout, `roundPayloads` as an `AsyncIterable` over a cursor, and the
- *   aggregator serialising what it now gets for free: one upload's check-then-insert against another's.
- * - Transactions bound to one connection: `transaction(fn)` would hand `fn` a store whose groups run on the
- *   transaction's connection (here every group shares one connection, and the groups' own transactions —
- *   `addRejections`, `insertEvaluation`, `queueItems` — nest as savepoints).
+ * What a server-database implementation (PostgreSQL, say) needs beside this one:
+ * - Transactions bound to one pooled connection: `transaction(fn)` hands `fn` the groups on that connection
+ *   (BEGIN … COMMIT, ROLLBACK when `fn` rejects), while outer calls run on any connection of the pool. Its
+ *   group methods that write several statements (`addRejections`, `insertEvaluation`, `queueItems`,
+ *   `resetRound`, `closeRound`, `endCohort`, `insertMessage`, `saveModel`) need their own transaction (or
+ *   savepoint) when called outside one.
+ * - `roundPayloads` as an `AsyncIterable` over a cursor (or pages), so a large round is never all in memory.
  * - One owner: SQLite's exclusive lock keeps a second aggregator from double-counting rounds; a server
  *   database needs the same, e.g. a session-level advisory lock held while the aggregator runs, refused at
- *   open as "in use" like a locked file.
+ *   open as "in use" like a locked file — until the aggregator's per-process lock becomes a shared one.
  * - Its own DDL and migrations, numbered by the same SCHEMA_VERSION and checked by the same `meta.format`,
  *   with commits that are durable before an ack (`synchronous_commit = on`).
  * - An answer to `checkPresent()`: here it catches a file deleted or replaced under the running process; there,
@@ -70,7 +76,7 @@ const log = createDebug('fedrec:aggregator:store')
  * of an older schema version is migrated.
  * @example
  * const store = openStore('.fedrec/aggregator.sqlite', { create: true })
- * if (store.isNew) store.initialise({ meta, model, round })
+ * if (store.isNew) await store.initialise({ meta, model, round })
  */
 export function openStore(path: string, { create = true }: { create?: boolean } = {}): Store {
   const inMemory = path === ':memory:'
