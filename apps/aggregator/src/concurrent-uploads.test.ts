@@ -1,6 +1,7 @@
-// Uploads that arrive together over real HTTP: the per-process lock keeps "already submitted?" and the close
-// on quorum from interleaving — two uploads of one client give one ack and one refusal, and uploads that
-// each complete the quorum close the round once (fired together with Promise.all, no sleeps).
+// Uploads and evaluation reports that arrive together over real HTTP: the per-process lock keeps "already
+// submitted?", "already evaluated?" and the close on quorum from interleaving — two uploads (or reports) of
+// one client give one acceptance and one refusal, and uploads that each complete the quorum close the round
+// once (fired together with Promise.all, no sleeps).
 import { newRandomId, parseErrorBody, parseUpdateAck } from '@fedrec/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type RunningServer, startServer } from './server.ts'
@@ -77,5 +78,35 @@ describe('concurrent uploads over HTTP', () => {
     expect(status.history).toHaveLength(1)
     expect(status.history[0]).toMatchObject({ round: 0, closedBy: 'quorum' })
     expect(status.history[0]?.participants).toBe(1 + together.filter((a) => a === 'accepted').length)
+  })
+
+  it('two evaluation reports of one client sent together: exactly one is counted, the other is already_evaluated', async () => {
+    // Without the lock both would pass "already evaluated?" across the awaits before either is written.
+    const server = await serve(5)
+    const client = newRandomId()
+    expect(await outcomes([await postUpdate(server.url, update(client, 1))])).toEqual(['accepted'])
+    const report = () => ({
+      round: 0,
+      modelVersion: 0,
+      clientId: client,
+      idempotencyKey: newRandomId(),
+      users: 1,
+      hits10: 1,
+      ndcg10: 0.5,
+    })
+    const send = () =>
+      fetch(`${server.url}/v1/evaluations`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(report()),
+      })
+    const answers = await Promise.all(
+      (await Promise.all([send(), send()])).map(async (res) =>
+        res.status === 200 ? 'counted' : `${res.status} ${parseErrorBody(await res.json()).error.code}`,
+      ),
+    )
+    expect(answers.sort()).toEqual(['409 already_evaluated', 'counted'])
+    const { evaluations } = await operatorStatus(server.url)
+    expect(evaluations).toEqual([expect.objectContaining({ modelVersion: 0, users: 1 })])
   })
 })

@@ -215,6 +215,28 @@ describe('group commit', () => {
 })
 
 describe('operations data', () => {
+  it('state changes started together run one at a time: two reports of one client, one counted', async () => {
+    const a = await start({ minClients: 2 })
+    const clientId = newRandomId()
+    await a.submit(makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, clientId }).bytes)
+    const report = () => ({
+      round: 0,
+      modelVersion: 0,
+      clientId,
+      idempotencyKey: newRandomId(),
+      users: 1,
+      hits10: 1,
+      ndcg10: 1,
+    })
+    // Started in the same tick: without the lock both would pass "already evaluated?" across the store's
+    // awaits before either is written.
+    const answers = await Promise.allSettled([a.evaluate(report()), a.evaluate(report())])
+    expect(answers.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    const refused = answers.find((r) => r.status === 'rejected')
+    expect(refused?.status === 'rejected' && refused.reason).toMatchObject({ code: 'already_evaluated' })
+    expect((await a.status()).evaluations).toEqual([expect.objectContaining({ modelVersion: 0, users: 1 })])
+  })
+
   it('keeps rejection counts, evaluations and client update norms across a restart', async () => {
     let a = await start({ minClients: 2, maxEvaluationUsers: 2 })
     a.recordRejection('stale_model')
