@@ -32,7 +32,7 @@ const rows: [string, { raw: number; gzip: number }][] = [
 ]
 for (const items of [1_000, 10_000, 50_000]) {
   const catalogue = Array.from({ length: items }, (_, i) => `sku-${String(i).padStart(6, '0')}`)
-  const aggregator = createAggregator({ store: ':memory:', catalogue, seed: 1, deadlineTimer: false })
+  const aggregator = await createAggregator({ store: ':memory:', catalogue, seed: 1, deadlineTimer: false })
   try {
     const app = createApp(aggregator, { corsOrigins: ['*'], maxBodyBytes: 8 << 20, operatorToken: 'x' })
     const res = await app.request('/v1/model')
@@ -41,7 +41,7 @@ for (const items of [1_000, 10_000, 50_000]) {
       sizes(new Uint8Array(await res.arrayBuffer())),
     ])
   } finally {
-    aggregator.close()
+    await aggregator.close()
   }
 }
 console.info(`${'what'.padEnd(48)} ${'raw'.padStart(10)} ${'gzip'.padStart(10)}`)

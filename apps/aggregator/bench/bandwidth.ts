@@ -102,7 +102,7 @@ async function measureDown(
   serverOptimizer: ServerOptimizerName = 'fedavg',
   rounds = 1,
 ): Promise<DownRow> {
-  const a = createAggregator({
+  const a = await createAggregator({
     store: ':memory:',
     catalogue: Array.from({ length: items }, (_, i) => `sku-${i}`),
     dim: DIM,
@@ -132,7 +132,7 @@ async function measureDown(
       if (a.roundInfo().modelVersion !== modelVersion + 1) throw new Error('the round did not close')
     }
     const version = a.roundInfo().modelVersion
-    const patch = a.modelPatch(version - 1)
+    const patch = await a.modelPatch(version - 1)
     return {
       items,
       shoppers,
@@ -144,7 +144,7 @@ async function measureDown(
       patchBytes: patch?.bytes.byteLength ?? null,
     }
   } finally {
-    a.close()
+    await a.close()
   }
 }
 

@@ -111,9 +111,9 @@ function rankOf(values: ArrayLike<number>, index: number): number {
 
 async function main(): Promise<void> {
   const backend = await selectBackend(tf, ['wasm', 'cpu'])
-  const reference = createAggregator({ ...base })
+  const reference = await createAggregator({ ...base })
   const start = sharedWeightsFromSnapshot(decodeModel(reference.model().bytes))
-  reference.close()
+  await reference.close()
   const config = { mu: 0, localEpochs: 5, learningRate: 0.1, negativesPerPositive: 4, batchSize: 256 }
   const honest: { bytes: Uint8Array; userVector: Float32Array }[] = []
   for (const shopper of [0, 1]) {
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
   print('| --- | --- | --- | ---: | ---: | ---: |')
   for (const setting of settings) {
     for (const attack of attacks) {
-      const a = createAggregator({ ...base, ...setting.options })
+      const a = await createAggregator({ ...base, ...setting.options })
       for (const h of honest) await a.submit(h.bytes)
       let answer = 'accepted'
       try {
@@ -150,9 +150,9 @@ async function main(): Promise<void> {
         answer = `refused: ${(err as { code?: string }).code ?? String(err)}`
       }
       // A refused attacker leaves a round of two honest updates: lowering the quorum to 2 closes it now.
-      if (a.roundInfo().round === 0) a.updateSettings({ minClients: 2 })
+      if (a.roundInfo().round === 0) await a.updateSettings({ minClients: 2 })
       const after = sharedWeightsFromSnapshot(decodeModel(a.model().bytes))
-      a.close()
+      await a.close()
       const change = after.itemBias[TARGET]! - start.itemBias[TARGET]!
       const personal = honest.map((h) => {
         const scores = new Float32Array(ITEMS)

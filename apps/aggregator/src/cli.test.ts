@@ -92,7 +92,7 @@ describe('fedrec-aggregator CLI', () => {
       expect.objectContaining({ round: 0, participants: N, samples, closedBy: 'quorum' }),
     ])
     // The published model is the one an aggregator that never crashed computes from the same N updates.
-    const reference = createAggregator({
+    const reference = await createAggregator({
       negativesPerPositive: 1000,
       store: ':memory:',
       catalogue: catalogueOf(NUM_ITEMS),
@@ -103,7 +103,7 @@ describe('fedrec-aggregator CLI', () => {
     })
     for (const u of updates) await reference.submit(u.bytes)
     const expected = decodeModel(reference.model().bytes)
-    reference.close()
+    await reference.close()
     expect(expected.modelVersion).toBe(1)
     const res = await fetch(`${server.url}/v1/model`)
     expect(res.headers.get('etag')).toBe('"v1"')

@@ -181,7 +181,7 @@ describe('POST /v1/round/reset on a running aggregator', () => {
     expect(s.history).toEqual([
       expect.objectContaining({ round: 0, participants: 1, samples: 4, resets: 1, discarded: 5 }),
     ])
-    const reference = createAggregator({
+    const reference = await createAggregator({
       negativesPerPositive: 1000,
       store: ':memory:',
       catalogue: catalogueOf(NUM_ITEMS),
@@ -192,7 +192,7 @@ describe('POST /v1/round/reset on a running aggregator', () => {
     })
     await reference.submit(kept.bytes)
     const expected = decodeModel(reference.model().bytes)
-    reference.close()
+    await reference.close()
     expect(decodeModel(await modelBytes(server))).toEqual(expected)
     // The unknown-key path still works after all that.
     expect(

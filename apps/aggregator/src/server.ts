@@ -7,6 +7,7 @@ import type { Hono } from 'hono'
 import { type Aggregator, type AggregatorOptions, createAggregator } from './aggregator/index.ts'
 import { type AppOptions, createApp } from './app/index.ts'
 import { readCatalogueFile } from './catalogue.ts'
+import { logError } from './error-log.ts'
 
 const log = createDebug('fedrec:aggregator:server')
 
@@ -60,7 +61,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   )
   let aggregator: Aggregator
   try {
-    aggregator = createAggregator({ ...options, catalogue })
+    aggregator = await createAggregator({ ...options, catalogue })
     app = createApp(aggregator, options)
   } catch (err) {
     await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -80,8 +81,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         }, graceMs)
         server.close(() => {
           clearTimeout(force)
-          aggregator.close()
-          resolve()
+          // The store closes after the state change under way; a failure to close is logged, not thrown at
+          // a caller that is shutting down anyway.
+          aggregator
+            .close()
+            .catch((err: unknown) => logError('store_close_failed', err))
+            .finally(resolve)
         })
         if ('closeIdleConnections' in server) server.closeIdleConnections()
       }),

@@ -1,6 +1,6 @@
 /** Closing a round: the next model, the closed round and the next one written in one transaction, then the state moved on. */
 import createDebug from 'debug'
-import type { PrivacyRound } from '../store/index.ts'
+import type { PrivacyRound, StoreTransaction } from '../store/index.ts'
 import { EVALUATION_WINDOW } from './evaluations.ts'
 import { modelChanges } from './model-patches.ts'
 import { nextModel } from './next-model.ts'
@@ -20,31 +20,35 @@ const logRound = createDebug('fedrec:aggregator:round')
 /** What a close needs from the other jobs. */
 export interface CloseRoundDeps {
   /** Writes and counts the updates still waiting for their group commit. */
-  commitQueue(): void
+  commitQueue(): Promise<void>
   /** Re-arms the deadline timer for the next round. */
   arm(): void
   ledger: PrivacyLedger
 }
 
+/** What secure aggregation writes in the transaction that closes the round (the end of its cohort). */
+export type CloseWrite = (tx: StoreTransaction) => Promise<void>
+
 /**
- * One SQLite transaction: the new model, optimizer state, the closed round, payloads dropped, next round,
- * and `write` (secure aggregation ends its cohort in it).
+ * One transaction: the new model, optimizer state, the closed round, payloads dropped, next round, and
+ * `write` (secure aggregation ends its cohort in it). Runs under the aggregator's lock (s.serial): a second
+ * close of the same round cannot start before this one has moved `s.round` on.
  */
-export function closeRound(
+export async function closeRound(
   s: AggregatorState,
   deps: CloseRoundDeps,
   closedBy: ClosedBy,
-  write?: () => void,
-): void {
+  write?: CloseWrite,
+): Promise<void> {
   // Updates accepted for this round but not yet written belong to it: write and count them first.
-  deps.commitQueue()
+  await deps.commitQueue()
   const { store, opts, model, round, accumulator } = s
   const closedAt = iso(opts.now())
   const count = participants(s)
   const samples = accumulator?.samples ?? 0
-  const norms = store.roundNorms(round.round)
+  const norms = await store.roundNorms(round.round)
   const dp = roundDp(opts)
-  const pending = store.pendingItems()
+  const pending = await store.pendingItems()
   const next = nextModel({
     model,
     optimizerState: s.optimizerState,
@@ -59,13 +63,12 @@ export function closeRound(
   const version = next.model.version
   const nextRound = openRecord(round.round + 1, version, opts.now(), deadlineMs(opts))
   const changes = opts.modelLogVersions > 0 ? modelChanges(model, next.model) : undefined
-  let pruned = 0
-  store.transaction(() => {
-    store.saveModel(next.model)
-    if (changes) store.insertModelChanges(changes)
-    store.pruneModelChanges(version - opts.modelLogVersions)
-    store.saveOptimizerState(next.optimizerState)
-    store.closeRound(round.round, {
+  const pruned = await store.transaction(async (tx) => {
+    await tx.saveModel(next.model)
+    if (changes) await tx.insertModelChanges(changes)
+    await tx.pruneModelChanges(version - opts.modelLogVersions)
+    await tx.saveOptimizerState(next.optimizerState)
+    await tx.closeRound(round.round, {
       closedAt,
       closedBy,
       participants: count,
@@ -76,12 +79,12 @@ export function closeRound(
       clipped: norms.clipped,
       ...(dp ? { dp } : {}),
     })
-    store.dropPayloads(round.round)
-    store.clearPendingItems()
-    store.insertRound(nextRound)
-    write?.()
-    pruned = store.pruneUpdates(iso(opts.now() - opts.ackRetentionSeconds * 1000))
-    pruned += store.pruneEvaluationKeys(version - EVALUATION_WINDOW)
+    await tx.dropPayloads(round.round)
+    await tx.clearPendingItems()
+    await tx.insertRound(nextRound)
+    await write?.(tx)
+    const acks = await tx.pruneUpdates(iso(opts.now() - opts.ackRetentionSeconds * 1000))
+    return acks + (await tx.pruneEvaluationKeys(version - EVALUATION_WINDOW))
   })
   if (pruned > 0) logRound('pruned %d acks and evaluation keys past their retention', pruned)
   deps.ledger.account(round.round, count, dp ?? null)

@@ -15,14 +15,15 @@ const logModel = createDebug('fedrec:aggregator:model')
 export const EVALUATION_WINDOW = 10
 
 /**
- * Counts one report (idempotent by its key): the checks and the write behind `Aggregator.evaluate`.
+ * Counts one report (idempotent by its key): the checks and the write behind `Aggregator.evaluate`, under
+ * the aggregator's lock (two reports of one client cannot both pass "already evaluated?").
  * @throws AggregatorError `evaluation_users_too_large`, `unknown_model_version`, `evaluation_too_old`,
  * `bad_evaluation_round`, `idempotency_conflict`, `not_a_participant`, `already_evaluated`
  */
-export function evaluate(
+export async function evaluate(
   s: AggregatorState,
   report: EvaluationReport,
-): { accepted: true; modelVersion: number; duplicate: boolean } {
+): Promise<{ accepted: true; modelVersion: number; duplicate: boolean }> {
   const { store, opts, model, round } = s
   if (report.users > opts.maxEvaluationUsers) {
     throw new AggregatorError(
@@ -48,9 +49,9 @@ export function evaluate(
       `round ${report.round} cannot have evaluated model version ${report.modelVersion} (version v is published when round v opens; the current round is ${round.round})`,
     )
   }
-  store.checkPresent()
+  await store.checkPresent()
   const clientHash = hashClientId(s.salt, report.clientId)
-  const prior = store.findEvaluation(report.idempotencyKey)
+  const prior = await store.findEvaluation(report.idempotencyKey)
   if (prior) {
     if (prior.clientHash !== clientHash)
       throw new AggregatorError(
@@ -60,19 +61,19 @@ export function evaluate(
     return { accepted: true, modelVersion: prior.modelVersion, duplicate: true }
   }
   // Anyone can post a report; only a client that trained with the others may say how good the model is.
-  if (!tookPart(s, clientHash, report.modelVersion)) {
+  if (!(await tookPart(s, clientHash, report.modelVersion))) {
     throw new AggregatorError(
       'not_a_participant',
       `this client has no accepted update in round ${report.modelVersion - 1} or ${report.modelVersion} (the rounds that published and trained on model version ${report.modelVersion}): only clients that took part may report; send the client id of your accepted upload, after its ack`,
     )
   }
-  if (store.hasClientEvaluated(report.modelVersion, clientHash)) {
+  if (await store.hasClientEvaluated(report.modelVersion, clientHash)) {
     throw new AggregatorError(
       'already_evaluated',
       `this client has already reported on model version ${report.modelVersion}: one report per client and version (a retry must reuse its idempotency key)`,
     )
   }
-  store.insertEvaluation({ ...report, clientHash, receivedAt: iso(opts.now()) })
+  await store.insertEvaluation({ ...report, clientHash, receivedAt: iso(opts.now()) })
   logModel('evaluation report for model version %d: %d users', report.modelVersion, report.users)
   return { accepted: true, modelVersion: report.modelVersion, duplicate: false }
 }
@@ -81,8 +82,11 @@ export function evaluate(
  * A client took part in model version v when an update of it was accepted in round v − 1 (which published
  * v) or round v (which trains on v): plainly, or in the sum of a secure-aggregation cohort.
  */
-const tookPart = (s: AggregatorState, clientHash: string, modelVersion: number): boolean =>
-  [modelVersion - 1, modelVersion].some(
-    (r) =>
-      r >= 0 && (s.store.hasClientSubmitted(r, clientHash) || s.secagg?.tookPart(r, clientHash) === true),
-  )
+async function tookPart(s: AggregatorState, clientHash: string, modelVersion: number): Promise<boolean> {
+  for (const r of [modelVersion - 1, modelVersion]) {
+    if (r < 0) continue
+    if (await s.store.hasClientSubmitted(r, clientHash)) return true
+    if ((await s.secagg?.tookPart(r, clientHash)) === true) return true
+  }
+  return false
+}

@@ -14,8 +14,8 @@ let open: Aggregator[] = []
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fedrec-aggregator-'))
 })
-afterEach(() => {
-  for (const a of open) a.close()
+afterEach(async () => {
+  await Promise.all(open.map((a) => a.close()))
   open = []
   rmSync(dir, { recursive: true, force: true })
 })
@@ -23,8 +23,8 @@ afterEach(() => {
 const NUM_ITEMS = 6
 const DIM = 3
 
-function start(options: Partial<AggregatorOptions> = {}): Aggregator {
-  const aggregator = createAggregator({
+async function start(options: Partial<AggregatorOptions> = {}): Promise<Aggregator> {
+  const aggregator = await createAggregator({
     store: join(dir, 'store', 's.sqlite'),
     catalogue: catalogueOf(NUM_ITEMS),
     dim: DIM,
@@ -39,8 +39,8 @@ function start(options: Partial<AggregatorOptions> = {}): Aggregator {
   return aggregator
 }
 
-function stop(aggregator: Aggregator): void {
-  aggregator.close()
+async function stop(aggregator: Aggregator): Promise<void> {
+  await aggregator.close()
   open = open.filter((a) => a !== aggregator)
 }
 
@@ -56,7 +56,7 @@ const rounds = (n: number, clients: number) =>
 
 describe('createAggregator', () => {
   it('creates a fresh store with model version 0 when the file is missing', async () => {
-    const a = start()
+    const a = await start()
     expect(a.roundInfo()).toMatchObject({ round: 0, modelVersion: 0, numItems: NUM_ITEMS, dim: DIM })
     const s = snapshot(a)
     expect(s.itemIds).toEqual(catalogueOf(NUM_ITEMS))
@@ -65,29 +65,29 @@ describe('createAggregator', () => {
   })
 
   it('is deterministic in its seed', async () => {
-    const a = snapshot(start({ store: join(dir, 'a.sqlite') }))
-    const b = snapshot(start({ store: join(dir, 'b.sqlite') }))
-    const c = snapshot(start({ store: join(dir, 'c.sqlite'), seed: 12 }))
+    const a = snapshot(await start({ store: join(dir, 'a.sqlite') }))
+    const b = snapshot(await start({ store: join(dir, 'b.sqlite') }))
+    const c = snapshot(await start({ store: join(dir, 'c.sqlite'), seed: 12 }))
     expect(values(a, ITEM_EMBEDDING)).toEqual(values(b, ITEM_EMBEDDING))
     expect(values(a, ITEM_EMBEDDING)).not.toEqual(values(c, ITEM_EMBEDDING))
   })
 
   it('counts every acknowledged update exactly once across a restart', async () => {
     const [updates] = rounds(1, 3)
-    let a = start()
+    let a = await start()
     await a.submit(updates![0]!.bytes)
     await a.submit(updates![1]!.bytes)
-    stop(a)
+    await stop(a)
 
-    a = start()
-    expect(a.status()).toMatchObject({ round: 0, participants: 2, samples: 3 + 4 })
+    a = await start()
+    expect(await a.status()).toMatchObject({ round: 0, participants: 2, samples: 3 + 4 })
     // A retry after the restart gets its ack and is not counted again.
     expect(await a.submit(updates![1]!.bytes)).toMatchObject({ duplicate: true, participants: 2 })
     expect(await a.submit(updates![2]!.bytes)).toMatchObject({ duplicate: false, participants: 3 })
     expect(a.roundInfo()).toMatchObject({ round: 1, modelVersion: 1 })
     const restarted = snapshot(a)
 
-    const b = start({ store: join(dir, 'reference.sqlite') })
+    const b = await start({ store: join(dir, 'reference.sqlite') })
     for (const u of updates!) await b.submit(u.bytes)
     expect(values(restarted, ITEM_EMBEDDING)).toEqual(values(snapshot(b), ITEM_EMBEDDING))
     expect(values(restarted, ITEM_BIAS)).toEqual(values(snapshot(b), ITEM_BIAS))
@@ -95,7 +95,7 @@ describe('createAggregator', () => {
 
   it('keeps the model, the history and the server optimizer state across restarts', async () => {
     const plan = rounds(3, 3)
-    const reference = start({
+    const reference = await start({
       store: join(dir, 'reference.sqlite'),
       serverOptimizer: 'fedadam',
       serverLearningRate: 0.1,
@@ -103,14 +103,14 @@ describe('createAggregator', () => {
     for (const round of plan) for (const u of round) await reference.submit(u.bytes)
 
     for (const round of plan) {
-      const a = start({ serverOptimizer: 'fedadam', serverLearningRate: 0.1 })
+      const a = await start({ serverOptimizer: 'fedadam', serverLearningRate: 0.1 })
       for (const u of round) await a.submit(u.bytes)
-      stop(a)
+      await stop(a)
     }
-    const a = start({ serverOptimizer: 'fedadam', serverLearningRate: 0.1 })
+    const a = await start({ serverOptimizer: 'fedadam', serverLearningRate: 0.1 })
     expect(a.roundInfo()).toMatchObject({ round: 3, modelVersion: 3 })
     expect(values(snapshot(a), ITEM_EMBEDDING)).toEqual(values(snapshot(reference), ITEM_EMBEDDING))
-    const history = a.status().history
+    const history = (await a.status()).history
     expect(history.map((h) => [h.round, h.modelVersion, h.participants, h.closedBy])).toEqual([
       [0, 0, 3, 'quorum'],
       [1, 1, 3, 'quorum'],
@@ -120,10 +120,10 @@ describe('createAggregator', () => {
   })
 
   it('drops the payloads of a closed round but keeps the acks', async () => {
-    const a = start({ minClients: 2 })
+    const a = await start({ minClients: 2 })
     const [updates] = rounds(1, 2)
     for (const u of updates!) await a.submit(u.bytes)
-    stop(a)
+    await stop(a)
     const db = new Database(join(dir, 'store', 's.sqlite'))
     const rows = db.prepare('SELECT round, payload IS NULL AS dropped, client_hash FROM updates').all()
     db.close()
@@ -136,8 +136,8 @@ describe('createAggregator', () => {
   })
 
   it('queues new catalogue ids on an existing store; they join when the round closes', async () => {
-    stop(start())
-    const a = start({ catalogue: [...catalogueOf(NUM_ITEMS), 'late-1'], minClients: 1 })
+    await stop(await start())
+    const a = await start({ catalogue: [...catalogueOf(NUM_ITEMS), 'late-1'], minClients: 1 })
     expect(a.roundInfo().numItems).toBe(NUM_ITEMS)
     await a.submit(
       makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [1]]] }).bytes,
@@ -148,32 +148,32 @@ describe('createAggregator', () => {
 
   it('publishes pending items on a deadline even without updates, and only then', async () => {
     let now = Date.parse('2030-01-01T00:00:00Z')
-    const a = start({ now: () => now })
+    const a = await start({ now: () => now })
     now += 301_000
-    a.checkDeadline()
+    await a.checkDeadline()
     expect(a.roundInfo()).toMatchObject({ round: 0, modelVersion: 0 })
-    a.queueCatalogue(['new'])
+    await a.queueCatalogue(['new'])
     now += 301_000
-    a.checkDeadline()
+    await a.checkDeadline()
     expect(a.roundInfo()).toMatchObject({ round: 1, modelVersion: 1, numItems: NUM_ITEMS + 1 })
-    expect(a.status().history).toEqual([
+    expect((await a.status()).history).toEqual([
       expect.objectContaining({ participants: 0, closedBy: 'deadline', updateNorm: 0 }),
     ])
   })
 
   it('starts without a catalogue, refuses updates, and publishes the first items at once', async () => {
-    const a = start({ catalogue: undefined })
+    const a = await start({ catalogue: undefined })
     expect(a.roundInfo()).toMatchObject({ numItems: 0, modelVersion: 0 })
     await expect(
       a.submit(makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM }).bytes),
     ).rejects.toThrow(AggregatorError)
-    expect(a.queueCatalogue(['a', 'b'])).toEqual({ added: 2, pending: 0 })
+    expect(await a.queueCatalogue(['a', 'b'])).toEqual({ added: 2, pending: 0 })
     expect(a.roundInfo()).toMatchObject({ round: 1, modelVersion: 1, numItems: 2 })
     expect(snapshot(a).itemIds).toEqual(['a', 'b'])
   })
 
   it('refuses an idempotency key reused by another client', async () => {
-    const a = start()
+    const a = await start()
     const key = newRandomId()
     await a.submit(
       makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, idempotencyKey: key }).bytes,
@@ -182,13 +182,13 @@ describe('createAggregator', () => {
     await expect(a.submit(other.bytes)).rejects.toThrow(
       expect.objectContaining({ code: 'idempotency_conflict' }),
     )
-    expect(a.status().participants).toBe(1)
+    expect((await a.status()).participants).toBe(1)
   })
 })
 
 describe('group commit', () => {
   it('writes updates that arrive together in one go; retries and second updates within it are caught', async () => {
-    const a = start({ minClients: 3 })
+    const a = await start({ minClients: 3 })
     const [u0, u1, u2] = rounds(1, 3)[0]!
     const sameClient = makeUpdate({
       round: 0,
@@ -209,14 +209,36 @@ describe('group commit', () => {
         r.status === 'fulfilled' ? [r.value.participants, r.value.duplicate] : r.reason.code,
       ),
     ).toEqual([[1, false], [1, true], [2, false], 'already_submitted', [3, false]])
-    expect(a.status()).toMatchObject({ round: 1, participants: 0 })
-    expect(a.status().history[0]).toMatchObject({ participants: 3, samples: 3 + 4 + 5 })
+    expect(await a.status()).toMatchObject({ round: 1, participants: 0 })
+    expect((await a.status()).history[0]).toMatchObject({ participants: 3, samples: 3 + 4 + 5 })
   })
 })
 
 describe('operations data', () => {
+  it('state changes started together run one at a time: two reports of one client, one counted', async () => {
+    const a = await start({ minClients: 2 })
+    const clientId = newRandomId()
+    await a.submit(makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, clientId }).bytes)
+    const report = () => ({
+      round: 0,
+      modelVersion: 0,
+      clientId,
+      idempotencyKey: newRandomId(),
+      users: 1,
+      hits10: 1,
+      ndcg10: 1,
+    })
+    // Started in the same tick: without the lock both would pass "already evaluated?" across the store's
+    // awaits before either is written.
+    const answers = await Promise.allSettled([a.evaluate(report()), a.evaluate(report())])
+    expect(answers.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    const refused = answers.find((r) => r.status === 'rejected')
+    expect(refused?.status === 'rejected' && refused.reason).toMatchObject({ code: 'already_evaluated' })
+    expect((await a.status()).evaluations).toEqual([expect.objectContaining({ modelVersion: 0, users: 1 })])
+  })
+
   it('keeps rejection counts, evaluations and client update norms across a restart', async () => {
-    let a = start({ minClients: 2, maxEvaluationUsers: 2 })
+    let a = await start({ minClients: 2, maxEvaluationUsers: 2 })
     a.recordRejection('stale_model')
     a.recordRejection('stale_model')
     a.recordRejection('checksum')
@@ -237,35 +259,35 @@ describe('operations data', () => {
       hits10: 1,
       ndcg10: 0.5,
     }
-    a.evaluate(report)
-    stop(a)
-    a = start({ minClients: 2, maxEvaluationUsers: 2 })
-    const s = a.status()
+    await a.evaluate(report)
+    await stop(a)
+    a = await start({ minClients: 2, maxEvaluationUsers: 2 })
+    const s = await a.status()
     expect(s.rejections).toEqual({ stale_model: 2, checksum: 1 })
     expect(s.evaluations).toEqual([{ modelVersion: 1, users: 2, hr10: 0.5, ndcg10: 0.25 }])
     expect(s.history[0]).toMatchObject({ clientUpdateNorm: { mean: 2, max: 3 }, clipped: 0 })
     // The report's key is remembered too: a retry after the restart is not counted again.
-    const retry = a.evaluate(report)
+    const retry = await a.evaluate(report)
     expect(retry.duplicate).toBe(true)
-    expect(a.status().evaluations[0]?.users).toBe(2)
+    expect((await a.status()).evaluations[0]?.users).toBe(2)
   })
 
   it('replays a clipped update as clipped after a restart', async () => {
-    let a = start({ maxUpdateNorm: 2 })
+    let a = await start({ maxUpdateNorm: 2 })
     await a.submit(
       makeUpdate({ round: 0, modelVersion: 0, sampleCount: 4, dim: DIM, bias: [[0, [20]]] }).bytes,
     )
-    stop(a)
+    await stop(a)
     // Even with the bound lifted, what was counted (the clipped update) is what is replayed.
-    a = start({ minClients: 1 })
-    expect(a.status().history[0]).toMatchObject({ clipped: 1, clientUpdateNorm: { mean: 2, max: 2 } })
-    const before = values(snapshot(start({ store: join(dir, 'other.sqlite') })), ITEM_BIAS)
+    a = await start({ minClients: 1 })
+    expect((await a.status()).history[0]).toMatchObject({ clipped: 1, clientUpdateNorm: { mean: 2, max: 2 } })
+    const before = values(snapshot(await start({ store: join(dir, 'other.sqlite') })), ITEM_BIAS)
     expect(values(snapshot(a), ITEM_BIAS)[0]! - before[0]!).toBeCloseTo(2, 5)
   })
 
   it('prunes the acks of rounds closed longer ago than the retention, and only those', async () => {
     let clock = Date.parse('2030-01-01T00:00:00Z')
-    const a = start({ minClients: 1, ackRetentionSeconds: 3600, now: () => clock })
+    const a = await start({ minClients: 1, ackRetentionSeconds: 3600, now: () => clock })
     const first = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [1]]] })
     await a.submit(first.bytes)
     clock += 1000
@@ -280,7 +302,7 @@ describe('operations data', () => {
     // Rounds 0 and 1 closed over an hour before round 2 did: their acks are gone, the retry is refused.
     await expect(a.submit(first.bytes)).rejects.toThrow(expect.objectContaining({ code: 'round_closed' }))
     await expect(a.submit(second.bytes)).rejects.toThrow(expect.objectContaining({ code: 'round_closed' }))
-    stop(a)
+    await stop(a)
     const db = new Database(join(dir, 'store', 's.sqlite'), { readonly: true })
     expect(db.prepare('SELECT round FROM updates ORDER BY round').pluck().all()).toEqual([2])
     db.close()
@@ -289,22 +311,22 @@ describe('operations data', () => {
 
 describe('operator reset', () => {
   it('discards updates still waiting for their group commit too, and a restart replays none of them', async () => {
-    const a = start()
+    const a = await start()
     const [u0, u1] = rounds(1, 2)[0]!
     // Submitted in this turn of the event loop: the reset comes before their group commit would.
     const acks = [a.submit(u0!.bytes), a.submit(u1!.bytes)]
-    expect(a.resetRound(0)).toMatchObject({ round: 0, modelVersion: 0, discarded: 2, resets: 1 })
+    expect(await a.resetRound(0)).toMatchObject({ round: 0, modelVersion: 0, discarded: 2, resets: 1 })
     // They were accepted before the reset, so they were acknowledged — and then discarded.
     expect(await Promise.all(acks)).toEqual([
       expect.objectContaining({ duplicate: false, participants: 1 }),
       expect.objectContaining({ duplicate: false, participants: 2 }),
     ])
-    expect(a.status()).toMatchObject({ participants: 0, samples: 0, resets: 1, discarded: 2 })
+    expect(await a.status()).toMatchObject({ participants: 0, samples: 0, resets: 1, discarded: 2 })
     const model = snapshot(a)
-    stop(a)
+    await stop(a)
 
-    const b = start()
-    expect(b.status()).toMatchObject({ round: 0, participants: 0, samples: 0, resets: 1, discarded: 2 })
+    const b = await start()
+    expect(await b.status()).toMatchObject({ round: 0, participants: 0, samples: 0, resets: 1, discarded: 2 })
     expect(snapshot(b)).toEqual(model)
     await expect(b.submit(u0!.bytes)).rejects.toThrow(expect.objectContaining({ code: 'round_reset' }))
     // Their clients send new updates (new keys) in the reopened round.
@@ -315,10 +337,10 @@ describe('operator reset', () => {
 
   it('prunes the keys of discarded updates with the acks of their round', async () => {
     let clock = Date.parse('2030-01-01T00:00:00.000Z')
-    const a = start({ minClients: 1, ackRetentionSeconds: 60, now: () => clock })
+    const a = await start({ minClients: 1, ackRetentionSeconds: 60, now: () => clock })
     const first = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [1]]] })
     const acked = a.submit(first.bytes)
-    a.resetRound()
+    await a.resetRound()
     await acked
     await expect(a.submit(first.bytes)).rejects.toThrow(expect.objectContaining({ code: 'round_reset' }))
     await a.submit(
@@ -338,69 +360,69 @@ describe('start-up refusals', () => {
 
   it('refuses a file of random bytes', async () => {
     writeFileSync(path(), Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 7919) % 251)))
-    expect(() => start({ store: path() })).toThrow(StartupError)
-    expect(() => start({ store: path() })).toThrow(/not a readable SQLite database/)
+    await expect(start({ store: path() })).rejects.toThrow(StartupError)
+    await expect(start({ store: path() })).rejects.toThrow(/not a readable SQLite database/)
   })
 
   it('refuses a SQLite database that is not a fedrec store', async () => {
     const db = new Database(path())
     db.exec('CREATE TABLE shoppers (name TEXT)')
     db.close()
-    expect(() => start({ store: path() })).toThrow(/not a fedrec aggregator store/)
+    await expect(start({ store: path() })).rejects.toThrow(/not a fedrec aggregator store/)
   })
 
   it('refuses a store of another schema version', async () => {
-    stop(start({ store: path() }))
+    await stop(await start({ store: path() }))
     const db = new Database(path())
     db.prepare(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`).run()
     db.close()
-    expect(() => start({ store: path() })).toThrow(/schema version "99"/)
+    await expect(start({ store: path() })).rejects.toThrow(/schema version "99"/)
   })
 
   it('refuses a store whose model blob was damaged', async () => {
-    stop(start({ store: path() }))
+    await stop(await start({ store: path() }))
     const db = new Database(path())
     db.prepare(`UPDATE model SET item_bias = x'00'`).run()
     db.close()
-    expect(() => start({ store: path() })).toThrow(/model cannot be read/)
+    await expect(start({ store: path() })).rejects.toThrow(/model cannot be read/)
   })
 
   it('refuses a store whose stored update cannot be replayed', async () => {
-    const a = start({ store: path() })
+    const a = await start({ store: path() })
     await a.submit(
       makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [1]]] }).bytes,
     )
-    stop(a)
+    await stop(a)
     const db = new Database(path())
     db.prepare(`UPDATE updates SET payload = x'0102030405060708090a'`).run()
     db.close()
-    expect(() => start({ store: path() })).toThrow(
+    await expect(start({ store: path() })).rejects.toThrow(
       /stored update 0 of round 0 cannot be replayed \(.*checksum/,
     )
   })
 
   it('refuses a --dim that contradicts the store', async () => {
-    stop(start({ store: path() }))
-    expect(() => start({ store: path(), dim: DIM + 1 })).toThrow(/dim 3; --dim 4/)
+    await stop(await start({ store: path() }))
+    await expect(start({ store: path(), dim: DIM + 1 })).rejects.toThrow(/dim 3; --dim 4/)
   })
 
   it('refuses a store that another aggregator holds', async () => {
-    start({ store: path() })
-    expect(() => start({ store: path() })).toThrow(/in use by another process/)
+    await start({ store: path() })
+    await expect(start({ store: path() })).rejects.toThrow(/in use by another process/)
   })
 
   it('refuses a missing store unless asked to create it, and creates nothing', async () => {
     const missing = join(dir, 'gone', 's.sqlite')
-    expect(() => start({ store: missing, createStore: false })).toThrow(/does not exist\. .*--init/)
+    await expect(start({ store: missing, createStore: false })).rejects.toThrow(/does not exist\. .*--init/)
     expect(existsSync(join(dir, 'gone'))).toBe(false)
   })
 
   it('migrates a store of schema version 1 (before rejections, evaluations and norms)', async () => {
-    const a = start({ store: path(), minClients: 2 })
+    const a = await start({ store: path(), minClients: 2 })
     await a.submit(
       makeUpdate({ round: 0, modelVersion: 0, sampleCount: 2, dim: DIM, bias: [[0, [1]]] }).bytes,
     )
-    stop(a)
+    await stop(a)
     // Back to the version-1 tables, as an aggregator of issue 2 left them.
     const db = new Database(path())
     db.exec(`
@@ -415,8 +437,8 @@ describe('start-up refusals', () => {
       UPDATE meta SET value = '1' WHERE key = 'schema_version';
     `)
     db.close()
-    const b = start({ store: path(), minClients: 2 })
-    expect(b.status()).toMatchObject({
+    const b = await start({ store: path(), minClients: 2 })
+    expect(await b.status()).toMatchObject({
       participants: 1,
       samples: 2,
       rejections: {},
@@ -428,8 +450,11 @@ describe('start-up refusals', () => {
       makeUpdate({ round: 0, modelVersion: 0, sampleCount: 2, dim: DIM, bias: [[1, [1]]] }).bytes,
     )
     // The update from before the migration has no recorded norm (0); the new one has.
-    expect(b.status().history[0]).toMatchObject({ participants: 2, clientUpdateNorm: { mean: 0.5, max: 1 } })
-    stop(b)
+    expect((await b.status()).history[0]).toMatchObject({
+      participants: 2,
+      clientUpdateNorm: { mean: 0.5, max: 1 },
+    })
+    await stop(b)
     const check = new Database(path(), { readonly: true })
     expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe(
       String(SCHEMA_VERSION),
@@ -439,6 +464,6 @@ describe('start-up refusals', () => {
 
   it('initialises an existing but empty file (a crash during the first start leaves one)', async () => {
     writeFileSync(path(), '')
-    expect(start({ store: path() }).roundInfo().numItems).toBe(NUM_ITEMS)
+    expect((await start({ store: path() })).roundInfo().numItems).toBe(NUM_ITEMS)
   })
 })

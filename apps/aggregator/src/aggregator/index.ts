@@ -15,7 +15,7 @@ import { decodeUpdate } from '@fedrec/protocol'
 import createDebug from 'debug'
 import type { SecAggCoordinator } from '../secagg/coordinator.ts'
 import { type AggregatorStore, openStore } from '../store/index.ts'
-import { closeRound } from './close-round.ts'
+import { type CloseWrite, closeRound } from './close-round.ts'
 import { evaluate } from './evaluations.ts'
 import { createModelView } from './model-view.ts'
 import { type AggregatorOptions, type ResolvedOptions, resolveOptions } from './options.ts'
@@ -79,7 +79,7 @@ export interface Aggregator {
    * to the current model, or undefined when the change log does not reach back to `since` or the whole
    * model is smaller — then the whole model is the answer.
    */
-  modelPatch(since: number): { version: number; bytes: Uint8Array } | undefined
+  modelPatch(since: number): Promise<{ version: number; bytes: Uint8Array } | undefined>
   /**
    * Accepts one encoded update: stores it durably, then counts it, then closes the round on quorum; the
    * promise resolves once it is durable (updates arriving together share one transaction).
@@ -88,13 +88,13 @@ export interface Aggregator {
    */
   submit(bytes: Uint8Array, decoded?: ModelUpdate): Promise<UpdateAck>
   /** `GET /v1/status` with the operator token: everything, the open round's live figures included. */
-  status(): Status
+  status(): Promise<Status>
   /**
    * `GET /v1/status` without a token: no figure of a round before it has closed with at least the quorum
    * (`--min-clients`; `--secagg-min-cohort` when rounds are secure-aggregated), and the evaluations of model
    * versions that no longer take reports only, so that polling it tells nothing about one client.
    */
-  publicStatus(): PublicStatus
+  publicStatus(): Promise<PublicStatus>
   /**
    * Participants a closed round needs before `publicStatus()` shows it: the quorum (`--min-clients`), or the
    * smallest cohort (`--secagg-min-cohort`) when rounds are secure-aggregated.
@@ -107,7 +107,7 @@ export interface Aggregator {
    * @throws AggregatorError `unknown_model_version`, `evaluation_too_old`, `bad_evaluation_round`,
    * `not_a_participant`, `already_evaluated`, `idempotency_conflict`
    */
-  evaluate(report: EvaluationReport): { accepted: true; modelVersion: number; duplicate: boolean }
+  evaluate(report: EvaluationReport): Promise<{ accepted: true; modelVersion: number; duplicate: boolean }>
   /** Counts a refused update under its error code (written to the store within a second). */
   recordRejection(code: string): void
   /** The settings an operator may change at run time. */
@@ -117,7 +117,7 @@ export interface Aggregator {
    * length applies to the open round too (its opening plus the new length, now at the earliest); a lowered quorum that is already met closes the round now (a close
    * that fails is tried again every second, as on quorum).
    */
-  updateSettings(patch: Partial<RoundSettings>): RoundSettings
+  updateSettings(patch: Partial<RoundSettings>): Promise<RoundSettings>
   /**
    * The operator's reset (`POST /v1/round/reset`): discards the open round's accepted updates and its
    * accumulator in one transaction and reopens the same round on the same model version with a fresh
@@ -125,13 +125,13 @@ export interface Aggregator {
    * With `expectedRound`, resets only if that round is still the open one (otherwise `round_closed` or
    * `future_round`, nothing discarded): a reset aimed at a poisoned round must not hit the next one.
    */
-  resetRound(expectedRound?: number): RoundReset
+  resetRound(expectedRound?: number): Promise<RoundReset>
   /** Queues item ids for the catalogue; they join the model when the current round closes. */
-  queueCatalogue(itemIds: readonly string[]): { added: number; pending: number }
+  queueCatalogue(itemIds: readonly string[]): Promise<{ added: number; pending: number }>
   /** Closes (or extends) the round if its deadline has passed. The deadline timer calls it. */
-  checkDeadline(): void
-  /** Stops the timer and closes the store. */
-  close(): void
+  checkDeadline(): Promise<void>
+  /** Writes what is queued, stops the timers and closes the store (after the state change under way). */
+  close(): Promise<void>
 }
 
 /**
@@ -139,27 +139,30 @@ export interface Aggregator {
  * updates so every acknowledged update is counted exactly once, and arms the deadline timer.
  * @throws StartupError when the store is not a fedrec store, is corrupt, or contradicts the options
  * @example
- * const aggregator = createAggregator({ store: '.fedrec/aggregator.sqlite', catalogue, minClients: 3 })
+ * const aggregator = await createAggregator({ store: '.fedrec/aggregator.sqlite', catalogue, minClients: 3 })
  * const info = aggregator.roundInfo()
  */
-export function createAggregator(options: AggregatorOptions): Aggregator {
+export async function createAggregator(options: AggregatorOptions): Promise<Aggregator> {
   const opts = resolveOptions(options)
   const store = openStore(opts.store, { create: opts.createStore })
   try {
-    return start(store, opts)
+    return await start(store, opts)
   } catch (err) {
-    store.close()
+    await store.close()
     throw err
   }
 }
 
-/** Wires the parts around one state; every cross-call between them is bound here. */
-function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
-  const s = loadState(store, opts)
-  const ledger = createPrivacyLedger(store, opts)
+/**
+ * Wires the parts around one state; every cross-call between them is bound here, and every state change
+ * runs in a section of the state's lock (`s.serial`). Nothing else runs until `start` returns.
+ */
+async function start(store: AggregatorStore, opts: ResolvedOptions): Promise<Aggregator> {
+  const s = await loadState(store, opts)
+  const ledger = await createPrivacyLedger(store, opts)
   const rejections = createRejectionCounter(s)
   const view = createModelView(s)
-  const close = (closedBy: ClosedBy, write?: () => void): void =>
+  const close = (closedBy: ClosedBy, write?: CloseWrite): Promise<void> =>
     closeRound(s, { commitQueue: submissions.commitQueue, arm: timers.arm, ledger }, closedBy, write)
   const timers = createRoundTimers(s, close)
   const submissions = createSubmissions(s, timers.closeOnQuorum)
@@ -185,35 +188,41 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     status: () => status(s, sources),
     publicQuorum: () => publicQuorum(s),
     publicStatus: () => publicStatus(s, sources),
-    evaluate: (report) => evaluate(s, report),
+    evaluate: (report) => s.serial('evaluation report', () => evaluate(s, report)),
     settings: () => currentSettings(opts),
-    updateSettings: (patch) => updateSettings(s, { ledger, commitQueue, arm, closeOnQuorum }, patch),
+    updateSettings: (patch) =>
+      s.serial('settings change', () =>
+        updateSettings(s, { ledger, commitQueue, arm, closeOnQuorum }, patch),
+      ),
     recordRejection: rejections.record,
-    resetRound: (expectedRound) => resetRound(s, { commitQueue, arm }, expectedRound),
+    resetRound: (expectedRound) =>
+      s.serial('round reset', () => resetRound(s, { commitQueue, arm }, expectedRound)),
 
-    queueCatalogue(itemIds) {
-      const added = store.queueItems(itemIds, iso(opts.now()))
-      const pending = store.pendingItems().length
-      logModel('catalogue: %d ids offered, %d queued, %d pending', itemIds.length, added, pending)
-      // With no items nobody can be training, so no in-flight update can be invalidated: publish now.
-      if (s.model.itemIds.length === 0 && pending > 0) {
-        close('deadline')
-        return { added, pending: 0 }
-      }
-      return { added, pending }
-    },
+    queueCatalogue: (itemIds) =>
+      s.serial('catalogue queue', async () => {
+        const added = await store.queueItems(itemIds, iso(opts.now()))
+        const pending = (await store.pendingItems()).length
+        logModel('catalogue: %d ids offered, %d queued, %d pending', itemIds.length, added, pending)
+        // With no items nobody can be training, so no in-flight update can be invalidated: publish now.
+        if (s.model.itemIds.length === 0 && pending > 0) {
+          await close('deadline')
+          return { added, pending: 0 }
+        }
+        return { added, pending }
+      }),
 
     checkDeadline: timers.checkDeadline,
 
-    close() {
-      if (s.closed) return
-      commitQueue()
-      s.closed = true
-      timers.stop()
-      rejections.flush()
-      s.secagg?.close()
-      store.close()
-    },
+    close: () =>
+      s.serial('close', async () => {
+        if (s.closed) return
+        await commitQueue()
+        s.closed = true
+        timers.stop()
+        await rejections.flush()
+        s.secagg?.close()
+        await store.close()
+      }),
   }
 
   logRound(
@@ -227,8 +236,8 @@ function start(store: AggregatorStore, opts: ResolvedOptions): Aggregator {
     opts.minClients,
   )
   // A lowered --min-clients may already be met by the replayed updates.
-  if (s.accumulator && s.accumulator.participants >= opts.minClients) close('quorum')
+  if (s.accumulator && s.accumulator.participants >= opts.minClients) await close('quorum')
   arm()
-  if (opts.secureAggregation) s.secagg = startSecureAggregation(s, opts.secureAggregation, close)
+  if (opts.secureAggregation) s.secagg = await startSecureAggregation(s, opts.secureAggregation, close)
   return aggregator
 }

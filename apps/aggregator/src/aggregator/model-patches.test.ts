@@ -16,8 +16,8 @@ let open: Aggregator[] = []
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fedrec-patches-'))
 })
-afterEach(() => {
-  for (const a of open) a.close()
+afterEach(async () => {
+  await Promise.all(open.map((a) => a.close()))
   open = []
   rmSync(dir, { recursive: true, force: true })
 })
@@ -26,8 +26,8 @@ const NUM_ITEMS = 200
 const DIM = 4
 const path = () => join(dir, 's.sqlite')
 
-function start(options: Partial<AggregatorOptions> = {}): Aggregator {
-  const a = createAggregator({
+async function start(options: Partial<AggregatorOptions> = {}): Promise<Aggregator> {
+  const a = await createAggregator({
     negativesPerPositive: 1000,
     store: path(),
     catalogue: catalogueOf(NUM_ITEMS),
@@ -41,8 +41,8 @@ function start(options: Partial<AggregatorOptions> = {}): Aggregator {
   return a
 }
 
-function stop(a: Aggregator): void {
-  a.close()
+async function stop(a: Aggregator): Promise<void> {
+  await a.close()
   open = open.filter((x) => x !== a)
 }
 
@@ -65,7 +65,7 @@ async function closeRound(a: Aggregator, rows: number[]): Promise<void> {
 const model = (a: Aggregator): ModelSnapshot => decodeModel(a.model().bytes)
 
 async function expectPatchRebuilds(a: Aggregator, base: ModelSnapshot): Promise<Uint8Array> {
-  const patch = a.modelPatch(base.modelVersion)
+  const patch = await a.modelPatch(base.modelVersion)
   expect(patch).toBeDefined()
   expect(patch!.bytes.byteLength).toBeLessThan(a.model().bytes.byteLength)
   const { bytes } = await applyModelPatch(base, decodeModelPatch(patch!.bytes))
@@ -75,7 +75,7 @@ async function expectPatchRebuilds(a: Aggregator, base: ModelSnapshot): Promise<
 
 describe('model patches', () => {
   it('rebuild the served model byte for byte from one or several versions back', async () => {
-    const a = start()
+    const a = await start()
     const v0 = model(a)
     await closeRound(a, [3, 50, 199])
     const v1 = model(a)
@@ -86,14 +86,14 @@ describe('model patches', () => {
     expect(Array.from(decodeModelPatch(two).rowIds)).toEqual([3, 50, 120, 199])
     await expectPatchRebuilds(a, v1)
     // From the current version: an empty patch (the client had it but sent no If-None-Match).
-    const none = decodeModelPatch(a.modelPatch(2)!.bytes)
+    const none = decodeModelPatch((await a.modelPatch(2))!.bytes)
     expect(none.rowIds.length).toBe(0)
   })
 
   it('carry the items added to the catalogue, and only what changed of the old rows', async () => {
-    const a = start()
+    const a = await start()
     const v0 = model(a)
-    a.queueCatalogue(['late-1', 'late-2'])
+    await a.queueCatalogue(['late-1', 'late-2'])
     await closeRound(a, [7])
     const patch = decodeModelPatch(await expectPatchRebuilds(a, v0))
     expect(patch).toMatchObject({ baseItemCount: NUM_ITEMS, numItems: NUM_ITEMS + 2 })
@@ -103,53 +103,55 @@ describe('model patches', () => {
 
   it('give way to the whole model when it is smaller, and record nothing with --model-log 0', async () => {
     // Every row changed: the patch still leaves out the id table, so with ids of a few bytes it wins…
-    const a = start()
+    const a = await start()
     const all = Array.from({ length: NUM_ITEMS }, (_, i) => i)
     await closeRound(a, all)
-    expect(a.modelPatch(0)!.bytes.byteLength).toBeLessThan(a.model().bytes.byteLength)
-    stop(a)
+    expect((await a.modelPatch(0))!.bytes.byteLength).toBeLessThan(a.model().bytes.byteLength)
+    await stop(a)
     rmSync(path())
     // …but with one-byte ids (2 + 1 bytes each) its 4-byte row ids make it larger: the whole model it is.
     const tiny = Array.from({ length: 90 }, (_, i) => String.fromCharCode(33 + i))
-    const b = start({ catalogue: tiny })
+    const b = await start({ catalogue: tiny })
     await closeRound(
       b,
       tiny.map((_, i) => i),
     )
-    expect(b.modelPatch(0)).toBeUndefined()
+    expect(await b.modelPatch(0)).toBeUndefined()
     await closeRound(b, [1])
-    expect(b.modelPatch(1)).toBeDefined()
-    stop(b)
-    const c = start({ catalogue: tiny, modelLogVersions: 0 })
+    expect(await b.modelPatch(1)).toBeDefined()
+    await stop(b)
+    const c = await start({ catalogue: tiny, modelLogVersions: 0 })
     await closeRound(c, [1])
-    expect(c.modelPatch(2)).toBeUndefined()
-    expect(c.modelPatch(1)).toBeUndefined()
+    expect(await c.modelPatch(2)).toBeUndefined()
+    expect(await c.modelPatch(1)).toBeUndefined()
   })
 
   it('reach back --model-log versions, survive a restart, and refuse a since after the current version', async () => {
-    let a = start({ modelLogVersions: 2 })
+    let a = await start({ modelLogVersions: 2 })
     const snapshots = [model(a)]
     for (const rows of [[1], [2], [3]]) {
       await closeRound(a, rows)
       snapshots.push(model(a))
     }
     // The log keeps versions 2 and 3: it reaches back to version 1, not to 0.
-    expect(a.modelPatch(0)).toBeUndefined()
-    expect(a.modelPatch(1)).toBeDefined()
-    stop(a)
-    a = start({ modelLogVersions: 2 })
+    expect(await a.modelPatch(0)).toBeUndefined()
+    expect(await a.modelPatch(1)).toBeDefined()
+    await stop(a)
+    a = await start({ modelLogVersions: 2 })
     await expectPatchRebuilds(a, snapshots[1]!)
     await expectPatchRebuilds(a, snapshots[2]!)
     for (const bad of [4, -1, 1.5]) {
-      expect(() => a.modelPatch(bad)).toThrow(AggregatorError)
-      expect(() => a.modelPatch(bad)).toThrow(/since must be a model version from 0 to the current one \(3\)/)
+      await expect(a.modelPatch(bad)).rejects.toThrow(AggregatorError)
+      await expect(a.modelPatch(bad)).rejects.toThrow(
+        /since must be a model version from 0 to the current one \(3\)/,
+      )
     }
   })
 
   it('start after a migration from schema version 4 (no change log yet): the whole model until rounds close', async () => {
-    const a = start()
+    const a = await start()
     await closeRound(a, [4])
-    stop(a)
+    await stop(a)
     const db = new Database(path())
     // Back to schema version 4: without the change log and what later versions added.
     db.exec(`
@@ -160,12 +162,12 @@ describe('model patches', () => {
       UPDATE meta SET value = '4' WHERE key = 'schema_version';
     `)
     db.close()
-    const b = start()
+    const b = await start()
     const v1 = model(b)
-    expect(b.modelPatch(0)).toBeUndefined()
+    expect(await b.modelPatch(0)).toBeUndefined()
     await closeRound(b, [5])
     await expectPatchRebuilds(b, v1)
-    stop(b)
+    await stop(b)
     const check = new Database(path(), { readonly: true })
     expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe(
       String(SCHEMA_VERSION),

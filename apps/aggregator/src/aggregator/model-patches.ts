@@ -49,13 +49,13 @@ export interface ModelPatches {
    * The encoded patch from version `since` to `model`, or undefined when the change log does not reach back
    * to `since` or the patch would not be smaller than the whole model.
    */
-  since(since: number, model: StoredModel, encoded: EncodedModel): Uint8Array | undefined
+  since(since: number, model: StoredModel, encoded: EncodedModel): Promise<Uint8Array | undefined>
 }
 
 /**
  * Patches for `GET /v1/model?since=`, from the change log of the store. The union of the changed rows of
  * versions since + 1 … current, with their current values: what changed in between no longer matters.
- * @example const patches = createModelPatches(store); patches.since(6, model, encodedModel())
+ * @example const patches = createModelPatches(store); await patches.since(6, model, encodedModel())
  */
 export function createModelPatches(store: AggregatorStore): ModelPatches {
   let cachedVersion = -1
@@ -63,12 +63,16 @@ export function createModelPatches(store: AggregatorStore): ModelPatches {
   // `null`: the whole model is the better answer for that `since`.
   const cache = new Map<number, Uint8Array | null>()
 
-  const build = (since: number, model: StoredModel, encoded: EncodedModel): Uint8Array | null => {
+  const build = async (
+    since: number,
+    model: StoredModel,
+    encoded: EncodedModel,
+  ): Promise<Uint8Array | null> => {
     const numItems = model.itemIds.length
     let baseItems = numItems
     let rowIds = new Uint32Array(0)
     if (since < model.version) {
-      const log = store.modelChanges(since).filter((c) => c.version <= model.version)
+      const log = (await store.modelChanges(since)).filter((c) => c.version <= model.version)
       // Versions are unique, ascending and above `since`: as many as versions in between means no gap.
       if (log.length !== model.version - since) return null
       baseItems = log[0]!.baseItems
@@ -89,7 +93,7 @@ export function createModelPatches(store: AggregatorStore): ModelPatches {
   }
 
   return {
-    since(since, model, encoded) {
+    async since(since, model, encoded) {
       if (cachedVersion !== model.version) {
         cache.clear()
         digest = undefined
@@ -97,7 +101,10 @@ export function createModelPatches(store: AggregatorStore): ModelPatches {
       }
       let bytes = cache.get(since)
       if (bytes === undefined) {
-        bytes = build(since, model, encoded)
+        bytes = await build(since, model, encoded)
+        // A round may have closed while the change log was read: this patch is still right for `model`,
+        // but the cache now belongs to the newer version.
+        if (cachedVersion !== model.version) return bytes ?? undefined
         if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!)
         cache.set(since, bytes)
         log(

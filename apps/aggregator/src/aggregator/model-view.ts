@@ -12,7 +12,7 @@ export interface ModelView {
   /** The current model, encoded once per version. */
   model(): { version: number; bytes: Uint8Array }
   /** A patch from `since` to the current model, or undefined when the whole model is the answer. */
-  modelPatch(since: number): { version: number; bytes: Uint8Array } | undefined
+  modelPatch(since: number): Promise<{ version: number; bytes: Uint8Array } | undefined>
 }
 
 export function createModelView(s: AggregatorState): ModelView {
@@ -36,7 +36,7 @@ export function createModelView(s: AggregatorState): ModelView {
   }
   return {
     model,
-    modelPatch(since) {
+    async modelPatch(since) {
       const m = s.model
       if (!Number.isSafeInteger(since) || since < 0 || since > m.version) {
         throw new AggregatorError(
@@ -44,7 +44,7 @@ export function createModelView(s: AggregatorState): ModelView {
           `since must be a model version from 0 to the current one (${m.version}), got ${since}: pass the version of the model you hold, or fetch /v1/model without since`,
         )
       }
-      const bytes = patches.since(since, m, model())
+      const bytes = await patches.since(since, m, model())
       return bytes ? { version: m.version, bytes } : undefined
     },
   }

@@ -7,13 +7,13 @@ import type { ResolvedOptions } from './options.ts'
 /**
  * The Rényi-DP account, recomputed from every closed round's stored (q, σ): it survives restarts, and
  * rounds that ran under other settings count as they ran.
- * @example const ledger = createPrivacyLedger(store, opts); ledger.privacy().epsilon
+ * @example const ledger = await createPrivacyLedger(store, opts); ledger.privacy().epsilon
  */
 export interface PrivacyLedger {
   /** Counts a closed round: composed into ε under DP, an unprotected round without (if anybody took part). */
   account(closedRound: number, participants: number, dp: PrivacyRound | null): void
   /** Starts the account afresh from the store (after a change of δ). */
-  recompute(): void
+  recompute(): Promise<void>
   /** ε at δ after `round` closed; undefined for a round without DP. */
   epsilonOf(round: number): number | undefined
   /** ε at δ so far. */
@@ -24,7 +24,10 @@ export interface PrivacyLedger {
   privacy(): Privacy
 }
 
-export function createPrivacyLedger(store: AggregatorStore, opts: ResolvedOptions): PrivacyLedger {
+export async function createPrivacyLedger(
+  store: AggregatorStore,
+  opts: ResolvedOptions,
+): Promise<PrivacyLedger> {
   let accountant: RdpAccountant = createRdpAccountant()
   const epsilonByRound = new Map<number, number>()
   let unprotectedRounds = 0
@@ -35,11 +38,12 @@ export function createPrivacyLedger(store: AggregatorStore, opts: ResolvedOption
         epsilonByRound.set(closedRound, accountant.epsilon(opts.dpDelta))
       } else if (participants > 0) unprotectedRounds += 1
     },
-    recompute() {
+    async recompute() {
+      const rounds = await store.privacyRounds()
       accountant = createRdpAccountant()
       epsilonByRound.clear()
       unprotectedRounds = 0
-      for (const r of store.privacyRounds()) ledger.account(r.round, r.participants, r.dp)
+      for (const r of rounds) ledger.account(r.round, r.participants, r.dp)
     },
     epsilonOf: (round) => epsilonByRound.get(round),
     epsilon: () => accountant.epsilon(opts.dpDelta),
@@ -58,7 +62,7 @@ export function createPrivacyLedger(store: AggregatorStore, opts: ResolvedOption
       }
     },
   }
-  ledger.recompute()
+  await ledger.recompute()
   return ledger
 }
 

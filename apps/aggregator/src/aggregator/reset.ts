@@ -7,14 +7,15 @@ import { type AggregatorState, deadlineMs, iso } from './state.ts'
 const logRound = createDebug('fedrec:aggregator:round')
 
 /**
- * The reset behind `Aggregator.resetRound`; `commitQueue` and `arm` are the submissions' and the timers'.
+ * The reset behind `Aggregator.resetRound`, under the aggregator's lock; `commitQueue` and `arm` are the
+ * submissions' and the timers'.
  * @throws AggregatorError `round_closed`, `future_round` when `expectedRound` is not the open round
  */
-export function resetRound(
+export async function resetRound(
   s: AggregatorState,
-  deps: { commitQueue(): void; arm(): void },
+  deps: { commitQueue(): Promise<void>; arm(): void },
   expectedRound?: number,
-): RoundReset {
+): Promise<RoundReset> {
   if (expectedRound !== undefined && expectedRound < s.round.round) {
     throw new AggregatorError(
       'round_closed',
@@ -29,13 +30,13 @@ export function resetRound(
   }
   // Updates waiting for their group commit were accepted before the reset: they are written (and their
   // clients acknowledged) first, so the reset discards them with the rest and a retry hears round_reset.
-  deps.commitQueue()
+  await deps.commitQueue()
   const now = s.opts.now()
   const reopen = { at: iso(now), deadline: iso(now + deadlineMs(s.opts)) }
   // Durable first: if the transaction fails, the round, its updates and the accumulator stay as they were.
-  const discarded = s.store.transaction(() => s.store.resetRound(s.round.round, reopen))
+  const discarded = await s.store.transaction((tx) => tx.resetRound(s.round.round, reopen))
   // A cohort running in this round would bring its masked inputs back with its sum: it goes too.
-  s.secagg?.abortCohort('the operator reset the round')
+  await s.secagg?.abortCohort('the operator reset the round')
   const round = {
     ...s.round,
     openedAt: reopen.at,

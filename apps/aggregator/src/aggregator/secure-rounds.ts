@@ -2,17 +2,19 @@
 import { decodeSecAggSum } from '@fedrec/core/server'
 import type { SecAggConfig } from '@fedrec/protocol'
 import { createSecAggCoordinator, type SecAggCoordinator } from '../secagg/coordinator.ts'
+import type { CloseWrite } from './close-round.ts'
 import { AggregatorError } from './errors.ts'
 import type { AggregatorState, ClosedBy } from './state.ts'
 
 /** A coordinator for `config` on the open round; a cohort's sum is counted only if the round closes with it. */
-export function startSecureAggregation(
+export async function startSecureAggregation(
   s: AggregatorState,
   config: SecAggConfig,
-  closeRound: (closedBy: ClosedBy, write?: () => void) => void,
-): SecAggCoordinator {
-  return createSecAggCoordinator({
+  closeRound: (closedBy: ClosedBy, write?: CloseWrite) => Promise<void>,
+): Promise<SecAggCoordinator> {
+  return await createSecAggCoordinator({
     store: s.store,
+    serial: s.serial,
     salt: s.salt,
     config,
     now: s.opts.now,
@@ -23,7 +25,7 @@ export function startSecureAggregation(
       numItems: s.model.itemIds.length,
       dim: s.model.dim,
     }),
-    complete(sum, count, write) {
+    async complete(sum, count, write) {
       const { accumulator, model } = s
       if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
       const decoded = decodeSecAggSum(sum, { numItems: model.itemIds.length, dim: model.dim })
@@ -37,7 +39,7 @@ export function startSecureAggregation(
         })),
       })
       try {
-        closeRound('quorum', write)
+        await closeRound('quorum', write)
       } catch (err) {
         // The sum is not counted unless the round closed with it; the cohort stays unmasking and retries.
         accumulator.reset()

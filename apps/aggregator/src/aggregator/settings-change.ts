@@ -41,20 +41,20 @@ export function currentSettings(opts: ResolvedOptions): RoundSettings {
 /** What a settings change needs from the other jobs. */
 export interface SettingsChangeDeps {
   ledger: PrivacyLedger
-  commitQueue(): void
+  commitQueue(): Promise<void>
   arm(): void
-  closeOnQuorum(): void
+  closeOnQuorum(): Promise<void>
 }
 
 /**
- * The change behind `Aggregator.updateSettings`.
+ * The change behind `Aggregator.updateSettings`, under the aggregator's lock.
  * @throws AggregatorError `bad_settings` when DP would be on under settings it cannot run with
  */
-export function updateSettings(
+export async function updateSettings(
   s: AggregatorState,
   deps: SettingsChangeDeps,
   patch: Partial<RoundSettings>,
-): RoundSettings {
+): Promise<RoundSettings> {
   const { opts } = s
   const { maxUpdateNorm, maxRowNorm, ...rest } = patch
   const dpBefore = opts.dpNoiseMultiplier !== null
@@ -70,26 +70,27 @@ export function updateSettings(
   // The open round closes under the settings in force at its close: its accepted updates are counted
   // again with the new S, σ and denominator (the quorum), so the accountant's (q, σ) is what was run.
   const dpChanged = ['dpNoiseMultiplier', 'dpClipNorm', 'dpPopulation'].some((k) => k in patch)
-  if (dpChanged || (dpBefore && 'minClients' in patch)) rebuildAccumulator(s, deps.commitQueue)
-  if ('dpDelta' in patch) deps.ledger.recompute()
+  if (dpChanged || (dpBefore && 'minClients' in patch)) await rebuildAccumulator(s, deps.commitQueue)
+  if ('dpDelta' in patch) await deps.ledger.recompute()
   if ('roundDeadlineSeconds' in patch) {
     // The open round too: its deadline becomes its opening plus the new length (now at the earliest), so
     // an operator who shortens the rounds need not wait out the old length once more.
     const deadline = iso(Math.max(opts.now(), Date.parse(s.round.openedAt) + deadlineMs(opts)))
-    s.store.setDeadline(s.round.round, deadline)
+    await s.store.setDeadline(s.round.round, deadline)
     s.round = { ...s.round, deadline }
     deps.arm()
   }
   // A lowered quorum that is met closes the round now — through the retrying path: the settings are
   // changed either way, and a close that fails (disk full) must be tried again, not wait for the deadline.
-  deps.closeOnQuorum()
+  await deps.closeOnQuorum()
   return currentSettings(opts)
 }
 
 /** A fresh accumulator for the current settings, fed the open round's stored updates (after a DP change). */
-function rebuildAccumulator(s: AggregatorState, commitQueue: () => void): void {
-  commitQueue()
+async function rebuildAccumulator(s: AggregatorState, commitQueue: () => Promise<void>): Promise<void> {
+  await commitQueue()
   const fresh = newAccumulator(s.model, s.opts)
-  if (fresh) for (const payload of s.store.roundPayloads(s.round.round)) fresh.add(decodeUpdate(payload))
+  if (fresh)
+    for await (const payload of s.store.roundPayloads(s.round.round)) fresh.add(decodeUpdate(payload))
   s.accumulator = fresh
 }

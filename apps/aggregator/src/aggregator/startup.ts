@@ -10,6 +10,7 @@ import {
 import { decodeUpdate } from '@fedrec/protocol'
 import createDebug from 'debug'
 import { StartupError } from '../errors.ts'
+import { createSerial } from '../serial.ts'
 import type { AggregatorStore, OptimizerState, RoundRecord, StoredModel } from '../store/index.ts'
 import { newClientSalt } from './client-hash.ts'
 import { SERVER_TAU } from './next-model.ts'
@@ -26,16 +27,16 @@ const logModel = createDebug('fedrec:aggregator:model')
  * optimizer state and open round, checked against the options, with the open round's updates counted again.
  * @throws StartupError when the store lacks its seed or salt, contradicts the options, or cannot be replayed
  */
-export function loadState(store: AggregatorStore, opts: ResolvedOptions): AggregatorState {
+export async function loadState(store: AggregatorStore, opts: ResolvedOptions): Promise<AggregatorState> {
   const conflict = opts.dpNoiseMultiplier === null ? null : dpConflict(opts)
   if (conflict) throw new StartupError(conflict)
-  if (store.isNew) initialise(store, opts, iso(opts.now()))
+  if (store.isNew) await initialise(store, opts, iso(opts.now()))
 
-  const seed = Number(store.meta('seed'))
-  const salt = store.meta('client_salt') ?? ''
+  const seed = Number(await store.meta('seed'))
+  const salt = (await store.meta('client_salt')) ?? ''
   if (!Number.isInteger(seed) || salt === '')
     throw new StartupError(`store ${store.path} lacks its seed or salt`)
-  const model = loadModel(store)
+  const model = await loadModel(store)
   if (opts.dim !== undefined && opts.dim !== model.dim) {
     throw new StartupError(
       `store ${store.path} holds a model of dim ${model.dim}; --dim ${opts.dim} was given`,
@@ -50,15 +51,15 @@ export function loadState(store: AggregatorStore, opts: ResolvedOptions): Aggreg
     learningRate: opts.serverLearningRate,
     tau: SERVER_TAU,
   })
-  const optimizerState = loadOptimizerState(store, opts)
-  const round = store.openRound()
+  const optimizerState = await loadOptimizerState(store, opts)
+  const round = await store.openRound()
   if (round.modelVersion !== model.version || round.round !== model.round) {
     throw new StartupError(
       `store ${store.path} is inconsistent: open round ${round.round} is for model version ${round.modelVersion}, the stored model is version ${model.version}`,
     )
   }
   if (opts.catalogue) {
-    const added = store.queueItems(opts.catalogue, iso(opts.now()))
+    const added = await store.queueItems(opts.catalogue, iso(opts.now()))
     if (added > 0)
       logModel('%d new catalogue items queued; they join the model when round %d closes', added, round.round)
   }
@@ -68,17 +69,18 @@ export function loadState(store: AggregatorStore, opts: ResolvedOptions): Aggreg
     seed,
     salt,
     optimizer,
+    serial: createSerial('aggregator'),
     model,
     optimizerState,
     round,
-    accumulator: replay(store, model, round, opts),
+    accumulator: await replay(store, model, round, opts),
     negativesCeiling: opts.negativesPerPositive,
     secagg: undefined,
     closed: false,
   }
 }
 
-function initialise(store: AggregatorStore, opts: ResolvedOptions, now: string): void {
+async function initialise(store: AggregatorStore, opts: ResolvedOptions, now: string): Promise<void> {
   const seed = opts.seed ?? randomInt(2 ** 31)
   const dim = opts.dim ?? DEFAULT_DIM
   const itemIds = [...new Set(opts.catalogue ?? [])]
@@ -86,7 +88,7 @@ function initialise(store: AggregatorStore, opts: ResolvedOptions, now: string):
     itemIds.length > 0
       ? initSharedWeights(itemIds.length, dim, createRng(seed))
       : { itemEmbedding: new Float32Array(0), itemBias: new Float32Array(0) }
-  store.initialise({
+  await store.initialise({
     meta: {
       created_at: now,
       dim: String(dim),
@@ -114,9 +116,9 @@ function initialise(store: AggregatorStore, opts: ResolvedOptions, now: string):
   )
 }
 
-function loadModel(store: AggregatorStore): StoredModel {
+async function loadModel(store: AggregatorStore): Promise<StoredModel> {
   try {
-    return store.loadModel()
+    return await store.loadModel()
   } catch (err) {
     throw new StartupError(`store ${store.path}: the model cannot be read (${(err as Error).message})`, {
       cause: err,
@@ -124,31 +126,32 @@ function loadModel(store: AggregatorStore): StoredModel {
   }
 }
 
-function loadOptimizerState(store: AggregatorStore, opts: ResolvedOptions): OptimizerState {
-  let optimizerState = store.loadOptimizerState()
-  if (store.meta('server_optimizer') !== opts.serverOptimizer) {
+async function loadOptimizerState(store: AggregatorStore, opts: ResolvedOptions): Promise<OptimizerState> {
+  let optimizerState = await store.loadOptimizerState()
+  if ((await store.meta('server_optimizer')) !== opts.serverOptimizer) {
     // Moments of one optimizer mean nothing to another.
     if (optimizerState.size > 0)
       logModel('server optimizer is now %s: its state starts afresh', opts.serverOptimizer)
     optimizerState = new Map()
-    store.transaction(() => {
-      store.saveOptimizerState(optimizerState)
-      store.setMeta('server_optimizer', opts.serverOptimizer)
+    const fresh = optimizerState
+    await store.transaction(async (tx) => {
+      await tx.saveOptimizerState(fresh)
+      await tx.setMeta('server_optimizer', opts.serverOptimizer)
     })
   }
   return optimizerState
 }
 
 /** A fresh accumulator fed the open round's stored updates, so every acknowledged update counts exactly once. */
-function replay(
+async function replay(
   store: AggregatorStore,
   model: StoredModel,
   round: RoundRecord,
   opts: ResolvedOptions,
-): Accumulator | undefined {
+): Promise<Accumulator | undefined> {
   const accumulator = newAccumulator(model, opts)
   let replayed = 0
-  for (const payload of store.roundPayloads(round.round)) {
+  for await (const payload of store.roundPayloads(round.round)) {
     try {
       if (!accumulator) throw new Error('the model has no items')
       accumulator.add(decodeUpdate(payload))

@@ -2,6 +2,7 @@
 import { type Accumulator, createAccumulator, type ServerOptimizer } from '@fedrec/core/server'
 import { ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
 import type { SecAggCoordinator } from '../secagg/coordinator.ts'
+import type { Serial } from '../serial.ts'
 import type { AggregatorStore, OptimizerState, RoundRecord, StoredModel } from '../store/index.ts'
 import type { ResolvedOptions } from './options.ts'
 
@@ -19,6 +20,13 @@ export interface AggregatorState {
   /** The store's client salt: client ids are kept hashed with it. */
   readonly salt: string
   readonly optimizer: ServerOptimizer
+  /**
+   * The per-process lock of every state change: an upload's checks and its batch's write and close, an
+   * evaluation report, a reset, a settings change, a deadline, a secure-aggregation step. Between the awaits
+   * of one section no other section runs, so two requests cannot both pass "already submitted?" or both close
+   * the round. Reads (status, model, round info) take no lock.
+   */
+  readonly serial: Serial
   /** The published model: the open round trains on it. */
   model: StoredModel
   /** The server optimizer's moments, as stored. */

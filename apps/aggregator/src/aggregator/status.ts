@@ -39,14 +39,14 @@ export const roundInfo = (s: AggregatorState): RoundInfo => ({
 export const publicQuorum = (s: AggregatorState): number =>
   s.opts.secureAggregation?.minCohort ?? s.opts.minClients
 
-const history = (s: AggregatorState, ledger: PrivacyLedger): RoundSummary[] =>
-  s.store.history(HISTORY_LIMIT).map((r) => {
+const history = async (s: AggregatorState, ledger: PrivacyLedger): Promise<RoundSummary[]> =>
+  (await s.store.history(HISTORY_LIMIT)).map((r) => {
     const epsilon = ledger.epsilonOf(r.round)
     return epsilon === undefined ? toSummary(r) : { ...toSummary(r), epsilon }
   })
 
 /** `GET /v1/status` with the operator token. */
-export function status(s: AggregatorState, from: StatusSources): Status {
+export async function status(s: AggregatorState, from: StatusSources): Promise<Status> {
   const { model, round, store, opts } = s
   return {
     round: round.round,
@@ -58,9 +58,9 @@ export function status(s: AggregatorState, from: StatusSources): Status {
     modelBytes: from.modelBytes(),
     serverOptimizer: opts.serverOptimizer,
     config: config(s),
-    history: history(s, from.ledger),
-    rejections: from.rejections.counts(),
-    evaluations: store.evaluations(HISTORY_LIMIT).map(toEvaluationSummary),
+    history: await history(s, from.ledger),
+    rejections: await from.rejections.counts(),
+    evaluations: (await store.evaluations(HISTORY_LIMIT)).map(toEvaluationSummary),
     resets: round.resets,
     discarded: round.discarded,
     privacy: from.ledger.privacy(),
@@ -68,7 +68,7 @@ export function status(s: AggregatorState, from: StatusSources): Status {
 }
 
 /** `GET /v1/status` without a token. */
-export function publicStatus(s: AggregatorState, from: StatusSources): PublicStatus {
+export async function publicStatus(s: AggregatorState, from: StatusSources): Promise<PublicStatus> {
   const { model, round, store, opts } = s
   const quorum = publicQuorum(s)
   return {
@@ -80,10 +80,9 @@ export function publicStatus(s: AggregatorState, from: StatusSources): PublicSta
     serverOptimizer: opts.serverOptimizer,
     config: config(s),
     // A round below the quorum would show its few clients' n_k and norms (one client's, alone).
-    history: history(s, from.ledger).filter((r) => r.participants >= quorum),
+    history: (await history(s, from.ledger)).filter((r) => r.participants >= quorum),
     // A version that still takes reports would show each new report's sums as a difference.
-    evaluations: store
-      .evaluations(HISTORY_LIMIT)
+    evaluations: (await store.evaluations(HISTORY_LIMIT))
       .filter((e) => e.modelVersion < model.version - EVALUATION_WINDOW && e.users >= quorum)
       .map(toEvaluationSummary),
     privacy: from.ledger.privacy(),

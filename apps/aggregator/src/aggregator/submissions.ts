@@ -29,10 +29,13 @@ interface Queued {
  * @example const ack = await submissions.submit(bytes, decodeUpdate(bytes))
  */
 export interface Submissions {
-  /** Queues one checked update; resolves with its ack once it is durable and counted. */
+  /**
+   * Checks one update and queues it, under the aggregator's lock (so a second update of its client cannot
+   * pass the checks meanwhile); resolves with its ack once it is durable and counted.
+   */
   submit(bytes: Uint8Array, update: ModelUpdate): Promise<UpdateAck>
-  /** Writes the queued updates in one transaction, counts them, acknowledges them. Synchronous. */
-  commitQueue(): void
+  /** Writes the queued updates in one transaction, counts them, acknowledges them. Call under the lock. */
+  commitQueue(): Promise<void>
 }
 
 /** The updates accepted since the last write: one batch, with its lookups by key and by client. */
@@ -43,33 +46,49 @@ interface PendingBatch {
   flushScheduled: boolean
 }
 
-/** `closeOnQuorum` runs after every written batch. */
-export function createSubmissions(s: AggregatorState, closeOnQuorum: () => void): Submissions {
+/** `closeOnQuorum` runs after every written batch, in the batch's section of the lock. */
+export function createSubmissions(s: AggregatorState, closeOnQuorum: () => Promise<void>): Submissions {
   const batch: PendingBatch = { entries: [], byKey: new Map(), clients: new Set(), flushScheduled: false }
-  const commitQueue = (): void => commitBatch(s, batch)
-  const flush = (): void => {
-    batch.flushScheduled = false
-    if (s.closed) return
-    commitQueue()
-    closeOnQuorum()
+  const commitQueue = (): Promise<void> => commitBatch(s, batch)
+  const flush = (): Promise<void> =>
+    s.serial('group commit', async () => {
+      batch.flushScheduled = false
+      if (s.closed) return
+      await commitQueue()
+      await closeOnQuorum()
+    })
+  // Scheduled from inside an upload's section, run in a section of its own once that one has ended.
+  const schedule = (): void => {
+    s.serial.detach(() =>
+      setImmediate(() => {
+        // commitBatch settles every update it takes and closeOnQuorum logs its own failure: what reaches
+        // here is a bug, logged rather than left as an unhandled rejection.
+        flush().catch((err: unknown) => logError('updates_flush_failed', err, { round: s.round.round }))
+      }),
+    )
   }
   return {
-    submit: (bytes, update) => enqueue(s, batch, bytes, update, flush),
+    async submit(bytes, update) {
+      // The section answers with a box: returning `done` itself would make the section wait for the flush,
+      // which waits for the section.
+      const { done } = await s.serial('upload', () => enqueue(s, batch, bytes, update, schedule))
+      return done
+    },
     commitQueue,
   }
 }
 
 /** The answer to a key seen before (an ack, or a refusal), or undefined for a new key. */
-function answerRetry(
+async function answerRetry(
   s: AggregatorState,
   batch: PendingBatch,
   update: ModelUpdate,
   clientHash: string,
   tag: string,
-): Promise<UpdateAck> | undefined {
-  const prior = s.store.findUpdate(update.idempotencyKey)
+): Promise<{ done: Promise<UpdateAck> } | undefined> {
+  const prior = await s.store.findUpdate(update.idempotencyKey)
   const queued = batch.byKey.get(update.idempotencyKey)
-  const discarded = prior || queued ? undefined : s.store.findDiscarded(update.idempotencyKey)
+  const discarded = prior || queued ? undefined : await s.store.findDiscarded(update.idempotencyKey)
   const priorHash = prior?.clientHash ?? queued?.record.clientHash ?? discarded?.clientHash
   if (priorHash === undefined) return undefined
   if (priorHash !== clientHash) {
@@ -88,27 +107,30 @@ function answerRetry(
     )
   }
   logUpdate('client %s: retry of an accepted update, answering its ack', tag)
-  if (prior) return Promise.resolve({ ...parseUpdateAck(JSON.parse(prior.ack)), duplicate: true })
-  return queued!.done.then((ack) => ({ ...ack, duplicate: true }))
+  if (prior) return { done: Promise.resolve({ ...parseUpdateAck(JSON.parse(prior.ack)), duplicate: true }) }
+  return { done: queued!.done.then((ack) => ({ ...ack, duplicate: true })) }
 }
 
-/** Checks one update and adds it to the batch, written by `flush` at the next `setImmediate`; the promise settles then. */
-function enqueue(
+/**
+ * Checks one update and adds it to the batch, written by the flush that `schedule` arms; `done` settles then.
+ * Runs under the lock: from the first check to the push into the batch nothing else changes the round.
+ */
+async function enqueue(
   s: AggregatorState,
   batch: PendingBatch,
   bytes: Uint8Array,
   update: ModelUpdate,
-  flush: () => void,
-): Promise<UpdateAck> {
+  schedule: () => void,
+): Promise<{ done: Promise<UpdateAck> }> {
   // Before anything else: an ack for an update written into a deleted store would be a lie.
-  s.store.checkPresent()
+  await s.store.checkPresent()
   const clientHash = hashClientId(s.salt, update.clientId)
   const tag = logTag(clientHash)
-  const retried = answerRetry(s, batch, update, clientHash, tag)
+  const retried = await answerRetry(s, batch, update, clientHash, tag)
   if (retried) return retried
   const { accumulator, round, opts } = s
   if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
-  checkUpdate(s, update, clientHash)
+  await checkUpdate(s, update, clientHash)
   if (batch.clients.has(clientHash)) {
     throw new AggregatorError(
       'already_submitted',
@@ -153,13 +175,13 @@ function enqueue(
   batch.clients.add(clientHash)
   if (!batch.flushScheduled) {
     batch.flushScheduled = true
-    setImmediate(flush)
+    schedule()
   }
-  return done
+  return { done }
 }
 
-/** Writes the batch in one transaction, counts it, acknowledges it. Synchronous. */
-function commitBatch(s: AggregatorState, batch: PendingBatch): void {
+/** Writes the batch in one transaction, counts it, acknowledges it. Runs under the lock. */
+async function commitBatch(s: AggregatorState, batch: PendingBatch): Promise<void> {
   if (batch.entries.length === 0) return
   const entries = batch.entries
   batch.entries = []
@@ -167,20 +189,21 @@ function commitBatch(s: AggregatorState, batch: PendingBatch): void {
   batch.clients.clear()
   try {
     // Durable first, counted second: a crash in between is healed by the replay at start.
-    s.store.transaction(() => {
-      for (const q of entries) s.store.insertUpdate(q.record)
+    await s.store.transaction(async (tx) => {
+      for (const q of entries) await tx.insertUpdate(q.record)
     })
   } catch (err) {
     logError('updates_write_failed', err, { round: s.round.round, updates: entries.length })
     for (const q of entries) q.settle.reject(err)
     return
   }
+  const counted: Queued[] = []
   for (const q of entries) {
     try {
       s.accumulator!.add(q.update)
     } catch (err) {
       // checkUpdateFits passed, so this is not expected; never keep an update that was not counted.
-      s.store.deleteUpdate(q.record.idempotencyKey)
+      await s.store.deleteUpdate(q.record.idempotencyKey)
       q.settle.reject(err)
       continue
     }
@@ -192,6 +215,16 @@ function commitBatch(s: AggregatorState, batch: PendingBatch): void {
       q.ack.participants,
       s.opts.minClients,
     )
-    q.settle.resolve(q.ack)
+    counted.push(q)
+  }
+  // The acks go out once the section that wrote them has ended (the next section of the lock), so that a
+  // client that hears its ack sees what followed from it: the round its update completed is closed by then.
+  if (counted.length > 0) {
+    s.serial.detach(() => {
+      // The section only resolves promises: it cannot reject.
+      void s.serial('acknowledge', async () => {
+        for (const q of counted) q.settle.resolve(q.ack)
+      })
+    })
   }
 }

@@ -18,7 +18,11 @@ const DP_CLIP_SLACK = 1 + 1e-6
  * @throws SecAggRefusal `secure_aggregation_required`; AggregatorError `round_closed`, `future_round`,
  * `stale_model`, `empty_update`, `sample_count_too_large`, `already_submitted`; ProtocolError (misshaped)
  */
-export function checkUpdate(s: AggregatorState, update: ModelUpdate, clientHash: string): void {
+export async function checkUpdate(
+  s: AggregatorState,
+  update: ModelUpdate,
+  clientHash: string,
+): Promise<void> {
   const { opts, model, round } = s
   if (opts.secureAggregation)
     throw new SecAggRefusal(
@@ -68,7 +72,7 @@ export function checkUpdate(s: AggregatorState, update: ModelUpdate, clientHash:
       `sample count ${update.sampleCount} exceeds the maximum of ${opts.maxSampleCount} (config.maxSampleCount of /v1/round); send at most that`,
     )
   }
-  if (s.store.hasClientSubmitted(round.round, clientHash)) {
+  if (await s.store.hasClientSubmitted(round.round, clientHash)) {
     throw new AggregatorError(
       'already_submitted',
       `this client already has an accepted update in round ${round.round}; wait for the next round`,

@@ -26,7 +26,7 @@ describe('POST /v1/catalogue', () => {
     })
 
   it('needs the operator token', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const res = await send(app, { itemIds: ['new-1'] })
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/)
     await expectError(res, 401, 'unauthorized')
@@ -35,7 +35,7 @@ describe('POST /v1/catalogue', () => {
   })
 
   it('refuses a malformed body', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     await expectError(await send(app, { items: [] }, TOKEN), 400, 'bad_message')
     await expectError(await send(app, { itemIds: [''] }, TOKEN), 400, 'bad_item_id')
     await expectError(await send(app, { itemIds: [42] }, TOKEN), 400, 'bad_item_id')
@@ -48,7 +48,7 @@ describe('POST /v1/catalogue', () => {
   })
 
   it('queues unknown ids; they join the model, initialised, when the round closes', async () => {
-    const { app } = setup({ minClients: 1 })
+    const { app } = await setup({ minClients: 1 })
     const res = await send(app, { itemIds: ['sku-0', 'new-1', 'new-2', 'new-1'] }, TOKEN)
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ added: 2, pending: 2 })

@@ -24,6 +24,6 @@ export function catalogueRoutes(
     if (typeof body !== 'object' || body === null || !('itemIds' in body)) {
       throw new HttpError(400, 'bad_message', 'the body must be an object with an itemIds array')
     }
-    return c.json(aggregator.queueCatalogue(parseItemIds(body.itemIds, 'itemIds')))
+    return c.json(await aggregator.queueCatalogue(parseItemIds(body.itemIds, 'itemIds')))
   })
 }

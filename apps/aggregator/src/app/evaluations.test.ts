@@ -28,7 +28,7 @@ describe('POST /v1/evaluations', () => {
   const MANY = 10
 
   it('averages reports per model version, counting a retried key once', async () => {
-    const { app } = setup({ maxEvaluationUsers: MANY })
+    const { app } = await setup({ maxEvaluationUsers: MANY })
     const first = report({ clientId: await participant(app) })
     expect(parseEvaluationAck(await (await send(app, first)).json())).toEqual({
       accepted: true,
@@ -44,7 +44,7 @@ describe('POST /v1/evaluations', () => {
   })
 
   it('limits reports per address (each one is a durable write)', async () => {
-    const { app } = setup({ maxEvaluationUsers: MANY }, { ipRatePerMinute: 2 })
+    const { app } = await setup({ maxEvaluationUsers: MANY }, { ipRatePerMinute: 2 })
     // Uploads have a bucket of their own: two participants, then their two reports.
     const clients = [await participant(app), await participant(app)]
     for (const clientId of clients) expect((await send(app, report({ clientId }))).status).toBe(200)
@@ -55,7 +55,7 @@ describe('POST /v1/evaluations', () => {
   })
 
   it('refuses malformed reports and versions that are not (or no longer) evaluated', async () => {
-    const { app } = setup({ minClients: 1, maxEvaluationUsers: MANY })
+    const { app } = await setup({ minClients: 1, maxEvaluationUsers: MANY })
     await expectError(await send(app, '{nope'), 400, 'bad_json')
     await expectError(await send(app, report({ users: 0 })), 400, 'bad_message')
     await expectError(await send(app, report({ hits10: 5 })), 400, 'bad_message')
@@ -89,7 +89,7 @@ describe('POST /v1/evaluations: users per report', () => {
     })
 
   it('takes one user per report by default: a report claiming more → 400 evaluation_users_too_large, not counted', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     for (const users of [2, 1_000_000]) {
       const res = await send(app, users)
       expect(res.status).toBe(400)
@@ -104,7 +104,7 @@ describe('POST /v1/evaluations: users per report', () => {
   })
 
   it('takes up to the configured cap and no more', async () => {
-    const { app } = setup({ maxEvaluationUsers: 3 })
+    const { app } = await setup({ maxEvaluationUsers: 3 })
     expect((await send(app, 3, await participant(app))).status).toBe(200)
     await expectError(await send(app, 4), 400, 'evaluation_users_too_large')
     expect((await status(app)).evaluations).toEqual([expect.objectContaining({ users: 3 })])

@@ -32,6 +32,6 @@ export function evaluationRoutes(
         { cause: err },
       )
     }
-    return c.json(aggregator.evaluate(parseEvaluationReport(body)))
+    return c.json(await aggregator.evaluate(parseEvaluationReport(body)))
   })
 }

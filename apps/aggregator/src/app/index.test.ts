@@ -7,14 +7,14 @@ afterEach(closeApps)
 
 describe('GET /healthz and /v1/round', () => {
   it('answers ok', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const res = await app.request('/healthz')
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ ok: true })
   })
 
   it('describes the open round and its config', async () => {
-    const { app } = setup({ maxSampleCount: 500, mu: 0.01, negativesPerPositive: 4 })
+    const { app } = await setup({ maxSampleCount: 500, mu: 0.01, negativesPerPositive: 4 })
     const res = await app.request('/v1/round')
     expect(res.status).toBe(200)
     const info = parseRoundInfo(await res.json())
@@ -34,14 +34,14 @@ describe('GET /healthz and /v1/round', () => {
   })
 
   it('answers unknown routes with a JSON 404', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     await expectError(await app.request('/v1/nope'), 404, 'not_found')
   })
 })
 
 describe('GET /v1/model', () => {
   it('serves the binary model with an ETag and no-cache', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const res = await app.request('/v1/model')
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe(MODEL_MEDIA_TYPE)
@@ -55,7 +55,7 @@ describe('GET /v1/model', () => {
   })
 
   it('answers a matching If-None-Match with 304 and no body', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     for (const tag of ['"v0"', 'W/"v0"', '"v9", "v0"', '*']) {
       const res = await app.request('/v1/model', { headers: { 'If-None-Match': tag } })
       expect(res.status).toBe(304)
@@ -67,7 +67,7 @@ describe('GET /v1/model', () => {
   })
 
   it('exposes the ETag to browsers (CORS)', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const res = await app.request('/v1/model', { headers: { Origin: 'https://shop.example' } })
     expect(res.headers.get('access-control-allow-origin')).toBe('*')
     expect(res.headers.get('access-control-expose-headers')).toContain('ETag')
@@ -76,7 +76,7 @@ describe('GET /v1/model', () => {
 
 describe('CORS allow-list', () => {
   it('allows listed origins only, also on errors and preflights', async () => {
-    const { app } = setup({}, { corsOrigins: ['https://shop.example'] })
+    const { app } = await setup({}, { corsOrigins: ['https://shop.example'] })
     const ok = await app.request('/v1/round', { headers: { Origin: 'https://shop.example' } })
     expect(ok.headers.get('access-control-allow-origin')).toBe('https://shop.example')
     const other = await app.request('/v1/round', { headers: { Origin: 'https://evil.example' } })

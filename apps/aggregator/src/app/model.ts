@@ -13,7 +13,7 @@ import { type Aggregator, AggregatorError } from '../aggregator/index.ts'
  * the content type says which. A `since` that is not a version up to the current one is 400 `bad_since`.
  */
 export function modelRoutes(aggregator: Aggregator): Hono {
-  return new Hono().get('/model', (c) => {
+  return new Hono().get('/model', async (c) => {
     const sinceParam = c.req.query('since')
     const since = sinceParam === undefined ? undefined : parseSince(sinceParam)
     const { version, bytes } = aggregator.model()
@@ -21,7 +21,7 @@ export function modelRoutes(aggregator: Aggregator): Hono {
     c.header('ETag', etag)
     c.header('Cache-Control', 'no-cache')
     if (matches(c.req.header('if-none-match'), etag)) return c.body(null, 304)
-    const patch = since === undefined ? undefined : aggregator.modelPatch(since)
+    const patch = since === undefined ? undefined : await aggregator.modelPatch(since)
     if (patch) {
       c.header('Content-Type', MODEL_PATCH_MEDIA_TYPE)
       return c.body(patch.bytes as Uint8Array<ArrayBuffer>, 200)

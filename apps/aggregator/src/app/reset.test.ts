@@ -29,7 +29,7 @@ describe('POST /v1/round/reset', () => {
     makeUpdate({ round, modelVersion: round, sampleCount: 2, dim: DIM, clientId, bias: [[1, [bias]]] })
 
   it('needs the operator token', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     expect((await post(app, update(newRandomId(), 1).bytes)).status).toBe(200)
     const res = await reset(app, undefined, '')
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/)
@@ -39,7 +39,7 @@ describe('POST /v1/round/reset', () => {
   })
 
   it('discards the open round and reopens it on the same model with a fresh deadline; its clients may send again', async () => {
-    const { app, advance } = setup()
+    const { app, advance } = await setup()
     const before = await model(app)
     const [a, b, c, d] = [newRandomId(), newRandomId(), newRandomId(), newRandomId()]
     // A poisoned-looking round: two huge deltas the operator wants gone.
@@ -73,14 +73,14 @@ describe('POST /v1/round/reset', () => {
       expect.objectContaining({ round: 0, participants: 3, resets: 1, discarded: 2 }),
     ])
     // The published model holds the three new updates and nothing of the discarded ones.
-    const reference = createAggregator(BASE_OPTIONS)
+    const reference = await createAggregator(BASE_OPTIONS)
     closeAfterTest(reference)
     for (const u of fresh) await reference.submit(u.bytes)
     expect(await model(app)).toEqual(decodeModel(reference.model().bytes))
   })
 
   it('answers a retry of a discarded update with 409 round_reset, never a duplicate ack, and counts nothing', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const clientId = newRandomId()
     const first = update(clientId, 1)
     expect((await post(app, first.bytes)).status).toBe(200)
@@ -111,7 +111,7 @@ describe('POST /v1/round/reset', () => {
   })
 
   it('with { round } resets only that round while it is open; a body it cannot read changes nothing', async () => {
-    const { app } = setup({ minClients: 2 })
+    const { app } = await setup({ minClients: 2 })
     for (let i = 0; i < 2; i++) expect((await post(app, update(newRandomId(), 1).bytes)).status).toBe(200)
     expect((await post(app, update(newRandomId(), 1, 1).bytes)).status).toBe(200)
     // Round 0 closed on quorum while the operator was deciding: resetting "round 0" must not hit round 1.

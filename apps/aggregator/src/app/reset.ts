@@ -14,14 +14,14 @@ import { limitBody } from './updates.ts'
 export function resetRoutes(aggregator: Aggregator, { operatorToken }: { operatorToken: string }): Hono {
   return new Hono().post('/round/reset', operatorAuth(operatorToken), limitBody(4096), async (c) => {
     const text = await c.req.text()
-    if (text.trim() === '') return c.json(aggregator.resetRound())
+    if (text.trim() === '') return c.json(await aggregator.resetRound())
     let body: unknown
     try {
       body = JSON.parse(text)
     } catch (err) {
       throw new HttpError(400, 'bad_json', 'the body must be empty or JSON: { "round": 7 }', { cause: err })
     }
-    return c.json(aggregator.resetRound(parseExpectedRound(body)))
+    return c.json(await aggregator.resetRound(parseExpectedRound(body)))
   })
 }
 

@@ -39,20 +39,20 @@ export function secAggRoutes(
   const perAddress = limitByAddress(limits.ipRatePerMinute ?? DEFAULT_IP_RATE)
   const counted = countRejections(aggregator)
   return new Hono()
-    .get('/secagg', (c) => {
+    .get('/secagg', async (c) => {
       c.header('Cache-Control', 'no-store')
-      return c.json(secagg.state())
+      return c.json(await secagg.state())
     })
     .post('/secagg/join', counted, perAddress, limitBody(MAX_JOIN_BYTES), async (c) =>
-      c.json(secagg.join(parseSecAggJoin(await jsonBody(c)))),
+      c.json(await secagg.join(parseSecAggJoin(await jsonBody(c)))),
     )
-    .get('/secagg/cohorts/:cohort/me', (c) => {
+    .get('/secagg/cohorts/:cohort/me', async (c) => {
       c.header('Cache-Control', 'no-store')
-      return c.json(secagg.view(cohortParam(c), bearer(c)))
+      return c.json(await secagg.view(cohortParam(c), bearer(c)))
     })
     .post('/secagg/cohorts/:cohort/shares', counted, perAddress, limitBody(MAX_SHARES_BYTES), async (c) => {
       const cohort = cohortParam(c)
-      return c.json(secagg.shares(cohort, bearer(c), parseSecAggShares(await jsonBody(c))))
+      return c.json(await secagg.shares(cohort, bearer(c), parseSecAggShares(await jsonBody(c))))
     })
     .post(
       '/secagg/cohorts/:cohort/masked',
@@ -69,7 +69,7 @@ export function secAggRoutes(
             `masked inputs must be sent as ${SECAGG_MASKED_MEDIA_TYPE}, got ${JSON.stringify(type ?? null)}`,
           )
         const bytes = new Uint8Array(await c.req.arrayBuffer())
-        return c.json(secagg.masked(cohort, bearer(c), bytes))
+        return c.json(await secagg.masked(cohort, bearer(c), bytes))
       },
     )
     .post('/secagg/cohorts/:cohort/unmask', counted, perAddress, limitBody(MAX_SHARES_BYTES), async (c) => {

@@ -15,7 +15,7 @@ describe('GET and PATCH /v1/config', () => {
     })
 
   it('a new deadline length applies to the open round: its opening plus the length, now at the earliest', async () => {
-    const { app, aggregator, advance } = setup({ roundDeadlineSeconds: 3600 })
+    const { app, aggregator, advance } = await setup({ roundDeadlineSeconds: 3600 })
     const opened = Date.parse('2030-01-01T00:00:00.000Z')
     expect(
       (await post(app, makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM }).bytes)).status,
@@ -26,12 +26,14 @@ describe('GET and PATCH /v1/config', () => {
     // Shorter than the time already gone: the deadline is now, and the round closes at the next check.
     expect((await patch(app, { roundDeadlineSeconds: 5 })).status).toBe(200)
     expect(aggregator.roundInfo().config.deadline).toBe(new Date(opened + 10_000).toISOString())
-    aggregator.checkDeadline()
-    expect(aggregator.status().history).toEqual([expect.objectContaining({ round: 0, closedBy: 'deadline' })])
+    await aggregator.checkDeadline()
+    expect((await aggregator.status()).history).toEqual([
+      expect.objectContaining({ round: 0, closedBy: 'deadline' }),
+    ])
   })
 
   it('needs the operator token for reading and for changing', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     await expectError(await app.request('/v1/config'), 401, 'unauthorized')
     await expectError(await patch(app, { minClients: 1 }, ''), 401, 'unauthorized')
     await expectError(await patch(app, { minClients: 1 }, 'wrong'), 401, 'unauthorized')
@@ -39,7 +41,7 @@ describe('GET and PATCH /v1/config', () => {
   })
 
   it('changes client settings for the next RoundInfo, and a lowered quorum that is met closes the round', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const read = await app.request('/v1/config', { headers: { Authorization: `Bearer ${TOKEN}` } })
     expect(await read.json()).toMatchObject({
       minClients: 3,
@@ -78,7 +80,7 @@ describe('GET and PATCH /v1/config', () => {
   })
 
   it('refuses unknown keys and values out of range, changing nothing', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     for (const body of [
       { minClients: 0 },
       { minClients: 1.5 },

@@ -26,6 +26,6 @@ export function settingsRoutes(aggregator: Aggregator, { operatorToken }: { oper
           cause: err,
         })
       }
-      return c.json(aggregator.updateSettings(parseSettingsPatch(body)))
+      return c.json(await aggregator.updateSettings(parseSettingsPatch(body)))
     })
 }

@@ -6,7 +6,7 @@ afterEach(closeApps)
 
 describe('GET /v1/status: rejections and client update norms', () => {
   it('counts refused updates by code', async () => {
-    const { app } = setup({}, { maxBodyBytes: 256 })
+    const { app } = await setup({}, { maxBodyBytes: 256 })
     await post(app, new Uint8Array(0))
     await post(app, new Uint8Array(0))
     await post(app, makeUpdate({ round: 0, modelVersion: 3, sampleCount: 1, dim: DIM }).bytes)
@@ -21,7 +21,7 @@ describe('GET /v1/status: rejections and client update norms', () => {
   })
 
   it('records the mean and largest norm of the accepted updates of each round', async () => {
-    const { app } = setup({ minClients: 2 })
+    const { app } = await setup({ minClients: 2 })
     await post(
       app,
       makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, bias: [[0, [3]]] }).bytes,

@@ -17,9 +17,9 @@ export function statusRoutes(aggregator: Aggregator, { operatorToken }: { operat
       c.header('Cache-Control', 'no-store')
       // Two answers under one URL: a cache keyed on the URL alone could hand the operator's to anyone.
       c.header('Vary', 'Authorization')
-      if (c.req.header('authorization') === undefined) return c.json(aggregator.publicStatus())
+      if (c.req.header('authorization') === undefined) return c.json(await aggregator.publicStatus())
       return auth(c, next)
     },
-    (c) => c.json(aggregator.status()),
+    async (c) => c.json(await aggregator.status()),
   )
 }

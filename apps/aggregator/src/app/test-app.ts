@@ -26,9 +26,10 @@ export function closeAfterTest(aggregator: Aggregator): void {
 }
 
 /** Closes every aggregator `setup` opened: `afterEach(closeApps)` in each test file. */
-export function closeApps(): void {
-  for (const a of open) a.close()
+export async function closeApps(): Promise<void> {
+  const closing = open
   open = []
+  await Promise.all(closing.map((a) => a.close()))
 }
 
 /** The aggregator every test here starts from (in memory, no deadline timer). */
@@ -43,9 +44,9 @@ export const BASE_OPTIONS: AggregatorOptions = {
   negativesPerPositive: 1000,
 }
 
-export function setup(options: Partial<AggregatorOptions> = {}, appOptions: Partial<AppOptions> = {}) {
+export async function setup(options: Partial<AggregatorOptions> = {}, appOptions: Partial<AppOptions> = {}) {
   let clock = Date.parse('2030-01-01T00:00:00.000Z')
-  const aggregator = createAggregator({ ...BASE_OPTIONS, now: () => clock, ...options })
+  const aggregator = await createAggregator({ ...BASE_OPTIONS, now: () => clock, ...options })
   open.push(aggregator)
   const app = createApp(aggregator, {
     corsOrigins: ['*'],

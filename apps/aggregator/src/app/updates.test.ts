@@ -30,7 +30,7 @@ afterEach(closeApps)
 
 describe('POST /v1/updates', () => {
   it('acknowledges a valid update and counts it', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const { bytes, update } = makeUpdate({
       round: 0,
       modelVersion: 0,
@@ -52,7 +52,7 @@ describe('POST /v1/updates', () => {
   })
 
   it('answers a repeated idempotency key with the original ack, counted once', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const first = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 3, dim: DIM, bias: [[0, [1]]] })
     const ack = parseUpdateAck(await (await post(app, first.bytes)).json())
     const again = await post(app, first.bytes)
@@ -137,7 +137,7 @@ describe('POST /v1/updates', () => {
     ]
     for (const [what, send, code, error] of cases) {
       it(`${what} → ${code} ${error}`, async () => {
-        const { app } = setup()
+        const { app } = await setup()
         await post(app, good().bytes)
         await expectError(await send(app), code, error)
         expect(await status(app)).toMatchObject({ round: 0, modelVersion: 0, participants: 1, samples: 10 })
@@ -145,7 +145,7 @@ describe('POST /v1/updates', () => {
     }
 
     it('a second update of the same client under a new key → 409 already_submitted', async () => {
-      const { app } = setup()
+      const { app } = await setup()
       const clientId = newRandomId()
       const first = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 4, dim: DIM, clientId })
       expect((await post(app, first.bytes)).status).toBe(200)
@@ -155,7 +155,7 @@ describe('POST /v1/updates', () => {
     })
 
     it('an update for a closed round → 409 round_closed; a retry of an accepted one still gets its ack', async () => {
-      const { app } = setup({ minClients: 1 })
+      const { app } = await setup({ minClients: 1 })
       const accepted = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 4, dim: DIM })
       const ack = parseUpdateAck(await (await post(app, accepted.bytes)).json())
       expect(await status(app)).toMatchObject({ round: 1, participants: 0 })
@@ -167,7 +167,7 @@ describe('POST /v1/updates', () => {
     })
 
     it('a body over the limit → 413, by Content-Length and while streaming', async () => {
-      const { app } = setup({}, { maxBodyBytes: 128 })
+      const { app } = await setup({}, { maxBodyBytes: 128 })
       const big = makeUpdate({
         round: 0,
         modelVersion: 0,
@@ -204,7 +204,7 @@ describe('POST /v1/updates', () => {
 describe('closing a round', () => {
   it('closes on quorum and publishes version + 1 = the sample-weighted FedAvg of the updates', async () => {
     // Rows ÷ all clients' samples: the seed's formula, written out below.
-    const { app } = setup({ rowNormalization: 'all' })
+    const { app } = await setup({ rowNormalization: 'all' })
     const before = await model(app)
     const updates: Array<{ n: number; embedding: Rows; bias: Rows }> = [
       { n: 10, embedding: [[0, [1, 2, 3, 4]]], bias: [[0, [1]]] },
@@ -277,9 +277,9 @@ describe('closing a round', () => {
   })
 
   it('closes on the deadline with the updates it has; an empty round just gets a new deadline', async () => {
-    const { app, advance, aggregator } = setup()
+    const { app, advance, aggregator } = await setup()
     advance(300_000)
-    aggregator.checkDeadline()
+    await aggregator.checkDeadline()
     let info = parseRoundInfo(await (await app.request('/v1/round')).json())
     expect(info).toMatchObject({ round: 0, modelVersion: 0 })
     expect(info.config.deadline).toBe('2030-01-01T00:10:00.000Z')
@@ -288,10 +288,10 @@ describe('closing a round', () => {
     const { bytes } = makeUpdate({ round: 0, modelVersion: 0, sampleCount: 5, dim: DIM, bias: [[3, [1]]] })
     expect((await post(app, bytes)).status).toBe(200)
     advance(299_000)
-    aggregator.checkDeadline()
+    await aggregator.checkDeadline()
     expect(parseRoundInfo(await (await app.request('/v1/round')).json()).round).toBe(0)
     advance(1_000)
-    aggregator.checkDeadline()
+    await aggregator.checkDeadline()
     info = parseRoundInfo(await (await app.request('/v1/round')).json())
     expect(info).toMatchObject({ round: 1, modelVersion: 1 })
     const s = await status(app)
@@ -302,7 +302,7 @@ describe('closing a round', () => {
   })
 
   it('closes on a real deadline timer', async () => {
-    const aggregator = createAggregator({
+    const aggregator = await createAggregator({
       negativesPerPositive: 1000,
       store: ':memory:',
       catalogue: catalogueOf(3),

@@ -10,8 +10,8 @@ import { catalogueOf } from '../test-support.ts'
 
 let open: Aggregator[] = []
 const dirs: string[] = []
-afterEach(() => {
-  for (const a of open) a.close()
+afterEach(async () => {
+  await Promise.all(open.map((a) => a.close()))
   open = []
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
@@ -31,8 +31,8 @@ function fakeBundle(): string {
   return dir
 }
 
-function setup(browserBundleDir: string | null, corsOrigins = ['https://shop.example']) {
-  const aggregator = createAggregator({
+async function setup(browserBundleDir: string | null, corsOrigins = ['https://shop.example']) {
+  const aggregator = await createAggregator({
     store: ':memory:',
     catalogue: catalogueOf(4),
     dim: 4,
@@ -45,7 +45,7 @@ function setup(browserBundleDir: string | null, corsOrigins = ['https://shop.exa
 
 describe('GET /fedrec/<file> (the browser bundle for shops without a build step)', () => {
   it('serves the scripts as JavaScript and the .wasm as application/wasm, to the shop origin', async () => {
-    const app = setup(fakeBundle())
+    const app = await setup(fakeBundle())
     const headers = { Origin: 'https://shop.example' }
     const element = await app.request('/fedrec/element.js', { headers })
     expect(element.status).toBe(200)
@@ -60,7 +60,7 @@ describe('GET /fedrec/<file> (the browser bundle for shops without a build step)
   })
 
   it('gzips for clients that accept it and answers 304 to a matching ETag', async () => {
-    const app = setup(fakeBundle())
+    const app = await setup(fakeBundle())
     const zipped = await app.request('/fedrec/chunk-AB12.js', { headers: { 'Accept-Encoding': 'gzip' } })
     expect(zipped.headers.get('content-encoding')).toBe('gzip')
     const bytes = new Uint8Array(await zipped.arrayBuffer())
@@ -73,7 +73,7 @@ describe('GET /fedrec/<file> (the browser bundle for shops without a build step)
   })
 
   it('serves nothing but the folder’s own .js and .wasm files', async () => {
-    const app = setup(fakeBundle())
+    const app = await setup(fakeBundle())
     for (const path of [
       '/fedrec/index.d.ts',
       '/fedrec/package.json',
@@ -90,7 +90,7 @@ describe('GET /fedrec/<file> (the browser bundle for shops without a build step)
   })
 
   it('says how to get a bundle when the aggregator has none', async () => {
-    const res = await setup(null).request('/fedrec/element.js')
+    const res = await (await setup(null)).request('/fedrec/element.js')
     expect(res.status).toBe(404)
     const body = parseErrorBody(await res.json())
     expect(body.error.message).toContain('npm run build:packages')

@@ -13,13 +13,13 @@ const DIM = 4
 const NUM_ITEMS = 6
 
 let open: Aggregator[] = []
-afterEach(() => {
-  for (const a of open) a.close()
+afterEach(async () => {
+  await Promise.all(open.map((a) => a.close()))
   open = []
 })
 
-function setup() {
-  const aggregator = createAggregator({
+async function setup() {
+  const aggregator = await createAggregator({
     negativesPerPositive: 1000,
     store: ':memory:',
     catalogue: catalogueOf(NUM_ITEMS),
@@ -48,7 +48,7 @@ async function dashboardStatus(res: Response): Promise<Status> {
 
 describe('GET /dashboard (the page)', () => {
   it('serves the HTML shell with a strict CSP, no inline script or style, and no data', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const res = await app.request('/dashboard')
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
@@ -69,7 +69,7 @@ describe('GET /dashboard (the page)', () => {
   })
 
   it('serves every file the page and its modules refer to, ECharts from node_modules', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const html = await (await app.request('/dashboard')).text()
     const fromHtml = [...html.matchAll(/(?:src|href)="dashboard\/assets\/([^"]+)"/g)].map((m) => m[1]!)
     expect(fromHtml.sort()).toEqual(['dashboard.css', 'dashboard.js', 'echarts.min.js'])
@@ -97,7 +97,7 @@ describe('GET /dashboard (the page)', () => {
   })
 
   it('sends gzip to browsers that take it, the same bytes once unzipped', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const plain = new Uint8Array(await (await app.request('/dashboard/assets/echarts.min.js')).arrayBuffer())
     const res = await app.request('/dashboard/assets/echarts.min.js', {
       headers: { 'Accept-Encoding': 'gzip, deflate, br' },
@@ -114,7 +114,7 @@ describe('GET /dashboard (the page)', () => {
   })
 
   it('answers a revalidation with 304 and refuses names it does not serve', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const first = await app.request('/dashboard/assets/dashboard.js')
     const tag = first.headers.get('etag')
     expect(tag).toMatch(/^"[\w-]+"$/)
@@ -135,7 +135,7 @@ describe('GET /dashboard (the page)', () => {
   })
 
   it('redirects /dashboard/ to /dashboard, relatively, so the page works under a path prefix', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     const res = await app.request('/dashboard/')
     expect(res.status).toBe(308)
     expect(res.headers.get('location')).toBe('../dashboard')
@@ -144,7 +144,7 @@ describe('GET /dashboard (the page)', () => {
 
 describe('GET /v1/dashboard (its data)', () => {
   it('needs the operator token: 401 with a JSON error and WWW-Authenticate otherwise', async () => {
-    const { app } = setup()
+    const { app } = await setup()
     for (const headers of [
       {},
       bearer('wrong'),
@@ -159,12 +159,12 @@ describe('GET /v1/dashboard (its data)', () => {
   })
 
   it('returns the status, never cached by anyone, with an ETag that changes when a round closes', async () => {
-    const { app, aggregator } = setup()
+    const { app, aggregator } = await setup()
     const res = await app.request('/v1/dashboard', { headers: bearer(TOKEN) })
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('private, no-store')
     const status = await dashboardStatus(res)
-    expect(status).toEqual(aggregator.status())
+    expect(status).toEqual(await aggregator.status())
     expect(status.history).toEqual([])
 
     const tag = res.headers.get('etag')!

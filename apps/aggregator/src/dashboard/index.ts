@@ -57,11 +57,11 @@ export function dashboardRoutes(aggregator: Aggregator, { operatorToken }: { ope
           throw new HttpError(404, 'not_found', `the dashboard has no file ${c.req.param('name')}`)
         return serve(c, asset)
       })
-      .get('/v1/dashboard', operatorAuth(operatorToken), etag(), (c) => {
+      .get('/v1/dashboard', operatorAuth(operatorToken), etag(), async (c) => {
         // The operator's view of the model: no shared cache may keep it.
         c.header('Cache-Control', 'private, no-store')
         return c.json({
-          status: aggregator.status(),
+          status: await aggregator.status(),
           publicQuorum: aggregator.publicQuorum(),
         } satisfies DashboardData)
       })

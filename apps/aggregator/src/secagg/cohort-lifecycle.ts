@@ -19,9 +19,9 @@ import type { CohortRecord, SecAggStore } from './store.ts'
 export const log = createDebug('fedrec:aggregator:secagg')
 
 /** Stores a fresh cohort for the open round and forgets the members of cohorts that ended long ago. */
-export function insertCohort(host: SecAggHost, db: SecAggStore): CohortRecord {
+export async function insertCohort(host: SecAggHost, db: SecAggStore): Promise<CohortRecord> {
   const { round } = host.current()
-  const number = (db.latestCohort()?.cohort ?? 0) + 1
+  const number = ((await db.latestCohort())?.cohort ?? 0) + 1
   const fresh: CohortRecord = {
     cohort: number,
     round,
@@ -34,15 +34,15 @@ export function insertCohort(host: SecAggHost, db: SecAggStore): CohortRecord {
     abortReason: null,
     survivors: null,
   }
-  db.insertCohort(fresh)
-  const pruned = db.pruneMembers(iso(host.now() - MEMBER_RETENTION_MS))
+  await db.insertCohort(fresh)
+  const pruned = await db.pruneMembers(iso(host.now() - MEMBER_RETENTION_MS))
   if (pruned > 0) log('forgot %d members of cohorts that ended a day ago', pruned)
   return fresh
 }
 
 /** Opens a fresh cohort for the open round (durable first). */
-export function openCohort(s: CoordinatorState): void {
-  const fresh = insertCohort(s.host, s.db)
+export async function openCohort(s: CoordinatorState): Promise<void> {
+  const fresh = await insertCohort(s.host, s.db)
   s.cohort = fresh
   s.server = newServer(s.host, fresh)
   s.roster = undefined
@@ -57,28 +57,32 @@ export function announce(s: CoordinatorState): void {
 }
 
 /** Ends the running cohort as aborted and opens the next one. */
-export function abort(s: CoordinatorState, reason: string): void {
+export async function abort(s: CoordinatorState, reason: string): Promise<void> {
   log('cohort %d aborted in phase %s: %s', s.cohort.cohort, s.cohort.phase, reason)
-  s.db.endCohort(s.cohort.cohort, { phase: 'aborted', at: iso(s.host.now()), reason, survivors: null })
-  openCohort(s)
+  await s.db.endCohort(s.cohort.cohort, { phase: 'aborted', at: iso(s.host.now()), reason, survivors: null })
+  await openCohort(s)
 }
 
-/** Moves the cohort to `phase` with a fresh deadline (durable first). */
-export function setPhase(s: CoordinatorState, phase: SecAggPhase): void {
+/** Moves the cohort to `phase` with a fresh deadline (durable first; `db` is a transaction's when in one). */
+export async function setPhase(
+  s: CoordinatorState,
+  phase: SecAggPhase,
+  db: SecAggStore = s.db,
+): Promise<void> {
   const deadline = phaseDeadline(s.host)
-  s.db.setPhase(s.cohort.cohort, phase, deadline)
+  await db.setPhase(s.cohort.cohort, phase, deadline)
   s.cohort = { ...s.cohort, phase, phaseDeadline: deadline }
   log('cohort %d: phase %s until %s', s.cohort.cohort, phase, deadline)
   arm(s)
 }
 
 /** The stored cohort is of a closed round (a deadline or the operator moved on): abort it. */
-export function followRound(s: CoordinatorState): void {
+export async function followRound(s: CoordinatorState): Promise<void> {
   const { cohort } = s
   if (cohort.round !== s.host.current().round && !ended(cohort)) {
-    abort(s, `round ${cohort.round} closed without this cohort`)
+    await abort(s, `round ${cohort.round} closed without this cohort`)
   } else if (ended(cohort)) {
-    openCohort(s)
+    await openCohort(s)
   }
 }
 
@@ -88,11 +92,14 @@ export function arm(s: CoordinatorState): void {
   s.timer = undefined
   if (!s.host.timers || s.closed) return
   const delay = Math.max(0, Date.parse(s.cohort.phaseDeadline) - s.host.now())
-  s.timer = setTimeout(() => {
-    s.onDeadline().catch((err: unknown) => {
-      logError('secagg_deadline_failed', err, { cohort: s.cohort.cohort, round: s.cohort.round })
-      s.timer = setTimeout(() => arm(s), RETRY_MS).unref()
-    })
-  }, delay)
+  // Armed inside a section of the aggregator's lock; what it fires takes the lock in a section of its own.
+  s.timer = s.host.serial.detach(() =>
+    setTimeout(() => {
+      s.onDeadline().catch((err: unknown) => {
+        logError('secagg_deadline_failed', err, { cohort: s.cohort.cohort, round: s.cohort.round })
+        s.timer = s.host.serial.detach(() => setTimeout(() => arm(s), RETRY_MS).unref())
+      })
+    }, delay),
+  )
   s.timer.unref()
 }

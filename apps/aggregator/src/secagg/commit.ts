@@ -4,6 +4,7 @@ import { isSecAggError } from '@fedrec/core/server'
 import type { CoordinatorState } from './coordinator-state.ts'
 import { SecAggRefusal } from './errors.ts'
 import { replayFromStore } from './replay.ts'
+import type { SecAggStore } from './store.ts'
 
 /** Runs a protocol step; the core's refusals (wrong recipients, sizes, ids) become refusals of the request. */
 export function protocol<T>(step: () => T): T {
@@ -26,15 +27,19 @@ export function protocol<T>(step: () => T): T {
 }
 
 /** Writes `write` and applies `step` to the protocol state as one unit: either both happen or neither. */
-export function commit(s: CoordinatorState, step: () => void, write: () => void): void {
+export async function commit(
+  s: CoordinatorState,
+  step: () => void,
+  write: (db: SecAggStore) => Promise<void>,
+): Promise<void> {
   try {
-    s.host.store.transaction(() => {
+    await s.host.store.transaction(async (tx) => {
       protocol(step)
-      write()
+      await write(tx.secAgg)
     })
   } catch (err) {
     // The step may have changed the in-memory state although the write failed: rebuild it from the store.
-    if (!(err instanceof SecAggRefusal)) replayFromStore(s)
+    if (!(err instanceof SecAggRefusal)) await replayFromStore(s)
     throw err
   }
 }

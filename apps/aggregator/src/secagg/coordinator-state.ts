@@ -9,7 +9,8 @@ import {
   type UnmaskRequest,
 } from '@fedrec/core/server'
 import type { SecAggConfig } from '@fedrec/protocol'
-import type { AggregatorStore } from '../store/index.ts'
+import type { Serial } from '../serial.ts'
+import type { AggregatorStore, StoreTransaction } from '../store/index.ts'
 import type { CohortRecord, SecAggStore } from './store.ts'
 
 /** How long after a failed close of a finished cohort (disk full…) the close is tried again. */
@@ -23,6 +24,11 @@ export const MEMBER_RETENTION_MS = 86_400_000
 /** What the coordinator needs from the aggregator it serves. */
 export interface SecAggHost {
   store: AggregatorStore
+  /**
+   * The aggregator's lock: every coordinator request and timer runs in a section of it, so a cohort's phase
+   * moves and the round closes one step at a time.
+   */
+  serial: Serial
   /** The store's client-id salt (client ids are kept only as salted hashes). */
   salt: string
   config: SecAggConfig
@@ -35,7 +41,11 @@ export interface SecAggHost {
    * Adds the cohort's unmasked sum (of `participants` clients) to the round and closes it, running `write`
    * inside the closing transaction (the cohort's end commits with the round or not at all).
    */
-  complete(sum: Uint32Array, participants: number, write: () => void): void
+  complete(
+    sum: Uint32Array,
+    participants: number,
+    write: (tx: StoreTransaction) => Promise<void>,
+  ): Promise<void>
 }
 
 /**

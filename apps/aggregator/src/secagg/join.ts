@@ -8,8 +8,8 @@ import { type CoordinatorState, hashToken } from './coordinator-state.ts'
 import { SecAggRefusal } from './errors.ts'
 
 /** Joins the forming cohort; durable before it returns. The same join again is a duplicate. */
-export function join(s: CoordinatorState, body: SecAggJoin): SecAggJoinAck {
-  followRound(s)
+export async function join(s: CoordinatorState, body: SecAggJoin): Promise<SecAggJoinAck> {
+  await followRound(s)
   const { host, db } = s
   const current = host.current()
   if (body.round !== current.round || body.modelVersion !== current.modelVersion)
@@ -21,9 +21,9 @@ export function join(s: CoordinatorState, body: SecAggJoin): SecAggJoinAck {
     throw new SecAggRefusal('stale_round', 'the model has no items yet: there is nothing to train')
   const clientHash = hashClientId(host.salt, body.clientId)
   const tokenHash = hashToken(body.token)
-  const target = body.cohort === s.cohort.cohort ? s.cohort : db.cohort(body.cohort)
+  const target = body.cohort === s.cohort.cohort ? s.cohort : await db.cohort(body.cohort)
   if (!target) throw new SecAggRefusal('unknown_cohort', `there is no cohort ${body.cohort}`)
-  const prior = db.memberByClient(target.cohort, clientHash)
+  const prior = await db.memberByClient(target.cohort, clientHash)
   if (prior) {
     if (
       prior.tokenHash === tokenHash &&
@@ -42,7 +42,7 @@ export function join(s: CoordinatorState, body: SecAggJoin): SecAggJoinAck {
       'cohort_not_forming',
       `cohort ${body.cohort} is not taking members (the current cohort is ${cohort.cohort}, phase ${cohort.phase}); poll GET /v1/secagg and join the next forming one`,
     )
-  const members = db.members(cohort.cohort)
+  const members = await db.members(cohort.cohort)
   if (members.some((m) => m.tokenHash === tokenHash))
     throw new SecAggRefusal('already_joined', 'this token is taken in this cohort: use a fresh random token')
   if (members.some((m) => m.id === body.id))
@@ -51,7 +51,7 @@ export function join(s: CoordinatorState, body: SecAggJoin): SecAggJoinAck {
       `id ${body.id} is taken in cohort ${cohort.cohort}: draw another and join again`,
     )
   const { id } = body
-  commit(
+  await commit(
     s,
     () =>
       s.server.addAdvertisement({
@@ -61,8 +61,8 @@ export function join(s: CoordinatorState, body: SecAggJoin): SecAggJoinAck {
         cPublicKey: body.cPublicKey,
         sPublicKey: body.sPublicKey,
       }),
-    () =>
-      db.insertMember({
+    (tx) =>
+      tx.insertMember({
         cohort: cohort.cohort,
         id,
         clientHash,
@@ -73,7 +73,7 @@ export function join(s: CoordinatorState, body: SecAggJoin): SecAggJoinAck {
   )
   const answer = { cohort: cohort.cohort, sessionId: cohort.sessionId, id, duplicate: false }
   // The advertise phase's clock starts with its first member: a cohort waits for company that long.
-  if (members.length === 0) setPhase(s, 'advertise')
-  advance(s, false)
+  if (members.length === 0) await setPhase(s, 'advertise')
+  await advance(s, false)
   return answer
 }

@@ -5,14 +5,14 @@ import { SecAggRefusal } from './errors.ts'
 import type { CohortRecord, MemberRecord } from './store.ts'
 
 /** The cohort `number` and the member whose join token is `token`; refused when there is none. */
-export function member(
+export async function member(
   s: CoordinatorState,
   number: number,
   token: string | undefined,
-): { c: CohortRecord; m: MemberRecord } {
-  const c = number === s.cohort.cohort ? s.cohort : s.db.cohort(number)
+): Promise<{ c: CohortRecord; m: MemberRecord }> {
+  const c = number === s.cohort.cohort ? s.cohort : await s.db.cohort(number)
   if (!c) throw new SecAggRefusal('unknown_cohort', `there is no cohort ${number}`)
-  const m = token === undefined ? undefined : s.db.memberByToken(number, hashToken(token))
+  const m = token === undefined ? undefined : await s.db.memberByToken(number, hashToken(token))
   if (!m)
     throw new SecAggRefusal(
       'not_a_member',

@@ -10,37 +10,37 @@ import { finish } from './finish.ts'
 import { ack, member, repeated, running } from './member-checks.ts'
 
 /** ShareKeys: the member's encrypted shares for every other member of the roster. */
-export function shares(
+export async function shares(
   s: CoordinatorState,
   number: number,
   token: string | undefined,
   body: SecAggShares,
-): SecAggAck {
-  followRound(s)
-  const { c, m } = member(s, number, token)
+): Promise<SecAggAck> {
+  await followRound(s)
+  const { c, m } = await member(s, number, token)
   const json = JSON.stringify(body)
-  const repeat = repeatedJson(s, c, m, 'shares', json, 'other shares')
+  const repeat = await repeatedJson(s, c, m, 'shares', json, 'other shares')
   if (repeat) return repeat
   running(s, c, 'share', 'shares')
-  commit(
+  await commit(
     s,
     () => s.server.addShareKeys({ ...body, type: 'share-keys', sessionId: c.sessionId, id: m.id }),
-    () => s.db.insertMessage(c.cohort, m.id, 'shares', json),
+    (db) => db.insertMessage(c.cohort, m.id, 'shares', json),
   )
   const answer = ack(s, c, false)
-  advance(s, false)
+  await advance(s, false)
   return answer
 }
 
 /** MaskedInputCollection: the member's masked vector (binary body). */
-export function masked(
+export async function masked(
   s: CoordinatorState,
   number: number,
   token: string | undefined,
   bytes: Uint8Array,
-): SecAggAck {
-  followRound(s)
-  const { c, m } = member(s, number, token)
+): Promise<SecAggAck> {
+  await followRound(s)
+  const { c, m } = await member(s, number, token)
   const repeat = repeated(s, c, m, {
     before: m.uploaded,
     same: m.masked !== null && Buffer.from(m.masked).equals(Buffer.from(bytes)),
@@ -54,13 +54,13 @@ export function masked(
   } catch (err) {
     throw new SecAggRefusal('bad_secagg_message', (err as Error).message, { cause: err })
   }
-  commit(
+  await commit(
     s,
     () => s.server.addMaskedInput({ type: 'masked-input', sessionId: c.sessionId, id: m.id, masked: vector }),
-    () => s.db.setMasked(c.cohort, m.id, bytes),
+    (db) => db.setMasked(c.cohort, m.id, bytes),
   )
   const answer = ack(s, c, false)
-  advance(s, false)
+  await advance(s, false)
   return answer
 }
 
@@ -71,33 +71,35 @@ export async function unmask(
   token: string | undefined,
   body: SecAggUnmask,
 ): Promise<SecAggAck> {
-  followRound(s)
-  const { c, m } = member(s, number, token)
+  await followRound(s)
+  const { c, m } = await member(s, number, token)
   const json = JSON.stringify(body)
-  const repeat = repeatedJson(s, c, m, 'unmask', json, 'other unmask shares')
+  const repeat = await repeatedJson(s, c, m, 'unmask', json, 'other unmask shares')
   if (repeat) return repeat
   running(s, c, 'unmask', 'unmask shares')
   if (s.finishing)
     throw new SecAggRefusal('wrong_phase', `cohort ${c.cohort} has the shares it needs and is unmasking`)
-  commit(
+  await commit(
     s,
     () => s.server.addUnmaskResponse({ ...body, type: 'unmask-response', sessionId: c.sessionId, id: m.id }),
-    () => s.db.insertMessage(c.cohort, m.id, 'unmask', json),
+    (db) => db.insertMessage(c.cohort, m.id, 'unmask', json),
   )
   const answer = ack(s, c, false)
-  if (s.server.canFinish) await finish(s)
+  // The reconstruction runs on its own and takes the lock for its close: the caller waits for it outside
+  // this section (the coordinator's unmask), so that the ack follows the close.
+  if (s.server.canFinish) void finish(s)
   return answer
 }
 
 /** `repeated` for a message the store keeps as JSON under `kind`. */
-function repeatedJson(
+async function repeatedJson(
   s: CoordinatorState,
   c: Parameters<typeof repeated>[1],
   m: Parameters<typeof repeated>[2],
   kind: 'shares' | 'unmask',
   json: string,
   other: string,
-): SecAggAck | undefined {
-  const prior = s.db.message(c.cohort, m.id, kind)
+): Promise<SecAggAck | undefined> {
+  const prior = await s.db.message(c.cohort, m.id, kind)
   return repeated(s, c, m, { before: prior !== undefined, same: prior === json, other })
 }

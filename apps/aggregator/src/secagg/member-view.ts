@@ -6,9 +6,13 @@ import type { CoordinatorState } from './coordinator-state.ts'
 import { member } from './member-checks.ts'
 
 /** The member's view of its cohort: the roster, its inbox, or the survivors, by phase. */
-export function view(s: CoordinatorState, number: number, token: string | undefined): SecAggView {
-  followRound(s)
-  const { c, m } = member(s, number, token)
+export async function view(
+  s: CoordinatorState,
+  number: number,
+  token: string | undefined,
+): Promise<SecAggView> {
+  await followRound(s)
+  const { c, m } = await member(s, number, token)
   const live = c.cohort === s.cohort.cohort ? s.cohort : c
   const running = live === s.cohort
   const answer: SecAggView = {

@@ -19,14 +19,14 @@ const ORDER: readonly SecAggPhase[] = ['advertise', 'share', 'mask', 'unmask', '
  * Rebuilds the protocol state of the stored cohort by replaying its messages in the order their phases
  * closed. Every close is a function of the messages before it, so the replay ends where the cohort was.
  */
-export function replay(s: CoordinatorState, c: CohortRecord): void {
+export async function replay(s: CoordinatorState, c: CohortRecord): Promise<void> {
   const { host, db } = s
   const server = newServer(host, c)
   s.cohort = c
   s.server = server
   s.roster = undefined
   s.unmaskRequest = undefined
-  const members = db.members(c.cohort)
+  const members = await db.members(c.cohort)
   const at = (phase: SecAggPhase): boolean => ORDER.indexOf(c.phase) >= ORDER.indexOf(phase)
   for (const m of members)
     server.addAdvertisement({
@@ -38,7 +38,7 @@ export function replay(s: CoordinatorState, c: CohortRecord): void {
     })
   if (!at('share')) return
   s.roster = server.closeAdvertise()
-  for (const { id, body } of db.messages(c.cohort, 'shares'))
+  for (const { id, body } of await db.messages(c.cohort, 'shares'))
     server.addShareKeys({
       ...parseSecAggShares(JSON.parse(body)),
       type: 'share-keys',
@@ -54,7 +54,7 @@ export function replay(s: CoordinatorState, c: CohortRecord): void {
   }
   if (!at('unmask')) return
   s.unmaskRequest = server.closeMask()
-  for (const { id, body } of db.messages(c.cohort, 'unmask'))
+  for (const { id, body } of await db.messages(c.cohort, 'unmask'))
     server.addUnmaskResponse({
       ...parseSecAggUnmask(JSON.parse(body)),
       type: 'unmask-response',
@@ -64,25 +64,29 @@ export function replay(s: CoordinatorState, c: CohortRecord): void {
 }
 
 /** After a failed write: the store still holds the state before it; rebuild the cohort from there. */
-export function replayFromStore(s: CoordinatorState): void {
-  replay(s, s.db.cohort(s.cohort.cohort) ?? s.cohort)
+export async function replayFromStore(s: CoordinatorState): Promise<void> {
+  await replay(s, (await s.db.cohort(s.cohort.cohort)) ?? s.cohort)
 }
 
 /**
  * Start-up: resumes the stored cohort of the open round where it was (and finishes it if it can), aborts a
  * stored cohort of a closed round, or opens the first cohort.
  */
-export function resume(host: SecAggHost, db: SecAggStore, onDeadline: () => Promise<void>): CoordinatorState {
-  const stored = db.latestCohort()
-  const cohort = stored ?? insertCohort(host, db)
+export async function resume(
+  host: SecAggHost,
+  db: SecAggStore,
+  onDeadline: () => Promise<void>,
+): Promise<CoordinatorState> {
+  const stored = await db.latestCohort()
+  const cohort = stored ?? (await insertCohort(host, db))
   const s = createState(host, db, cohort, onDeadline)
   if (!stored) announce(s)
   else if (!ended(stored) && stored.round === host.current().round) {
-    replay(s, stored)
+    await replay(s, stored)
     log('cohort %d (%s) resumed in phase %s', stored.cohort, stored.sessionId, stored.phase)
     arm(s)
     if (s.cohort.phase === 'unmask' && s.server.canFinish) void finish(s)
-  } else if (!ended(stored)) abort(s, `round ${stored.round} closed without this cohort`)
-  else openCohort(s)
+  } else if (!ended(stored)) await abort(s, `round ${stored.round} closed without this cohort`)
+  else await openCohort(s)
   return s
 }

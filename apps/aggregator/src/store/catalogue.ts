@@ -3,8 +3,8 @@
 /** The queue of items waiting to join the catalogue. */
 export interface CatalogueStore {
   /** Queued ids, in the order they were queued. */
-  pendingItems(): string[]
+  pendingItems(): Promise<string[]>
   /** Queues ids that are neither in the catalogue nor pending; returns how many were new. */
-  queueItems(itemIds: readonly string[], queuedAt: string): number
-  clearPendingItems(): void
+  queueItems(itemIds: readonly string[], queuedAt: string): Promise<number>
+  clearPendingItems(): Promise<void>
 }

@@ -21,12 +21,14 @@ export interface EvaluationStore {
    * The client (salted hash) and model version of the report counted under this key, while its version is
    * still taken; `clientHash` is null for a report counted before reports were bound to clients.
    */
-  findEvaluation(idempotencyKey: string): { clientHash: string | null; modelVersion: number } | undefined
-  hasClientEvaluated(modelVersion: number, clientHash: string): boolean
+  findEvaluation(
+    idempotencyKey: string,
+  ): Promise<{ clientHash: string | null; modelVersion: number } | undefined>
+  hasClientEvaluated(modelVersion: number, clientHash: string): Promise<boolean>
   /** Records a report's key and client and adds its sums to its model version's totals. */
-  insertEvaluation(report: EvaluationReport): void
+  insertEvaluation(report: EvaluationReport): Promise<void>
   /** Evaluation totals, oldest version first, at most the `limit` most recent versions. */
-  evaluations(limit: number): EvaluationTotals[]
+  evaluations(limit: number): Promise<EvaluationTotals[]>
   /** Forgets the idempotency keys of reports on versions below `minVersion` (no longer accepted). */
-  pruneEvaluationKeys(minVersion: number): number
+  pruneEvaluationKeys(minVersion: number): Promise<number>
 }

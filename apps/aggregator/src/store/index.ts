@@ -1,23 +1,29 @@
 /**
- * The aggregator's durable store: the `Store` interface (store.ts), made of one interface per table group
- * (model.ts, rounds.ts, updates.ts, …, each with its record types), and its SQLite implementation, one file
- * per group in sqlite/ over a shared statement cache. This file opens the SQLite file, checks its format,
+ * The aggregator's durable store: the async `Store` interface (store.ts), made of one interface per table
+ * group (model.ts, rounds.ts, updates.ts, …, each with its record types), and its SQLite implementation, one
+ * file per group in sqlite/ over a shared statement cache. This file opens the SQLite file, checks its format,
  * migrates it, and composes the groups with `transaction()`.
  *
  * SQLite: one file (WAL, `synchronous = FULL`: a committed transaction survives a crash or power cut, so an
- * ack means durable), locked exclusively by the one aggregator that owns it.
+ * ack means durable), locked exclusively by the one aggregator that owns it. better-sqlite3 is synchronous:
+ * the groups are written synchronously (SyncGroup) and answer through resolved Promises (async-groups.ts).
+ * One connection means one transaction at a time: `transaction(fn)` and every call on the outer store take
+ * turns through one queue (createSerial), each outer call its own transaction; a call on the outer store from
+ * inside `fn` would wait for itself and is refused with an Error naming the method (sqlite/runners.ts). The
+ * groups' own transactions (`addRejections`, `insertEvaluation`, `queueItems`) nest as savepoints inside one.
+ * The aggregator does not rely on any of this for its own consistency: it serialises its state changes
+ * itself (AggregatorState.serial), as it must on a server database too.
  *
- * What a server-database implementation (PostgreSQL, say) would need beside this one:
- * - An async interface. Every method here is synchronous because better-sqlite3 is and the aggregator calls
- *   the store inline (between two awaits nothing else runs, which its round logic relies on); a network
- *   database means `Promise`s throughout, `roundPayloads` as an `AsyncIterable` over a cursor, and the
- *   aggregator serialising what it now gets for free: one upload's check-then-insert against another's.
- * - Transactions bound to one connection: `transaction(fn)` would hand `fn` a store whose groups run on the
- *   transaction's connection (here every group shares one connection, and the groups' own transactions —
- *   `addRejections`, `insertEvaluation`, `queueItems` — nest as savepoints).
+ * What a server-database implementation (PostgreSQL, say) needs beside this one:
+ * - Transactions bound to one pooled connection: `transaction(fn)` hands `fn` the groups on that connection
+ *   (BEGIN … COMMIT, ROLLBACK when `fn` rejects), while outer calls run on any connection of the pool. Its
+ *   group methods that write several statements (`addRejections`, `insertEvaluation`, `queueItems`,
+ *   `resetRound`, `closeRound`, `endCohort`, `insertMessage`, `saveModel`) need their own transaction (or
+ *   savepoint) when called outside one.
+ * - `roundPayloads` as an `AsyncIterable` over a cursor (or pages), so a large round is never all in memory.
  * - One owner: SQLite's exclusive lock keeps a second aggregator from double-counting rounds; a server
  *   database needs the same, e.g. a session-level advisory lock held while the aggregator runs, refused at
- *   open as "in use" like a locked file.
+ *   open as "in use" like a locked file — until the aggregator's per-process lock becomes a shared one.
  * - Its own DDL and migrations, numbered by the same SCHEMA_VERSION and checked by the same `meta.format`,
  *   with commits that are durable before an ack (`synchronous_commit = on`).
  * - An answer to `checkPresent()`: here it catches a file deleted or replaced under the running process; there,
@@ -30,6 +36,9 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import createDebug from 'debug'
 import { StartupError } from '../errors.ts'
+import { createSerial } from '../serial.ts'
+import type { SecAggStore } from './secagg.ts'
+import { asyncGroup, type GroupRunner, type SyncGroup } from './sqlite/async-groups.ts'
 import { sqliteCatalogue } from './sqlite/catalogue.ts'
 import { sqliteEvaluations } from './sqlite/evaluations.ts'
 import { checkWritable, presenceCheck } from './sqlite/file-guard.ts'
@@ -38,11 +47,12 @@ import { sqliteModel } from './sqlite/model.ts'
 import { sqliteOptimizerState } from './sqlite/optimizer-state.ts'
 import { sqliteRejections } from './sqlite/rejections.ts'
 import { sqliteRounds } from './sqlite/rounds.ts'
+import { insideTurn, outerRunner, transactionRunner } from './sqlite/runners.ts'
 import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, STORE_FORMAT } from './sqlite/schema.ts'
 import { sqliteSecAgg } from './sqlite/secagg.ts'
-import { createSqliteContext } from './sqlite/statements.ts'
+import { createSqliteContext, type SqliteContext } from './sqlite/statements.ts'
 import { sqliteUpdates } from './sqlite/updates.ts'
-import type { Store } from './store.ts'
+import type { Store, StoreGroups, StoreInit } from './store.ts'
 
 export type { CatalogueStore } from './catalogue.ts'
 export type { EvaluationReport, EvaluationStore, EvaluationTotals } from './evaluations.ts'
@@ -54,7 +64,7 @@ export type { PrivacyRound, RoundClosing, RoundRecord, RoundStore } from './roun
 export { StoreCorruptError } from './rows.ts'
 export type { CohortRecord, MemberRecord, SecAggStore } from './secagg.ts'
 export { SCHEMA_VERSION, STORE_FORMAT } from './sqlite/schema.ts'
-export type { AggregatorStore, Store, StoreInit } from './store.ts'
+export type { AggregatorStore, Store, StoreInit, StoreTransaction } from './store.ts'
 export type { UpdateRecord, UpdateStore } from './updates.ts'
 
 const log = createDebug('fedrec:aggregator:store')
@@ -66,7 +76,7 @@ const log = createDebug('fedrec:aggregator:store')
  * of an older schema version is migrated.
  * @example
  * const store = openStore('.fedrec/aggregator.sqlite', { create: true })
- * if (store.isNew) store.initialise({ meta, model, round })
+ * if (store.isNew) await store.initialise({ meta, model, round })
  */
 export function openStore(path: string, { create = true }: { create?: boolean } = {}): Store {
   const inMemory = path === ':memory:'
@@ -163,44 +173,85 @@ function migrate(db: Database.Database, from: number): void {
 function compose(db: Database.Database, path: string, isNew: boolean): Store {
   const ctx = createSqliteContext(db)
   const checkPresent = presenceCheck(path)
-  const meta = sqliteMeta(ctx)
-  const model = sqliteModel(ctx, path)
-  const rounds = sqliteRounds(ctx)
+  const sync = syncGroups(ctx, path)
+  // One connection, so one transaction at a time: the outer store's calls and `transaction()` take turns.
+  const turn = createSerial(`store ${path}`)
+  const outer = outerRunner(db, turn)
   return {
     path,
     isNew,
-    ...meta,
-    ...model,
+    ...asyncGroups(sync, outer),
+
+    initialise: (init) => outer.call('initialise', () => initialiseSync(db, sync, init)),
+
+    transaction(fn) {
+      const refused = insideTurn(turn, 'transaction')
+      if (refused) return Promise.reject(refused)
+      return turn('transaction', async () => {
+        checkPresent()
+        const open = { ended: false }
+        db.exec('BEGIN')
+        try {
+          const result = await fn(asyncGroups(sync, transactionRunner(open)))
+          db.exec('COMMIT')
+          return result
+        } catch (err) {
+          // A failed COMMIT or a statement error (SQLITE_FULL…) may already have ended the transaction.
+          if (db.inTransaction) db.exec('ROLLBACK')
+          throw err
+        } finally {
+          open.ended = true
+        }
+      })
+    },
+
+    checkPresent: () => outer.call('checkPresent', checkPresent),
+
+    close() {
+      const refused = insideTurn(turn, 'close')
+      if (refused) return Promise.reject(refused)
+      return turn('close', async () => {
+        if (db.open) db.close()
+      })
+    },
+  }
+}
+
+/** The synchronous groups, all on one statement cache. */
+interface SyncGroups extends SyncGroup<Omit<StoreGroups, 'secAgg'>> {
+  secAgg: SyncGroup<SecAggStore>
+}
+
+function syncGroups(ctx: SqliteContext, path: string): SyncGroups {
+  return {
+    ...sqliteMeta(ctx),
+    ...sqliteModel(ctx, path),
     ...sqliteOptimizerState(ctx),
-    ...rounds,
+    ...sqliteRounds(ctx),
     ...sqliteUpdates(ctx),
     ...sqliteEvaluations(ctx),
     ...sqliteRejections(ctx),
     ...sqliteCatalogue(ctx),
     secAgg: sqliteSecAgg(ctx),
-
-    initialise(init) {
-      db.transaction(() => {
-        db.exec(SCHEMA_SQL)
-        for (let v = 1; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '')
-        for (const [key, value] of Object.entries(init.meta)) meta.setMeta(key, value)
-        meta.setMeta('schema_version', String(SCHEMA_VERSION))
-        // Written last, though the transaction makes the order moot: a file without it is not ours.
-        meta.setMeta('format', STORE_FORMAT)
-        model.saveModel(init.model)
-        rounds.insertRound(init.round)
-      })()
-    },
-
-    transaction(fn) {
-      checkPresent()
-      return db.transaction(fn)()
-    },
-
-    checkPresent,
-
-    close() {
-      if (db.open) db.close()
-    },
   }
+}
+
+function asyncGroups({ secAgg, ...flat }: SyncGroups, runner: GroupRunner): StoreGroups {
+  return {
+    ...asyncGroup<Omit<StoreGroups, 'secAgg'>>(flat, runner),
+    secAgg: asyncGroup<SecAggStore>(secAgg, runner),
+  }
+}
+
+function initialiseSync(db: Database.Database, sync: SyncGroups, init: StoreInit): void {
+  db.transaction(() => {
+    db.exec(SCHEMA_SQL)
+    for (let v = 1; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '')
+    for (const [key, value] of Object.entries(init.meta)) sync.setMeta(key, value)
+    sync.setMeta('schema_version', String(SCHEMA_VERSION))
+    // Written last, though the transaction makes the order moot: a file without it is not ours.
+    sync.setMeta('format', STORE_FORMAT)
+    sync.saveModel(init.model)
+    sync.insertRound(init.round)
+  })()
 }

@@ -2,6 +2,6 @@
 
 /** Key-value settings that outlive a restart. */
 export interface MetaStore {
-  meta(key: string): string | undefined
-  setMeta(key: string, value: string): void
+  meta(key: string): Promise<string | undefined>
+  setMeta(key: string, value: string): Promise<void>
 }

@@ -28,13 +28,13 @@ export interface ModelStore {
    * The stored model, its checksum verified (a model written before checksums gets one).
    * @throws StoreCorruptError when its bytes do not match the checksum or a value is not finite
    */
-  loadModel(): StoredModel
+  loadModel(): Promise<StoredModel>
   /** Replaces the stored model (only the current version is kept) and appends new catalogue rows. */
-  saveModel(model: StoredModel): void
+  saveModel(model: StoredModel): Promise<void>
   /** Records the rows a published version changed (write it in the transaction that saves that model). */
-  insertModelChanges(changes: ModelChanges): void
+  insertModelChanges(changes: ModelChanges): Promise<void>
   /** The recorded changes of the versions after `since`, oldest first (gaps are the caller's to notice). */
-  modelChanges(since: number): ModelChanges[]
+  modelChanges(since: number): Promise<ModelChanges[]>
   /** Forgets the changes of versions up to `upTo`; returns how many went. */
-  pruneModelChanges(upTo: number): number
+  pruneModelChanges(upTo: number): Promise<number>
 }

@@ -5,7 +5,7 @@ export type OptimizerState = Map<string, { m?: Float32Array; v?: Float32Array }>
 
 /** The optimizer moments of the current model. */
 export interface OptimizerStateStore {
-  loadOptimizerState(): OptimizerState
+  loadOptimizerState(): Promise<OptimizerState>
   /** Replaces every stored moment with `state`. */
-  saveOptimizerState(state: OptimizerState): void
+  saveOptimizerState(state: OptimizerState): Promise<void>
 }

@@ -3,7 +3,7 @@
 /** The rejection counters. */
 export interface RejectionStore {
   /** Adds to the rejection counters. */
-  addRejections(counts: ReadonlyMap<string, number>): void
+  addRejections(counts: ReadonlyMap<string, number>): Promise<void>
   /** Every counter, by error code. */
-  rejections(): Record<string, number>
+  rejections(): Promise<Record<string, number>>
 }

@@ -49,19 +49,19 @@ export interface PrivacyRound {
 /** The rounds: exactly one is open at a time. */
 export interface RoundStore {
   /** @throws StoreCorruptError unless exactly one round is open */
-  openRound(): RoundRecord
-  insertRound(round: RoundRecord): void
-  setDeadline(round: number, deadline: string): void
+  openRound(): Promise<RoundRecord>
+  insertRound(round: RoundRecord): Promise<void>
+  setDeadline(round: number, deadline: string): Promise<void>
   /**
    * The operator reset of an open round, to run inside `transaction()` with nothing else: moves the keys of
    * its accepted updates to `discarded_updates` (payloads and acks go), so neither a replay nor a retry
    * counts them again, and reopens the round with `openedAt` and `deadline`, counting the reset. Returns how
    * many updates were discarded.
    */
-  resetRound(round: number, reopen: { at: string; deadline: string }): number
-  closeRound(round: number, closing: RoundClosing): void
+  resetRound(round: number, reopen: { at: string; deadline: string }): Promise<number>
+  closeRound(round: number, closing: RoundClosing): Promise<void>
   /** Closed rounds, oldest first, at most the `limit` most recent. */
-  history(limit: number): RoundRecord[]
+  history(limit: number): Promise<RoundRecord[]>
   /** Every closed round, oldest first, with its DP parameters (null: closed without DP). */
-  privacyRounds(): { round: number; participants: number; dp: PrivacyRound | null }[]
+  privacyRounds(): Promise<{ round: number; participants: number; dp: PrivacyRound | null }[]>
 }

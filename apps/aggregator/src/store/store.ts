@@ -16,17 +16,8 @@ export interface StoreInit {
   round: RoundRecord
 }
 
-/**
- * The aggregator's durable state. Every method is synchronous; group writes with `transaction()`, so that an
- * ack is sent only for what committed. The groups the aggregator calls are flat on the store (it calls
- * `store.loadModel()`); secure aggregation, a protocol of its own, gets its group as `secAgg`.
- * @example
- * store.transaction(() => {
- *   store.saveModel(next)
- *   store.closeRound(round, closing)
- * })
- */
-export interface Store
+/** The table groups, as the store and a transaction both offer them. */
+export interface StoreGroups
   extends MetaStore,
     ModelStore,
     OptimizerStateStore,
@@ -35,24 +26,45 @@ export interface Store
     EvaluationStore,
     RejectionStore,
     CatalogueStore {
-  /** Where the store is (a file path, or `':memory:'`), for messages. */
+  /** The secure-aggregation tables, committed in the same transactions as the rounds they close. */
+  readonly secAgg: SecAggStore
+}
+
+/**
+ * The table groups bound to one open transaction (one database connection): what `transaction(fn)` hands
+ * `fn`. Everything `fn` reads or writes goes through it; calling the outer store from inside `fn` is a bug
+ * (on SQLite it is refused with an error, on a server database it would run outside the transaction).
+ */
+export type StoreTransaction = StoreGroups
+
+/**
+ * The aggregator's durable state, on SQLite (one file, one process) or a server database (PostgreSQL,
+ * shared by replicas). Every method answers with a Promise; a call outside `transaction()` is its own
+ * transaction. Group writes with `transaction()`, so that an ack is sent only for what committed.
+ * @example
+ * await store.transaction(async (tx) => {
+ *   await tx.saveModel(next)
+ *   await tx.closeRound(round, closing)
+ * })
+ */
+export interface Store extends StoreGroups {
+  /** Where the store is (a file path, `':memory:'`, or a database URL without its password), for messages. */
   readonly path: string
   /** True when the store had no fedrec tables yet: call `initialise()` before anything else. */
   readonly isNew: boolean
-  /** The secure-aggregation tables, committed in the same transactions as the rounds they close. */
-  readonly secAgg: SecAggStore
-  initialise(init: StoreInit): void
+  initialise(init: StoreInit): Promise<void>
   /**
-   * Runs `fn` in one transaction, after checking that the store is still the one opened.
-   * @throws StoreLostError when the store file was deleted or replaced under the running aggregator
+   * Runs `fn` in one transaction on one connection, after checking that the store is still the one opened;
+   * commits when `fn`'s promise resolves, rolls back when it rejects (and rejects with the same error).
+   * @throws StoreLostError when the store was deleted, replaced or is unreachable
    */
-  transaction<T>(fn: () => T): T
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>
   /**
-   * Checks that the store file is still there and still the file that was opened (same device and inode).
+   * Checks that the store is still there and still the one that was opened (SQLite: same device and inode).
    * @throws StoreLostError otherwise — logged once
    */
-  checkPresent(): void
-  close(): void
+  checkPresent(): Promise<void>
+  close(): Promise<void>
 }
 
 /** The name the aggregator and the secure-aggregation coordinator know the store by. */

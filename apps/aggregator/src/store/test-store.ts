@@ -6,12 +6,12 @@ const AT = '2026-01-01T00:00:00.000Z'
 
 /**
  * Opens `path` (in memory by default) as a new store and initialises it.
- * @example const store = freshStore(); store.queueItems(['c'], at)
+ * @example const store = await freshStore(); await store.queueItems(['c'], at)
  */
-export function freshStore(path = ':memory:'): Store {
+export async function freshStore(path = ':memory:'): Promise<Store> {
   const store = openStore(path, { create: true })
   if (!store.isNew) throw new Error(`${path} is not a new store`)
-  store.initialise({
+  await store.initialise({
     meta: { salt: 'test' },
     model: {
       version: 0,

@@ -18,23 +18,23 @@ export interface UpdateRecord {
 
 /** The accepted updates, and the keys of those an operator reset discarded. */
 export interface UpdateStore {
-  findUpdate(idempotencyKey: string): UpdateRecord | undefined
+  findUpdate(idempotencyKey: string): Promise<UpdateRecord | undefined>
   /** The update under this key if an operator reset discarded it (until its round's acks are pruned). */
-  findDiscarded(idempotencyKey: string): { clientHash: string; round: number } | undefined
-  hasClientSubmitted(round: number, clientHash: string): boolean
-  insertUpdate(update: UpdateRecord): void
-  deleteUpdate(idempotencyKey: string): void
+  findDiscarded(idempotencyKey: string): Promise<{ clientHash: string; round: number } | undefined>
+  hasClientSubmitted(round: number, clientHash: string): Promise<boolean>
+  insertUpdate(update: UpdateRecord): Promise<void>
+  deleteUpdate(idempotencyKey: string): Promise<void>
   /** Norm statistics of a round's accepted updates so far. */
-  roundNorms(round: number): { mean: number; max: number; clipped: number }
+  roundNorms(round: number): Promise<{ mean: number; max: number; clipped: number }>
   /**
    * Forgets the acks (and discarded keys) of rounds that closed before `closedBefore` (ISO): a retry that
    * late gets `round_closed` instead of its ack. Returns how many rows went.
    */
-  pruneUpdates(closedBefore: string): number
+  pruneUpdates(closedBefore: string): Promise<number>
   /**
    * Payloads of a round's accepted updates in acceptance order, streamed one at a time (a round can hold
    * more than fits in memory at once). No writes until the iteration ends.
    */
-  roundPayloads(round: number): IterableIterator<Uint8Array>
-  dropPayloads(round: number): void
+  roundPayloads(round: number): AsyncIterable<Uint8Array>
+  dropPayloads(round: number): Promise<void>
 }

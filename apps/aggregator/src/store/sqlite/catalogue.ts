@@ -1,10 +1,11 @@
 /** The `pending_items` table on SQLite (checked against the model's `items`). */
 import type { CatalogueStore } from '../catalogue.ts'
 import { text } from '../rows.ts'
+import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
 /** @example sqliteCatalogue(ctx).queueItems(['sku-1', 'sku-2'], new Date().toISOString()) */
-export function sqliteCatalogue({ db, sql }: SqliteContext): CatalogueStore {
+export function sqliteCatalogue({ db, sql }: SqliteContext): SyncGroup<CatalogueStore> {
   return {
     pendingItems() {
       return sql(`SELECT item_id FROM pending_items ORDER BY seq`)

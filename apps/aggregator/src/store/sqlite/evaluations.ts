@@ -1,10 +1,11 @@
 /** The tables `evaluations` (totals per model version) and `evaluation_reports` (counted keys) on SQLite. */
 import type { EvaluationStore } from '../evaluations.ts'
 import { asRow, int, nullable, real, text } from '../rows.ts'
+import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
 /** @example sqliteEvaluations(ctx).evaluations(10) // the last ten versions' totals */
-export function sqliteEvaluations({ db, sql }: SqliteContext): EvaluationStore {
+export function sqliteEvaluations({ db, sql }: SqliteContext): SyncGroup<EvaluationStore> {
   return {
     findEvaluation(key) {
       const row = sql(

@@ -1,10 +1,11 @@
 /** The `meta` table on SQLite. */
 import type { MetaStore } from '../meta.ts'
 import { text } from '../rows.ts'
+import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
 /** @example const meta = sqliteMeta(ctx); meta.setMeta('salt', salt) */
-export function sqliteMeta({ sql }: SqliteContext): MetaStore {
+export function sqliteMeta({ sql }: SqliteContext): SyncGroup<MetaStore> {
   return {
     meta(key) {
       const value = sql(`SELECT value FROM meta WHERE key = ?`).pluck().get(key)

@@ -3,6 +3,7 @@ import createDebug from 'debug'
 import type { ModelStore, StoredModel } from '../model.ts'
 import { checkModelFinite, modelChecksum } from '../model-checksum.ts'
 import { asRow, blob, floatsFromBlob, floatsToBlob, int, nullable, StoreCorruptError, text } from '../rows.ts'
+import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
 const log = createDebug('fedrec:aggregator:store')
@@ -12,7 +13,7 @@ const log = createDebug('fedrec:aggregator:store')
  * model stored before checksums).
  * @example const model = sqliteModel(ctx, store.path).loadModel()
  */
-export function sqliteModel({ sql }: SqliteContext, path: string): ModelStore {
+export function sqliteModel({ sql }: SqliteContext, path: string): SyncGroup<ModelStore> {
   return {
     loadModel() {
       const rows = sql(`SELECT * FROM model`).all()

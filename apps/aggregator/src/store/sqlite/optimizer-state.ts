@@ -1,10 +1,11 @@
 /** The `optimizer_state` table on SQLite: one float32 blob per tensor and slot. */
 import type { OptimizerState, OptimizerStateStore } from '../optimizer-state.ts'
 import { asRow, blob, floatsFromBlob, floatsToBlob, StoreCorruptError, text } from '../rows.ts'
+import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
 /** @example const state = sqliteOptimizerState(ctx).loadOptimizerState() */
-export function sqliteOptimizerState({ sql }: SqliteContext): OptimizerStateStore {
+export function sqliteOptimizerState({ sql }: SqliteContext): SyncGroup<OptimizerStateStore> {
   return {
     loadOptimizerState() {
       const state: OptimizerState = new Map()

@@ -1,10 +1,11 @@
 /** The `rejections` table on SQLite: one counter per error code. */
 import type { RejectionStore } from '../rejections.ts'
 import { asRow, int, text } from '../rows.ts'
+import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
 /** @example sqliteRejections(ctx).addRejections(new Map([['too_large', 2]])) */
-export function sqliteRejections({ db, sql }: SqliteContext): RejectionStore {
+export function sqliteRejections({ db, sql }: SqliteContext): SyncGroup<RejectionStore> {
   return {
     addRejections(counts) {
       const add = sql(

@@ -1,10 +1,11 @@
 /** The `rounds` table on SQLite (a reset also moves the round's updates to `discarded_updates`). */
 import type { RoundRecord, RoundStore } from '../rounds.ts'
 import { asRow, int, nullable, real, StoreCorruptError, text } from '../rows.ts'
+import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
 /** @example const open = sqliteRounds(ctx).openRound() */
-export function sqliteRounds({ sql }: SqliteContext): RoundStore {
+export function sqliteRounds({ sql }: SqliteContext): SyncGroup<RoundStore> {
   return {
     openRound() {
       const rows = sql(`SELECT * FROM rounds WHERE closed_at IS NULL`).all()

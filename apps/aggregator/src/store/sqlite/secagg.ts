@@ -2,6 +2,7 @@
 import { SECAGG_PHASES, type SecAggPhase } from '@fedrec/protocol'
 import { asRow, blob, int, nullable, StoreCorruptError, text } from '../rows.ts'
 import type { CohortRecord, MemberRecord, SecAggStore } from '../secagg.ts'
+import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
 const isPhase = (x: string): x is SecAggPhase => (SECAGG_PHASES as readonly string[]).includes(x)
@@ -11,7 +12,7 @@ const isPhase = (x: string): x is SecAggPhase => (SECAGG_PHASES as readonly stri
  * coordinator's writes join the transaction that closes a round.
  * @example const cohort = sqliteSecAgg(ctx).latestCohort()
  */
-export function sqliteSecAgg({ sql }: SqliteContext): SecAggStore {
+export function sqliteSecAgg({ sql }: SqliteContext): SyncGroup<SecAggStore> {
   return {
     latestCohort() {
       const row = sql(`SELECT * FROM secagg_cohorts ORDER BY cohort DESC LIMIT 1`).get()

@@ -1,10 +1,11 @@
 /** The tables `updates` and `discarded_updates` on SQLite. */
 import { asRow, blob, int, nullable, real, text } from '../rows.ts'
 import type { UpdateRecord, UpdateStore } from '../updates.ts'
+import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
 /** @example const ack = sqliteUpdates(ctx).findUpdate(key)?.ack */
-export function sqliteUpdates({ sql }: SqliteContext): UpdateStore {
+export function sqliteUpdates({ sql }: SqliteContext): SyncGroup<UpdateStore> {
   return {
     findUpdate(key) {
       const row = sql(`SELECT * FROM updates WHERE idempotency_key = ?`).get(key)
