@@ -1,0 +1,105 @@
+/** The `rounds` table on PostgreSQL (a reset also moves the round's updates to `discarded_updates`). */
+import type { RoundStore } from '../rounds.ts'
+import { StoreCorruptError } from '../rows.ts'
+import type { PgContext } from './context.ts'
+import { toPrivacyRound, toRound } from './records.ts'
+
+/** @example const open = await postgresRounds(ctx).openRound() */
+export function postgresRounds({ query, atomic }: PgContext): RoundStore {
+  return {
+    async openRound() {
+      const { rows } = await query(`SELECT * FROM rounds WHERE closed_at IS NULL`)
+      if (rows.length !== 1) throw new StoreCorruptError(`expected one open round, found ${rows.length}`)
+      return toRound(rows[0])
+    },
+
+    async insertRound(r) {
+      await query(
+        `INSERT INTO rounds (round, model_version, opened_at, deadline, closed_at, closed_by, participants, samples,
+           update_norm, client_norm_mean, client_norm_max, clipped, resets, discarded)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [
+          r.round,
+          r.modelVersion,
+          r.openedAt,
+          r.deadline,
+          r.closedAt,
+          r.closedBy,
+          r.participants,
+          r.samples,
+          r.updateNorm,
+          r.clientNormMean,
+          r.clientNormMax,
+          r.clipped,
+          r.resets,
+          r.discarded,
+        ],
+      )
+    },
+
+    async setDeadline(round, deadline) {
+      await query(`UPDATE rounds SET deadline = $1 WHERE round = $2`, [deadline, round])
+    },
+
+    resetRound(round, { at, deadline }) {
+      // All or nothing even outside a transaction: a reset of a round that is not open moves no key.
+      return atomic(async (tx) => {
+        const { rowCount: discarded } = await tx.query(
+          `WITH gone AS (DELETE FROM updates WHERE round = $2 RETURNING idempotency_key, client_hash, round, seq)
+           INSERT INTO discarded_updates (idempotency_key, client_hash, round, discarded_at)
+           SELECT idempotency_key, client_hash, round, $1 FROM gone ORDER BY seq`,
+          [at, round],
+        )
+        const { rowCount } = await tx.query(
+          `UPDATE rounds SET opened_at = $1, deadline = $2, resets = resets + 1, discarded = discarded + $3
+           WHERE round = $4 AND closed_at IS NULL`,
+          [at, deadline, discarded, round],
+        )
+        if (rowCount !== 1) throw new StoreCorruptError(`round ${round} is not open`)
+        return discarded
+      })
+    },
+
+    async closeRound(round, c) {
+      // Without DP the dp_ columns stay NULL, as they were: only this statement writes them.
+      const { rowCount } = await query(
+        `UPDATE rounds SET closed_at = $1, closed_by = $2, participants = $3, samples = $4, update_norm = $5,
+           client_norm_mean = $6, client_norm_max = $7, clipped = $8,
+           dp_noise_multiplier = $9, dp_sample_rate = $10, dp_clip_norm = $11
+         WHERE round = $12 AND closed_at IS NULL`,
+        [
+          c.closedAt,
+          c.closedBy,
+          c.participants,
+          c.samples,
+          c.updateNorm,
+          c.clientNormMean,
+          c.clientNormMax,
+          c.clipped,
+          c.dp?.noiseMultiplier ?? null,
+          c.dp?.sampleRate ?? null,
+          c.dp?.clipNorm ?? null,
+          round,
+        ],
+      )
+      if (rowCount !== 1) throw new StoreCorruptError(`round ${round} is not open`)
+    },
+
+    async privacyRounds() {
+      const { rows } = await query(
+        `SELECT round, participants, dp_noise_multiplier, dp_sample_rate, dp_clip_norm FROM rounds
+         WHERE closed_at IS NOT NULL ORDER BY round`,
+      )
+      return rows.map(toPrivacyRound)
+    },
+
+    async history(limit) {
+      const { rows } = await query(
+        `SELECT * FROM (SELECT * FROM rounds WHERE closed_at IS NOT NULL ORDER BY round DESC LIMIT $1) recent
+         ORDER BY round`,
+        [limit],
+      )
+      return rows.map(toRound)
+    },
+  }
+}
