@@ -66,7 +66,7 @@ export function postgresModel({ query, atomic }: PgContext, path: string): Model
       return model
     },
 
-    saveModel(model) {
+    async saveModel(model) {
       // Never publish what cannot be served: the transaction fails and the round stays open with its updates.
       checkModelFinite(model)
       return atomic(async (tx) => {

@@ -81,7 +81,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       const admin = new pg.Client({ connectionString: `${base}/postgres` })
       await admin.connect()
       try {
-        await admin.query(`CREATE DATABASE ${name}`)
+        await admin.query(`CREATE DATABASE ${name} STRATEGY FILE_COPY`)
       } finally {
         await admin.end()
       }
