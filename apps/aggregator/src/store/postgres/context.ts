@@ -18,6 +18,13 @@ export interface PgContext {
    * failed group write rolls back alone, as SQLite's nested transactions do, and the caller may go on).
    */
   atomic<T>(fn: (ctx: PgContext) => Promise<T>): Promise<T>
+  /**
+   * Runs one statement that may fail without aborting the caller's transaction (PostgreSQL aborts a whole
+   * transaction on any error; SQLite rolls back the failed statement only): inside a transaction in a
+   * savepoint of its own, outside one as a statement, which is atomic by itself. For the group writes that
+   * are transactions of their own on SQLite, so nest as savepoints there.
+   */
+  isolated(text: string, values?: unknown[]): Promise<PgResult>
   /** Rows of a query `batch` at a time, through a server-side cursor: never all of them in memory. */
   cursor(text: string, values: unknown[], batch: number): AsyncIterable<unknown[]>
 }
@@ -61,6 +68,10 @@ export function poolContext(shared: PgShared): PgContext {
   }
   return {
     query(text, values) {
+      refuseInsideTransaction()
+      return run(shared, shared.pool, text, values)
+    },
+    isolated(text, values) {
       refuseInsideTransaction()
       return run(shared, shared.pool, text, values)
     },
@@ -144,6 +155,7 @@ function clientContext(shared: PgShared, client: pg.PoolClient): PgContext {
         throw err
       }
     },
+    isolated: (text, values) => ctx.atomic((tx) => tx.query(text, values)),
     cursor: (text, values, batch) => clientCursor(shared, client, `cursor_${++names}`, text, values, batch),
   }
   return ctx

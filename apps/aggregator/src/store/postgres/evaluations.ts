@@ -5,7 +5,7 @@ import type { PgContext } from './context.ts'
 import { toEvaluationTotals } from './records.ts'
 
 /** @example await postgresEvaluations(ctx).evaluations(10) // the last ten versions' totals */
-export function postgresEvaluations({ query }: PgContext): EvaluationStore {
+export function postgresEvaluations({ query, isolated }: PgContext): EvaluationStore {
   return {
     async findEvaluation(key) {
       const { rows } = await query(
@@ -29,8 +29,9 @@ export function postgresEvaluations({ query }: PgContext): EvaluationStore {
     },
 
     async insertEvaluation(e) {
-      // One statement: the key and the sums together, or neither (a repeated key or client adds nothing).
-      await query(
+      // One statement: the key and the sums together, or neither (a repeated key or client adds nothing);
+      // isolated, so that inside a transaction it fails alone, as SQLite's nested transaction does.
+      await isolated(
         `WITH report AS (
            INSERT INTO evaluation_reports (idempotency_key, client_hash, model_version, received_at)
            VALUES ($1, $2, $3, $4))
