@@ -2,31 +2,31 @@
 import type { EvaluationStore } from '../evaluations.ts'
 import { asRow, int, nullable, text } from '../rows.ts'
 import type { PgContext } from './context.ts'
+import { exists, first } from './queries.ts'
 import { toEvaluationTotals } from './records.ts'
 
 /** @example await postgresEvaluations(ctx).evaluations(10) // the last ten versions' totals */
 export function postgresEvaluations({ query, isolated }: PgContext): EvaluationStore {
   return {
-    async findEvaluation(key) {
-      const { rows } = await query(
+    findEvaluation: (key) =>
+      first(
+        query,
         `SELECT client_hash, model_version FROM evaluation_reports WHERE idempotency_key = $1`,
         [key],
-      )
-      if (rows.length === 0) return undefined
-      const r = asRow(rows[0], 'evaluation_reports')
-      return {
-        clientHash: nullable(r, 'client_hash', 'evaluation_reports', text),
-        modelVersion: int(r, 'model_version', 'evaluation_reports'),
-      }
-    },
+        (r) => {
+          const row = asRow(r, 'evaluation_reports')
+          return {
+            clientHash: nullable(row, 'client_hash', 'evaluation_reports', text),
+            modelVersion: int(row, 'model_version', 'evaluation_reports'),
+          }
+        },
+      ),
 
-    async hasClientEvaluated(modelVersion, clientHash) {
-      const { rows } = await query(
-        `SELECT 1 FROM evaluation_reports WHERE model_version = $1 AND client_hash = $2`,
-        [modelVersion, clientHash],
-      )
-      return rows.length > 0
-    },
+    hasClientEvaluated: (modelVersion, clientHash) =>
+      exists(query, `SELECT 1 FROM evaluation_reports WHERE model_version = $1 AND client_hash = $2`, [
+        modelVersion,
+        clientHash,
+      ]),
 
     async insertEvaluation(e) {
       // One statement: the key and the sums together, or neither (a repeated key or client adds nothing);

@@ -2,14 +2,15 @@
 import type { MetaStore } from '../meta.ts'
 import { asRow, text } from '../rows.ts'
 import type { PgContext } from './context.ts'
+import { first } from './queries.ts'
 
 /** @example const salt = await postgresMeta(ctx).meta('salt') */
 export function postgresMeta({ query }: PgContext): MetaStore {
   return {
-    async meta(key) {
-      const { rows } = await query(`SELECT value FROM meta WHERE key = $1`, [key])
-      return rows.length === 0 ? undefined : text(asRow(rows[0], 'meta'), 'value', `meta.${key}`)
-    },
+    meta: (key) =>
+      first(query, `SELECT value FROM meta WHERE key = $1`, [key], (row) =>
+        text(asRow(row, 'meta'), 'value', `meta.${key}`),
+      ),
 
     async setMeta(key, value) {
       await query(

@@ -102,7 +102,9 @@ export function postgresModel({ query, atomic }: PgContext, path: string): Model
       await query(`INSERT INTO model_changes (version, base_items, rows) VALUES ($1, $2, $3)`, [
         version,
         baseItems,
-        Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength),
+        // Sent as its bytes (node-postgres sends any typed array as BYTEA): uint32, this machine's order,
+        // little-endian on every platform Node runs the aggregator on, as on SQLite.
+        rows,
       ])
     },
 

@@ -1,41 +1,125 @@
-// Rows of the store's tables as records: the column checks of rows.ts, read the same whichever driver
-// returned the row (the tables and column names are the same on SQLite and PostgreSQL), so the SQLite
-// groups can use these too.
-import { SECAGG_PHASES, type SecAggPhase } from '@fedrec/protocol'
+// Rows of the store's tables as records, each declared once as column → reader (the column checks of
+// rows.ts). They read a row the same whichever driver returned it (the tables and column names are the same
+// on SQLite and PostgreSQL), so the SQLite groups can use these too.
+import { SECAGG_PHASES } from '@fedrec/protocol'
 import type { EvaluationTotals } from '../evaluations.ts'
 import type { PrivacyRound, RoundRecord } from '../rounds.ts'
 import { asRow, blob, flag, int, nullable, real, StoreCorruptError, text } from '../rows.ts'
 import type { CohortRecord, MemberRecord } from '../secagg.ts'
 import type { UpdateRecord } from '../updates.ts'
 
-const isPhase = (x: string): x is SecAggPhase => (SECAGG_PHASES as readonly string[]).includes(x)
+type Row = Record<string, unknown>
+/** Reads one column of a row, as the guards of rows.ts do. */
+type Reader<T> = (row: Row, key: string, what: string) => T
+type Columns<T> = { readonly [K in keyof T]-?: readonly [column: string, read: Reader<T[K]>] }
+
+/** A nullable column of what `read` reads. */
+const orNull =
+  <T>(read: Reader<T>): Reader<T | null> =>
+  (row, key, what) =>
+    nullable(row, key, what, read)
+
+/** A text column holding one of `values`. */
+const oneOf =
+  <T extends string>(values: readonly T[]): Reader<T> =>
+  (row, key, what) => {
+    const value = text(row, key, what)
+    const known = (v: string): v is T => (values as readonly string[]).includes(v)
+    if (!known(value)) throw new StoreCorruptError(`${what}.${key}: unknown value ${value}`)
+    return value
+  }
 
 /**
- * A row of `rounds`.
- * @example const open = toRound((await query(`SELECT * FROM rounds WHERE closed_at IS NULL`)).rows[0])
+ * Reads a row of table `what` into a record, column by column.
+ * @example const round = decode(rows[0], 'rounds', ROUND)
  */
-export function toRound(input: unknown): RoundRecord {
-  const row = asRow(input, 'rounds')
-  const closedBy = nullable(row, 'closed_by', 'rounds', text)
-  if (closedBy !== null && closedBy !== 'quorum' && closedBy !== 'deadline')
-    throw new StoreCorruptError(`rounds.closed_by: unknown value ${closedBy}`)
-  return {
-    round: int(row, 'round', 'rounds'),
-    modelVersion: int(row, 'model_version', 'rounds'),
-    openedAt: text(row, 'opened_at', 'rounds'),
-    deadline: text(row, 'deadline', 'rounds'),
-    closedAt: nullable(row, 'closed_at', 'rounds', text),
-    closedBy,
-    participants: nullable(row, 'participants', 'rounds', int),
-    samples: nullable(row, 'samples', 'rounds', int),
-    updateNorm: nullable(row, 'update_norm', 'rounds', real),
-    clientNormMean: nullable(row, 'client_norm_mean', 'rounds', real),
-    clientNormMax: nullable(row, 'client_norm_max', 'rounds', real),
-    clipped: nullable(row, 'clipped', 'rounds', int),
-    resets: int(row, 'resets', 'rounds'),
-    discarded: int(row, 'discarded', 'rounds'),
+function decode<T>(input: unknown, what: string, columns: Columns<T>): T {
+  const row = asRow(input, what)
+  const out: Partial<T> = {}
+  for (const key of Object.keys(columns) as (keyof T & string)[]) {
+    const [column, read] = columns[key]
+    out[key] = read(row, column, what)
   }
+  // Columns<T> has an entry for every key of T, each read and checked above: `out` is a whole T.
+  return out as T
 }
+
+const ROUND: Columns<RoundRecord> = {
+  round: ['round', int],
+  modelVersion: ['model_version', int],
+  openedAt: ['opened_at', text],
+  deadline: ['deadline', text],
+  closedAt: ['closed_at', orNull(text)],
+  closedBy: ['closed_by', orNull(oneOf(['quorum', 'deadline'] as const))],
+  participants: ['participants', orNull(int)],
+  samples: ['samples', orNull(int)],
+  updateNorm: ['update_norm', orNull(real)],
+  clientNormMean: ['client_norm_mean', orNull(real)],
+  clientNormMax: ['client_norm_max', orNull(real)],
+  clipped: ['clipped', orNull(int)],
+  resets: ['resets', int],
+  discarded: ['discarded', int],
+}
+
+const UPDATE: Columns<UpdateRecord> = {
+  idempotencyKey: ['idempotency_key', text],
+  clientHash: ['client_hash', text],
+  round: ['round', int],
+  sampleCount: ['sample_count', int],
+  payload: ['payload', orNull(blob)],
+  ack: ['ack', text],
+  receivedAt: ['received_at', text],
+  norm: ['norm', real],
+  clipped: ['clipped', flag],
+}
+
+const EVALUATION_TOTALS: Columns<EvaluationTotals> = {
+  modelVersion: ['model_version', int],
+  users: ['users', int],
+  hits10: ['hits10', real],
+  ndcg10: ['ndcg10', real],
+}
+
+const COHORT: Columns<CohortRecord> = {
+  cohort: ['cohort', int],
+  round: ['round', int],
+  sessionId: ['session_id', text],
+  phase: ['phase', oneOf(SECAGG_PHASES)],
+  phaseDeadline: ['phase_deadline', text],
+  openedAt: ['opened_at', text],
+  closedAt: ['closed_at', orNull(text)],
+  abortReason: ['abort_reason', orNull(text)],
+  survivors: ['survivors', orNull(int)],
+}
+
+const MEMBER: Columns<MemberRecord> = {
+  cohort: ['cohort', int],
+  id: ['id', int],
+  clientHash: ['client_hash', text],
+  tokenHash: ['token_hash', text],
+  cPublicKey: ['c_public_key', text],
+  sPublicKey: ['s_public_key', text],
+  shared: ['shared', flag],
+  uploaded: ['uploaded', flag],
+  unmasked: ['unmasked', flag],
+  masked: ['masked', orNull(blob)],
+}
+
+/** @example const open = toRound((await query(`SELECT * FROM rounds WHERE closed_at IS NULL`)).rows[0]) */
+export const toRound = (input: unknown): RoundRecord => decode(input, 'rounds', ROUND)
+
+/** @example const update = rows.length === 0 ? undefined : toUpdate(rows[0]) */
+export const toUpdate = (input: unknown): UpdateRecord => decode(input, 'updates', UPDATE)
+
+/** @example const totals = rows.map(toEvaluationTotals) */
+export const toEvaluationTotals = (input: unknown): EvaluationTotals =>
+  decode(input, 'evaluations', EVALUATION_TOTALS)
+
+/** @example const latest = rows.length === 0 ? undefined : toCohort(rows[0]) */
+export const toCohort = (input: unknown): CohortRecord => decode(input, 'secagg_cohorts', COHORT)
+
+/** @example const members = rows.map(toMember) */
+export const toMember = (input: unknown): MemberRecord => decode(input, 'secagg_members', MEMBER)
 
 /**
  * A closed round as the privacy accountant reads it: its participants and DP parameters (null: no DP).
@@ -59,80 +143,5 @@ export function toPrivacyRound(input: unknown): {
             sampleRate: real(row, 'dp_sample_rate', 'rounds'),
             clipNorm: real(row, 'dp_clip_norm', 'rounds'),
           },
-  }
-}
-
-/**
- * A row of `updates`.
- * @example const update = rows.length === 0 ? undefined : toUpdate(rows[0])
- */
-export function toUpdate(input: unknown): UpdateRecord {
-  const row = asRow(input, 'updates')
-  return {
-    idempotencyKey: text(row, 'idempotency_key', 'updates'),
-    clientHash: text(row, 'client_hash', 'updates'),
-    round: int(row, 'round', 'updates'),
-    sampleCount: int(row, 'sample_count', 'updates'),
-    payload: nullable(row, 'payload', 'updates', blob),
-    ack: text(row, 'ack', 'updates'),
-    receivedAt: text(row, 'received_at', 'updates'),
-    norm: real(row, 'norm', 'updates'),
-    clipped: flag(row, 'clipped', 'updates'),
-  }
-}
-
-/**
- * A row of `evaluations`.
- * @example const totals = rows.map(toEvaluationTotals)
- */
-export function toEvaluationTotals(input: unknown): EvaluationTotals {
-  const row = asRow(input, 'evaluations')
-  return {
-    modelVersion: int(row, 'model_version', 'evaluations'),
-    users: int(row, 'users', 'evaluations'),
-    hits10: real(row, 'hits10', 'evaluations'),
-    ndcg10: real(row, 'ndcg10', 'evaluations'),
-  }
-}
-
-/**
- * A row of `secagg_cohorts`.
- * @example const latest = rows.length === 0 ? undefined : toCohort(rows[0])
- */
-export function toCohort(input: unknown): CohortRecord {
-  const row = asRow(input, 'secagg_cohorts')
-  const phase = text(row, 'phase', 'secagg_cohorts')
-  if (!isPhase(phase)) throw new StoreCorruptError(`secagg_cohorts.phase: unknown value ${phase}`)
-  return {
-    cohort: int(row, 'cohort', 'secagg_cohorts'),
-    round: int(row, 'round', 'secagg_cohorts'),
-    sessionId: text(row, 'session_id', 'secagg_cohorts'),
-    phase,
-    phaseDeadline: text(row, 'phase_deadline', 'secagg_cohorts'),
-    openedAt: text(row, 'opened_at', 'secagg_cohorts'),
-    closedAt: nullable(row, 'closed_at', 'secagg_cohorts', text),
-    abortReason: nullable(row, 'abort_reason', 'secagg_cohorts', text),
-    survivors: nullable(row, 'survivors', 'secagg_cohorts', int),
-  }
-}
-
-/**
- * A row of `secagg_members`.
- * @example const members = rows.map(toMember)
- */
-export function toMember(input: unknown): MemberRecord {
-  const row = asRow(input, 'secagg_members')
-  const what = 'secagg_members'
-  return {
-    cohort: int(row, 'cohort', what),
-    id: int(row, 'id', what),
-    clientHash: text(row, 'client_hash', what),
-    tokenHash: text(row, 'token_hash', what),
-    cPublicKey: text(row, 'c_public_key', what),
-    sPublicKey: text(row, 's_public_key', what),
-    shared: flag(row, 'shared', what),
-    uploaded: flag(row, 'uploaded', what),
-    unmasked: flag(row, 'unmasked', what),
-    masked: nullable(row, 'masked', what, blob),
   }
 }

@@ -2,6 +2,7 @@
 import type { RoundStore } from '../rounds.ts'
 import { StoreCorruptError } from '../rows.ts'
 import type { PgContext } from './context.ts'
+import { insertRow } from './queries.ts'
 import { toPrivacyRound, toRound } from './records.ts'
 
 /** @example const open = await postgresRounds(ctx).openRound() */
@@ -14,27 +15,22 @@ export function postgresRounds({ query, atomic }: PgContext): RoundStore {
     },
 
     async insertRound(r) {
-      await query(
-        `INSERT INTO rounds (round, model_version, opened_at, deadline, closed_at, closed_by, participants, samples,
-           update_norm, client_norm_mean, client_norm_max, clipped, resets, discarded)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-        [
-          r.round,
-          r.modelVersion,
-          r.openedAt,
-          r.deadline,
-          r.closedAt,
-          r.closedBy,
-          r.participants,
-          r.samples,
-          r.updateNorm,
-          r.clientNormMean,
-          r.clientNormMax,
-          r.clipped,
-          r.resets,
-          r.discarded,
-        ],
-      )
+      await insertRow(query, 'rounds', {
+        round: r.round,
+        model_version: r.modelVersion,
+        opened_at: r.openedAt,
+        deadline: r.deadline,
+        closed_at: r.closedAt,
+        closed_by: r.closedBy,
+        participants: r.participants,
+        samples: r.samples,
+        update_norm: r.updateNorm,
+        client_norm_mean: r.clientNormMean,
+        client_norm_max: r.clientNormMax,
+        clipped: r.clipped,
+        resets: r.resets,
+        discarded: r.discarded,
+      })
     },
 
     async setDeadline(round, deadline) {

@@ -2,6 +2,7 @@
 import { asRow, int, text } from '../rows.ts'
 import type { SecAggStore } from '../secagg.ts'
 import type { PgContext } from './context.ts'
+import { exists, first, insertRow } from './queries.ts'
 import { toCohort, toMember } from './records.ts'
 
 /**
@@ -10,33 +11,23 @@ import { toCohort, toMember } from './records.ts'
  * @example const cohort = await postgresSecAgg(ctx).latestCohort()
  */
 export function postgresSecAgg({ query }: PgContext): SecAggStore {
-  const one = async <T>(
-    text: string,
-    values: unknown[],
-    read: (row: unknown) => T,
-  ): Promise<T | undefined> => {
-    const { rows } = await query(text, values)
-    return rows.length === 0 ? undefined : read(rows[0])
-  }
+  const one = <T>(text: string, values: unknown[], read: (row: unknown) => T) =>
+    first(query, text, values, read)
   return {
     latestCohort: () => one(`SELECT * FROM secagg_cohorts ORDER BY cohort DESC LIMIT 1`, [], toCohort),
     cohort: (cohort) => one(`SELECT * FROM secagg_cohorts WHERE cohort = $1`, [cohort], toCohort),
     async insertCohort(c) {
-      await query(
-        `INSERT INTO secagg_cohorts (cohort, round, session_id, phase, phase_deadline, opened_at, closed_at, abort_reason, survivors)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          c.cohort,
-          c.round,
-          c.sessionId,
-          c.phase,
-          c.phaseDeadline,
-          c.openedAt,
-          c.closedAt,
-          c.abortReason,
-          c.survivors,
-        ],
-      )
+      await insertRow(query, 'secagg_cohorts', {
+        cohort: c.cohort,
+        round: c.round,
+        session_id: c.sessionId,
+        phase: c.phase,
+        phase_deadline: c.phaseDeadline,
+        opened_at: c.openedAt,
+        closed_at: c.closedAt,
+        abort_reason: c.abortReason,
+        survivors: c.survivors,
+      })
     },
     async setPhase(cohort, phase, phaseDeadline) {
       await query(`UPDATE secagg_cohorts SET phase = $1, phase_deadline = $2 WHERE cohort = $3`, [
@@ -73,11 +64,14 @@ export function postgresSecAgg({ query }: PgContext): SecAggStore {
         toMember,
       ),
     async insertMember(m) {
-      await query(
-        `INSERT INTO secagg_members (cohort, id, client_hash, token_hash, c_public_key, s_public_key)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [m.cohort, m.id, m.clientHash, m.tokenHash, m.cPublicKey, m.sPublicKey],
-      )
+      await insertRow(query, 'secagg_members', {
+        cohort: m.cohort,
+        id: m.id,
+        client_hash: m.clientHash,
+        token_hash: m.tokenHash,
+        c_public_key: m.cPublicKey,
+        s_public_key: m.sPublicKey,
+      })
     },
     async insertMessage(cohort, id, kind, body) {
       const column = kind === 'shares' ? 'shared' : 'unmasked'
@@ -103,14 +97,13 @@ export function postgresSecAgg({ query }: PgContext): SecAggStore {
         return { id: int(row, 'id', 'secagg_messages'), body: text(row, 'body', 'secagg_messages') }
       })
     },
-    async contributed(round, clientHash) {
-      const { rows } = await query(
+    contributed: (round, clientHash) =>
+      exists(
+        query,
         `SELECT 1 FROM secagg_members m JOIN secagg_cohorts c ON c.cohort = m.cohort
          WHERE c.round = $1 AND c.phase = 'done' AND m.client_hash = $2 AND m.uploaded`,
         [round, clientHash],
-      )
-      return rows.length > 0
-    },
+      ),
     async pruneMembers(endedBefore) {
       const { rowCount } = await query(
         `DELETE FROM secagg_members WHERE cohort IN
@@ -121,7 +114,7 @@ export function postgresSecAgg({ query }: PgContext): SecAggStore {
     },
     async setMasked(cohort, id, masked) {
       await query(`UPDATE secagg_members SET masked = $1, uploaded = true WHERE cohort = $2 AND id = $3`, [
-        Buffer.from(masked.buffer, masked.byteOffset, masked.byteLength),
+        masked,
         cohort,
         id,
       ])

@@ -3,6 +3,7 @@
  * interface alone (no SQL), so SQLite and PostgreSQL are held to the same answers.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { openRecord } from '../../aggregator/round-records.ts'
 import type { RoundClosing, RoundRecord } from '../rounds.ts'
 import { StoreCorruptError } from '../rows.ts'
 import { SCHEMA_VERSION, STORE_FORMAT } from '../sqlite/schema.ts'
@@ -13,22 +14,7 @@ import { describeTableContract } from './table-contract.ts'
 export const AT = '2026-03-01T00:00:00.000Z'
 
 /** Round 0, open for ten minutes from AT. */
-export const openRound0: RoundRecord = {
-  round: 0,
-  modelVersion: 0,
-  openedAt: AT,
-  deadline: '2026-03-01T00:10:00.000Z',
-  closedAt: null,
-  closedBy: null,
-  participants: null,
-  samples: null,
-  updateNorm: null,
-  clientNormMean: null,
-  clientNormMax: null,
-  clipped: null,
-  resets: 0,
-  discarded: 0,
-}
+export const openRound0: RoundRecord = openRecord(0, 0, Date.parse(AT), 10 * 60_000)
 
 /** What the contract initialises every store with: three items of dimension 2, round 0 open. */
 export const contractInit: StoreInit = {

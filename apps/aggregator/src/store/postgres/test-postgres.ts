@@ -1,5 +1,6 @@
 /** A throwaway PostgreSQL server for tests: Debian's server binaries, a fresh cluster in a temporary folder. */
 import { execFile } from 'node:child_process'
+import { once } from 'node:events'
 import {
   appendFileSync,
   chownSync,
@@ -136,18 +137,12 @@ async function serverUser(): Promise<{ name: string; uid: number; gid: number } 
   }
 }
 
-/** A TCP port of 127.0.0.1 that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      )
-    })
-  })
+/** A TCP port of 127.0.0.1 that was free a moment ago (PostgreSQL cannot be told to pick one itself). */
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1')
+  await once(probe, 'listening')
+  const address = probe.address()
+  probe.close()
+  if (typeof address !== 'object' || address === null) throw new Error(`no TCP port: ${String(address)}`)
+  return address.port
 }

@@ -2,6 +2,7 @@
 import { asRow, blob, int, real, text } from '../rows.ts'
 import type { UpdateStore } from '../updates.ts'
 import type { PgContext } from './context.ts'
+import { exists, first, insertRow } from './queries.ts'
 import { toUpdate } from './records.ts'
 
 /**
@@ -13,50 +14,37 @@ const PAYLOAD_BATCH = 16
 /** @example const ack = (await postgresUpdates(ctx).findUpdate(key))?.ack */
 export function postgresUpdates({ query, cursor }: PgContext): UpdateStore {
   return {
-    async findUpdate(key) {
-      const { rows } = await query(`SELECT * FROM updates WHERE idempotency_key = $1`, [key])
-      return rows.length === 0 ? undefined : toUpdate(rows[0])
-    },
+    findUpdate: (key) => first(query, `SELECT * FROM updates WHERE idempotency_key = $1`, [key], toUpdate),
 
-    async findDiscarded(key) {
-      const { rows } = await query(
+    findDiscarded: (key) =>
+      first(
+        query,
         `SELECT client_hash, round FROM discarded_updates WHERE idempotency_key = $1`,
         [key],
-      )
-      if (rows.length === 0) return undefined
-      const r = asRow(rows[0], 'discarded_updates')
-      return {
-        clientHash: text(r, 'client_hash', 'discarded_updates'),
-        round: int(r, 'round', 'discarded_updates'),
-      }
-    },
+        (r) => {
+          const row = asRow(r, 'discarded_updates')
+          return {
+            clientHash: text(row, 'client_hash', 'discarded_updates'),
+            round: int(row, 'round', 'discarded_updates'),
+          }
+        },
+      ),
 
-    async hasClientSubmitted(round, clientHash) {
-      const { rows } = await query(`SELECT 1 FROM updates WHERE round = $1 AND client_hash = $2`, [
-        round,
-        clientHash,
-      ])
-      return rows.length > 0
-    },
+    hasClientSubmitted: (round, clientHash) =>
+      exists(query, `SELECT 1 FROM updates WHERE round = $1 AND client_hash = $2`, [round, clientHash]),
 
     async insertUpdate(u) {
-      await query(
-        `INSERT INTO updates (idempotency_key, client_hash, round, sample_count, payload, ack, received_at, norm, clipped)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          u.idempotencyKey,
-          u.clientHash,
-          u.round,
-          u.sampleCount,
-          u.payload === null
-            ? null
-            : Buffer.from(u.payload.buffer, u.payload.byteOffset, u.payload.byteLength),
-          u.ack,
-          u.receivedAt,
-          u.norm,
-          u.clipped,
-        ],
-      )
+      await insertRow(query, 'updates', {
+        idempotency_key: u.idempotencyKey,
+        client_hash: u.clientHash,
+        round: u.round,
+        sample_count: u.sampleCount,
+        payload: u.payload,
+        ack: u.ack,
+        received_at: u.receivedAt,
+        norm: u.norm,
+        clipped: u.clipped,
+      })
     },
 
     async deleteUpdate(key) {
