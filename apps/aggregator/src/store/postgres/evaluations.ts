@@ -1,26 +1,14 @@
 /** The tables `evaluations` (totals per model version) and `evaluation_reports` (counted keys) on PostgreSQL. */
 import type { EvaluationStore } from '../evaluations.ts'
-import { asRow, int, nullable, text } from '../rows.ts'
 import type { PgContext } from './context.ts'
 import { exists, first } from './queries.ts'
-import { toEvaluationTotals } from './records.ts'
+import { toEvaluationKey, toEvaluationTotals } from './records.ts'
 
 /** @example await postgresEvaluations(ctx).evaluations(10) // the last ten versions' totals */
 export function postgresEvaluations({ query, isolated }: PgContext): EvaluationStore {
   return {
     findEvaluation: (key) =>
-      first(
-        query,
-        `SELECT client_hash, model_version FROM evaluation_reports WHERE idempotency_key = $1`,
-        [key],
-        (r) => {
-          const row = asRow(r, 'evaluation_reports')
-          return {
-            clientHash: nullable(row, 'client_hash', 'evaluation_reports', text),
-            modelVersion: int(row, 'model_version', 'evaluation_reports'),
-          }
-        },
-      ),
+      first(query, `SELECT * FROM evaluation_reports WHERE idempotency_key = $1`, [key], toEvaluationKey),
 
     hasClientEvaluated: (modelVersion, clientHash) =>
       exists(query, `SELECT 1 FROM evaluation_reports WHERE model_version = $1 AND client_hash = $2`, [

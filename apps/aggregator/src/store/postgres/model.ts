@@ -1,9 +1,11 @@
 /** The tables `model`, `items` (its catalogue) and `model_changes` (its change log) on PostgreSQL. */
 import createDebug from 'debug'
-import type { ModelStore, StoredModel } from '../model.ts'
+import type { ModelStore } from '../model.ts'
 import { checkModelFinite, modelChecksum } from '../model-checksum.ts'
-import { asRow, blob, floatsFromBlob, floatsToBlob, int, nullable, StoreCorruptError, text } from '../rows.ts'
+import { asRow, floatsToBlob, int, nullable, StoreCorruptError, text } from '../rows.ts'
 import type { PgContext } from './context.ts'
+import { insertRow } from './queries.ts'
+import { toModelChanges, toStoredModel } from './tensor-rows.ts'
 
 const log = createDebug('fedrec:aggregator:store')
 
@@ -24,11 +26,7 @@ export function postgresModel({ query, atomic }: PgContext, path: string): Model
       )
       if (rows.length !== 1) throw new StoreCorruptError(`expected one model row, found ${rows.length}`)
       const row = asRow(rows[0], 'model')
-      const numItems = int(row, 'num_items', 'model')
-      const dim = int(row, 'dim', 'model')
       const itemIds = textArray(row.item_ids, 'items.item_id')
-      if (itemIds.length !== numItems)
-        throw new StoreCorruptError(`model has ${numItems} items but the catalogue lists ${itemIds.length}`)
       // Rows are unique (the primary key), so 0 and n - 1 at the ends means none is missing.
       const first = nullable(row, 'first_row', 'items', int) ?? 0
       const last = nullable(row, 'last_row', 'items', int) ?? -1
@@ -36,31 +34,11 @@ export function postgresModel({ query, atomic }: PgContext, path: string): Model
         throw new StoreCorruptError(
           `items: rows run from ${first} to ${last}, not 0 to ${itemIds.length - 1}`,
         )
-      const model: StoredModel = {
-        version: int(row, 'version', 'model'),
-        round: int(row, 'round', 'model'),
-        dim,
-        itemIds,
-        itemEmbedding: floatsFromBlob(
-          blob(row, 'item_embedding', 'model'),
-          numItems * dim,
-          'model.item_embedding',
-        ),
-        itemBias: floatsFromBlob(blob(row, 'item_bias', 'model'), numItems, 'model.item_bias'),
-        createdAt: text(row, 'created_at', 'model'),
-      }
-      const stored = nullable(row, 'checksum', 'model', text)
-      const actual = modelChecksum(model)
-      if (stored !== null && stored !== actual) {
-        throw new StoreCorruptError(
-          `model version ${model.version} does not match the checksum it was written with (stored ${stored.slice(0, 12)}…, now ${actual.slice(0, 12)}…): its bytes were damaged; restore the database from a backup`,
-        )
-      }
-      checkModelFinite(model)
-      if (stored === null) {
+      const { model, seal } = toStoredModel(row, itemIds)
+      if (seal !== null) {
         // Written without one (by hand, or by a tool that copied the tables): its values were just checked
         // finite, so seal what is there; from now on damage is caught.
-        await query(`UPDATE model SET checksum = $1 WHERE version = $2`, [actual, model.version])
+        await query(`UPDATE model SET checksum = $1 WHERE version = $2`, [seal, model.version])
         log('%s: model version %d checksummed', path, model.version)
       }
       return model
@@ -81,20 +59,16 @@ export function postgresModel({ query, atomic }: PgContext, path: string): Model
           [known, model.itemIds.slice(known)],
         )
         await tx.query(`DELETE FROM model`)
-        await tx.query(
-          `INSERT INTO model (version, round, num_items, dim, item_embedding, item_bias, created_at, checksum)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [
-            model.version,
-            model.round,
-            model.itemIds.length,
-            model.dim,
-            floatsToBlob(model.itemEmbedding),
-            floatsToBlob(model.itemBias),
-            model.createdAt,
-            modelChecksum(model),
-          ],
-        )
+        await insertRow(tx.query, 'model', {
+          version: model.version,
+          round: model.round,
+          num_items: model.itemIds.length,
+          dim: model.dim,
+          item_embedding: floatsToBlob(model.itemEmbedding),
+          item_bias: floatsToBlob(model.itemBias),
+          created_at: model.createdAt,
+          checksum: modelChecksum(model),
+        })
       })
     },
 
@@ -113,21 +87,7 @@ export function postgresModel({ query, atomic }: PgContext, path: string): Model
         `SELECT version, base_items, rows FROM model_changes WHERE version > $1 ORDER BY version`,
         [since],
       )
-      return rows.map((r) => {
-        const row = asRow(r, 'model_changes')
-        const bytes = blob(row, 'rows', 'model_changes')
-        if (bytes.byteLength % 4 !== 0)
-          throw new StoreCorruptError(
-            `model_changes.rows: ${bytes.byteLength} bytes is not a list of row ids`,
-          )
-        const ids = new Uint32Array(bytes.byteLength / 4)
-        new Uint8Array(ids.buffer).set(bytes)
-        return {
-          version: int(row, 'version', 'model_changes'),
-          baseItems: int(row, 'base_items', 'model_changes'),
-          rows: ids,
-        }
-      })
+      return rows.map(toModelChanges)
     },
 
     async pruneModelChanges(upTo) {

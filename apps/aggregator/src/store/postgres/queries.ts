@@ -1,4 +1,4 @@
-/** The statement shapes the PostgreSQL groups repeat: one row or none, whether a row exists, one insert. */
+/** The statement shapes the PostgreSQL groups repeat: one row or none, whether a row exists, an insert, an update. */
 import type { PgContext } from './context.ts'
 
 type Query = PgContext['query']
@@ -37,4 +37,31 @@ export async function insertRow(query: Query, table: string, row: Record<string,
     `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${placeholders.join(', ')})`,
     Object.values(row),
   )
+}
+
+/**
+ * Sets the columns of `set` in the rows matching every column of `where` (a null there matches NULL);
+ * returns how many rows changed. Names come from the calling group's code, never from input.
+ * @example const closed = await updateRows(query, 'rounds', { closed_at: at }, { round: 3, closed_at: null })
+ */
+export async function updateRows(
+  query: Query,
+  table: string,
+  set: Record<string, unknown>,
+  where: Record<string, unknown>,
+): Promise<number> {
+  const values: unknown[] = []
+  const param = (value: unknown): string => {
+    values.push(value)
+    return `$${values.length}`
+  }
+  const assignments = Object.entries(set).map(([column, value]) => `${column} = ${param(value)}`)
+  const conditions = Object.entries(where).map(([column, value]) =>
+    value === null ? `${column} IS NULL` : `${column} = ${param(value)}`,
+  )
+  const { rowCount } = await query(
+    `UPDATE ${table} SET ${assignments.join(', ')} WHERE ${conditions.join(' AND ')}`,
+    values,
+  )
+  return rowCount
 }

@@ -73,6 +73,16 @@ const UPDATE: Columns<UpdateRecord> = {
   clipped: ['clipped', flag],
 }
 
+const DISCARDED: Columns<{ clientHash: string; round: number }> = {
+  clientHash: ['client_hash', text],
+  round: ['round', int],
+}
+
+const EVALUATION_KEY: Columns<{ clientHash: string | null; modelVersion: number }> = {
+  clientHash: ['client_hash', orNull(text)],
+  modelVersion: ['model_version', int],
+}
+
 const EVALUATION_TOTALS: Columns<EvaluationTotals> = {
   modelVersion: ['model_version', int],
   users: ['users', int],
@@ -110,6 +120,12 @@ export const toRound = (input: unknown): RoundRecord => decode(input, 'rounds', 
 
 /** @example const update = rows.length === 0 ? undefined : toUpdate(rows[0]) */
 export const toUpdate = (input: unknown): UpdateRecord => decode(input, 'updates', UPDATE)
+
+/** @example const discarded = rows.length === 0 ? undefined : toDiscarded(rows[0]) */
+export const toDiscarded = (input: unknown) => decode(input, 'discarded_updates', DISCARDED)
+
+/** @example const counted = rows.length === 0 ? undefined : toEvaluationKey(rows[0]) */
+export const toEvaluationKey = (input: unknown) => decode(input, 'evaluation_reports', EVALUATION_KEY)
 
 /** @example const totals = rows.map(toEvaluationTotals) */
 export const toEvaluationTotals = (input: unknown): EvaluationTotals =>

@@ -2,7 +2,7 @@
 import type { RoundStore } from '../rounds.ts'
 import { StoreCorruptError } from '../rows.ts'
 import type { PgContext } from './context.ts'
-import { insertRow } from './queries.ts'
+import { insertRow, updateRows } from './queries.ts'
 import { toPrivacyRound, toRound } from './records.ts'
 
 /** @example const open = await postgresRounds(ctx).openRound() */
@@ -58,25 +58,23 @@ export function postgresRounds({ query, atomic }: PgContext): RoundStore {
 
     async closeRound(round, c) {
       // Without DP the dp_ columns stay NULL, as they were: only this statement writes them.
-      const { rowCount } = await query(
-        `UPDATE rounds SET closed_at = $1, closed_by = $2, participants = $3, samples = $4, update_norm = $5,
-           client_norm_mean = $6, client_norm_max = $7, clipped = $8,
-           dp_noise_multiplier = $9, dp_sample_rate = $10, dp_clip_norm = $11
-         WHERE round = $12 AND closed_at IS NULL`,
-        [
-          c.closedAt,
-          c.closedBy,
-          c.participants,
-          c.samples,
-          c.updateNorm,
-          c.clientNormMean,
-          c.clientNormMax,
-          c.clipped,
-          c.dp?.noiseMultiplier ?? null,
-          c.dp?.sampleRate ?? null,
-          c.dp?.clipNorm ?? null,
-          round,
-        ],
+      const rowCount = await updateRows(
+        query,
+        'rounds',
+        {
+          closed_at: c.closedAt,
+          closed_by: c.closedBy,
+          participants: c.participants,
+          samples: c.samples,
+          update_norm: c.updateNorm,
+          client_norm_mean: c.clientNormMean,
+          client_norm_max: c.clientNormMax,
+          clipped: c.clipped,
+          dp_noise_multiplier: c.dp?.noiseMultiplier ?? null,
+          dp_sample_rate: c.dp?.sampleRate ?? null,
+          dp_clip_norm: c.dp?.clipNorm ?? null,
+        },
+        { round, closed_at: null },
       )
       if (rowCount !== 1) throw new StoreCorruptError(`round ${round} is not open`)
     },

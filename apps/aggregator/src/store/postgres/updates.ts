@@ -1,9 +1,9 @@
 /** The tables `updates` and `discarded_updates` on PostgreSQL. */
-import { asRow, blob, int, real, text } from '../rows.ts'
+import { asRow, blob, int, real } from '../rows.ts'
 import type { UpdateStore } from '../updates.ts'
 import type { PgContext } from './context.ts'
 import { exists, first, insertRow } from './queries.ts'
-import { toUpdate } from './records.ts'
+import { toDiscarded, toUpdate } from './records.ts'
 
 /**
  * Payloads fetched per round trip while streaming a round: few enough that a round of large updates never
@@ -17,18 +17,7 @@ export function postgresUpdates({ query, cursor }: PgContext): UpdateStore {
     findUpdate: (key) => first(query, `SELECT * FROM updates WHERE idempotency_key = $1`, [key], toUpdate),
 
     findDiscarded: (key) =>
-      first(
-        query,
-        `SELECT client_hash, round FROM discarded_updates WHERE idempotency_key = $1`,
-        [key],
-        (r) => {
-          const row = asRow(r, 'discarded_updates')
-          return {
-            clientHash: text(row, 'client_hash', 'discarded_updates'),
-            round: int(row, 'round', 'discarded_updates'),
-          }
-        },
-      ),
+      first(query, `SELECT * FROM discarded_updates WHERE idempotency_key = $1`, [key], toDiscarded),
 
     hasClientSubmitted: (round, clientHash) =>
       exists(query, `SELECT 1 FROM updates WHERE round = $1 AND client_hash = $2`, [round, clientHash]),
