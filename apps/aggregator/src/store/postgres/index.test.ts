@@ -27,9 +27,9 @@ async function open(url: string, create = true): Promise<Store> {
   return store
 }
 
-/** A new database holding an initialised store. */
+/** A new schema holding an initialised store. */
 async function initialised(): Promise<{ url: string; store: Store }> {
-  const url = await server.database()
+  const url = await server.schema()
   const store = await open(url)
   await store.initialise(contractInit)
   return { url, store }
@@ -48,7 +48,7 @@ async function sql(url: string, text: string): Promise<unknown[]> {
 
 describe('openPostgresStore', () => {
   it('creates a store in an empty database, then reopens it without create', async () => {
-    const url = await server.database()
+    const url = await server.schema()
     const fresh = await open(url)
     expect(fresh.isNew).toBe(true)
     await fresh.initialise(contractInit)
@@ -66,13 +66,13 @@ describe('openPostgresStore', () => {
   })
 
   it('refuses an empty database without create', async () => {
-    await expect(open(await server.database(), false)).rejects.toThrow(
+    await expect(open(await server.schema(), false)).rejects.toThrow(
       /is an empty database \(no tables\)\. If this is the first start, pass --init/,
     )
   })
 
   it('refuses a database with other tables and no fedrec meta', async () => {
-    const url = await server.database()
+    const url = await server.schema()
     await sql(url, `CREATE TABLE orders (id BIGINT PRIMARY KEY)`)
     const refused = open(url)
     await expect(refused).rejects.toThrow(StartupError)
@@ -80,7 +80,7 @@ describe('openPostgresStore', () => {
   })
 
   it('refuses a meta table of another format', async () => {
-    const url = await server.database()
+    const url = await server.schema()
     await sql(
       url,
       `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('format', 'shop')`,
@@ -106,12 +106,14 @@ describe('openPostgresStore', () => {
     )
   })
 
-  it('commits synchronously even where the database’s default says otherwise', async () => {
+  it('commits synchronously whatever the database or the URL say, and keeps the URL’s other options', async () => {
     const url = await server.database()
     await sql(url, `ALTER DATABASE ${new URL(url).pathname.slice(1)} SET synchronous_commit = off`)
-    const store = await open(url)
+    await sql(url, `CREATE SCHEMA elsewhere`)
+    const options = encodeURIComponent('-c synchronous_commit=off -c search_path=elsewhere')
+    const store = await open(`${url}?options=${options}`)
     await store.initialise(contractInit)
-    expect(await store.meta('salt')).toBe('contract-salt')
+    expect(await sql(url, `SELECT count(*)::int AS n FROM elsewhere.meta`)).toEqual([{ n: 5 }])
   })
 
   it('keeps the schema at the SQLite store’s version', () => {

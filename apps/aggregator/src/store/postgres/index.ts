@@ -50,11 +50,17 @@ export async function openPostgresStore(
   url: string,
   { create = true }: { create?: boolean } = {},
 ): Promise<Store> {
-  const path = withoutPassword(url)
+  const parsed = parseUrl(url)
+  const path = withoutPassword(parsed)
+  // The URL's own server options (`?options=-c search_path=fedrec`, say) are kept, with ours last, so ours
+  // win. They are taken out of the URL because node-postgres lets a URL's parameters override the config.
+  const given = parsed.searchParams.get('options')
+  const connectionUrl = new URL(parsed)
+  connectionUrl.searchParams.delete('options')
   const pool = new pg.Pool({
-    connectionString: url,
+    connectionString: connectionUrl.toString(),
     // Set on every connection, whatever the server's or role's default: an ack means a durable commit.
-    options: '-c synchronous_commit=on',
+    options: `${given ? `${given} ` : ''}-c synchronous_commit=on`,
     types,
     // A server that does not answer must become a StoreLostError (503), not a request that hangs.
     connectionTimeoutMillis: 10_000,
@@ -73,8 +79,8 @@ export async function openPostgresStore(
   }
 }
 
-/** The URL as messages may show it: without its password. */
-function withoutPassword(url: string): string {
+/** `url` as a URL of PostgreSQL. */
+function parseUrl(url: string): URL {
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -87,8 +93,14 @@ function withoutPassword(url: string): string {
     throw new StartupError(
       `store URL ${parsed.protocol}//… is not a PostgreSQL URL (expected postgresql://user@host:port/database)`,
     )
-  parsed.password = ''
-  return parsed.toString()
+  return parsed
+}
+
+/** The URL as messages may show it: without its password. */
+function withoutPassword(url: URL): string {
+  const shown = new URL(url)
+  shown.password = ''
+  return shown.toString()
 }
 
 /** Connects once and reads what the database holds: nothing (a new store), or a fedrec store of a readable version. */

@@ -1,5 +1,5 @@
 // The Store contract (store-contract.ts) on a real PostgreSQL server: one cluster for the file, one fresh
-// database per test.
+// schema per test (to the store as empty as a new database).
 import { afterAll, beforeAll } from 'vitest'
 import { openPostgresStore } from './index.ts'
 import { describeStoreContract } from './store-contract.ts'
@@ -12,4 +12,4 @@ beforeAll(async () => {
 }, 120_000)
 afterAll(() => server?.stop(), 60_000)
 
-describeStoreContract('PostgreSQL', async () => openPostgresStore(await server.database(), { create: true }))
+describeStoreContract('PostgreSQL', async () => openPostgresStore(await server.schema(), { create: true }))

@@ -27,6 +27,11 @@ export interface TestPostgres {
   readonly url: string
   /** Creates a fresh empty database and returns its URL: cheaper than a cluster per test. */
   database(): Promise<string>
+  /**
+   * Creates a fresh empty schema in the database of `url` and returns a URL whose connections use it
+   * (`search_path`): to a store, as empty as a new database, and far cheaper to make.
+   */
+  schema(): Promise<string>
   /** Stops the server, keeping its data (connections are cut, as when a database server goes down). */
   shutdown(): Promise<void>
   /** Starts the server again after `shutdown()`. */
@@ -76,22 +81,31 @@ export async function startPostgres(): Promise<TestPostgres> {
       as('pg_ctl', ['-D', data, '-l', logfile, '-w', '-t', '60', ...extra, action])
     await ctl('start')
     const base = `postgresql://fedrec@127.0.0.1:${port}`
-    let databases = 0
-    const database = async (): Promise<string> => {
-      const name = `fedrec_${++databases}`
-      const admin = new pg.Client({ connectionString: `${base}/postgres` })
-      await admin.connect()
+    let created = 0
+    const admin = async (database: string, statement: string): Promise<void> => {
+      const client = new pg.Client({ connectionString: `${base}/${database}` })
+      await client.connect()
       try {
-        await admin.query(`CREATE DATABASE ${name} STRATEGY FILE_COPY`)
+        await client.query(statement)
       } finally {
-        await admin.end()
+        await client.end()
       }
+    }
+    const database = async (): Promise<string> => {
+      const name = `fedrec_${++created}`
+      await admin('postgres', `CREATE DATABASE ${name} STRATEGY FILE_COPY`)
       return `${base}/${name}`
     }
     const url = await database()
+    const main = new URL(url).pathname.slice(1)
     return {
       url,
       database,
+      async schema() {
+        const name = `store_${++created}`
+        await admin(main, `CREATE SCHEMA ${name}`)
+        return `${url}?options=${encodeURIComponent(`-c search_path=${name}`)}`
+      },
       shutdown: () => ctl('stop', '-m', 'fast'),
       start: () => ctl('start'),
       restart: () => ctl('restart', '-m', 'fast'),
