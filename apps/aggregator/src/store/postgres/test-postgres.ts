@@ -47,14 +47,15 @@ export interface TestPostgres {
  * (no unix socket). Run as root, the server runs as the `postgres` system user (initdb refuses root).
  * Durability settings are relaxed (`fsync = off`): a test cluster is thrown away, and a crash of the machine
  * is not what these tests are about.
+ * `root` holds one folder per major version, each with a `bin` (Debian's layout); the newest is used.
  * @throws Error saying to install Debian's `postgresql` package when no server binaries are there
  * @example
  * const server = await startPostgres()
  * const store = await openPostgresStore(await server.database(), { create: true })
  * await server.stop()
  */
-export async function startPostgres(): Promise<TestPostgres> {
-  const bin = serverBinaries()
+export async function startPostgres({ root = DEBIAN_ROOT }: { root?: string } = {}): Promise<TestPostgres> {
+  const bin = serverBinaries(root)
   const owner = await serverUser()
   const dir = mkdtempSync(join(tmpdir(), 'fedrec-pg-'))
   const data = join(dir, 'data')
@@ -120,17 +121,17 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
 }
 
-/** The newest installed major version's `bin` folder. */
-function serverBinaries(): string {
-  const versions = existsSync(DEBIAN_ROOT)
-    ? readdirSync(DEBIAN_ROOT)
-        .filter((v) => existsSync(join(DEBIAN_ROOT, v, 'bin', 'initdb')))
+/** The newest installed major version's `bin` folder under `root`. */
+function serverBinaries(root: string): string {
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
         .sort((a, b) => Number(b) - Number(a))
     : []
   const newest = versions[0]
   if (newest === undefined)
     throw new Error(
-      `no PostgreSQL server binaries in ${DEBIAN_ROOT}/<version>/bin: the PostgreSQL store's tests run a real server; install Debian's package with \`apt-get install postgresql\` (.ci/run does this)`,
+      `no PostgreSQL server binaries in ${root}/<version>/bin: the PostgreSQL store's tests run a real server; install Debian's package with \`apt-get install postgresql\` (.ci/run does this)`,
     )
   return join(DEBIAN_ROOT, newest, 'bin')
 }
