@@ -83,7 +83,12 @@ export function composePostgres(shared: PgShared, isNew: boolean, storeId: strin
     transaction(fn) {
       return inTransaction(shared, async (ctx) => {
         await checkIdentity(ctx)
-        return shared.inTransaction.run(true, () => fn(groups(ctx, path)))
+        const token = { running: true }
+        try {
+          return await shared.inTransaction.run(token, () => fn(groups(ctx, path)))
+        } finally {
+          token.running = false
+        }
       })
     },
 

@@ -36,8 +36,11 @@ export interface PgShared {
   readonly path: string
   /** Whether the current loss of the server was logged already. */
   readonly lost: { lostLogged: boolean }
-  /** Set while a `transaction(fn)` runs `fn`: the store itself refuses to be called from there. */
-  readonly inTransaction: AsyncLocalStorage<true>
+  /**
+   * Inside a `transaction(fn)`, a token that is `running` until `fn` settles: the store itself refuses to be
+   * called from there. A timer `fn` armed keeps the token, spent by then, so it may use the store.
+   */
+  readonly inTransaction: AsyncLocalStorage<{ running: boolean }>
 }
 
 async function run(
@@ -61,7 +64,7 @@ async function run(
  */
 export function poolContext(shared: PgShared): PgContext {
   const refuseInsideTransaction = (): void => {
-    if (shared.inTransaction.getStore())
+    if (shared.inTransaction.getStore()?.running)
       throw new Error(
         `store ${shared.path} was called directly inside its own transaction(fn): use the groups fn was given (on another connection this would run outside the transaction, or wait for it forever)`,
       )

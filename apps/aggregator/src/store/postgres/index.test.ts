@@ -3,6 +3,7 @@
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { StartupError, StoreLostError } from '../../errors.ts'
+import type { RoundRecord } from '../rounds.ts'
 import { StoreCorruptError } from '../rows.ts'
 import type { Store } from '../store.ts'
 import { openPostgresStore, StoreConflictError } from './index.ts'
@@ -204,6 +205,12 @@ describe('PostgreSQL transactions', () => {
       'was called directly inside its own transaction(fn): use the groups fn was given',
     )
     expect((await store.openRound()).round).toBe(0)
+    // A callback armed inside fn runs after it, and may use the store then.
+    let armed: Promise<RoundRecord> | undefined
+    await store.transaction(async () => {
+      armed = new Promise((resolve, reject) => setImmediate(() => store.openRound().then(resolve, reject)))
+    })
+    await expect(armed).resolves.toMatchObject({ round: 0 })
   })
 
   it('refuses a second open round', async () => {

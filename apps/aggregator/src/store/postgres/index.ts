@@ -7,6 +7,14 @@
  * Durability: every connection runs with `synchronous_commit = on`, so a commit (and the ack sent after it)
  * survives a crash of the database server. A lost connection is a StoreLostError (the aggregator answers
  * 503); a database restored as another store is caught by the store id kept in `meta`.
+ *
+ * Transactions: `transaction(fn)` runs `fn` on one pooled connection (READ COMMITTED). PostgreSQL aborts a
+ * whole transaction on any failed statement, where SQLite undoes only that statement: the group writes that
+ * are transactions of their own on SQLite (`insertEvaluation`, `addRejections`, `queueItems`, and the
+ * multi-statement `saveModel`, `saveOptimizerState`, `resetRound`) run in savepoints, so a caller may catch
+ * their failure and go on; any other failed statement ends the transaction, which then rolls back. Two
+ * transactions writing the same key: the second waits for the first, and gets a StoreConflictError if it
+ * committed.
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks'
