@@ -1,7 +1,10 @@
 /** The connection a PostgreSQL table group runs its SQL on: any pooled one, or the one of a transaction. */
 import type { AsyncLocalStorage } from 'node:async_hooks'
+import createDebug from 'debug'
 import type pg from 'pg'
 import { storeError } from './errors.ts'
+
+const log = createDebug('fedrec:aggregator:store')
 
 /** A statement's rows (each checked by rows.ts before use) and how many rows it wrote. */
 export interface PgResult {
@@ -85,7 +88,7 @@ export function poolContext(shared: PgShared): PgContext {
     async *cursor(text, values, batch) {
       refuseInsideTransaction()
       // A cursor lives in a transaction: a read-only one of its own, on a connection held until the end.
-      const client = await connect(shared)
+      const { client, release } = await checkout(shared)
       let done = false
       try {
         await run(shared, client, 'BEGIN READ ONLY')
@@ -94,7 +97,7 @@ export function poolContext(shared: PgShared): PgContext {
         done = true
       } finally {
         // Stopped early or failed: roll back; a connection that cannot even do that is dropped, not reused.
-        client.release(!done && !(await endTransaction(shared, client)))
+        release(!done && !(await endTransaction(shared, client)))
       }
     },
   }
@@ -110,11 +113,30 @@ async function endTransaction(shared: PgShared, client: pg.PoolClient): Promise<
   }
 }
 
-async function connect(shared: PgShared): Promise<pg.PoolClient> {
+/** A connection taken from the pool, and how to give it back (`destroy`: close it instead). */
+interface Checkout {
+  client: pg.PoolClient
+  release(destroy: boolean): void
+}
+
+async function checkout(shared: PgShared): Promise<Checkout> {
+  let client: pg.PoolClient
   try {
-    return await shared.pool.connect()
+    client = await shared.pool.connect()
   } catch (err) {
     throw storeError(err, shared.path, shared.lost)
+  }
+  // The pool listens for errors on idle connections only: one cut between two statements of a transaction
+  // would otherwise be an unhandled 'error' event, ending the process. Its next statement fails and says why.
+  const onError = (err: Error): void =>
+    log('%s: connection lost while checked out (%s)', shared.path, err.message)
+  client.on('error', onError)
+  return {
+    client,
+    release(destroy) {
+      client.removeListener('error', onError)
+      client.release(destroy)
+    },
   }
 }
 
@@ -124,7 +146,7 @@ async function connect(shared: PgShared): Promise<pg.PoolClient> {
  * @example await inTransaction(shared, async (tx) => { await tx.query(`DELETE FROM model`) })
  */
 export async function inTransaction<T>(shared: PgShared, fn: (ctx: PgContext) => Promise<T>): Promise<T> {
-  const client = await connect(shared)
+  const { client, release } = await checkout(shared)
   let destroy = false
   try {
     await run(shared, client, 'BEGIN')
@@ -136,7 +158,7 @@ export async function inTransaction<T>(shared: PgShared, fn: (ctx: PgContext) =>
     destroy = !(await endTransaction(shared, client))
     throw err
   } finally {
-    client.release(destroy)
+    release(destroy)
   }
 }
 

@@ -251,7 +251,27 @@ describe('PostgreSQL store identity', () => {
     )
   })
 
-  // Last: it takes the shared server down and up again.
+  // The last two take the shared server down and up again.
+  it('rolls back a transaction whose connection is cut, with a StoreLostError', async () => {
+    const { store } = await initialised()
+    const cut = store.transaction(async (tx) => {
+      await tx.insertUpdate(update('k1', 'c1', 0.5))
+      await server.restart()
+      await tx.setMeta('after', 'restart')
+    })
+    await expect(cut).rejects.toThrow(StoreLostError)
+    await expect
+      .poll(() =>
+        store.checkPresent().then(
+          () => 'present',
+          (err: Error) => err.name,
+        ),
+      )
+      .toBe('present')
+    expect(await store.findUpdate('k1')).toBeUndefined()
+    expect(await store.meta('after')).toBeUndefined()
+  }, 120_000)
+
   it('is lost while the server is down, and present again once it is back or restarted', async () => {
     const { store } = await initialised()
     const presence = () =>
