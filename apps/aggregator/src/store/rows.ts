@@ -48,6 +48,14 @@ export function blob(row: Row, key: string, what: string): Uint8Array {
   return value
 }
 
+/** A column holding a flag: 0 or 1 on SQLite, a BOOLEAN on PostgreSQL. */
+export function flag(row: Row, key: string, what: string): boolean {
+  const value = row[key]
+  if (typeof value === 'boolean') return value
+  if (value === 0 || value === 1 || value === 0n || value === 1n) return value === 1 || value === 1n
+  throw new StoreCorruptError(`${what}.${key}: expected a flag, got ${String(value)}`)
+}
+
 /** A nullable column: `null` or what `read` accepts. */
 export function nullable<T>(
   row: Row,
