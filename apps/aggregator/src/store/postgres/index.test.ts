@@ -6,9 +6,9 @@ import { StartupError, StoreLostError } from '../../errors.ts'
 import type { RoundRecord } from '../rounds.ts'
 import { StoreCorruptError } from '../rows.ts'
 import type { Store } from '../store.ts'
+import { contractInit, update } from '../store-contract.ts'
 import { openPostgresStore, StoreConflictError } from './index.ts'
 import { schemaInStep } from './schema.ts'
-import { contractInit, update } from './store-contract.ts'
 import { startPostgres, type TestPostgres } from './test-postgres.ts'
 
 let server: TestPostgres

@@ -1,8 +1,8 @@
-// The Store contract (store-contract.ts) on a real PostgreSQL server: one cluster for the file, one fresh
+// The Store contract (../store-contract.ts) on a real PostgreSQL server: one cluster for the file, one fresh
 // schema per test (to the store as empty as a new database).
 import { afterAll, beforeAll } from 'vitest'
+import { describeStoreContract } from '../store-contract.ts'
 import { openPostgresStore } from './index.ts'
-import { describeStoreContract } from './store-contract.ts'
 import { startPostgres, type TestPostgres } from './test-postgres.ts'
 
 let server: TestPostgres

@@ -1,8 +1,8 @@
 /** The `Store` contract's part for the smaller groups: evaluations, rejections, the catalogue queue, secure aggregation. */
 import { describe, expect, it } from 'vitest'
-import type { EvaluationReport } from '../evaluations.ts'
-import type { CohortRecord } from '../secagg.ts'
-import type { Store } from '../store.ts'
+import type { EvaluationReport } from './evaluations.ts'
+import type { CohortRecord } from './secagg.ts'
+import type { Store } from './store.ts'
 
 const report = (key: string, clientHash: string, modelVersion: number, users: number): EvaluationReport => ({
   idempotencyKey: key,

@@ -3,13 +3,13 @@
  * interface alone (no SQL), so SQLite and PostgreSQL are held to the same answers.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { openRecord } from '../../aggregator/round-records.ts'
-import type { RoundClosing, RoundRecord } from '../rounds.ts'
-import { StoreCorruptError } from '../rows.ts'
-import { SCHEMA_VERSION, STORE_FORMAT } from '../sqlite/schema.ts'
-import type { Store, StoreInit } from '../store.ts'
-import type { UpdateRecord } from '../updates.ts'
+import { openRecord } from '../aggregator/round-records.ts'
+import type { RoundClosing, RoundRecord } from './rounds.ts'
+import { StoreCorruptError } from './rows.ts'
+import { SCHEMA_VERSION, STORE_FORMAT } from './sqlite/schema.ts'
+import type { Store, StoreInit } from './store.ts'
 import { describeTableContract } from './table-contract.ts'
+import type { UpdateRecord } from './updates.ts'
 
 export const AT = '2026-03-01T00:00:00.000Z'
 
