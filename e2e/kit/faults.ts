@@ -137,15 +137,17 @@ export async function loseWebGLContextDuringNextDraws(
 
 /**
  * Fills the origin's storage up to its quota (see `storageQuota` of `openShopper`) with random bytes in a
- * separate IndexedDB database, as another part of the site might. Returns the bytes written.
+ * separate IndexedDB database, as another part of the site might. Returns the bytes written. When a chunk no
+ * longer fits, the chunk is halved down to `minChunk`: with whole chunks only, up to a chunk's worth stayed
+ * free, and a small write (one tracked event) still fitted there on some runs.
  * @example await fillStorage(shopper); await expect(track()).rejects…; await freeStorage(shopper)
  */
 export function fillStorage(
   shopper: Shopper,
-  { chunk = 64 * 1024, max = 64 * 1024 * 1024 } = {},
+  { chunk = 64 * 1024, minChunk = 64, max = 64 * 1024 * 1024 } = {},
 ): Promise<number> {
   return shopper.page.evaluate(
-    async ({ chunk, max }) => {
+    async ({ chunk: firstChunk, minChunk, max }) => {
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
         const req = indexedDB.open('qa-filler', 1)
         req.onupgradeneeded = () => req.result.createObjectStore('blobs')
@@ -153,6 +155,7 @@ export function fillStorage(
         req.onerror = () => reject(req.error)
       })
       let written = 0
+      let chunk = firstChunk
       try {
         while (written < max) {
           // Random bytes do not compress, so each chunk really takes its size.
@@ -164,15 +167,16 @@ export function fillStorage(
             tx.oncomplete = () => resolve(true)
             tx.onabort = () => resolve(false)
           })
-          if (!ok) return written
-          written += chunk
+          if (ok) written += chunk
+          else if (chunk > minChunk) chunk = Math.max(minChunk, chunk / 2)
+          else return written
         }
         throw new Error(`storage took ${written} bytes without running out: is the quota set?`)
       } finally {
         db.close()
       }
     },
-    { chunk, max },
+    { chunk, minChunk, max },
   )
 }
 
