@@ -6,17 +6,27 @@ import type { SuggestMode, SuggestRequest } from './suggest.ts'
 
 const SUGGEST_MODES: readonly SuggestMode[] = ['for-you', 'similar', 'popular']
 
-/** The aggregator's base URL, absolute and with a trailing slash. @example parseEndpoint('/agg') // 'https://shop.example/agg/' */
-export function parseEndpoint(endpoint: unknown): string {
-  if (typeof endpoint !== 'string') throw new FedrecError('bad_option', 'endpoint must be a URL string')
+/**
+ * A folder URL an option names — absolute or relative to the page — with a trailing slash, so that
+ * `new URL('file', folder)` stays inside it. A value that is not a string or not a URL is a `bad_option`
+ * naming the option.
+ * @example parseFolderUrl('assetBase', '/static/fedrec').href // 'https://shop.example/static/fedrec/'
+ */
+export function parseFolderUrl(option: string, value: unknown): URL {
+  if (typeof value !== 'string') throw new FedrecError('bad_option', `${option} must be a URL string`)
   let url: URL
   try {
-    url = new URL(endpoint, globalThis.location?.href)
+    url = new URL(value, globalThis.location?.href)
   } catch (cause) {
-    throw new FedrecError('bad_option', `endpoint ${JSON.stringify(endpoint)} is not a URL`, { cause })
+    throw new FedrecError('bad_option', `${option} ${JSON.stringify(value)} is not a URL`, { cause })
   }
   if (!url.pathname.endsWith('/')) url.pathname += '/'
-  return url.toString()
+  return url
+}
+
+/** The aggregator's base URL, absolute and with a trailing slash. @example parseEndpoint('/agg') // 'https://shop.example/agg/' */
+export function parseEndpoint(endpoint: unknown): string {
+  return parseFolderUrl('endpoint', endpoint).toString()
 }
 
 /** A tracked event as stored, its fields checked. */

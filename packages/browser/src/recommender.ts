@@ -16,11 +16,17 @@ import { FedrecError } from './errors.ts'
 import { isLeaveOut, type LeaveOut, type TrackEvent } from './events.ts'
 import { eraseLastLists } from './last-list.ts'
 import { createLearningSwitch, type LearningSwitch } from './learning-switch.ts'
-import { checkEvent, checkRerank, checkSuggestRequest, parseEndpoint } from './recommender-input.ts'
+import {
+  checkEvent,
+  checkRerank,
+  checkSuggestRequest,
+  parseEndpoint,
+  parseFolderUrl,
+} from './recommender-input.ts'
 import type { RerankOptions, RerankResult } from './rerank.ts'
 import type { SuggestionSet, SuggestRequest } from './suggest.ts'
 import { connectWorker, type WorkerConnection } from './worker-connection.ts'
-import { parseAssetBase, startWorker } from './worker-start.ts'
+import { startWorker } from './worker-start.ts'
 
 /** Options of `createRecommender`. Only `endpoint` is required. */
 export interface RecommenderOptions {
@@ -121,7 +127,8 @@ const DEFAULT_BACKENDS: BackendName[] = ['webgl', 'wasm', 'cpu']
  */
 export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
   const endpoint = parseEndpoint(options.endpoint)
-  const assetBase = options.assetBase === undefined ? undefined : parseAssetBase(options.assetBase)
+  const assetBase =
+    options.assetBase === undefined ? undefined : parseFolderUrl('assetBase', options.assetBase)
   const dbName = options.dbName ?? DEFAULT_DB_NAME
   let db: FedrecDatabase
   try {

@@ -1,5 +1,4 @@
 // How the library starts its worker so that bundlers, a plain script tag and a CDN all find the worker file.
-import { FedrecError } from './errors.ts'
 
 /**
  * The file name of the worker in the published build (and of the script the worker loads the tfjs .wasm
@@ -47,21 +46,4 @@ function importingWorker(script: URL): StartedWorker {
     worker: new Worker(blob, { type: 'module', name: 'fedrec' }),
     release: () => URL.revokeObjectURL(blob),
   }
-}
-
-/**
- * Checks the `assetBase` option: an absolute or page-relative URL of a folder, returned with a trailing
- * slash so that `new URL('worker.js', base)` stays inside it.
- * @example parseAssetBase('/static/fedrec') // 'https://shop.example/static/fedrec/'
- */
-export function parseAssetBase(value: unknown): URL {
-  if (typeof value !== 'string') throw new FedrecError('bad_option', 'assetBase must be a URL string')
-  let url: URL
-  try {
-    url = new URL(value, globalThis.location?.href)
-  } catch (cause) {
-    throw new FedrecError('bad_option', `assetBase ${JSON.stringify(value)} is not a URL`, { cause })
-  }
-  if (!url.pathname.endsWith('/')) url.pathname += '/'
-  return url
 }
