@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { ModelError } from './errors.ts'
 import {
   addItemVector,
   checkItemFeatures,
@@ -9,17 +8,8 @@ import {
   type ItemFeatures,
   itemTable,
 } from './item-features.ts'
+import { modelErrorCode } from './test-errors.ts'
 import type { SharedWeights } from './weights.ts'
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f()
-  } catch (err) {
-    if (err instanceof ModelError) return err.code
-    throw err
-  }
-  return undefined
-}
 
 describe('fnv1a32 and hashFeature', () => {
   it('matches the published FNV-1a vectors and hashes UTF-8 bytes (checked against Python)', () => {
@@ -53,10 +43,10 @@ describe('fnv1a32 and hashFeature', () => {
   })
 
   it('refuses an empty or non-string feature and a bad row count', () => {
-    expect(codeOf(() => hashFeature('', 16))).toBe('bad_feature')
-    expect(codeOf(() => hashFeature(7 as unknown as string, 16))).toBe('bad_feature')
-    expect(codeOf(() => hashFeature('cat:x', 0))).toBe('bad_option')
-    expect(codeOf(() => hashFeature('cat:x', 1.5))).toBe('bad_option')
+    expect(modelErrorCode(() => hashFeature('', 16))).toBe('bad_feature')
+    expect(modelErrorCode(() => hashFeature(7 as unknown as string, 16))).toBe('bad_feature')
+    expect(modelErrorCode(() => hashFeature('cat:x', 0))).toBe('bad_option')
+    expect(modelErrorCode(() => hashFeature('cat:x', 1.5))).toBe('bad_option')
   })
 })
 
@@ -86,13 +76,13 @@ describe('featureRows', () => {
 
   it('names the item and the value of a bad feature', () => {
     const bad = (features: unknown) => () => featureRows(features as string[][], 16)
-    expect(codeOf(bad([['cat:a'], ['']]))).toBe('bad_feature')
+    expect(modelErrorCode(bad([['cat:a'], ['']]))).toBe('bad_feature')
     expect(bad([['cat:a'], ['']])).toThrow(/item 1: a feature must be a non-empty string, got ""/)
-    expect(codeOf(bad([['cat:a', 3]]))).toBe('bad_feature')
+    expect(modelErrorCode(bad([['cat:a', 3]]))).toBe('bad_feature')
     expect(bad([[null]])).toThrow(/item 0: .* got null/)
-    expect(codeOf(bad(['cat:a']))).toBe('bad_feature')
-    expect(codeOf(bad('cat:a'))).toBe('bad_feature')
-    expect(codeOf(() => featureRows([['cat:a']], -1))).toBe('bad_option')
+    expect(modelErrorCode(bad(['cat:a']))).toBe('bad_feature')
+    expect(modelErrorCode(bad('cat:a'))).toBe('bad_feature')
+    expect(modelErrorCode(() => featureRows([['cat:a']], -1))).toBe('bad_option')
   })
 })
 
@@ -150,11 +140,11 @@ describe('itemTable', () => {
 describe('checkItemFeatures', () => {
   it('refuses features the model cannot read', () => {
     const { features: _, ...idOnly } = weights
-    expect(codeOf(() => checkItemFeatures(idOnly, csr([0, 1], [0])))).toBe('missing_tensor')
-    expect(codeOf(() => checkItemFeatures(weights, csr([0, 1], [0], 8)))).toBe('shape_mismatch')
-    expect(codeOf(() => checkItemFeatures(weights, csr([0, 2], [0])))).toBe('shape_mismatch')
-    expect(codeOf(() => checkItemFeatures(weights, csr([0, 1, 0, 1], [0])))).toBe('shape_mismatch')
-    expect(codeOf(() => checkItemFeatures(weights, csr([0, 1], [4])))).toBe('row_out_of_range')
+    expect(modelErrorCode(() => checkItemFeatures(idOnly, csr([0, 1], [0])))).toBe('missing_tensor')
+    expect(modelErrorCode(() => checkItemFeatures(weights, csr([0, 1], [0], 8)))).toBe('shape_mismatch')
+    expect(modelErrorCode(() => checkItemFeatures(weights, csr([0, 2], [0])))).toBe('shape_mismatch')
+    expect(modelErrorCode(() => checkItemFeatures(weights, csr([0, 1, 0, 1], [0])))).toBe('shape_mismatch')
+    expect(modelErrorCode(() => checkItemFeatures(weights, csr([0, 1], [4])))).toBe('row_out_of_range')
     expect(() => checkItemFeatures(weights, undefined)).not.toThrow()
     expect(() => checkItemFeatures(idOnly, undefined)).not.toThrow()
   })

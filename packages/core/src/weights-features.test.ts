@@ -8,20 +8,10 @@ import {
   type ModelSnapshot,
 } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
-import { ModelError } from './errors.ts'
 import { featureRows } from './item-features.ts'
 import { createRng } from './rng.ts'
+import { modelErrorCode } from './test-errors.ts'
 import { initSharedWeights, sharedWeightsFromSnapshot, sharedWeightsToTensors } from './weights.ts'
-
-const codeOf = (f: () => unknown) => {
-  try {
-    f()
-  } catch (err) {
-    if (err instanceof ModelError) return err.code
-    throw err
-  }
-  return undefined
-}
 
 describe('shared weights with a feature table', () => {
   it('starts the id rows of items with features at 0 and keeps the others random', () => {
@@ -46,12 +36,12 @@ describe('shared weights with a feature table', () => {
 
   it('refuses features that do not fit the table', () => {
     const rng = createRng(1)
-    expect(codeOf(() => initSharedWeights(3, 2, rng, { numFeatures: 0 }))).toBe('bad_option')
+    expect(modelErrorCode(() => initSharedWeights(3, 2, rng, { numFeatures: 0 }))).toBe('bad_option')
     const f = featureRows([['cat:a']], 32)
-    expect(codeOf(() => initSharedWeights(3, 2, rng, { numFeatures: 64, itemFeatures: f }))).toBe(
+    expect(modelErrorCode(() => initSharedWeights(3, 2, rng, { numFeatures: 64, itemFeatures: f }))).toBe(
       'shape_mismatch',
     )
-    expect(codeOf(() => initSharedWeights(3, 2, rng, { itemFeatures: f }))).toBe('bad_option')
+    expect(modelErrorCode(() => initSharedWeights(3, 2, rng, { itemFeatures: f }))).toBe('bad_option')
   })
 
   it('goes to the wire as two more tensors and comes back sharing the arrays', () => {
@@ -81,19 +71,19 @@ describe('shared weights with a feature table', () => {
       tensors,
     })
     expect(sharedWeightsFromSnapshot(snapshot([embedding!, bias!])).features).toBeUndefined()
-    expect(codeOf(() => sharedWeightsFromSnapshot(snapshot([embedding!, bias!, featureEmbedding!])))).toBe(
-      'missing_tensor',
-    )
-    expect(codeOf(() => sharedWeightsFromSnapshot(snapshot([embedding!, bias!, featureBias!])))).toBe(
+    expect(
+      modelErrorCode(() => sharedWeightsFromSnapshot(snapshot([embedding!, bias!, featureEmbedding!]))),
+    ).toBe('missing_tensor')
+    expect(modelErrorCode(() => sharedWeightsFromSnapshot(snapshot([embedding!, bias!, featureBias!])))).toBe(
       'missing_tensor',
     )
     const narrow = { ...featureEmbedding!, cols: 1, values: new Float32Array(5) }
-    expect(codeOf(() => sharedWeightsFromSnapshot(snapshot([embedding!, bias!, narrow, featureBias!])))).toBe(
-      'shape_mismatch',
-    )
+    expect(
+      modelErrorCode(() => sharedWeightsFromSnapshot(snapshot([embedding!, bias!, narrow, featureBias!]))),
+    ).toBe('shape_mismatch')
     const nan = { ...featureBias!, values: Float32Array.of(0, Number.NaN, 0, 0, 0) }
     expect(
-      codeOf(() => sharedWeightsFromSnapshot(snapshot([embedding!, bias!, featureEmbedding!, nan]))),
+      modelErrorCode(() => sharedWeightsFromSnapshot(snapshot([embedding!, bias!, featureEmbedding!, nan]))),
     ).toBe('non_finite')
   })
 })
