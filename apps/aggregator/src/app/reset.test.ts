@@ -1,6 +1,6 @@
 import { decodeModel, newRandomId, parseErrorBody, parseRoundInfo, parseUpdateAck } from '@fedrec/protocol'
 import type { Hono } from 'hono'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import { createAggregator } from '../aggregator/index.ts'
 import { makeUpdate } from '../test-support.ts'
 import {
@@ -15,10 +15,11 @@ import {
   status,
   TOKEN,
 } from './test-app.ts'
+import { describeStores } from './test-stores.ts'
 
 afterEach(closeApps)
 
-describe('POST /v1/round/reset', () => {
+describeStores('POST /v1/round/reset', () => {
   const reset = (app: Hono, body?: unknown, token = TOKEN) =>
     app.request('/v1/round/reset', {
       method: 'POST',

@@ -1,9 +1,10 @@
 /** The `rounds` table on PostgreSQL (a reset also moves the round's updates to `discarded_updates`). */
+
+import { toPrivacyRound, toRound } from '../records.ts'
 import type { RoundStore } from '../rounds.ts'
 import { StoreCorruptError } from '../rows.ts'
 import type { PgContext } from './context.ts'
 import { insertRow, updateRows } from './queries.ts'
-import { toPrivacyRound, toRound } from './records.ts'
 
 /** @example const open = await postgresRounds(ctx).openRound() */
 export function postgresRounds({ query, atomic }: PgContext): RoundStore {
@@ -12,6 +13,14 @@ export function postgresRounds({ query, atomic }: PgContext): RoundStore {
       const { rows } = await query(`SELECT * FROM rounds WHERE closed_at IS NULL`)
       if (rows.length !== 1) throw new StoreCorruptError(`expected one open round, found ${rows.length}`)
       return toRound(rows[0])
+    },
+
+    async lockOpenRound(round, mode) {
+      const { rows } = await query(
+        `SELECT * FROM rounds WHERE round = $1 AND closed_at IS NULL ${mode === 'update' ? 'FOR UPDATE' : 'FOR SHARE'}`,
+        [round],
+      )
+      return rows.length === 0 ? undefined : toRound(rows[0])
     },
 
     async insertRound(r) {

@@ -1,9 +1,10 @@
 /** The tables `updates` and `discarded_updates` on PostgreSQL. */
+
+import { toDiscarded, toUpdate } from '../records.ts'
 import { asRow, blob, int, real } from '../rows.ts'
 import type { UpdateStore } from '../updates.ts'
 import type { PgContext } from './context.ts'
 import { exists, first, insertRow } from './queries.ts'
-import { toDiscarded, toUpdate } from './records.ts'
 
 /**
  * Payloads fetched per round trip while streaming a round: few enough that a round of large updates never
@@ -38,6 +39,15 @@ export function postgresUpdates({ query, cursor }: PgContext): UpdateStore {
 
     async deleteUpdate(key) {
       await query(`DELETE FROM updates WHERE idempotency_key = $1`, [key])
+    },
+
+    async roundTally(round) {
+      const { rows } = await query(
+        `SELECT count(*) AS participants, coalesce(sum(sample_count), 0)::bigint AS samples FROM updates WHERE round = $1`,
+        [round],
+      )
+      const row = asRow(rows[0], 'updates')
+      return { participants: int(row, 'participants', 'updates'), samples: int(row, 'samples', 'updates') }
     },
 
     async roundNorms(round) {
