@@ -41,13 +41,13 @@ const serveOptions = (): Option[] => [
   opt('--host <host>', 'interface to listen on', 'FEDREC_HOST').default('127.0.0.1'),
   opt('--port <port>', 'port; 0 picks a free one', 'FEDREC_PORT').default(8787).argParser(int(0, 65535)),
   opt(
-    '--store <file>',
-    `SQLite store (default ${DEFAULT_STORE}, created on first start); a --store that does not exist is an error unless --init is given`,
+    '--store <file|url>',
+    `the store: a SQLite file (default ${DEFAULT_STORE}, created on first start; one aggregator process), or a PostgreSQL URL postgres://user:password@host:port/database (several replicas may share it); a --store that does not exist (an empty database) is an error unless --init is given`,
     'FEDREC_STORE',
   ).default(DEFAULT_STORE),
   opt(
     '--init',
-    'create the --store file (and its directory) if it does not exist: the first start of a deployment',
+    'create the --store file (and its directory) if it does not exist, or the schema in an empty PostgreSQL database: the first start of a deployment',
     'FEDREC_INIT',
   ),
   opt(

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop)
   if (server.aggregator.storeCreated) {
     process.stderr.write(
-      `fedrec aggregator: created a fresh store at ${options.store} (model version 0); later starts must find it there\n`,
+      `fedrec aggregator: created a fresh store at ${server.aggregator.storePath} (model version 0); later starts must find it there\n`,
     )
   }
   // stdout carries exactly this one line: launchers and tests parse it.

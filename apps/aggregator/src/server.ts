@@ -69,7 +69,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const host = options.host.includes(':') ? `[${options.host}]` : options.host
   const url = `http://${host}:${port}`
-  log('serving %s (store %s)', url, options.store)
+  log('serving %s (store %s)', url, aggregator.storePath)
   return {
     url,
     port,

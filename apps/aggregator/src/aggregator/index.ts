@@ -13,8 +13,10 @@ import type {
 } from '@fedrec/protocol'
 import { decodeUpdate } from '@fedrec/protocol'
 import createDebug from 'debug'
+import { StartupError } from '../errors.ts'
 import type { SecAggCoordinator } from '../secagg/coordinator.ts'
-import { type AggregatorStore, openStore } from '../store/index.ts'
+import type { AggregatorStore } from '../store/index.ts'
+import { isPostgresLocation, openStoreAt } from '../store/open.ts'
 import { type CloseWrite, closeRound } from './close-round.ts'
 import { evaluate } from './evaluations.ts'
 import { createModelView } from './model-view.ts'
@@ -68,6 +70,8 @@ export interface RoundReset {
 export interface Aggregator {
   /** True when this start created the store (a fresh model version 0). */
   readonly storeCreated: boolean
+  /** Where the store is, as messages may show it (a PostgreSQL URL without its password). */
+  readonly storePath: string
   /** Secure aggregation's cohorts (`--secure-aggregation`); undefined when rounds take plain updates. */
   readonly secagg: SecAggCoordinator | undefined
   /** `GET /v1/round`. */
@@ -144,7 +148,11 @@ export interface Aggregator {
  */
 export async function createAggregator(options: AggregatorOptions): Promise<Aggregator> {
   const opts = resolveOptions(options)
-  const store = openStore(opts.store, { create: opts.createStore })
+  if (opts.secureAggregation && isPostgresLocation(opts.store))
+    throw new StartupError(
+      '--secure-aggregation runs on a SQLite store only: its cohorts are a state machine kept in one process (phase timers, the members of a phase in memory), which replicas sharing a PostgreSQL store would each run apart',
+    )
+  const store = await openStoreAt(opts.store, { create: opts.createStore })
   try {
     return await start(store, opts)
   } catch (err) {
@@ -172,6 +180,7 @@ async function start(store: AggregatorStore, opts: ResolvedOptions): Promise<Agg
 
   const aggregator: Aggregator = {
     storeCreated: store.isNew,
+    storePath: store.path,
     get secagg() {
       return s.secagg
     },
