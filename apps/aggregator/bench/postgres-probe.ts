@@ -23,6 +23,8 @@ export interface PostgresProbe {
   readonly statements: { counted: true } | { counted: false; why: string }
   /** The statements executed so far in the given database URL's database (empty when not counted). */
   readStatements(): Promise<Statement[]>
+  /** The size on disk of the database of `url` (pg_database_size: tables, indexes, TOAST), in bytes. */
+  databaseBytes(url: string): Promise<number>
   close(): Promise<void>
 }
 
@@ -68,13 +70,19 @@ export async function probePostgres(server: TestPostgres, url: string): Promise<
       if (!statements.counted) return []
       const { rows } = await client.query(
         `SELECT query, sum(calls)::float8 AS calls, sum(total_exec_time) AS total_ms FROM pg_stat_statements
-         WHERE query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE '%pg_backend_pid%' GROUP BY query`,
+         WHERE query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE '%pg_backend_pid%'
+           AND query NOT ILIKE '%pg_database_size%' GROUP BY query`,
       )
       return rows.map((r: { query: string; calls: number; total_ms: number }) => ({
         query: r.query,
         calls: r.calls,
         totalMs: r.total_ms,
       }))
+    },
+    async databaseBytes(of) {
+      const name = decodeURIComponent(new URL(of).pathname.slice(1))
+      const { rows } = await client.query('SELECT pg_database_size($1)::float8 AS bytes', [name])
+      return Number(rows[0].bytes)
     },
     close: () => client.end(),
   }

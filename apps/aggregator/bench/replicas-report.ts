@@ -28,6 +28,7 @@ export interface ReplicaResults {
       clientCpuMsPerUpdate: number
       statementsPerUpdate: number | null
       transactionsPerUpdate: number | null
+      storeMiB: number
     }[]
     failures: number
     failureSamples: string[]
@@ -48,8 +49,8 @@ export function replicaReport(r: ReplicaResults): string {
       `${r.cores} cores shared by the client, the replicas and PostgreSQL; load average ${load(r.loadAverageBefore)} before, ${load(r.loadAverageAfter)} after ` +
       '(other work on the machine slows every number here)',
     '',
-    '| store | replicas | updates/s | p50 ms | p99 ms | RSS MiB per replica, idle → at each checkpoint | aggregator CPU ms/update | PostgreSQL CPU ms/update | client CPU ms/update | statements/update | transactions/update |',
-    '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|',
+    '| store | replicas | updates/s | p50 ms | p99 ms | RSS MiB per replica, idle → at each checkpoint | aggregator CPU ms/update | PostgreSQL CPU ms/update | client CPU ms/update | statements/update | transactions/update | store MiB |',
+    '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
   ]
   for (const c of r.configurations) {
     const last = c.checkpoints.at(-1)
@@ -60,13 +61,13 @@ export function replicaReport(r: ReplicaResults): string {
     out.push(
       `| ${c.store} | ${c.replicas} | ${f(last.updatesPerSecond, 0)} | ${f(last.p50Ms)} | ${f(last.p99Ms)} | ${rss} | ` +
         `${f(last.aggregatorCpuMsPerUpdate, 2)} | ${f(last.postgresCpuMsPerUpdate, 2)} | ${f(last.clientCpuMsPerUpdate, 2)} | ` +
-        `${f(last.statementsPerUpdate, 2)} | ${f(last.transactionsPerUpdate, 2)} |`,
+        `${f(last.statementsPerUpdate, 2)} | ${f(last.transactionsPerUpdate, 2)} | ${f(last.storeMiB, 0)} |`,
     )
   }
   const checkpoints = r.configurations[0]?.checkpoints.map((k) => k.clients.toLocaleString('en')) ?? []
   out.push(
     '',
-    `  RSS read idle and at ${checkpoints.join(' and ')} clients; CPU, statements and rates are over the whole run.`,
+    `  RSS read idle and at ${checkpoints.join(' and ')} clients; CPU, statements and rates are over the whole run; store MiB: the SQLite file and its WAL, or pg_database_size of the replicas' database, at the end (the open round's payloads are most of it).`,
   )
   for (const c of r.configurations)
     if (c.failures > 0)

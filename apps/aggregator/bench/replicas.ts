@@ -10,7 +10,7 @@
 //   npx tsx apps/aggregator/bench/replicas.ts                     # 1,000 clients per configuration
 //   npx tsx apps/aggregator/bench/replicas.ts --clients 10000     # the issue's 10,000-client round
 //   options: --replicas 1,2,3 --concurrency 64 --rows 128 --items 5000 --dim 32 --json results.json
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -48,8 +48,8 @@ for (const [name, n] of Object.entries({ CLIENTS, CONCURRENCY, ...SHAPE }))
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name.toLowerCase()}: expected a positive integer`)
 if (REPLICAS.some((n) => !Number.isSafeInteger(n) || n < 1))
   throw new Error(`--replicas: expected positive integers, got ${args.replicas}`)
-/** Memory and CPU are read at each checkpoint: flat RSS from the first to the last means it does not grow. */
-const CHECKPOINTS = [1_000, CLIENTS].filter((n, i, a) => n <= CLIENTS && a.indexOf(n) === i)
+/** Memory is read at each checkpoint: flat RSS from the first to the last means it does not grow with clients. */
+const CHECKPOINTS = [...[1_000, 5_000].filter((n) => n < CLIENTS), CLIENTS]
 /** Bodies are encoded ahead in batches, so the client's encoding is not inside the latencies. */
 const BATCH = 1_000
 
@@ -73,6 +73,8 @@ export interface Checkpoint {
   clientCpuMsPerUpdate: number
   statementsPerUpdate: number | null
   transactionsPerUpdate: number | null
+  /** The store's size on disk: the SQLite file and its WAL, or the PostgreSQL database (pg_database_size). */
+  storeMiB: number
 }
 
 /** One configuration's run. */
@@ -98,6 +100,7 @@ async function load(
   store: Configuration['store'],
   aggregators: Aggregator[],
   probe: PostgresProbe | null,
+  storeBytes: () => Promise<number>,
 ): Promise<Configuration> {
   const clients: ProtocolClient[] = aggregators.map((a) =>
     createProtocolClient({ baseUrl: a.url, retry: { retries: 0, baseDelayMs: 1 } }),
@@ -153,6 +156,7 @@ async function load(
       clientCpuMsPerUpdate: (client.user + client.system) / 1000 / count,
       statementsPerUpdate: probe?.statements.counted ? calls / count : null,
       transactionsPerUpdate: probe?.statements.counted ? begins / count : null,
+      storeMiB: (await storeBytes()) / 2 ** 20,
     })
     log(
       `${store} × ${aggregators.length}: ${checkpoint} clients, ${(latencies.length / seconds).toFixed(0)} updates/s`,
@@ -181,7 +185,9 @@ try {
   // ---- SQLite, one process --------------------------------------------------------------------------------
   const sqlite = await startAggregator([...COMMON, '--store', join(dir, 'bench.sqlite'), '--init'])
   try {
-    configurations.push(await load('SQLite', [sqlite], null))
+    const file = join(dir, 'bench.sqlite')
+    const size = (path: string): number => (existsSync(path) ? statSync(path).size : 0)
+    configurations.push(await load('SQLite', [sqlite], null, async () => size(file) + size(`${file}-wal`)))
   } finally {
     await sqlite.stop()
   }
@@ -203,7 +209,7 @@ try {
           // The first creates the store; the others open it.
           replicas.push(await startAggregator([...COMMON, '--store', url, '--init']))
           for (let i = 1; i < n; i++) replicas.push(await startAggregator([...COMMON, '--store', url]))
-          configurations.push(await load('PostgreSQL', replicas, probe))
+          configurations.push(await load('PostgreSQL', replicas, probe, () => probe.databaseBytes(url)))
         } finally {
           await Promise.all(replicas.map((r) => r.stop()))
         }
