@@ -59,6 +59,25 @@ export function makeUpdate(
   return encodeUpdate(update) as Uint8Array<ArrayBuffer>
 }
 
+/**
+ * Makes `n` request bodies in slices of 50, letting the event loop run between slices and for 20 ms after
+ * the last. A keep-alive socket the server closed while the client made bodies is then dropped by the
+ * client before it sends: a synchronous pause longer than the aggregator's keep-alive timeout (Node's
+ * 5 s) would otherwise send the next requests on sockets already closed — `socket hang up` with node:http,
+ * `other side closed` with fetch (seen on this loaded machine, where 1,000 bodies took seconds).
+ */
+export async function makeBodies<T>(n: number, make: (i: number) => T): Promise<T[]> {
+  const bodies: T[] = []
+  for (let i = 0; i < n; i++) {
+    bodies.push(make(i))
+    if (i % 50 === 49) await sleep(1)
+  }
+  await sleep(20)
+  return bodies
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms))
+
 /** What {@link runConcurrent} measured: latencies sorted (ms), wall time, and the failed requests. */
 export interface RunResult {
   latencies: Float64Array

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { newRandomId, parseRoundInfo, parseStatus, UPDATE_MEDIA_TYPE } from '@fedrec/protocol'
 import {
+  makeBodies,
   makeUpdate as makeShapedUpdate,
   pct,
   cpuMs as processCpuMs,
@@ -141,7 +142,7 @@ for (const checkpoint of CHECKPOINTS) {
   const sentBefore = sent
   while (sent < checkpoint) {
     const n = Math.min(BATCH, checkpoint - sent)
-    const bodies = Array.from({ length: n }, (_, i) => makeUpdate(sent + i + 1))
+    const bodies = await makeBodies(n, (i) => makeUpdate(sent + i + 1))
     const r = await run(n, (i) => post('/v1/updates', bodies[i]))
     latencies.push(...r.latencies)
     seconds += r.seconds

@@ -19,6 +19,7 @@ import { startPostgres, type TestPostgres } from '../src/store/postgres/test-pos
 import {
   type Aggregator,
   cpuMs,
+  makeBodies,
   makeUpdate,
   pct,
   rssMiB,
@@ -127,7 +128,7 @@ async function load(
   for (const checkpoint of CHECKPOINTS) {
     while (sent < checkpoint) {
       const n = Math.min(BATCH, checkpoint - sent)
-      const bodies = Array.from({ length: n }, (_, i) => makeUpdate(info, sent + i + 1, SHAPE))
+      const bodies = await makeBodies(n, (i) => makeUpdate(info, sent + i + 1, SHAPE))
       const first = sent
       const r = await runConcurrent(n, CONCURRENCY, async (i) => {
         await clients[(first + i) % clients.length]!.postUpdate(bodies[i]!)
