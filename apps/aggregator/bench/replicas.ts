@@ -10,6 +10,7 @@
 //   npx tsx apps/aggregator/bench/replicas.ts                     # 1,000 clients per configuration
 //   npx tsx apps/aggregator/bench/replicas.ts --clients 10000     # the issue's 10,000-client round
 //   options: --replicas 1,2,3 --concurrency 64 --rows 128 --items 5000 --dim 32 --json results.json
+//            --postgres-root /usr/lib/postgresql (its <version>/bin; none there: the PostgreSQL rows are skipped)
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -39,6 +40,8 @@ const { values: args } = parseArgs({
     items: { type: 'string', default: '5000' },
     dim: { type: 'string', default: '32' },
     json: { type: 'string' },
+    // Where the PostgreSQL versions' folders are (Debian's layout); the rows are skipped when none is there.
+    'postgres-root': { type: 'string', default: '/usr/lib/postgresql' },
   },
 })
 const CLIENTS = Number(args.clients)
@@ -195,7 +198,7 @@ try {
 
   // ---- PostgreSQL, N replicas on one server -----------------------------------------------------------------
   try {
-    server = await startPostgres()
+    server = await startPostgres({ root: args['postgres-root'] })
   } catch (err) {
     skipped = `PostgreSQL rows skipped: ${(err as Error).message.split('\n')[0]}`
     log(skipped)
