@@ -1,19 +1,20 @@
 /** Closing a round: the next model, the closed round and the next one written in one transaction, then the state moved on. */
+import type { Accumulator } from '@fedrec/core/server'
+import { decodeUpdate } from '@fedrec/protocol'
 import createDebug from 'debug'
-import type { PrivacyRound, StoreTransaction } from '../store/index.ts'
+import type {
+  ModelChanges,
+  PrivacyRound,
+  RoundClosing,
+  RoundRecord,
+  StoreTransaction,
+} from '../store/index.ts'
 import { EVALUATION_WINDOW } from './evaluations.ts'
 import { modelChanges } from './model-patches.ts'
 import { nextModel } from './next-model.ts'
 import { type PrivacyLedger, roundDp } from './privacy-ledger.ts'
 import { openRecord } from './round-records.ts'
-import {
-  type AggregatorState,
-  type ClosedBy,
-  deadlineMs,
-  iso,
-  newAccumulator,
-  participants,
-} from './state.ts'
+import { type AggregatorState, type ClosedBy, deadlineMs, iso, newAccumulator } from './state.ts'
 
 const logRound = createDebug('fedrec:aggregator:round')
 
@@ -23,6 +24,8 @@ export interface CloseRoundDeps {
   commitQueue(): Promise<void>
   /** Re-arms the deadline timer for the next round. */
   arm(): void
+  /** Catches up with the store when another replica closed or reset the round (refreshState). */
+  refresh(): Promise<unknown>
   ledger: PrivacyLedger
 }
 
@@ -42,13 +45,93 @@ export async function closeRound(
 ): Promise<void> {
   // Updates accepted for this round but not yet written belong to it: write and count them first.
   await deps.commitQueue()
+  if (s.store.shared) return closeShared(s, deps, closedBy)
   const { store, opts, model, round, accumulator } = s
+  const plan = planClose(s, {
+    closedBy,
+    accumulator,
+    norms: await store.roundNorms(round.round),
+    pending: await store.pendingItems(),
+  })
+  const pruned = await store.transaction((tx) => writeClose(s, tx, plan, write))
+  adopt(s, deps, plan, pruned)
+  const resized = plan.next.model.itemIds.length !== model.itemIds.length
+  if (resized || !accumulator) s.accumulator = newAccumulator(s.model, opts)
+  else accumulator.reset()
+  deps.arm()
+}
+
+/**
+ * The close on a store replicas share: in one transaction that holds the open round's row FOR UPDATE (so
+ * exactly one replica closes it, after every upload holding it FOR SHARE has committed), the sum is rebuilt
+ * from the round's stored updates — no replica's memory is trusted — and the next model written. A replica
+ * that finds the round closed, or (another replica having reset it) short of its quorum or deadline, only
+ * catches up. An empty round past its deadline gets a new deadline under the same lock.
+ */
+async function closeShared(s: AggregatorState, deps: CloseRoundDeps, closedBy: ClosedBy): Promise<void> {
+  const { store, opts, round } = s
+  const outcome = await store.transaction(
+    async (tx): Promise<{ plan: ClosePlan; pruned: number } | undefined> => {
+      const open = await tx.lockOpenRound(round.round, 'update')
+      // Closed by another replica (or this process holds a stale model): nothing to do but catch up.
+      if (!open || open.modelVersion !== s.model.version) return undefined
+      const tally = await tx.roundTally(round.round)
+      const pending = await tx.pendingItems()
+      const now = opts.now()
+      if (closedBy === 'quorum' && tally.participants < opts.minClients) return undefined
+      // A model with no items publishes its first catalogue at once (Aggregator.queueCatalogue).
+      const firstItems = s.model.itemIds.length === 0 && pending.length > 0
+      if (closedBy === 'deadline' && !firstItems) {
+        if (now < Date.parse(open.deadline)) return undefined
+        if (tally.participants === 0 && pending.length === 0) {
+          const deadline = iso(now + deadlineMs(opts))
+          await tx.setDeadline(round.round, deadline)
+          logRound('round %d reached its deadline with no update; new deadline %s', round.round, deadline)
+          return undefined
+        }
+      }
+      const accumulator = newAccumulator(s.model, opts)
+      if (accumulator)
+        for await (const payload of tx.roundPayloads(round.round)) accumulator.add(decodeUpdate(payload))
+      const plan = planClose(s, { closedBy, accumulator, norms: await tx.roundNorms(round.round), pending })
+      return { plan, pruned: await writeClose(s, tx, plan) }
+    },
+  )
+  if (outcome) {
+    adopt(s, deps, outcome.plan, outcome.pruned)
+    s.accumulator = newAccumulator(s.model, opts)
+  } else await deps.refresh()
+  deps.arm()
+}
+
+/** What a close writes: the next model and round, computed from the round's sum. */
+interface ClosePlan {
+  closedBy: ClosedBy
+  count: number
+  samples: number
+  dp: PrivacyRound | undefined
+  pending: readonly string[]
+  next: ReturnType<typeof nextModel>
+  nextRound: RoundRecord
+  changes: ModelChanges | undefined
+  closing: RoundClosing
+}
+
+function planClose(
+  s: AggregatorState,
+  from: {
+    closedBy: ClosedBy
+    accumulator: Accumulator | undefined
+    norms: { mean: number; max: number; clipped: number }
+    pending: readonly string[]
+  },
+): ClosePlan {
+  const { opts, model, round } = s
+  const { closedBy, accumulator, norms, pending } = from
   const closedAt = iso(opts.now())
-  const count = participants(s)
+  const count = accumulator?.participants ?? 0
   const samples = accumulator?.samples ?? 0
-  const norms = await store.roundNorms(round.round)
   const dp = roundDp(opts)
-  const pending = await store.pendingItems()
   const next = nextModel({
     model,
     optimizerState: s.optimizerState,
@@ -60,43 +143,53 @@ export async function closeRound(
     seed: s.seed,
     createdAt: closedAt,
   })
-  const version = next.model.version
-  const nextRound = openRecord(round.round + 1, version, opts.now(), deadlineMs(opts))
+  const nextRound = openRecord(round.round + 1, next.model.version, opts.now(), deadlineMs(opts))
   const changes = opts.modelLogVersions > 0 ? modelChanges(model, next.model) : undefined
-  const pruned = await store.transaction(async (tx) => {
-    await tx.saveModel(next.model)
-    if (changes) await tx.insertModelChanges(changes)
-    await tx.pruneModelChanges(version - opts.modelLogVersions)
-    await tx.saveOptimizerState(next.optimizerState)
-    await tx.closeRound(round.round, {
-      closedAt,
-      closedBy,
-      participants: count,
-      samples,
-      updateNorm: next.updateNorm,
-      clientNormMean: norms.mean,
-      clientNormMax: norms.max,
-      clipped: norms.clipped,
-      ...(dp ? { dp } : {}),
-    })
-    await tx.dropPayloads(round.round)
-    await tx.clearPendingItems()
-    await tx.insertRound(nextRound)
-    await write?.(tx)
-    const acks = await tx.pruneUpdates(iso(opts.now() - opts.ackRetentionSeconds * 1000))
-    return acks + (await tx.pruneEvaluationKeys(version - EVALUATION_WINDOW))
-  })
+  const closing: RoundClosing = {
+    closedAt,
+    closedBy,
+    participants: count,
+    samples,
+    updateNorm: next.updateNorm,
+    clientNormMean: norms.mean,
+    clientNormMax: norms.max,
+    clipped: norms.clipped,
+    ...(dp ? { dp } : {}),
+  }
+  return { closedBy, count, samples, dp, pending, next, nextRound, changes, closing }
+}
+
+/** The close's writes, in the caller's transaction; resolves with the acks and keys pruned. */
+async function writeClose(
+  s: AggregatorState,
+  tx: StoreTransaction,
+  plan: ClosePlan,
+  write?: CloseWrite,
+): Promise<number> {
+  const { opts, round } = s
+  const version = plan.next.model.version
+  await tx.saveModel(plan.next.model)
+  if (plan.changes) await tx.insertModelChanges(plan.changes)
+  await tx.pruneModelChanges(version - opts.modelLogVersions)
+  await tx.saveOptimizerState(plan.next.optimizerState)
+  await tx.closeRound(round.round, plan.closing)
+  await tx.dropPayloads(round.round)
+  await tx.clearPendingItems()
+  await tx.insertRound(plan.nextRound)
+  await write?.(tx)
+  const acks = await tx.pruneUpdates(iso(opts.now() - opts.ackRetentionSeconds * 1000))
+  return acks + (await tx.pruneEvaluationKeys(version - EVALUATION_WINDOW))
+}
+
+/** The state moved on to the next round once the close has committed (its accumulator aside). */
+function adopt(s: AggregatorState, deps: CloseRoundDeps, plan: ClosePlan, pruned: number): void {
   if (pruned > 0) logRound('pruned %d acks and evaluation keys past their retention', pruned)
-  deps.ledger.account(round.round, count, dp ?? null)
-  logClose(s, deps.ledger, dp, { closedBy, count, samples, added: pending.length, ...next })
-  const resized = next.model.itemIds.length !== model.itemIds.length
-  s.model = next.model
-  s.optimizerState = next.optimizerState
-  s.round = nextRound
-  s.negativesCeiling = opts.negativesPerPositive
-  if (resized || !accumulator) s.accumulator = newAccumulator(s.model, opts)
-  else accumulator.reset()
-  deps.arm()
+  deps.ledger.account(s.round.round, plan.count, plan.dp ?? null)
+  logClose(s, deps.ledger, plan.dp, { ...plan, added: plan.pending.length, ...plan.next })
+  s.model = plan.next.model
+  s.optimizerState = plan.next.optimizerState
+  s.round = plan.nextRound
+  s.negativesCeiling = s.opts.negativesPerPositive
 }
 
 /** Logs the close of the open round `s.round` (still the closed one when this runs). */

@@ -23,12 +23,13 @@ import { createModelView } from './model-view.ts'
 import { type AggregatorOptions, type ResolvedOptions, resolveOptions } from './options.ts'
 import { createPrivacyLedger } from './privacy-ledger.ts'
 import { createRejectionCounter } from './rejections.ts'
+import { refreshState } from './replica-sync.ts'
 import { resetRound } from './reset.ts'
 import { startSecureAggregation } from './secure-rounds.ts'
 import type { RoundSettings } from './settings.ts'
 import { currentSettings, updateSettings } from './settings-change.ts'
 import { loadState } from './startup.ts'
-import { type ClosedBy, iso, participants } from './state.ts'
+import { type ClosedBy, iso, participants, roundTally } from './state.ts'
 import { publicQuorum, publicStatus, roundInfo, type StatusSources, status } from './status.ts'
 import { createSubmissions } from './submissions.ts'
 import { createRoundTimers } from './timers.ts'
@@ -74,7 +75,12 @@ export interface Aggregator {
   readonly storePath: string
   /** Secure aggregation's cohorts (`--secure-aggregation`); undefined when rounds take plain updates. */
   readonly secagg: SecAggCoordinator | undefined
-  /** `GET /v1/round`. */
+  /**
+   * Catches up with the store before a read (`roundInfo`, `model`, `status`): on a store replicas share,
+   * another one may have closed or reset the round; a no-op on SQLite.
+   */
+  sync(): Promise<void>
+  /** `GET /v1/round` (after `sync()`). */
   roundInfo(): RoundInfo
   /** The current model, encoded once per version. */
   model(): { version: number; bytes: Uint8Array }
@@ -170,10 +176,15 @@ async function start(store: AggregatorStore, opts: ResolvedOptions): Promise<Agg
   const ledger = await createPrivacyLedger(store, opts)
   const rejections = createRejectionCounter(s)
   const view = createModelView(s)
+  // Replicas: catch up with the store (in a section of the lock); the ledger follows closes made elsewhere.
+  const refresh = async (): Promise<void> => {
+    if (await refreshState(s)) await ledger.recompute()
+  }
+  const sync = (): Promise<void> => (s.store.shared ? s.serial('sync', refresh) : Promise.resolve())
   const close = (closedBy: ClosedBy, write?: CloseWrite): Promise<void> =>
-    closeRound(s, { commitQueue: submissions.commitQueue, arm: timers.arm, ledger }, closedBy, write)
-  const timers = createRoundTimers(s, close)
-  const submissions = createSubmissions(s, timers.closeOnQuorum)
+    closeRound(s, { commitQueue: submissions.commitQueue, arm: timers.arm, ledger, refresh }, closedBy, write)
+  const timers = createRoundTimers(s, close, refresh)
+  const submissions = createSubmissions(s, timers.closeOnQuorum, refresh)
   const { commitQueue } = submissions
   const { arm, closeOnQuorum } = timers
   const sources: StatusSources = { ledger, rejections, modelBytes: () => view.model().bytes.byteLength }
@@ -184,6 +195,7 @@ async function start(store: AggregatorStore, opts: ResolvedOptions): Promise<Agg
     get secagg() {
       return s.secagg
     },
+    sync,
     roundInfo: () => roundInfo(s),
     model: view.model,
     modelPatch: view.modelPatch,
@@ -194,21 +206,36 @@ async function start(store: AggregatorStore, opts: ResolvedOptions): Promise<Agg
         return Promise.reject(err)
       }
     },
-    status: () => status(s, sources),
+    status: async () => {
+      await sync()
+      return status(s, sources)
+    },
     publicQuorum: () => publicQuorum(s),
-    publicStatus: () => publicStatus(s, sources),
-    evaluate: (report) => s.serial('evaluation report', () => evaluate(s, report)),
+    publicStatus: async () => {
+      await sync()
+      return publicStatus(s, sources)
+    },
+    evaluate: (report) =>
+      s.serial('evaluation report', async () => {
+        await refresh()
+        return evaluate(s, report)
+      }),
     settings: () => currentSettings(opts),
     updateSettings: (patch) =>
-      s.serial('settings change', () =>
-        updateSettings(s, { ledger, commitQueue, arm, closeOnQuorum }, patch),
-      ),
+      s.serial('settings change', async () => {
+        await refresh()
+        return updateSettings(s, { ledger, commitQueue, arm, closeOnQuorum }, patch)
+      }),
     recordRejection: rejections.record,
     resetRound: (expectedRound) =>
-      s.serial('round reset', () => resetRound(s, { commitQueue, arm }, expectedRound)),
+      s.serial('round reset', async () => {
+        await refresh()
+        return resetRound(s, { commitQueue, arm }, expectedRound)
+      }),
 
     queueCatalogue: (itemIds) =>
       s.serial('catalogue queue', async () => {
+        await refresh()
         const added = await store.queueItems(itemIds, iso(opts.now()))
         const pending = (await store.pendingItems()).length
         logModel('catalogue: %d ids offered, %d queued, %d pending', itemIds.length, added, pending)
@@ -245,7 +272,7 @@ async function start(store: AggregatorStore, opts: ResolvedOptions): Promise<Agg
     opts.minClients,
   )
   // A lowered --min-clients may already be met by the replayed updates.
-  if (s.accumulator && s.accumulator.participants >= opts.minClients) await close('quorum')
+  if (s.accumulator && (await roundTally(s)).participants >= opts.minClients) await close('quorum')
   arm()
   if (opts.secureAggregation) s.secagg = await startSecureAggregation(s, opts.secureAggregation, close)
   return aggregator

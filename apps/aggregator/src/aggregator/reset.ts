@@ -34,7 +34,16 @@ export async function resetRound(
   const now = s.opts.now()
   const reopen = { at: iso(now), deadline: iso(now + deadlineMs(s.opts)) }
   // Durable first: if the transaction fails, the round, its updates and the accumulator stay as they were.
-  const discarded = await s.store.transaction((tx) => tx.resetRound(s.round.round, reopen))
+  // Replicas: the round's row FOR UPDATE first, so that uploads holding it FOR SHARE commit before the reset
+  // (and are discarded with the rest) and a close at another replica cannot interleave.
+  const discarded = await s.store.transaction(async (tx) => {
+    if (!(await tx.lockOpenRound(s.round.round, 'update')))
+      throw new AggregatorError(
+        'round_closed',
+        `round ${s.round.round} has just closed (at another replica): nothing was reset`,
+      )
+    return tx.resetRound(s.round.round, reopen)
+  })
   // A cohort running in this round would bring its masked inputs back with its sum: it goes too.
   await s.secagg?.abortCohort('the operator reset the round')
   const round = {

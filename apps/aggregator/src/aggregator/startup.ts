@@ -73,7 +73,8 @@ export async function loadState(store: AggregatorStore, opts: ResolvedOptions): 
     model,
     optimizerState,
     round,
-    accumulator: await replay(store, model, round, opts),
+    // Replicas count from the store, and the closer rebuilds the sum from it: nothing to replay into memory.
+    accumulator: store.shared ? newAccumulator(model, opts) : await replay(store, model, round, opts),
     negativesCeiling: opts.negativesPerPositive,
     secagg: undefined,
     closed: false,

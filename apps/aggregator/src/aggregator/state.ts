@@ -54,8 +54,17 @@ export const iso = (ms: number): string => new Date(ms).toISOString()
 /** The round length in milliseconds. */
 export const deadlineMs = (opts: ResolvedOptions): number => Math.round(opts.roundDeadlineSeconds * 1000)
 
-/** Updates counted in the open round. */
+/** Updates counted in the open round (by this process: see {@link roundTally} for replicas). */
 export const participants = (s: AggregatorState): number => s.accumulator?.participants ?? 0
+
+/**
+ * The open round's updates and samples: as the store counts them on a store replicas share (each replica
+ * counts only its own), else from the accumulator.
+ */
+export async function roundTally(s: AggregatorState): Promise<{ participants: number; samples: number }> {
+  if (s.store.shared) return s.store.roundTally(s.round.round)
+  return { participants: participants(s), samples: s.accumulator?.samples ?? 0 }
+}
 
 export function newAccumulator(model: StoredModel, opts: ResolvedOptions): Accumulator | undefined {
   const rows = model.itemIds.length

@@ -5,7 +5,7 @@ import type { PrivacyLedger } from './privacy-ledger.ts'
 import type { RejectionCounter } from './rejections.ts'
 import { toEvaluationSummary, toSummary } from './round-records.ts'
 import { clientSettings } from './settings-change.ts'
-import { type AggregatorState, participants } from './state.ts'
+import { type AggregatorState, roundTally } from './state.ts'
 
 /** How many closed rounds `status()` lists. */
 const HISTORY_LIMIT = 1000
@@ -48,11 +48,12 @@ const history = async (s: AggregatorState, ledger: PrivacyLedger): Promise<Round
 /** `GET /v1/status` with the operator token. */
 export async function status(s: AggregatorState, from: StatusSources): Promise<Status> {
   const { model, round, store, opts } = s
+  const tally = await roundTally(s)
   return {
     round: round.round,
     modelVersion: model.version,
-    participants: participants(s),
-    samples: s.accumulator?.samples ?? 0,
+    participants: tally.participants,
+    samples: tally.samples,
     numItems: model.itemIds.length,
     dim: model.dim,
     modelBytes: from.modelBytes(),

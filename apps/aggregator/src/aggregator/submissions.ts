@@ -2,10 +2,10 @@
 import { encodeUpdate, type ModelUpdate, parseUpdateAck, type UpdateAck } from '@fedrec/protocol'
 import createDebug from 'debug'
 import { logError } from '../error-log.ts'
-import type { UpdateRecord } from '../store/index.ts'
+import { StoreConflictError, type UpdateRecord } from '../store/index.ts'
 import { hashClientId, logTag } from './client-hash.ts'
 import { AggregatorError } from './errors.ts'
-import { type AggregatorState, iso } from './state.ts'
+import { type AggregatorState, iso, roundTally } from './state.ts'
 import { boundUpdate, checkUpdate } from './update-checks.ts'
 
 const logUpdate = createDebug('fedrec:aggregator:update')
@@ -47,7 +47,11 @@ interface PendingBatch {
 }
 
 /** `closeOnQuorum` runs after every written batch, in the batch's section of the lock. */
-export function createSubmissions(s: AggregatorState, closeOnQuorum: () => Promise<void>): Submissions {
+export function createSubmissions(
+  s: AggregatorState,
+  closeOnQuorum: () => Promise<void>,
+  refresh: () => Promise<unknown>,
+): Submissions {
   const batch: PendingBatch = { entries: [], byKey: new Map(), clients: new Set(), flushScheduled: false }
   const commitQueue = (): Promise<void> => commitBatch(s, batch)
   const flush = (): Promise<void> =>
@@ -71,7 +75,11 @@ export function createSubmissions(s: AggregatorState, closeOnQuorum: () => Promi
     async submit(bytes, update) {
       // The section answers with a box: returning `done` itself would make the section wait for the flush,
       // which waits for the section.
-      const { done } = await s.serial('upload', () => enqueue(s, batch, bytes, update, schedule))
+      const { done } = await s.serial('upload', async () => {
+        // Replicas: the round may have moved on at another one.
+        await refresh()
+        return enqueue(s, batch, bytes, update, schedule)
+      })
       return done
     },
     commitQueue,
@@ -145,7 +153,7 @@ async function enqueue(
     modelVersion: s.model.version,
     idempotencyKey: update.idempotencyKey,
     duplicate: false,
-    participants: accumulator.participants + batch.entries.length + 1,
+    participants: (await roundTally(s)).participants + batch.entries.length + 1,
   }
   let settle!: Queued['settle']
   const done = new Promise<UpdateAck>((resolve, reject) => {
@@ -187,18 +195,28 @@ async function commitBatch(s: AggregatorState, batch: PendingBatch): Promise<voi
   batch.entries = []
   batch.byKey.clear()
   batch.clients.clear()
+  let written: Queued[]
   try {
     // Durable first, counted second: a crash in between is healed by the replay at start.
-    await s.store.transaction(async (tx) => {
-      for (const q of entries) await tx.insertUpdate(q.record)
-    })
+    if (s.store.shared) written = await writeShared(s, entries)
+    else {
+      await s.store.transaction(async (tx) => {
+        for (const q of entries) await tx.insertUpdate(q.record)
+      })
+      written = entries
+    }
   } catch (err) {
     logError('updates_write_failed', err, { round: s.round.round, updates: entries.length })
     for (const q of entries) q.settle.reject(err)
     return
   }
   const counted: Queued[] = []
-  for (const q of entries) {
+  for (const q of written) {
+    if (s.store.shared) {
+      // Replicas: the store counts (the closer rebuilds the sum from it), not this process's accumulator.
+      counted.push(q)
+      continue
+    }
     try {
       s.accumulator!.add(q.update)
     } catch (err) {
@@ -226,5 +244,85 @@ async function commitBatch(s: AggregatorState, batch: PendingBatch): Promise<voi
         for (const q of counted) q.settle.resolve(q.ack)
       })
     })
+  }
+}
+
+/**
+ * Replicas: the batch written in one transaction holding its round's row FOR SHARE, so that no close (which
+ * takes it FOR UPDATE) runs between the check that the round is open and the commit. An update whose round
+ * another replica closed meanwhile is refused with `round_closed`. A key or client another replica stored
+ * first (a unique constraint: StoreConflictError) ends the transaction: the batch is then written one update
+ * at a time, and each refused one answered as its retry would be. Resolves with the updates written.
+ */
+async function writeShared(s: AggregatorState, entries: Queued[]): Promise<Queued[]> {
+  try {
+    return await insertLocked(s, entries)
+  } catch (err) {
+    if (!(err instanceof StoreConflictError)) throw err
+  }
+  const written: Queued[] = []
+  for (const q of entries) {
+    try {
+      written.push(...(await insertLocked(s, [q])))
+    } catch (err) {
+      if (err instanceof StoreConflictError) await answerConflict(s, q)
+      else {
+        logError('updates_write_failed', err, { round: q.record.round, updates: 1 })
+        q.settle.reject(err)
+      }
+    }
+  }
+  return written
+}
+
+async function insertLocked(s: AggregatorState, entries: Queued[]): Promise<Queued[]> {
+  const closed: Queued[] = []
+  const written = await s.store.transaction(async (tx) => {
+    const open = new Map<number, boolean>()
+    const inserted: Queued[] = []
+    for (const q of entries) {
+      const { round } = q.record
+      let isOpen = open.get(round)
+      if (isOpen === undefined) {
+        isOpen = (await tx.lockOpenRound(round, 'share')) !== undefined
+        open.set(round, isOpen)
+      }
+      if (!isOpen) {
+        closed.push(q)
+        continue
+      }
+      await tx.insertUpdate(q.record)
+      inserted.push(q)
+    }
+    return inserted
+  })
+  for (const q of closed)
+    q.settle.reject(
+      new AggregatorError(
+        'round_closed',
+        `round ${q.record.round} closed (at another replica) while this update was being written: fetch /v1/round and /v1/model, retrain, and send a new update`,
+      ),
+    )
+  return written
+}
+
+/** An update another replica's write beat: its key's ack when the same client sent it, else the refusal its retry would get. */
+async function answerConflict(s: AggregatorState, q: Queued): Promise<void> {
+  try {
+    const prior = await s.store.findUpdate(q.record.idempotencyKey)
+    if (prior === undefined)
+      throw new AggregatorError(
+        'already_submitted',
+        `this client already has an accepted update in round ${q.record.round}; wait for the next round`,
+      )
+    if (prior.clientHash !== q.record.clientHash)
+      throw new AggregatorError(
+        'idempotency_conflict',
+        'this idempotency key was used before by another client; use a fresh random key per update',
+      )
+    logUpdate('client %s: the same update was stored by another replica, answering its ack', q.tag)
+    q.settle.resolve({ ...parseUpdateAck(JSON.parse(prior.ack)), duplicate: true })
+  } catch (err) {
+    q.settle.reject(err)
   }
 }

@@ -1,7 +1,7 @@
 /** The round's timers: its deadline (close, or extend an empty round) and the retry of a close on quorum that failed. */
 import createDebug from 'debug'
 import { logError } from '../error-log.ts'
-import { type AggregatorState, type ClosedBy, deadlineMs, iso, participants } from './state.ts'
+import { type AggregatorState, type ClosedBy, deadlineMs, iso, participants, roundTally } from './state.ts'
 
 const logRound = createDebug('fedrec:aggregator:round')
 
@@ -34,6 +34,7 @@ export interface RoundTimers {
 export function createRoundTimers(
   s: AggregatorState,
   closeRound: (closedBy: ClosedBy) => Promise<void>,
+  refresh: () => Promise<unknown>,
 ): RoundTimers {
   let timer: NodeJS.Timeout | undefined
   let closeRetry: NodeJS.Timeout | undefined
@@ -61,9 +62,16 @@ export function createRoundTimers(
 
   const deadlineReached = async (): Promise<void> => {
     if (s.closed) return
+    // Replicas: another one may have closed, reset or extended the round since this timer was armed.
+    await refresh()
     const now = s.opts.now()
     if (now < Date.parse(s.round.deadline)) {
       arm()
+      return
+    }
+    // Replicas: every one's timer fires; the close decides under the round's lock (close, extend, or nothing).
+    if (s.store.shared) {
+      await closeRound('deadline')
       return
     }
     if (participants(s) > 0 || (await s.store.pendingItems()).length > 0) {
@@ -80,8 +88,9 @@ export function createRoundTimers(
   const closeOnQuorum = async (): Promise<void> => {
     if (closeRetry) clearTimeout(closeRetry)
     closeRetry = undefined
-    if (s.closed || !s.accumulator || s.accumulator.participants < s.opts.minClients) return
+    if (s.closed || !s.accumulator) return
     try {
+      if ((await roundTally(s)).participants < s.opts.minClients) return
       await closeRound('quorum')
     } catch (err) {
       logError('round_close_failed', err, {

@@ -16,6 +16,8 @@ export function modelRoutes(aggregator: Aggregator): Hono {
   return new Hono().get('/model', async (c) => {
     const sinceParam = c.req.query('since')
     const since = sinceParam === undefined ? undefined : parseSince(sinceParam)
+    // Replicas: the ETag names the version the store publishes, not the one this process last saw.
+    await aggregator.sync()
     const { version, bytes } = aggregator.model()
     const etag = `"v${version}"`
     c.header('ETag', etag)

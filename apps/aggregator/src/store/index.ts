@@ -59,6 +59,7 @@ export type { EvaluationReport, EvaluationStore, EvaluationTotals } from './eval
 export type { MetaStore } from './meta.ts'
 export type { ModelChanges, ModelStore, StoredModel } from './model.ts'
 export type { OptimizerState, OptimizerStateStore } from './optimizer-state.ts'
+export { StoreConflictError } from './postgres/errors.ts'
 export type { RejectionStore } from './rejections.ts'
 export type { PrivacyRound, RoundClosing, RoundRecord, RoundStore } from './rounds.ts'
 export { StoreCorruptError } from './rows.ts'
@@ -180,6 +181,7 @@ function compose(db: Database.Database, path: string, isNew: boolean): Store {
   return {
     path,
     isNew,
+    shared: false,
     ...asyncGroups(sync, outer),
 
     initialise: (init) => outer.call('initialise', () => initialiseSync(db, sync, init)),

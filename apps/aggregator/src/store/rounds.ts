@@ -50,6 +50,12 @@ export interface PrivacyRound {
 export interface RoundStore {
   /** @throws StoreCorruptError unless exactly one round is open */
   openRound(): Promise<RoundRecord>
+  /**
+   * The record of `round` if it is still open, else undefined; in a transaction on PostgreSQL the row stays
+   * locked until the transaction ends: `share` (an upload: many at once, and no close meanwhile) or `update`
+   * (a close or a reset: alone, after the uploads holding it have committed). SQLite has one writer anyway.
+   */
+  lockOpenRound(round: number, mode: 'share' | 'update'): Promise<RoundRecord | undefined>
   insertRound(round: RoundRecord): Promise<void>
   setDeadline(round: number, deadline: string): Promise<void>
   /**

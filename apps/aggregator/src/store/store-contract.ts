@@ -184,6 +184,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       await store.insertUpdate(update('k1', 'c1', 0.5))
       await store.insertUpdate(update('k2', 'c2', 2))
       expect(await store.roundNorms(0)).toEqual({ mean: 1.25, max: 2, clipped: 1 })
+      expect(await store.roundTally(0)).toEqual({ participants: 2, samples: 6 })
+      expect(await store.lockOpenRound(0, 'share')).toEqual(openRound0)
       const at = '2026-03-01T00:03:00.000Z'
       expect(await store.resetRound(0, { at, deadline: '2026-03-01T00:13:00.000Z' })).toBe(2)
       expect(await store.findUpdate('k1')).toBeUndefined()
@@ -192,7 +194,9 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.hasClientSubmitted(0, 'c1')).toBe(false)
       expect(await store.openRound()).toMatchObject({ openedAt: at, resets: 1, discarded: 2 })
       expect(await store.roundNorms(0)).toEqual({ mean: 0, max: 0, clipped: 0 })
+      expect(await store.roundTally(0)).toEqual({ participants: 0, samples: 0 })
       await store.closeRound(0, closing)
+      expect(await store.transaction((tx) => tx.lockOpenRound(0, 'update'))).toBeUndefined()
       await expect(store.resetRound(0, { at, deadline: at })).rejects.toThrow('round 0 is not open')
     })
   })

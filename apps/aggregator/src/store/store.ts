@@ -52,6 +52,11 @@ export interface Store extends StoreGroups {
   readonly path: string
   /** True when the store had no fedrec tables yet: call `initialise()` before anything else. */
   readonly isNew: boolean
+  /**
+   * True when other processes may write the same store at once (PostgreSQL: aggregator replicas), so what a
+   * process holds in memory is only a cache of it; false for SQLite, locked by its one process.
+   */
+  readonly shared: boolean
   initialise(init: StoreInit): Promise<void>
   /**
    * Runs `fn` in one transaction on one connection, after checking that the store is still the one opened;

@@ -25,6 +25,8 @@ export interface UpdateStore {
   insertUpdate(update: UpdateRecord): Promise<void>
   deleteUpdate(idempotencyKey: string): Promise<void>
   /** Norm statistics of a round's accepted updates so far. */
+  /** Updates stored for `round` (not discarded) and the sum of their sample counts. */
+  roundTally(round: number): Promise<{ participants: number; samples: number }>
   roundNorms(round: number): Promise<{ mean: number; max: number; clipped: number }>
   /**
    * Forgets the acks (and discarded keys) of rounds that closed before `closedBefore` (ISO): a retry that

@@ -62,6 +62,7 @@ export function composePostgres(shared: PgShared, isNew: boolean, storeId: strin
   return {
     path,
     isNew,
+    shared: true,
     ...groups(poolContext(shared), path),
 
     async initialise(init) {

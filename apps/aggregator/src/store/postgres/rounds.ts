@@ -14,6 +14,14 @@ export function postgresRounds({ query, atomic }: PgContext): RoundStore {
       return toRound(rows[0])
     },
 
+    async lockOpenRound(round, mode) {
+      const { rows } = await query(
+        `SELECT * FROM rounds WHERE round = $1 AND closed_at IS NULL ${mode === 'update' ? 'FOR UPDATE' : 'FOR SHARE'}`,
+        [round],
+      )
+      return rows.length === 0 ? undefined : toRound(rows[0])
+    },
+
     async insertRound(r) {
       await insertRow(query, 'rounds', {
         round: r.round,

@@ -40,6 +40,15 @@ export function postgresUpdates({ query, cursor }: PgContext): UpdateStore {
       await query(`DELETE FROM updates WHERE idempotency_key = $1`, [key])
     },
 
+    async roundTally(round) {
+      const { rows } = await query(
+        `SELECT count(*) AS participants, coalesce(sum(sample_count), 0)::bigint AS samples FROM updates WHERE round = $1`,
+        [round],
+      )
+      const row = asRow(rows[0], 'updates')
+      return { participants: int(row, 'participants', 'updates'), samples: int(row, 'samples', 'updates') }
+    },
+
     async roundNorms(round) {
       const { rows } = await query(
         `SELECT coalesce(avg(norm), 0) AS mean, coalesce(max(norm), 0) AS max, count(*) FILTER (WHERE clipped) AS clipped

@@ -13,6 +13,11 @@ export function sqliteRounds({ sql }: SqliteContext): SyncGroup<RoundStore> {
       return toRound(rows[0])
     },
 
+    lockOpenRound(round) {
+      const row = sql(`SELECT * FROM rounds WHERE round = ? AND closed_at IS NULL`).get(round)
+      return row === undefined ? undefined : toRound(row)
+    },
+
     insertRound(r) {
       sql(
         `INSERT INTO rounds (round, model_version, opened_at, deadline, closed_at, closed_by, participants, samples,

@@ -49,6 +49,16 @@ export function sqliteUpdates({ sql }: SqliteContext): SyncGroup<UpdateStore> {
       sql(`DELETE FROM updates WHERE idempotency_key = ?`).run(key)
     },
 
+    roundTally(round) {
+      const row = asRow(
+        sql(
+          `SELECT count(*) AS participants, coalesce(sum(sample_count), 0) AS samples FROM updates WHERE round = ?`,
+        ).get(round),
+        'updates',
+      )
+      return { participants: int(row, 'participants', 'updates'), samples: int(row, 'samples', 'updates') }
+    },
+
     roundNorms(round) {
       const row = asRow(
         sql(
