@@ -49,7 +49,7 @@ export function replicaReport(r: ReplicaResults): string {
       `${r.cores} cores shared by the client, the replicas and PostgreSQL; load average ${load(r.loadAverageBefore)} before, ${load(r.loadAverageAfter)} after ` +
       '(other work on the machine slows every number here)',
     '',
-    '| store | replicas | updates/s | p50 ms | p99 ms | RSS MiB per replica, idle → at each checkpoint | aggregator CPU ms/update | PostgreSQL CPU ms/update | client CPU ms/update | statements/update | transactions/update | store MiB |',
+    '| store | replicas | updates/s | p50 ms | p99 ms | RSS MiB per replica, idle → at each checkpoint | CPU ms/update, all replicas together | PostgreSQL CPU ms/update | client CPU ms/update | statements/update | transactions/update | store MiB |',
     '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
   ]
   for (const c of r.configurations) {
