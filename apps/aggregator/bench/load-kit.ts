@@ -197,6 +197,12 @@ export async function startAggregator(
     stderr += d
   })
   const exited = new Promise<void>((done) => child.once('exit', () => done()))
+  // A bench that throws must not leave its server running (three did, from a failed load.ts run).
+  const orphan = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
+  process.once('exit', orphan)
+  child.once('exit', () => process.off('exit', orphan))
   const url = await new Promise<string>((resolveUrl, reject) => {
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
