@@ -135,7 +135,15 @@ async function enqueue(
   const clientHash = hashClientId(s.salt, update.clientId)
   const tag = logTag(clientHash)
   const retried = await answerRetry(s, batch, update, clientHash, tag)
-  if (retried) return retried
+  if (retried) {
+    // Replicas: the replica that stored it may have died before closing the round its update completed;
+    // a retry here checks the quorum again (the flush of an empty batch only runs closeOnQuorum).
+    if (s.store.shared && !batch.flushScheduled) {
+      batch.flushScheduled = true
+      schedule()
+    }
+    return retried
+  }
   const { accumulator, round, opts } = s
   if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
   await checkUpdate(s, update, clientHash)

@@ -3,10 +3,11 @@ import type { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EVALUATION_WINDOW } from '../aggregator/index.ts'
 import { closeApps, expectError, participant, setup, status } from './test-app.ts'
+import { describeStores } from './test-stores.ts'
 
 afterEach(closeApps)
 
-describe('POST /v1/evaluations', () => {
+describeStores('POST /v1/evaluations', () => {
   const report = (over: Record<string, unknown> = {}) => ({
     round: 0,
     modelVersion: 0,
@@ -72,7 +73,7 @@ describe('POST /v1/evaluations', () => {
   })
 })
 
-describe('POST /v1/evaluations: users per report', () => {
+describeStores('POST /v1/evaluations: users per report', () => {
   const send = (app: Hono, users: number, clientId = newRandomId()) =>
     app.request('/v1/evaluations', {
       method: 'POST',

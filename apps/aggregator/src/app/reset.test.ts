@@ -15,10 +15,11 @@ import {
   status,
   TOKEN,
 } from './test-app.ts'
+import { describeStores } from './test-stores.ts'
 
 afterEach(closeApps)
 
-describe('POST /v1/round/reset', () => {
+describeStores('POST /v1/round/reset', () => {
   const reset = (app: Hono, body?: unknown, token = TOKEN) =>
     app.request('/v1/round/reset', {
       method: 'POST',

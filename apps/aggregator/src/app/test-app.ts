@@ -14,6 +14,7 @@ import { expect } from 'vitest'
 import { type Aggregator, type AggregatorOptions, createAggregator } from '../aggregator/index.ts'
 import { catalogueOf, makeUpdate } from '../test-support.ts'
 import { type AppOptions, createApp } from './index.ts'
+import { nextStore } from './test-stores.ts'
 
 export const TOKEN = 'operator-secret'
 export const DIM = 4
@@ -46,7 +47,12 @@ export const BASE_OPTIONS: AggregatorOptions = {
 
 export async function setup(options: Partial<AggregatorOptions> = {}, appOptions: Partial<AppOptions> = {}) {
   let clock = Date.parse('2030-01-01T00:00:00.000Z')
-  const aggregator = await createAggregator({ ...BASE_OPTIONS, now: () => clock, ...options })
+  const aggregator = await createAggregator({
+    ...BASE_OPTIONS,
+    store: await nextStore(),
+    now: () => clock,
+    ...options,
+  })
   open.push(aggregator)
   const app = createApp(aggregator, {
     corsOrigins: ['*'],

@@ -25,10 +25,11 @@ import {
   tensor,
   withChecksum,
 } from './test-app.ts'
+import { describeStores } from './test-stores.ts'
 
 afterEach(closeApps)
 
-describe('POST /v1/updates', () => {
+describeStores('POST /v1/updates', () => {
   it('acknowledges a valid update and counts it', async () => {
     const { app } = await setup()
     const { bytes, update } = makeUpdate({
@@ -201,7 +202,7 @@ describe('POST /v1/updates', () => {
   })
 })
 
-describe('closing a round', () => {
+describeStores('closing a round', () => {
   it('closes on quorum and publishes version + 1 = the sample-weighted FedAvg of the updates', async () => {
     // Rows ÷ all clients' samples: the seed's formula, written out below.
     const { app } = await setup({ rowNormalization: 'all' })

@@ -1,5 +1,5 @@
 /** A throwaway PostgreSQL server for tests: Debian's server binaries, a fresh cluster in a temporary folder. */
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import {
   appendFileSync,
@@ -25,6 +25,8 @@ const DEBIAN_ROOT = '/usr/lib/postgresql'
 export interface TestPostgres {
   /** URL of a database created at start (user `fedrec`, no password: trust, on loopback only). */
   readonly url: string
+  /** The folder of its data and log, removed by `stop()` (or once the process that started it is gone). */
+  readonly dir: string
   /** Creates a fresh empty database and returns its URL: cheaper than a cluster per test. */
   database(): Promise<string>
   /**
@@ -81,6 +83,12 @@ export async function startPostgres({ root = DEBIAN_ROOT }: { root?: string } = 
     const ctl = (action: string, ...extra: string[]) =>
       as('pg_ctl', ['-D', data, '-l', logfile, '-w', '-t', '60', ...extra, action])
     await ctl('start')
+    const release = tieToProcess(
+      dir,
+      owner ? ['runuser', '-u', owner.name, '--'] : [],
+      join(bin, 'pg_ctl'),
+      data,
+    )
     const base = `postgresql://fedrec@127.0.0.1:${port}`
     let created = 0
     const admin = async (database: string, statement: string): Promise<void> => {
@@ -101,6 +109,7 @@ export async function startPostgres({ root = DEBIAN_ROOT }: { root?: string } = 
     const main = new URL(url).pathname.slice(1)
     return {
       url,
+      dir,
       database,
       async schema() {
         const name = `store_${++created}`
@@ -111,6 +120,7 @@ export async function startPostgres({ root = DEBIAN_ROOT }: { root?: string } = 
       start: () => ctl('start'),
       restart: () => ctl('restart', '-m', 'fast'),
       async stop() {
+        release()
         await ctl('stop', '-m', 'immediate')
         rmSync(dir, { recursive: true, force: true })
       },
@@ -160,4 +170,32 @@ async function freePort(): Promise<number> {
   probe.close()
   if (typeof address !== 'object' || address === null) throw new Error(`no TCP port: ${String(address)}`)
   return address.port
+}
+
+/**
+ * Ties the cluster in `dir` to this process, so that a test process that ends without `stop()` — killed from
+ * outside (SIGKILL, a runner's timeout) or exiting early — leaves no server behind: an exit handler stops it
+ * at once on an ordinary exit, and a watchdog process (detached, its own session) stops it and removes the
+ * folder once this process's pid is gone, whatever ended it. Returns the release that `stop()` calls.
+ */
+function tieToProcess(dir: string, asOwner: string[], pgCtl: string, data: string): () => void {
+  const stopArgv = [...asOwner, pgCtl, '-D', data, 'stop', '-m', 'immediate']
+  const onExit = (): void => {
+    try {
+      execFileSync(stopArgv[0]!, stopArgv.slice(1), { stdio: 'ignore', timeout: 60_000 })
+    } catch {
+      // Already stopped.
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+  process.once('exit', onExit)
+  const quoted = (argv: string[]) => argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
+  // A poll of the parent's pid once a second: this is the watchdog's own loop, not a test waiting on time.
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${quoted(stopArgv)} >/dev/null 2>&1; rm -rf ${quoted([dir])}`
+  const watchdog = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' })
+  watchdog.unref()
+  return () => {
+    process.removeListener('exit', onExit)
+    if (watchdog.exitCode === null && watchdog.pid !== undefined) watchdog.kill('SIGKILL')
+  }
 }
