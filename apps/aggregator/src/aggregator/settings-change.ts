@@ -90,7 +90,8 @@ export async function updateSettings(
 async function rebuildAccumulator(s: AggregatorState, commitQueue: () => Promise<void>): Promise<void> {
   await commitQueue()
   const fresh = newAccumulator(s.model, s.opts)
-  if (fresh)
+  // Replicas count from the store and the closer rebuilds the sum itself: nothing to feed here.
+  if (fresh && !s.store.shared)
     for await (const payload of s.store.roundPayloads(s.round.round)) fresh.add(decodeUpdate(payload))
   s.accumulator = fresh
 }

@@ -1,6 +1,6 @@
 import { newRandomId, parseErrorBody, parseEvaluationAck } from '@fedrec/protocol'
 import type { Hono } from 'hono'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import { EVALUATION_WINDOW } from '../aggregator/index.ts'
 import { closeApps, expectError, participant, setup, status } from './test-app.ts'
 import { describeStores } from './test-stores.ts'

@@ -1,6 +1,6 @@
 import { decodeModel, newRandomId, parseErrorBody, parseRoundInfo, parseUpdateAck } from '@fedrec/protocol'
 import type { Hono } from 'hono'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import { createAggregator } from '../aggregator/index.ts'
 import { makeUpdate } from '../test-support.ts'
 import {

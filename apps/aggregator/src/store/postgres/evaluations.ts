@@ -1,8 +1,8 @@
 /** The tables `evaluations` (totals per model version) and `evaluation_reports` (counted keys) on PostgreSQL. */
 import type { EvaluationStore } from '../evaluations.ts'
+import { toEvaluationKey, toEvaluationTotals } from '../records.ts'
 import type { PgContext } from './context.ts'
 import { exists, first } from './queries.ts'
-import { toEvaluationKey, toEvaluationTotals } from './records.ts'
 
 /** @example await postgresEvaluations(ctx).evaluations(10) // the last ten versions' totals */
 export function postgresEvaluations({ query, isolated }: PgContext): EvaluationStore {

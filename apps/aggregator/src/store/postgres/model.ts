@@ -3,9 +3,9 @@ import createDebug from 'debug'
 import type { ModelStore } from '../model.ts'
 import { checkModelFinite, modelChecksum } from '../model-checksum.ts'
 import { asRow, floatsToBlob, int, nullable, StoreCorruptError, text } from '../rows.ts'
+import { toModelChanges, toStoredModel } from '../tensor-rows.ts'
 import type { PgContext } from './context.ts'
 import { insertRow } from './queries.ts'
-import { toModelChanges, toStoredModel } from './tensor-rows.ts'
 
 const log = createDebug('fedrec:aggregator:store')
 

@@ -1,8 +1,8 @@
 /** The `optimizer_state` table on PostgreSQL: one float32 BYTEA per tensor and slot. */
 import type { OptimizerStateStore } from '../optimizer-state.ts'
 import { floatsToBlob } from '../rows.ts'
+import { toOptimizerState } from '../tensor-rows.ts'
 import type { PgContext } from './context.ts'
-import { toOptimizerState } from './tensor-rows.ts'
 
 /** @example const state = await postgresOptimizerState(ctx).loadOptimizerState() */
 export function postgresOptimizerState({ query, atomic }: PgContext): OptimizerStateStore {

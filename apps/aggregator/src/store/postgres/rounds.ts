@@ -1,9 +1,10 @@
 /** The `rounds` table on PostgreSQL (a reset also moves the round's updates to `discarded_updates`). */
+
+import { toPrivacyRound, toRound } from '../records.ts'
 import type { RoundStore } from '../rounds.ts'
 import { StoreCorruptError } from '../rows.ts'
 import type { PgContext } from './context.ts'
 import { insertRow, updateRows } from './queries.ts'
-import { toPrivacyRound, toRound } from './records.ts'
 
 /** @example const open = await postgresRounds(ctx).openRound() */
 export function postgresRounds({ query, atomic }: PgContext): RoundStore {

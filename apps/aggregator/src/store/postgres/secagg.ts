@@ -1,9 +1,10 @@
 /** The tables `secagg_cohorts`, `secagg_members` and `secagg_messages` on PostgreSQL. */
+
+import { toCohort, toMember } from '../records.ts'
 import { asRow, int, text } from '../rows.ts'
 import type { SecAggStore } from '../secagg.ts'
 import type { PgContext } from './context.ts'
 import { exists, first, insertRow } from './queries.ts'
-import { toCohort, toMember } from './records.ts'
 
 /**
  * The secure-aggregation group on the same database (and, in a transaction, the same connection) as the

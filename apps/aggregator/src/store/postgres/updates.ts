@@ -1,9 +1,10 @@
 /** The tables `updates` and `discarded_updates` on PostgreSQL. */
+
+import { toDiscarded, toUpdate } from '../records.ts'
 import { asRow, blob, int, real } from '../rows.ts'
 import type { UpdateStore } from '../updates.ts'
 import type { PgContext } from './context.ts'
 import { exists, first, insertRow } from './queries.ts'
-import { toDiscarded, toUpdate } from './records.ts'
 
 /**
  * Payloads fetched per round trip while streaming a round: few enough that a round of large updates never

@@ -1,8 +1,9 @@
 /** The tables `model`, `items` (its catalogue) and `model_changes` (its change log) on SQLite. */
 import createDebug from 'debug'
-import type { ModelStore, StoredModel } from '../model.ts'
+import type { ModelStore } from '../model.ts'
 import { checkModelFinite, modelChecksum } from '../model-checksum.ts'
-import { asRow, blob, floatsFromBlob, floatsToBlob, int, nullable, StoreCorruptError, text } from '../rows.ts'
+import { asRow, floatsToBlob, int, StoreCorruptError, text } from '../rows.ts'
+import { toModelChanges, toStoredModel } from '../tensor-rows.ts'
 import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
@@ -18,9 +19,6 @@ export function sqliteModel({ sql }: SqliteContext, path: string): SyncGroup<Mod
     loadModel() {
       const rows = sql(`SELECT * FROM model`).all()
       if (rows.length !== 1) throw new StoreCorruptError(`expected one model row, found ${rows.length}`)
-      const row = asRow(rows[0], 'model')
-      const numItems = int(row, 'num_items', 'model')
-      const dim = int(row, 'dim', 'model')
       const itemIds = sql(`SELECT row, item_id FROM items ORDER BY row`)
         .all()
         .map((r, i) => {
@@ -28,33 +26,11 @@ export function sqliteModel({ sql }: SqliteContext, path: string): SyncGroup<Mod
           if (int(item, 'row', 'items') !== i) throw new StoreCorruptError(`items: row ${i} is missing`)
           return text(item, 'item_id', 'items')
         })
-      if (itemIds.length !== numItems)
-        throw new StoreCorruptError(`model has ${numItems} items but the catalogue lists ${itemIds.length}`)
-      const model: StoredModel = {
-        version: int(row, 'version', 'model'),
-        round: int(row, 'round', 'model'),
-        dim,
-        itemIds,
-        itemEmbedding: floatsFromBlob(
-          blob(row, 'item_embedding', 'model'),
-          numItems * dim,
-          'model.item_embedding',
-        ),
-        itemBias: floatsFromBlob(blob(row, 'item_bias', 'model'), numItems, 'model.item_bias'),
-        createdAt: text(row, 'created_at', 'model'),
-      }
-      const stored = nullable(row, 'checksum', 'model', text)
-      const actual = modelChecksum(model)
-      if (stored !== null && stored !== actual) {
-        throw new StoreCorruptError(
-          `model version ${model.version} does not match the checksum it was written with (stored ${stored.slice(0, 12)}…, now ${actual.slice(0, 12)}…): its bytes were damaged on disk; restore the store from a backup`,
-        )
-      }
-      checkModelFinite(model)
-      if (stored === null) {
+      const { model, seal } = toStoredModel(rows[0], itemIds)
+      if (seal !== null) {
         // A store written before checksums (schema version < 7): its values were just checked finite, so
         // seal what is there; from now on damage is caught.
-        sql(`UPDATE model SET checksum = ? WHERE version = ?`).run(actual, model.version)
+        sql(`UPDATE model SET checksum = ? WHERE version = ?`).run(seal, model.version)
         log('%s: model version %d checksummed', path, model.version)
       }
       return model
@@ -93,21 +69,7 @@ export function sqliteModel({ sql }: SqliteContext, path: string): SyncGroup<Mod
     modelChanges(since) {
       return sql(`SELECT version, base_items, rows FROM model_changes WHERE version > ? ORDER BY version`)
         .all(since)
-        .map((r) => {
-          const row = asRow(r, 'model_changes')
-          const bytes = blob(row, 'rows', 'model_changes')
-          if (bytes.byteLength % 4 !== 0)
-            throw new StoreCorruptError(
-              `model_changes.rows: ${bytes.byteLength} bytes is not a list of row ids`,
-            )
-          const rows = new Uint32Array(bytes.byteLength / 4)
-          new Uint8Array(rows.buffer).set(bytes)
-          return {
-            version: int(row, 'version', 'model_changes'),
-            baseItems: int(row, 'base_items', 'model_changes'),
-            rows,
-          }
-        })
+        .map(toModelChanges)
     },
 
     pruneModelChanges(upTo) {

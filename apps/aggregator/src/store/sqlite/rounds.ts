@@ -1,6 +1,8 @@
 /** The `rounds` table on SQLite (a reset also moves the round's updates to `discarded_updates`). */
-import type { RoundRecord, RoundStore } from '../rounds.ts'
-import { asRow, int, nullable, real, StoreCorruptError, text } from '../rows.ts'
+
+import { toPrivacyRound, toRound } from '../records.ts'
+import type { RoundStore } from '../rounds.ts'
+import { StoreCorruptError } from '../rows.ts'
 import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
@@ -88,22 +90,7 @@ export function sqliteRounds({ sql }: SqliteContext): SyncGroup<RoundStore> {
          WHERE closed_at IS NOT NULL ORDER BY round`,
       )
         .all()
-        .map((input) => {
-          const row = asRow(input, 'rounds')
-          const noiseMultiplier = nullable(row, 'dp_noise_multiplier', 'rounds', real)
-          return {
-            round: int(row, 'round', 'rounds'),
-            participants: nullable(row, 'participants', 'rounds', int) ?? 0,
-            dp:
-              noiseMultiplier === null
-                ? null
-                : {
-                    noiseMultiplier,
-                    sampleRate: real(row, 'dp_sample_rate', 'rounds'),
-                    clipNorm: real(row, 'dp_clip_norm', 'rounds'),
-                  },
-          }
-        })
+        .map(toPrivacyRound)
     },
 
     history(limit) {
@@ -113,28 +100,5 @@ export function sqliteRounds({ sql }: SqliteContext): SyncGroup<RoundStore> {
         .all(limit)
         .map(toRound)
     },
-  }
-}
-
-function toRound(input: unknown): RoundRecord {
-  const row = asRow(input, 'rounds')
-  const closedBy = nullable(row, 'closed_by', 'rounds', text)
-  if (closedBy !== null && closedBy !== 'quorum' && closedBy !== 'deadline')
-    throw new StoreCorruptError(`rounds.closed_by: unknown value ${closedBy}`)
-  return {
-    round: int(row, 'round', 'rounds'),
-    modelVersion: int(row, 'model_version', 'rounds'),
-    openedAt: text(row, 'opened_at', 'rounds'),
-    deadline: text(row, 'deadline', 'rounds'),
-    closedAt: nullable(row, 'closed_at', 'rounds', text),
-    closedBy,
-    participants: nullable(row, 'participants', 'rounds', int),
-    samples: nullable(row, 'samples', 'rounds', int),
-    updateNorm: nullable(row, 'update_norm', 'rounds', real),
-    clientNormMean: nullable(row, 'client_norm_mean', 'rounds', real),
-    clientNormMax: nullable(row, 'client_norm_max', 'rounds', real),
-    clipped: nullable(row, 'clipped', 'rounds', int),
-    resets: int(row, 'resets', 'rounds'),
-    discarded: int(row, 'discarded', 'rounds'),
   }
 }

@@ -1,9 +1,9 @@
 // Rows holding tensors (the model, its change log, the optimizer moments) read back into typed arrays and
-// checked, the same whichever driver returned them, so the SQLite groups can use these too.
-import type { ModelChanges, StoredModel } from '../model.ts'
-import { checkModelFinite, modelChecksum } from '../model-checksum.ts'
-import type { OptimizerState } from '../optimizer-state.ts'
-import { asRow, blob, floatsFromBlob, int, nullable, StoreCorruptError, text } from '../rows.ts'
+// checked, the same whichever driver returned them: both stores read them here.
+import type { ModelChanges, StoredModel } from './model.ts'
+import { checkModelFinite, modelChecksum } from './model-checksum.ts'
+import type { OptimizerState } from './optimizer-state.ts'
+import { asRow, blob, floatsFromBlob, int, nullable, StoreCorruptError, text } from './rows.ts'
 
 /**
  * The `model` row with its catalogue's ids as a model, checked against the checksum it was written with

@@ -1,12 +1,12 @@
 // Rows of the store's tables as records, each declared once as column → reader (the column checks of
 // rows.ts). They read a row the same whichever driver returned it (the tables and column names are the same
-// on SQLite and PostgreSQL), so the SQLite groups can use these too.
+// on SQLite and PostgreSQL): both stores read their rounds and privacy rounds here.
 import { SECAGG_PHASES } from '@fedrec/protocol'
-import type { EvaluationTotals } from '../evaluations.ts'
-import type { PrivacyRound, RoundRecord } from '../rounds.ts'
-import { asRow, blob, flag, int, nullable, real, StoreCorruptError, text } from '../rows.ts'
-import type { CohortRecord, MemberRecord } from '../secagg.ts'
-import type { UpdateRecord } from '../updates.ts'
+import type { EvaluationTotals } from './evaluations.ts'
+import type { PrivacyRound, RoundRecord } from './rounds.ts'
+import { asRow, blob, flag, int, nullable, real, StoreCorruptError, text } from './rows.ts'
+import type { CohortRecord, MemberRecord } from './secagg.ts'
+import type { UpdateRecord } from './updates.ts'
 
 type Row = Record<string, unknown>
 /** Reads one column of a row, as the guards of rows.ts do. */
