@@ -5,6 +5,7 @@
 //   npm run bench                                  # every figure, quick sizes (a few minutes)
 //   npm run bench -- --only training,recommend     # some figures
 //   npm run bench -- --full                        # the simulator's 40-round run (about half an hour more)
+//   npm run bench -- --only replicas --replica-clients 10000   # the replica table with a 10,000-client round
 //   npm run bench -- --help
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -12,6 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { type ReplicaResults, replicaReport } from '../apps/aggregator/bench/replicas-report.ts'
 import { type BrowserBenchResults, type BrowserSection, runBrowserBench } from '../e2e/bench/browser.ts'
 import { type RepeatVisitResult, runRepeatVisitBench } from '../e2e/bench/repeat-visit.ts'
 import {
@@ -35,6 +37,7 @@ const SECTIONS = [
   'recommend',
   'bandwidth',
   'aggregator',
+  'replicas',
   'simulator',
   'startup',
   'repeat-visit',
@@ -49,6 +52,9 @@ Figures (--only takes a comma-separated list; default: all):
   recommend       3. recommend({ k: 10 }) latency per catalogue size, against plain-JS scoring
   bandwidth       4. bytes up and down per round against the dense model
   aggregator      5. updates accepted per second on one core, resident memory (apps/aggregator/bench/load.ts)
+  replicas        5b. SQLite next to 1, 2, 3 aggregator replicas on PostgreSQL: updates/s, p99, memory per
+                  replica, CPU and database statements per update (apps/aggregator/bench/replicas.ts); the
+                  PostgreSQL rows are skipped, saying why, when Debian's PostgreSQL server is not installed
   simulator       6. shopper-rounds per second on MovieLens-100K and the accuracy table
   startup         7. createRecommender() to the first recommendation, cold and warm cache
   repeat-visit    8. the demo shop's widget on a repeat page view: the saved list, then the fresh one
@@ -65,6 +71,8 @@ Options:
   --histories <list>        history lengths of figure 1 (default 50,200,1000)
   --rounds <n>              measured syncs per shopper in figure 1 (default 3)
   --clients <n>             clients of the aggregator load run (default 10000)
+  --replica-clients <n>     clients in the round of each replica configuration (default 1000; the issue's
+                            figure is 10000, about four times as long as the rest of the aggregator figures)
   --port <n>                port of the benchmark page (default 4411, or E2E_BENCH_PORT)
   --out <dir>               where the JSON goes (default bench-results)`
 
@@ -83,6 +91,7 @@ const { values: args } = parseArgs({
     histories: { type: 'string', default: '50,200,1000' },
     rounds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '10000' },
+    'replica-clients': { type: 'string', default: '1000' },
     port: { type: 'string', default: process.env.E2E_BENCH_PORT ?? '4411' },
     out: { type: 'string', default: join(root, 'bench-results') },
     help: { type: 'boolean', default: false },
@@ -209,6 +218,18 @@ try {
     results.aggregator = aggregator
   }
 
+  // ---- figure 5b: aggregator replicas on PostgreSQL next to SQLite -----------------------------------------
+  let replicas: ReplicaResults | undefined
+  if (sections.has('replicas')) {
+    const clients = String(positiveInt('replica-clients', args['replica-clients']))
+    log(`aggregator replicas: ${clients} clients, SQLite and 1, 2, 3 replicas on PostgreSQL`)
+    const file = join(scratch, 'replicas.json')
+    await runScript('apps/aggregator/bench/replicas.ts', ['--clients', clients, '--json', file])
+    replicas = JSON.parse(readFileSync(file, 'utf8')) as ReplicaResults
+    results.replicas = replicas
+    if (replicas.skipped) skipped['replicas: PostgreSQL rows'] = replicas.skipped
+  }
+
   // ---- figure 8: a repeat page view of the demo shop -----------------------------------------------------
   let repeatVisit: RepeatVisitResult | undefined
   if (sections.has('repeat-visit')) {
@@ -271,6 +292,7 @@ try {
   if (sections.has('recommend') && browser) print(recommendTable(browser.recommend))
   if (sections.has('bandwidth') && browser) print(bandwidthTable(browser.bandwidth))
   if (aggregator) print(aggregatorTable(aggregator))
+  if (replicas) print(replicaReport(replicas))
   for (const { name, json } of simulator) print(simulatorTable(json, simRounds, name))
   if (sections.has('startup') && browser) print(startupTable(browser.startup))
   if (repeatVisit) print(repeatVisitTable(repeatVisit))

@@ -5,23 +5,22 @@
 //   npm run bench:load -w @fedrec/aggregator                 # both cores
 //   npm run bench:load -w @fedrec/aggregator -- --one-core   # server pinned to core 0 (taskset), client on 1
 //   options: --clients 10000 --concurrency 64 --rows 128 --items 5000 --dim 32 --json results.json
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { newRandomId, parseRoundInfo, parseStatus, UPDATE_MEDIA_TYPE } from '@fedrec/protocol'
 import {
-  encodeUpdate,
-  ITEM_BIAS,
-  ITEM_EMBEDDING,
-  type ModelUpdate,
-  newRandomId,
-  parseRoundInfo,
-  parseStatus,
-  UPDATE_MEDIA_TYPE,
-} from '@fedrec/protocol'
+  makeBodies,
+  makeUpdate as makeShapedUpdate,
+  pct,
+  cpuMs as processCpuMs,
+  rssMiB as processRssMiB,
+  runConcurrent,
+  startAggregator,
+} from './load-kit.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -45,54 +44,25 @@ const CHECKPOINTS = [1_000, 2_500, 5_000, 10_000, 20_000, 50_000, CLIENTS].filte
   (n, i, a) => n <= CLIENTS && a.indexOf(n) === i,
 )
 
-const here = dirname(fileURLToPath(import.meta.url))
-const repoRoot = resolve(here, '../../..')
 const dir = mkdtempSync(join(tmpdir(), 'fedrec-bench-'))
 const store = join(dir, 'bench.sqlite')
 const catalogue = join(dir, 'catalogue.json')
 writeFileSync(catalogue, JSON.stringify(Array.from({ length: ITEMS }, (_, i) => `sku-${i}`)))
 
 // ---- the server -------------------------------------------------------------------------------------------
-const serverArgs = ['--import', 'tsx', join(repoRoot, 'apps/aggregator/src/cli.ts')]
-serverArgs.push('--port', '0', '--store', store, '--init', '--catalogue', catalogue, '--dim', String(DIM))
+const serverArgs = ['--port', '0', '--store', store, '--init', '--catalogue', catalogue, '--dim', String(DIM)]
 serverArgs.push('--min-clients', String(CLIENTS + 1), '--round-deadline', '86400')
 serverArgs.push('--client-rate', '0', '--ip-rate', '0', '--max-update-norm', '1000')
+// The open round's participants are in the operator's view of /v1/status only.
+const operatorToken = newRandomId()
+serverArgs.push('--operator-token', operatorToken)
 const oneCore = args['one-core'] && cpus().length > 1
-const child: ChildProcess = oneCore
-  ? spawn('taskset', ['-c', '0', process.execPath, ...serverArgs], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-  : spawn(process.execPath, serverArgs, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+const server = await startAggregator(serverArgs, oneCore ? { taskset: '0' } : {})
 if (oneCore) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' })
-let stderr = ''
-child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-  stderr += d
-})
-const url = await new Promise<string>((resolveUrl, reject) => {
-  let out = ''
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-    out += d
-    const m = /listening on (http:\/\/\S+)/.exec(out)
-    if (m?.[1]) resolveUrl(m[1])
-  })
-  child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${stderr}`)))
-})
-// With taskset the child is taskset, which execs node: same pid.
-const serverPid = child.pid!
-
-/** Resident memory of the server process in MiB, from /proc. */
-function rssMiB(): number {
-  const status = readFileSync(`/proc/${serverPid}/status`, 'utf8')
-  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN)
-  return kb / 1024
-}
-
-/** CPU time (user + system) the server process has used, in ms (from /proc, clock ticks of 10 ms). */
-function cpuMs(): number {
-  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
+const url = server.url
+const serverPid = server.pid
+const rssMiB = (): number => processRssMiB(serverPid)
+const cpuMs = (): number => processCpuMs(serverPid)
 
 // ---- the clients ------------------------------------------------------------------------------------------
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
@@ -122,67 +92,12 @@ function post(path: string, body: Uint8Array | undefined): Promise<number> {
 const info = parseRoundInfo(await (await fetch(`${url}/v1/round`)).json())
 
 /** A shopper's update: ROWS touched rows (positives and sampled negatives), embedding and bias deltas. */
-function makeUpdate(seed: number): Uint8Array {
-  let s = seed
-  const next = (): number => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0
-    return s / 2 ** 32
-  }
-  const rows = new Set<number>()
-  while (rows.size < ROWS) rows.add(Math.floor(next() * ITEMS))
-  const rowIds = Uint32Array.from([...rows].sort((a, b) => a - b))
-  const update: ModelUpdate = {
-    round: info.round,
-    modelVersion: info.modelVersion,
-    clientId: newRandomId(),
-    idempotencyKey: newRandomId(),
-    sampleCount: 1 + Math.floor(next() * 200),
-    tensors: [
-      {
-        name: ITEM_EMBEDDING,
-        cols: DIM,
-        rowIds,
-        values: Float32Array.from({ length: ROWS * DIM }, () => (next() - 0.5) * 0.02),
-      },
-      {
-        name: ITEM_BIAS,
-        cols: 1,
-        rowIds,
-        values: Float32Array.from({ length: ROWS }, () => (next() - 0.5) * 0.02),
-      },
-    ],
-  }
-  return encodeUpdate(update)
-}
+const makeUpdate = (seed: number): Uint8Array =>
+  makeShapedUpdate(info, seed, { rows: ROWS, items: ITEMS, dim: DIM })
 
 /** Runs `total` requests with CONCURRENCY in flight; returns sorted latencies (ms) and the wall time. */
-async function run(
-  total: number,
-  send: (i: number) => Promise<number>,
-  onDone?: (done: number) => void,
-): Promise<{ latencies: Float64Array; seconds: number; failures: number }> {
-  const latencies = new Float64Array(total)
-  let nextIndex = 0
-  let done = 0
-  let failures = 0
-  const started = performance.now()
-  const worker = async (): Promise<void> => {
-    while (nextIndex < total) {
-      const i = nextIndex++
-      const t0 = performance.now()
-      const status = await send(i)
-      latencies[i] = performance.now() - t0
-      if (status !== 200) failures += 1
-      done += 1
-      onDone?.(done)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, total) }, worker))
-  return { latencies: latencies.sort(), seconds: (performance.now() - started) / 1000, failures }
-}
+const run = (total: number, send: (i: number) => Promise<number>) => runConcurrent(total, CONCURRENCY, send)
 
-const pct = (sorted: Float64Array, p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
 /** The benchmark's report goes to stdout (the server's output stays in its pipes). */
 const print = (line: string): void => {
   process.stdout.write(`${line}\n`)
@@ -227,7 +142,7 @@ for (const checkpoint of CHECKPOINTS) {
   const sentBefore = sent
   while (sent < checkpoint) {
     const n = Math.min(BATCH, checkpoint - sent)
-    const bodies = Array.from({ length: n }, (_, i) => makeUpdate(sent + i + 1))
+    const bodies = await makeBodies(n, (i) => makeUpdate(sent + i + 1))
     const r = await run(n, (i) => post('/v1/updates', bodies[i]))
     latencies.push(...r.latencies)
     seconds += r.seconds
@@ -238,7 +153,9 @@ for (const checkpoint of CHECKPOINTS) {
   allLatencies = allLatencies.concat(latencies)
   totalSeconds += seconds
   const sorted = Float64Array.from(allLatencies).sort()
-  const status = parseStatus(await (await fetch(`${url}/v1/status`)).json())
+  const status = parseStatus(
+    await (await fetch(`${url}/v1/status`, { headers: { Authorization: `Bearer ${operatorToken}` } })).json(),
+  )
   checkpoints.push({
     clients: checkpoint,
     participants: status.participants,
@@ -290,7 +207,6 @@ if (args.json) {
   writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`)
 }
 
-child.kill('SIGTERM')
-await new Promise((r) => child.once('exit', r))
+await server.stop()
 agent.destroy()
 rmSync(dir, { recursive: true, force: true })
