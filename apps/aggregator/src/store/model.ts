@@ -11,6 +11,26 @@ export interface StoredModel {
   /** numItems. */
   itemBias: Float32Array
   createdAt: string
+  /** The item-feature table and each item's feature rows; absent: an id-only model. */
+  features?: StoredFeatures
+}
+
+/**
+ * A model's item features (see @fedrec/core item-features.ts): the shared table FEATURE_EMBEDDING [F × dim]
+ * with FEATURE_BIAS [F], and the rows each catalogue item's features hash to. Shaped like core's
+ * FeatureTable and ItemFeatures, so both pass to core as they are.
+ */
+export interface StoredFeatures {
+  table: {
+    /** F. */
+    rows: number
+    /** F × dim, row-major. */
+    embedding: Float32Array
+    /** F. */
+    bias: Float32Array
+  }
+  /** Item i's feature rows are `rows[offsets[i] .. offsets[i + 1]]`; `offsets` has one entry per item plus one. */
+  items: { numFeatures: number; offsets: Uint32Array; rows: Uint32Array }
 }
 
 /** The rows that changed from model version `version - 1` to `version`: what model patches are made of. */

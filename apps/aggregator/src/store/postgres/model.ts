@@ -1,5 +1,6 @@
 /** The tables `model`, `items` (its catalogue) and `model_changes` (its change log) on PostgreSQL. */
 import createDebug from 'debug'
+import { featureColumns } from '../feature-columns.ts'
 import type { ModelStore } from '../model.ts'
 import { checkModelFinite, modelChecksum } from '../model-checksum.ts'
 import { asRow, floatsToBlob, int, nullable, StoreCorruptError, text } from '../rows.ts'
@@ -68,6 +69,7 @@ export function postgresModel({ query, atomic }: PgContext, path: string): Model
           item_bias: floatsToBlob(model.itemBias),
           created_at: model.createdAt,
           checksum: modelChecksum(model),
+          ...featureColumns(model),
         })
       })
     },

@@ -1,5 +1,6 @@
 // Rows holding tensors (the model, its change log, the optimizer moments) read back into typed arrays and
 // checked, the same whichever driver returned them, so the SQLite groups can use these too.
+import { featuresFromRow } from '../feature-columns.ts'
 import type { ModelChanges, StoredModel } from '../model.ts'
 import { checkModelFinite, modelChecksum } from '../model-checksum.ts'
 import type { OptimizerState } from '../optimizer-state.ts'
@@ -35,6 +36,8 @@ export function toStoredModel(
     itemBias: floatsFromBlob(blob(row, 'item_bias', 'model'), numItems, 'model.item_bias'),
     createdAt: text(row, 'created_at', 'model'),
   }
+  const features = featuresFromRow(row, numItems, dim)
+  if (features) model.features = features
   const stored = nullable(row, 'checksum', 'model', text)
   const actual = modelChecksum(model)
   if (stored !== null && stored !== actual)

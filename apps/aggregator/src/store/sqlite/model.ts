@@ -1,5 +1,6 @@
 /** The tables `model`, `items` (its catalogue) and `model_changes` (its change log) on SQLite. */
 import createDebug from 'debug'
+import { FEATURE_COLUMNS, featureColumns, featuresFromRow } from '../feature-columns.ts'
 import type { ModelStore, StoredModel } from '../model.ts'
 import { checkModelFinite, modelChecksum } from '../model-checksum.ts'
 import { asRow, blob, floatsFromBlob, floatsToBlob, int, nullable, StoreCorruptError, text } from '../rows.ts'
@@ -43,6 +44,8 @@ export function sqliteModel({ sql }: SqliteContext, path: string): SyncGroup<Mod
         itemBias: floatsFromBlob(blob(row, 'item_bias', 'model'), numItems, 'model.item_bias'),
         createdAt: text(row, 'created_at', 'model'),
       }
+      const features = featuresFromRow(row, numItems, dim)
+      if (features) model.features = features
       const stored = nullable(row, 'checksum', 'model', text)
       const actual = modelChecksum(model)
       if (stored !== null && stored !== actual) {
@@ -67,9 +70,11 @@ export function sqliteModel({ sql }: SqliteContext, path: string): SyncGroup<Mod
       const insertItem = sql(`INSERT INTO items (row, item_id) VALUES (?, ?)`)
       for (let i = known; i < model.itemIds.length; i++) insertItem.run(i, model.itemIds[i])
       sql(`DELETE FROM model`).run()
+      const features = featureColumns(model)
       sql(
-        `INSERT INTO model (version, round, num_items, dim, item_embedding, item_bias, created_at, checksum)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO model (version, round, num_items, dim, item_embedding, item_bias, created_at, checksum,
+           ${FEATURE_COLUMNS.join(', ')})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${FEATURE_COLUMNS.map(() => '?').join(', ')})`,
       ).run(
         model.version,
         model.round,
@@ -79,6 +84,7 @@ export function sqliteModel({ sql }: SqliteContext, path: string): SyncGroup<Mod
         floatsToBlob(model.itemBias),
         model.createdAt,
         modelChecksum(model),
+        ...FEATURE_COLUMNS.map((c) => features[c]),
       )
     },
 
