@@ -49,6 +49,7 @@ export async function closeRound(
   const norms = await store.roundNorms(round.round)
   const dp = roundDp(opts)
   const pending = await store.pendingItems()
+  const pendingFeatures = model.features && pending.length > 0 ? await store.pendingFeatures() : undefined
   const next = nextModel({
     model,
     optimizerState: s.optimizerState,
@@ -57,6 +58,7 @@ export async function closeRound(
     // private too, and the accountant counts the round either way.
     meanDelta: accumulator && (count > 0 || dp) ? accumulator.result() : undefined,
     pending,
+    ...(pendingFeatures ? { pendingFeatures } : {}),
     seed: s.seed,
     createdAt: closedAt,
   })
