@@ -86,6 +86,24 @@ export function describeFeatureContract(name: string, fresh: () => Promise<Store
       expect(loaded.features).toBeUndefined()
     })
 
+    it('keeps the feature-table rows a version changed beside its item rows', async () => {
+      const store = await fresh()
+      await store.insertModelChanges({ version: 1, baseItems: 3, rows: new Uint32Array([0]) })
+      await store.insertModelChanges({
+        version: 2,
+        baseItems: 3,
+        rows: new Uint32Array([1, 3]),
+        featureRows: new Uint32Array([0, 70000]),
+      })
+      const changes = await store.modelChanges(0)
+      expect(
+        changes.map((c) => [c.version, Array.from(c.rows), c.featureRows && Array.from(c.featureRows)]),
+      ).toEqual([
+        [1, [0], undefined],
+        [2, [1, 3], [0, 70000]],
+      ])
+    })
+
     it('queues items with their feature strings, which go when the queue is cleared', async () => {
       const store = await fresh()
       const at = '2026-03-01T00:00:00.000Z'

@@ -40,6 +40,8 @@ export interface ModelChanges {
   baseItems: number
   /** Ascending row ids: rows whose values changed, and every added row. */
   rows: Uint32Array
+  /** Ascending rows of the item-feature table whose values changed; absent for an id-only model. */
+  featureRows?: Uint32Array
 }
 
 /** The model (only the current version is kept), its catalogue, and its change log. */

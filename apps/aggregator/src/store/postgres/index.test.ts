@@ -110,6 +110,7 @@ describe('openPostgresStore', () => {
       `ALTER TABLE model DROP COLUMN num_features, DROP COLUMN feature_embedding, DROP COLUMN feature_bias,
          DROP COLUMN item_feature_offsets, DROP COLUMN item_feature_rows;
        ALTER TABLE pending_items DROP COLUMN features;
+       ALTER TABLE model_changes DROP COLUMN feature_rows;
        UPDATE meta SET value = '8' WHERE key = 'schema_version'`,
     )
     const migrated = await open(url, false)

@@ -29,6 +29,7 @@ function downgradeToV8(path: string): void {
     ALTER TABLE model DROP COLUMN num_features; ALTER TABLE model DROP COLUMN feature_embedding;
     ALTER TABLE model DROP COLUMN feature_bias; ALTER TABLE model DROP COLUMN item_feature_offsets;
     ALTER TABLE model DROP COLUMN item_feature_rows; ALTER TABLE pending_items DROP COLUMN features;
+    ALTER TABLE model_changes DROP COLUMN feature_rows;
     UPDATE meta SET value = '8' WHERE key = 'schema_version';
   `)
   db.close()

@@ -1,8 +1,9 @@
 /** The tables `model`, `items` (its catalogue) and `model_changes` (its change log) on SQLite. */
 import createDebug from 'debug'
-import { FEATURE_COLUMNS, featureColumns, featuresFromRow } from '../feature-columns.ts'
+import { FEATURE_COLUMNS, featureColumns, featuresFromRow, uintsToBlob } from '../feature-columns.ts'
 import type { ModelStore, StoredModel } from '../model.ts'
 import { checkModelFinite, modelChecksum } from '../model-checksum.ts'
+import { toModelChanges } from '../postgres/tensor-rows.ts'
 import { asRow, blob, floatsFromBlob, floatsToBlob, int, nullable, StoreCorruptError, text } from '../rows.ts'
 import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
@@ -88,32 +89,21 @@ export function sqliteModel({ sql }: SqliteContext, path: string): SyncGroup<Mod
       )
     },
 
-    insertModelChanges({ version, baseItems, rows }) {
-      sql(`INSERT INTO model_changes (version, base_items, rows) VALUES (?, ?, ?)`).run(
+    insertModelChanges({ version, baseItems, rows, featureRows }) {
+      sql(`INSERT INTO model_changes (version, base_items, rows, feature_rows) VALUES (?, ?, ?, ?)`).run(
         version,
         baseItems,
-        Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength),
+        uintsToBlob(rows),
+        featureRows ? uintsToBlob(featureRows) : null,
       )
     },
 
     modelChanges(since) {
-      return sql(`SELECT version, base_items, rows FROM model_changes WHERE version > ? ORDER BY version`)
+      return sql(
+        `SELECT version, base_items, rows, feature_rows FROM model_changes WHERE version > ? ORDER BY version`,
+      )
         .all(since)
-        .map((r) => {
-          const row = asRow(r, 'model_changes')
-          const bytes = blob(row, 'rows', 'model_changes')
-          if (bytes.byteLength % 4 !== 0)
-            throw new StoreCorruptError(
-              `model_changes.rows: ${bytes.byteLength} bytes is not a list of row ids`,
-            )
-          const rows = new Uint32Array(bytes.byteLength / 4)
-          new Uint8Array(rows.buffer).set(bytes)
-          return {
-            version: int(row, 'version', 'model_changes'),
-            baseItems: int(row, 'base_items', 'model_changes'),
-            rows,
-          }
-        })
+        .map(toModelChanges)
     },
 
     pruneModelChanges(upTo) {

@@ -90,6 +90,8 @@ ALTER TABLE model ADD COLUMN item_feature_offsets ${types.blob};
 ALTER TABLE model ADD COLUMN item_feature_rows ${types.blob};
 -- The feature strings of a queued item, a JSON array; hashed to rows when it joins the model.
 ALTER TABLE pending_items ADD COLUMN features TEXT;
+-- The rows of the feature table a version changed (uint32 little-endian, ascending); NULL: id-only model.
+ALTER TABLE model_changes ADD COLUMN feature_rows ${types.blob};
 `
 
 const FEATURES_MIGRATION = featuresMigration({ integer: 'INTEGER', blob: 'BLOB' })
