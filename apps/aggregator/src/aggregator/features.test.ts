@@ -122,6 +122,33 @@ describe('an aggregator with item features', () => {
     expect(after.itemEmbedding.slice(4 * DIM, 5 * DIM).some((v) => v !== 0)).toBe(true)
   })
 
+  it('counts an acknowledged feature update once across a restart (replayed into the feature sums)', async () => {
+    await stop(await start())
+    const before = await stored()
+    const first = makeUpdate({
+      round: 0,
+      modelVersion: 0,
+      sampleCount: 1,
+      dim: DIM,
+      featureBias: [[kitchen, [4]]],
+    })
+    let a = await start()
+    await a.submit(first.bytes)
+    await stop(a)
+    a = await start()
+    expect(await a.submit(first.bytes)).toMatchObject({ duplicate: true, participants: 1 })
+    await a.submit(
+      makeUpdate({ round: 0, modelVersion: 0, sampleCount: 1, dim: DIM, featureBias: [[kitchen, [2]]] })
+        .bytes,
+    )
+    await stop(a)
+    // (4 + 2) / 2 = 3: the replayed update counted once.
+    expect((await stored()).features!.table.bias[kitchen]).toBeCloseTo(
+      before.features!.table.bias[kitchen]! + 3,
+      6,
+    )
+  })
+
   it('refuses an update whose feature rows are out of the table or of the wrong width, counting nothing', async () => {
     const a = await start()
     const outside = makeUpdate({
