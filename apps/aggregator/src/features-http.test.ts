@@ -12,6 +12,7 @@ import {
   FEATURE_EMBEDDING,
   MODEL_PATCH_MEDIA_TYPE,
   type ModelSnapshot,
+  parseErrorBody,
   parseRoundInfo,
 } from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
@@ -84,6 +85,22 @@ describe('item features over HTTP', () => {
         body: JSON.stringify({ itemIds: [{ id: 'jug', category: 'Kitchen.Mugs', brand: 'Acme' }] }),
       })
       expect(await added.json()).toEqual({ added: 1, pending: 1 })
+
+      // An update with a feature row outside the table is refused with a clear error, and not counted.
+      const outside = makeUpdate({
+        round: 0,
+        modelVersion: 0,
+        sampleCount: 1,
+        dim: DIM,
+        featureBias: [[F, [1]]],
+      })
+      const refused = await postUpdate(server.url, outside.bytes)
+      expect(refused.status).toBe(400)
+      const body = parseErrorBody(await refused.json())
+      expect(body.error.code).toBe('bad_row_ids')
+      expect(body.error.message).toContain(
+        `feature_bias: row id ${F} is out of range (the model has ${F} feature rows)`,
+      )
 
       // Two clients touch the 'cat:kitchen' row: n_k = 1 and 3.
       const row = featureRows([['cat:kitchen']], F).rows[0]!
