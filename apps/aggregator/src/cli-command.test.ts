@@ -1,3 +1,4 @@
+import { DEFAULT_FEATURE_ROWS } from '@fedrec/core/server'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createCommand, DEFAULT_MAX_BODY_BYTES, DEFAULT_STORE, parseCommandLine } from './cli-command.ts'
 
@@ -130,5 +131,12 @@ describe('parseCommandLine', () => {
       operatorTokenGenerated: false,
       corsOrigins: ['https://a.example', 'https://b.example'],
     })
+  })
+
+  it('gives a fresh model item features with --item-features (F = DEFAULT_FEATURE_ROWS) or --feature-rows', () => {
+    expect(parseCommandLine(argv()).featureRows).toBeUndefined()
+    expect(parseCommandLine(argv('--item-features')).featureRows).toBe(DEFAULT_FEATURE_ROWS)
+    expect(parseCommandLine(argv('--feature-rows', '512')).featureRows).toBe(512)
+    expect(parseCommandLine(argv('--item-features', '--feature-rows', '64')).featureRows).toBe(64)
   })
 })

@@ -1,7 +1,7 @@
 // The aggregator's command line: the command, and its parse into the server's options for cli.ts. Every
 // flag and its FEDREC_* variable are in cli-options.ts.
 import { randomBytes } from 'node:crypto'
-import { isServerOptimizerName } from '@fedrec/core/server'
+import { DEFAULT_FEATURE_ROWS, isServerOptimizerName } from '@fedrec/core/server'
 import { parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol'
 import { Command, InvalidArgumentError } from 'commander'
 import { cliOptions } from './cli-options.ts'
@@ -56,6 +56,12 @@ export function parseCommandLine(
     createStore: o.init === true || !given('store'),
     catalogueFile: typeof o.catalogue === 'string' ? o.catalogue : undefined,
     dim: given('dim') ? Number(o.dim) : undefined,
+    featureRows:
+      o.featureRows !== undefined
+        ? Number(o.featureRows)
+        : o.itemFeatures === true
+          ? DEFAULT_FEATURE_ROWS
+          : undefined,
     seed: given('seed') ? Number(o.seed) : undefined,
     minClients: Number(o.minClients),
     roundDeadlineSeconds: Number(o.roundDeadline),

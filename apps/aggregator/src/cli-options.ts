@@ -1,5 +1,5 @@
 /** The CLI's options in groups (serving, rounds, aggregation, privacy, service), in the order --help lists them. */
-import { SERVER_OPTIMIZERS } from '@fedrec/core/server'
+import { DEFAULT_FEATURE_ROWS, SERVER_OPTIMIZERS } from '@fedrec/core/server'
 import { SECAGG_MAX_COHORT } from '@fedrec/protocol'
 import { InvalidArgumentError, Option } from 'commander'
 import { DEFAULTS } from './aggregator/index.ts'
@@ -52,10 +52,20 @@ const serveOptions = (): Option[] => [
   ),
   opt(
     '--catalogue <file>',
-    'JSON array of item ids (or of objects with an "id"); new ids are added to the model',
+    'JSON array of item ids (or of objects with an "id" and optionally category, brand, price, title: the item features); new ids are added to the model',
     'FEDREC_CATALOGUE',
   ),
   opt('--dim <n>', 'embedding width of a fresh model', 'FEDREC_DIM').default(32).argParser(int(1, 4096)),
+  opt(
+    '--item-features',
+    `give a fresh model an item-feature table of --feature-rows rows (default ${DEFAULT_FEATURE_ROWS}), into which the catalogue's features hash`,
+    'FEDREC_ITEM_FEATURES',
+  ),
+  opt(
+    '--feature-rows <n>',
+    'rows of the item-feature table of a fresh model (implies --item-features); an existing store must have as many',
+    'FEDREC_FEATURE_ROWS',
+  ).argParser(int(1, 2 ** 24)),
   opt(
     '--seed <n>',
     'seed of the initial weights (default: random, kept in the store)',

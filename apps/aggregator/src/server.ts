@@ -6,7 +6,7 @@ import createDebug from 'debug'
 import type { Hono } from 'hono'
 import { type Aggregator, type AggregatorOptions, createAggregator } from './aggregator/index.ts'
 import { type AppOptions, createApp } from './app/index.ts'
-import { readCatalogueFile } from './catalogue.ts'
+import { type CatalogueEntry, readCatalogueFile } from './catalogue.ts'
 import { logError } from './error-log.ts'
 
 const log = createDebug('fedrec:aggregator:server')
@@ -21,7 +21,7 @@ export interface ServerOptions extends Omit<AggregatorOptions, 'catalogue'>, App
   port: number
   /** JSON catalogue file read at start (see readCatalogueFile). */
   catalogueFile?: string | undefined
-  catalogue?: readonly string[]
+  catalogue?: readonly CatalogueEntry[]
 }
 
 /** A listening aggregator. */

@@ -1,6 +1,8 @@
 // Helpers shared by the tests of this app (not part of its public entry).
 import {
   encodeUpdate,
+  FEATURE_BIAS,
+  FEATURE_EMBEDDING,
   ITEM_BIAS,
   ITEM_EMBEDDING,
   type ModelUpdate,
@@ -25,12 +27,17 @@ export function makeUpdate(options: {
   dim: number
   embedding?: Rows
   bias?: Rows
+  /** Rows of the item-feature table (a model with item features). */
+  featureEmbedding?: Rows
+  featureBias?: Rows
   clientId?: string
   idempotencyKey?: string
 }): { update: ModelUpdate; bytes: Uint8Array } {
   const tensors: TensorDelta[] = []
   if (options.embedding) tensors.push(delta(ITEM_EMBEDDING, options.dim, options.embedding))
   if (options.bias) tensors.push(delta(ITEM_BIAS, 1, options.bias))
+  if (options.featureEmbedding) tensors.push(delta(FEATURE_EMBEDDING, options.dim, options.featureEmbedding))
+  if (options.featureBias) tensors.push(delta(FEATURE_BIAS, 1, options.featureBias))
   // The aggregator refuses an update without a row (empty_update); a test that does not care about the
   // values gets a zero bias delta on row 0, which moves nothing.
   if (tensors.length === 0) tensors.push(delta(ITEM_BIAS, 1, [[0, [0]]]))

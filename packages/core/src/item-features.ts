@@ -24,6 +24,7 @@
 // - The feature rows are trained and federated like item rows: a client's slice holds the feature rows its
 //   items use (slice.ts), its update carries their deltas as two more tensors, and the server averages them
 //   row by row like the item table (aggregation/ is generic over named tensors).
+import type { ItemFeatures } from '@fedrec/protocol'
 import { ModelError } from './errors.ts'
 import type { SharedWeights } from './weights.ts'
 
@@ -37,15 +38,10 @@ export const DEFAULT_FEATURE_ROWS = 4096
 
 /**
  * Each item's feature rows, compressed (CSR): item i's rows are `rows[offsets[i] .. offsets[i + 1]]`. Items
- * past `offsets.length − 1` have none. Built by {@link featureRows}, the one place strings become rows.
+ * past `offsets.length − 1` have none. Built by {@link featureRows}, the one place strings become rows; the
+ * protocol's type, because the model download carries it.
  */
-export interface ItemFeatures {
-  /** F: rows of the feature table the indices point into. */
-  numFeatures: number
-  /** `items + 1` ascending offsets into `rows`, starting at 0. */
-  offsets: Uint32Array
-  rows: Uint32Array
-}
+export type { ItemFeatures }
 
 /**
  * 32-bit FNV-1a of the UTF-8 bytes of `text`: stable across calls, platforms and languages, so a feature's

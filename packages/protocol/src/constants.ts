@@ -12,6 +12,12 @@ export const UPDATE_DTYPES = ['f32', 'f16'] as const
 export type UpdateDtype = (typeof UPDATE_DTYPES)[number]
 /** First four bytes of an update: ASCII "FRUP". */
 export const UPDATE_MAGIC = 0x50555246
+/**
+ * Newest version of the model download and model patch formats: 2 adds each item's feature rows (and a patch's
+ * changed feature-table rows). Decoders accept 1 and 2; encoders write 1, byte for byte as before, for a model
+ * without item features.
+ */
+export const MODEL_FORMAT_VERSION = 2
 /** First four bytes of a model download: ASCII "FRMD". */
 export const MODEL_MAGIC = 0x444d5246
 /** Client ids and idempotency keys are 16 random bytes, written as 32 lower-case hex digits. */

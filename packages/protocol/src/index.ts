@@ -33,6 +33,7 @@ export {
   ITEM_EMBEDDING,
   MAX_ITEM_ID_BYTES,
   MODEL_DIGEST_BYTES,
+  MODEL_FORMAT_VERSION,
   MODEL_MAGIC,
   MODEL_MEDIA_TYPE,
   MODEL_PATCH_MAGIC,
@@ -48,6 +49,7 @@ export { CodedError, ProtocolError, type ProtocolErrorCode } from './errors.ts'
 export { EVENT_TYPES, type EventType, isEventType } from './events.ts'
 export { FLOAT16_MAX, float16Bits, float16Value, roundToFloat16 } from './float16.ts'
 export { isRandomId, newRandomId } from './ids.ts'
+export { checkItemFeatureRows, isFeatureTensor, MAX_ROWS_PER_ITEM } from './item-features-codec.ts'
 export {
   type ErrorBody,
   ErrorBodySchema,
@@ -85,6 +87,7 @@ export {
   applyModelPatch,
   changedRows,
   createModelPatch,
+  type ModelPatchOptions,
   type ModelTables,
   modelDigest,
 } from './model-patch.ts'
@@ -117,10 +120,12 @@ export {
   type SecAggView,
 } from './secagg-messages.ts'
 export type {
+  ItemFeatures,
   ModelPatch,
   ModelSnapshot,
   ModelTensor,
   ModelUpdate,
+  PatchFeatures,
   PatchTensor,
   TensorDelta,
 } from './types.ts'

@@ -8,21 +8,35 @@ import {
   encodeUtf8,
   readPreamble,
 } from './binary.ts'
-import { FORMAT_VERSION, ITEM_BIAS, ITEM_EMBEDDING, MAX_ITEM_ID_BYTES, MODEL_MAGIC } from './constants.ts'
+import {
+  FEATURE_BIAS,
+  FEATURE_EMBEDDING,
+  FORMAT_VERSION,
+  ITEM_BIAS,
+  ITEM_EMBEDDING,
+  MAX_ITEM_ID_BYTES,
+  MODEL_FORMAT_VERSION,
+  MODEL_MAGIC,
+} from './constants.ts'
 import { ProtocolError } from './errors.ts'
-import type { ModelSnapshot, ModelTensor } from './types.ts'
+import { checkItemFeatureRows, readItemFeatures, writeItemFeatures } from './item-features-codec.ts'
+import type { ItemFeatures, ModelSnapshot, ModelTensor } from './types.ts'
 
 /*
- * Model download format, version 1 (little-endian, every array 4-byte aligned):
+ * Model download format, versions 1 and 2 (little-endian, every array 4-byte aligned):
  *
  *   u32 magic "FRMD" | u16 format version | u16 tensor count
  *   u32 model version | u32 round | u32 item count N
- *   N × (u16 byte length, UTF-8 item id), zero padding to 4      — row i of every tensor is item i
+ *   N × (u16 byte length, UTF-8 item id), zero padding to 4      — row i of the item tensors is item i
+ *   version 2 only: the item-feature block of the N items (item-features-codec.ts)
  *   per tensor: u8 name length, name (ASCII), zero padding to 4
  *               u32 dtype (0 = float32) | u32 rows | u32 cols | values
  *   u32 CRC-32 of everything before it
  *
  * The dtype field leaves room for a quantised download later without a new format version.
+ * Version 2 is written exactly when the model has item features; it then has the tensors feature_embedding
+ * (F × dim) and feature_bias (F × 1). A model without them is written as version 1, byte for byte as before
+ * item features existed, so older devices keep reading it.
  */
 
 const DTYPE_FLOAT32 = 0
@@ -37,7 +51,7 @@ export function encodeModel(snapshot: ModelSnapshot): Uint8Array<ArrayBuffer> {
   checkSnapshot(snapshot)
   const w = new ByteWriter()
   w.u32(MODEL_MAGIC)
-  w.u16(FORMAT_VERSION)
+  w.u16(snapshot.itemFeatures ? MODEL_FORMAT_VERSION : FORMAT_VERSION)
   w.u16(snapshot.tensors.length)
   w.u32(snapshot.modelVersion)
   w.u32(snapshot.round)
@@ -48,6 +62,7 @@ export function encodeModel(snapshot: ModelSnapshot): Uint8Array<ArrayBuffer> {
     w.bytes(raw)
   }
   w.align4()
+  if (snapshot.itemFeatures) writeItemFeatures(w, snapshot.itemFeatures)
   for (const t of snapshot.tensors) {
     w.name(t.name)
     w.u32(DTYPE_FLOAT32)
@@ -66,7 +81,12 @@ export function encodeModel(snapshot: ModelSnapshot): Uint8Array<ArrayBuffer> {
  */
 export function decodeModel(bytes: Uint8Array): ModelSnapshot {
   const r = new ByteReader(bytes, 'model')
-  const { tensorCount } = readPreamble(r, MODEL_MAGIC, FORMAT_VERSION, 'model')
+  const { tensorCount, version } = readPreamble(
+    r,
+    MODEL_MAGIC,
+    [FORMAT_VERSION, MODEL_FORMAT_VERSION],
+    'model',
+  )
   const modelVersion = r.u32('model version')
   const round = r.u32('round')
   const itemCount = r.u32('item count')
@@ -79,6 +99,7 @@ export function decodeModel(bytes: Uint8Array): ModelSnapshot {
     itemIds[i] = decodeUtf8(r.bytesOf(length, `item ${i} id`), `item ${i} id`)
   }
   r.skipPadding('item id padding')
+  const itemFeatures = version === MODEL_FORMAT_VERSION ? readItemFeatures(r, itemCount, 'model') : undefined
   const tensors: ModelTensor[] = []
   for (let i = 0; i < tensorCount; i++) {
     const name = r.name(`tensor ${i} name`)
@@ -95,7 +116,8 @@ export function decodeModel(bytes: Uint8Array): ModelSnapshot {
     tensors.push({ name, rows, cols, values: r.f32s(rows * cols, `${name} values`) })
   }
   r.done('model')
-  const snapshot = { modelVersion, round, itemIds, tensors }
+  const snapshot: ModelSnapshot = { modelVersion, round, itemIds, tensors }
+  if (itemFeatures) snapshot.itemFeatures = itemFeatures
   checkSnapshot(snapshot)
   return snapshot
 }
@@ -135,5 +157,26 @@ function checkSnapshot(s: ModelSnapshot): void {
     if (cols !== undefined && t.cols !== cols)
       throw new ProtocolError('shape_mismatch', `${name} must have ${cols} column`)
     if (t.cols < 1) throw new ProtocolError('shape_mismatch', `${name} has no columns`)
+  }
+  if (s.itemFeatures) checkFeatureTable(s, s.itemFeatures)
+}
+
+/** Item features need the table they point into: both feature tensors, F rows, the item table's width. */
+function checkFeatureTable(s: ModelSnapshot, f: ItemFeatures): void {
+  checkItemFeatureRows(f, s.itemIds.length, 'model')
+  const { numFeatures } = f
+  const dim = s.tensors.find((t) => t.name === ITEM_EMBEDDING)!.cols
+  for (const [name, cols] of [
+    [FEATURE_EMBEDDING, dim],
+    [FEATURE_BIAS, 1],
+  ] as const) {
+    const t = s.tensors.find((x) => x.name === name)
+    if (!t) throw new ProtocolError('shape_mismatch', `model has item features but no ${name} tensor`)
+    if (t.rows !== numFeatures || t.cols !== cols) {
+      throw new ProtocolError(
+        'shape_mismatch',
+        `${name} is ${t.rows} × ${t.cols}, the item features need ${numFeatures} × ${cols}`,
+      )
+    }
   }
 }

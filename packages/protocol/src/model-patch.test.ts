@@ -214,9 +214,9 @@ describe('model patch', () => {
     expect(codeOf(() => decodeModelPatch(reseal(bytes.slice(0, bytes.length - 8))))).toBe('truncated')
     expect(codeOf(() => decodeModelPatch(encodeModel(base)))).toBe('bad_magic')
     expect(codeOf(() => encodeModelPatch({ ...patch, fromVersion: 6 }))).toBe('bad_header')
-    const v2 = bytes.slice()
-    v2[4] = 2
-    expect(codeOf(() => decodeModelPatch(reseal(v2)))).toBe('unsupported_version')
+    const v3 = bytes.slice()
+    v3[4] = 3
+    expect(codeOf(() => decodeModelPatch(reseal(v3)))).toBe('unsupported_version')
     const nan = bytes.slice()
     new DataView(nan.buffer).setFloat32(bytes.length - 4 - 32 - 4, Number.NaN, true)
     expect(codeOf(() => decodeModelPatch(reseal(nan)))).toBe('non_finite')

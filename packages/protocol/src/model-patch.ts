@@ -1,10 +1,11 @@
 // Model patches beyond their bytes: building one from two models on the server and rebuilding the exact
 // model from one on the device.
 import { ProtocolError } from './errors.ts'
+import { isFeatureTensor } from './item-features-codec.ts'
 import { encodeModel } from './model-codec.ts'
 import { checkModelPatch } from './model-patch-codec.ts'
 import { platform } from './platform.ts'
-import type { ModelPatch, ModelSnapshot, ModelTensor } from './types.ts'
+import type { ItemFeatures, ModelPatch, ModelSnapshot, ModelTensor } from './types.ts'
 
 // Why the digest is a SHA-256 of the encoded full model (FRMD bytes), not of the tensors: the encoding is
 // deterministic, so equal digests mean the rebuilt model is byte for byte what `GET /v1/model` would have
@@ -74,21 +75,39 @@ export function changedRows(before: ModelTables, after: ModelTables): Uint32Arra
   return rows
 }
 
+/** What `createModelPatch` needs besides the target model. */
+export interface ModelPatchOptions {
+  fromVersion: number
+  baseItemCount: number
+  /** Changed item rows (`changedRows` of the item tensors). */
+  rowIds: Uint32Array
+  /**
+   * Changed rows of the feature table (`changedRows` of the feature tensors, with `numItems` the feature
+   * rows F); required when `target` has item features.
+   */
+  featureRowIds?: Uint32Array
+  digest: Uint8Array
+}
+
 /**
  * The patch that takes model `fromVersion` (with `baseItemCount` items) to `target`, given the rows that
- * changed in between and the digest of `encodeModel(target)`.
+ * changed in between and the digest of `encodeModel(target)`. A target with item features gives a format-2
+ * patch: the added items' feature rows and the changed feature-table rows.
  * @example const patch = createModelPatch(target, { fromVersion: 6, baseItemCount: 100, rowIds, digest })
  */
 export function createModelPatch(
   target: ModelSnapshot,
-  {
-    fromVersion,
-    baseItemCount,
-    rowIds,
-    digest,
-  }: { fromVersion: number; baseItemCount: number; rowIds: Uint32Array; digest: Uint8Array },
+  { fromVersion, baseItemCount, rowIds, featureRowIds, digest }: ModelPatchOptions,
 ): ModelPatch {
   const embedding = target.tensors.find((t) => t.name === 'item_embedding')
+  const f = target.itemFeatures
+  if (f && !featureRowIds) {
+    throw new ProtocolError(
+      'bad_row_ids',
+      'the model has item features: a patch needs the changed feature rows (featureRowIds)',
+    )
+  }
+  const rowsOf = (name: string) => (f && isFeatureTensor(name) ? featureRowIds! : rowIds)
   const patch: ModelPatch = {
     fromVersion,
     modelVersion: target.modelVersion,
@@ -98,8 +117,11 @@ export function createModelPatch(
     dim: embedding?.cols ?? 0,
     addedItemIds: target.itemIds.slice(baseItemCount),
     rowIds,
-    tensors: target.tensors.map((t) => ({ name: t.name, cols: t.cols, values: pickRows(t, rowIds) })),
+    tensors: target.tensors.map((t) => ({ name: t.name, cols: t.cols, values: pickRows(t, rowsOf(t.name)) })),
     digest,
+  }
+  if (f && baseItemCount <= target.itemIds.length) {
+    patch.features = { addedItems: itemsFrom(f, baseItemCount), rowIds: featureRowIds! }
   }
   checkModelPatch(patch)
   return patch
@@ -130,6 +152,19 @@ export async function applyModelPatch(
       `the patch's base has ${patch.baseItemCount} items, this model has ${base.itemIds.length}`,
     )
   }
+  const { features } = patch
+  if (!base.itemFeatures !== !features) {
+    throw new ProtocolError(
+      'base_mismatch',
+      `the patch is for a model ${features ? 'with' : 'without'} item features, this model is not`,
+    )
+  }
+  if (base.itemFeatures && features && base.itemFeatures.numFeatures !== features.addedItems.numFeatures) {
+    throw new ProtocolError(
+      'base_mismatch',
+      `the patch's feature table has ${features.addedItems.numFeatures} rows, this model's ${base.itemFeatures.numFeatures}`,
+    )
+  }
   if (base.tensors.length !== patch.tensors.length) {
     throw new ProtocolError(
       'shape_mismatch',
@@ -141,12 +176,18 @@ export async function applyModelPatch(
     const p = patch.tensors.find((x) => x.name === t.name)
     if (!p || p.cols !== t.cols)
       throw new ProtocolError('shape_mismatch', `${t.name}: the patch has no ${t.cols}-column values for it`)
-    const values = new Float32Array(n * t.cols)
-    values.set(t.values.subarray(0, patch.baseItemCount * t.cols))
-    patch.rowIds.forEach((row, i) => {
+    // A feature table keeps its F rows; an item table grows to the patched catalogue.
+    const isFeature = features !== undefined && isFeatureTensor(t.name)
+    const rows = isFeature ? t.rows : n
+    const rowIds = isFeature ? features.rowIds : patch.rowIds
+    const values = new Float32Array(rows * t.cols)
+    values.set(t.values.subarray(0, (isFeature ? t.rows : patch.baseItemCount) * t.cols))
+    rowIds.forEach((row, i) => {
+      if (row >= rows)
+        throw new ProtocolError('bad_row_ids', `${t.name}: row ${row} is out of range (${rows} rows)`)
       values.set(p.values.subarray(i * t.cols, (i + 1) * t.cols), row * t.cols)
     })
-    return { name: t.name, rows: n, cols: t.cols, values }
+    return { name: t.name, rows, cols: t.cols, values }
   })
   const snapshot: ModelSnapshot = {
     modelVersion: patch.modelVersion,
@@ -154,6 +195,8 @@ export async function applyModelPatch(
     itemIds: [...base.itemIds, ...patch.addedItemIds],
     tensors,
   }
+  if (base.itemFeatures && features)
+    snapshot.itemFeatures = appendItems(base.itemFeatures, features.addedItems)
   // encodeModel refuses an added id the base already has (an id twice in one catalogue).
   const bytes = encodeModel(snapshot)
   const digest = await modelDigest(bytes)
@@ -164,6 +207,29 @@ export async function applyModelPatch(
     )
   }
   return { snapshot, bytes }
+}
+
+/** The feature rows of items `from` … of `f`, as a CSR of their own. */
+function itemsFrom(f: ItemFeatures, from: number): ItemFeatures {
+  const start = f.offsets[from] ?? f.rows.length
+  return {
+    numFeatures: f.numFeatures,
+    offsets: f.offsets.slice(from).map((o) => o - start),
+    rows: f.rows.slice(start),
+  }
+}
+
+/** `added`'s items after `base`'s, as one CSR. */
+function appendItems(base: ItemFeatures, added: ItemFeatures): ItemFeatures {
+  const end = base.rows.length
+  const offsets = new Uint32Array(base.offsets.length + added.offsets.length - 1)
+  offsets.set(base.offsets)
+  for (let i = 1; i < added.offsets.length; i++)
+    offsets[base.offsets.length - 1 + i] = end + added.offsets[i]!
+  const rows = new Uint32Array(end + added.rows.length)
+  rows.set(base.rows)
+  rows.set(added.rows, end)
+  return { numFeatures: base.numFeatures, offsets, rows }
 }
 
 function pickRows(t: ModelTensor, rowIds: Uint32Array): Float32Array {

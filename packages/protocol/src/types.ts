@@ -34,12 +34,30 @@ export interface ModelTensor {
   values: Float32Array
 }
 
+/**
+ * Each item's rows of the item-feature table, compressed (CSR): item i's rows are
+ * `rows[offsets[i] .. offsets[i + 1]]`. Core's `featureRows` builds it from feature strings; the model carries
+ * it so a device scores every item of the catalogue, new ones included, by the same rows as the server.
+ */
+export interface ItemFeatures {
+  /** F: rows of the feature table the indices point into. */
+  numFeatures: number
+  /** `items + 1` ascending offsets into `rows`, starting at 0. */
+  offsets: Uint32Array
+  rows: Uint32Array
+}
+
 /** The global model as downloaded: the catalogue's item ids (row i is `itemIds[i]`) and the shared tensors. */
 export interface ModelSnapshot {
   modelVersion: number
   round: number
   itemIds: string[]
   tensors: ModelTensor[]
+  /**
+   * Each item's feature rows (`itemIds.length + 1` offsets), with the tensors `feature_embedding` and
+   * `feature_bias` of `numFeatures` rows. Absent: an id-only model (model format 1).
+   */
+  itemFeatures?: ItemFeatures
 }
 
 /** The new values of a model patch's changed rows in one shared tensor: `rowIds.length * cols` floats. */
@@ -47,6 +65,14 @@ export interface PatchTensor {
   name: string
   cols: number
   values: Float32Array
+}
+
+/** What a patch changes in a model with item features. */
+export interface PatchFeatures {
+  /** The feature rows of the added items `baseItemCount` … `numItems − 1` (`numItems − baseItemCount + 1` offsets). */
+  addedItems: ItemFeatures
+  /** Changed rows of the feature table, strictly ascending, below `addedItems.numFeatures`. */
+  rowIds: Uint32Array
 }
 
 /**
@@ -67,7 +93,13 @@ export interface ModelPatch {
   addedItemIds: string[]
   /** Changed rows, strictly ascending; every added row is one of them. */
   rowIds: Uint32Array
+  /**
+   * Item tensors carry the values of `rowIds`; the feature tensors (`feature_embedding`, `feature_bias`) those
+   * of `features.rowIds`.
+   */
   tensors: PatchTensor[]
+  /** Present exactly when the model has item features (model format 2). */
+  features?: PatchFeatures
   /** SHA-256 of the resulting model as `encodeModel` writes it (what `GET /v1/model` answers). */
   digest: Uint8Array
 }

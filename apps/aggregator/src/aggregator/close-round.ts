@@ -47,11 +47,13 @@ export async function closeRound(
   await deps.commitQueue()
   if (s.store.shared) return closeShared(s, deps, closedBy)
   const { store, opts, model, round, accumulator } = s
+  const pending = await store.pendingItems()
   const plan = planClose(s, {
     closedBy,
     accumulator,
     norms: await store.roundNorms(round.round),
-    pending: await store.pendingItems(),
+    pending,
+    pendingFeatures: model.features && pending.length > 0 ? await store.pendingFeatures() : undefined,
   })
   const pruned = await store.transaction((tx) => writeClose(s, tx, plan, write))
   adopt(s, deps, plan, pruned)
@@ -93,7 +95,13 @@ async function closeShared(s: AggregatorState, deps: CloseRoundDeps, closedBy: C
       const accumulator = newAccumulator(s.model, opts)
       if (accumulator)
         for await (const payload of tx.roundPayloads(round.round)) accumulator.add(decodeUpdate(payload))
-      const plan = planClose(s, { closedBy, accumulator, norms: await tx.roundNorms(round.round), pending })
+      const plan = planClose(s, {
+        closedBy,
+        accumulator,
+        norms: await tx.roundNorms(round.round),
+        pending,
+        pendingFeatures: s.model.features && pending.length > 0 ? await tx.pendingFeatures() : undefined,
+      })
       return { plan, pruned: await writeClose(s, tx, plan) }
     },
   )
@@ -124,10 +132,11 @@ function planClose(
     accumulator: Accumulator | undefined
     norms: { mean: number; max: number; clipped: number }
     pending: readonly string[]
+    pendingFeatures: ReadonlyMap<string, readonly string[]> | undefined
   },
 ): ClosePlan {
   const { opts, model, round } = s
-  const { closedBy, accumulator, norms, pending } = from
+  const { closedBy, accumulator, norms, pending, pendingFeatures } = from
   const closedAt = iso(opts.now())
   const count = accumulator?.participants ?? 0
   const samples = accumulator?.samples ?? 0
@@ -140,6 +149,7 @@ function planClose(
     // private too, and the accountant counts the round either way.
     meanDelta: accumulator && (count > 0 || dp) ? accumulator.result() : undefined,
     pending,
+    ...(pendingFeatures ? { pendingFeatures } : {}),
     seed: s.seed,
     createdAt: closedAt,
   })

@@ -434,6 +434,9 @@ describe('start-up refusals', () => {
       DROP TABLE secagg_messages; DROP TABLE secagg_members; DROP TABLE secagg_cohorts;
       ALTER TABLE rounds DROP COLUMN dp_noise_multiplier; ALTER TABLE rounds DROP COLUMN dp_sample_rate;
       ALTER TABLE rounds DROP COLUMN dp_clip_norm; ALTER TABLE model DROP COLUMN checksum;
+      ALTER TABLE model DROP COLUMN num_features; ALTER TABLE model DROP COLUMN feature_embedding;
+      ALTER TABLE model DROP COLUMN feature_bias; ALTER TABLE model DROP COLUMN item_feature_offsets;
+      ALTER TABLE model DROP COLUMN item_feature_rows; ALTER TABLE pending_items DROP COLUMN features;
       UPDATE meta SET value = '1' WHERE key = 'schema_version';
     `)
     db.close()

@@ -13,6 +13,7 @@ import type {
 } from '@fedrec/protocol'
 import { decodeUpdate } from '@fedrec/protocol'
 import createDebug from 'debug'
+import { type CatalogueEntry, splitCatalogue } from '../catalogue.ts'
 import { StartupError } from '../errors.ts'
 import type { SecAggCoordinator } from '../secagg/coordinator.ts'
 import type { AggregatorStore } from '../store/index.ts'
@@ -136,8 +137,11 @@ export interface Aggregator {
    * `future_round`, nothing discarded): a reset aimed at a poisoned round must not hit the next one.
    */
   resetRound(expectedRound?: number): Promise<RoundReset>
-  /** Queues item ids for the catalogue; they join the model when the current round closes. */
-  queueCatalogue(itemIds: readonly string[]): Promise<{ added: number; pending: number }>
+  /**
+   * Queues items (ids, or ids with feature strings) for the catalogue; they join the model when the current
+   * round closes.
+   */
+  queueCatalogue(entries: readonly CatalogueEntry[]): Promise<{ added: number; pending: number }>
   /** Closes (or extends) the round if its deadline has passed. The deadline timer calls it. */
   checkDeadline(): Promise<void>
   /** Writes what is queued, stops the timers and closes the store (after the state change under way). */
@@ -233,10 +237,11 @@ async function start(store: AggregatorStore, opts: ResolvedOptions): Promise<Agg
         return resetRound(s, { commitQueue, arm }, expectedRound)
       }),
 
-    queueCatalogue: (itemIds) =>
+    queueCatalogue: (entries) =>
       s.serial('catalogue queue', async () => {
         await refresh()
-        const added = await store.queueItems(itemIds, iso(opts.now()))
+        const { itemIds, features } = splitCatalogue(entries)
+        const added = await store.queueItems(itemIds, iso(opts.now()), features)
         const pending = (await store.pendingItems()).length
         logModel('catalogue: %d ids offered, %d queued, %d pending', itemIds.length, added, pending)
         // With no items nobody can be training, so no in-flight update can be invalidated: publish now.

@@ -159,6 +159,9 @@ describe('model patches', () => {
       ALTER TABLE rounds DROP COLUMN dp_sample_rate; ALTER TABLE rounds DROP COLUMN dp_clip_norm;
       ALTER TABLE model DROP COLUMN checksum;
       DROP INDEX evaluation_reports_client; ALTER TABLE evaluation_reports DROP COLUMN client_hash;
+      ALTER TABLE model DROP COLUMN num_features; ALTER TABLE model DROP COLUMN feature_embedding;
+      ALTER TABLE model DROP COLUMN feature_bias; ALTER TABLE model DROP COLUMN item_feature_offsets;
+      ALTER TABLE model DROP COLUMN item_feature_rows; ALTER TABLE pending_items DROP COLUMN features;
       UPDATE meta SET value = '4' WHERE key = 'schema_version';
     `)
     db.close()

@@ -5,6 +5,8 @@ import {
   changedRows,
   createModelPatch,
   encodeModelPatch,
+  FEATURE_BIAS,
+  FEATURE_EMBEDDING,
   ITEM_BIAS,
   ITEM_EMBEDDING,
   type ModelSnapshot,
@@ -18,8 +20,8 @@ const log = createDebug('fedrec:aggregator:model')
 const CACHE_LIMIT = 4
 
 /**
- * The rows `next` changed from `prev` (values compared bit for bit, plus the rows of added items), as the
- * round-closing transaction records them.
+ * The rows `next` changed from `prev` (values compared bit for bit, plus the rows of added items), and with
+ * item features the changed rows of the feature table, as the round-closing transaction records them.
  * @example store.insertModelChanges(modelChanges(model, next))
  */
 export function modelChanges(prev: StoredModel, next: StoredModel): ModelChanges {
@@ -30,11 +32,22 @@ export function modelChanges(prev: StoredModel, next: StoredModel): ModelChanges
       { name: ITEM_BIAS, cols: 1, values: m.itemBias },
     ],
   })
-  return {
+  const changes: ModelChanges = {
     version: next.version,
     baseItems: prev.itemIds.length,
     rows: changedRows(tables(prev), tables(next)),
   }
+  if (next.features && prev.features) {
+    const featureTables = (m: StoredModel) => ({
+      numItems: m.features!.table.rows,
+      tensors: [
+        { name: FEATURE_EMBEDDING, cols: m.dim, values: m.features!.table.embedding },
+        { name: FEATURE_BIAS, cols: 1, values: m.features!.table.bias },
+      ],
+    })
+    changes.featureRows = changedRows(featureTables(prev), featureTables(next))
+  }
+  return changes
 }
 
 /** The current model as `GET /v1/model` sends it. */
@@ -69,25 +82,39 @@ export function createModelPatches(store: AggregatorStore): ModelPatches {
     encoded: EncodedModel,
   ): Promise<Uint8Array | null> => {
     const numItems = model.itemIds.length
+    const numFeatures = model.features?.table.rows
     let baseItems = numItems
-    let rowIds = new Uint32Array(0)
+    let rowIds: Uint32Array = new Uint32Array(0)
+    let featureRowIds: Uint32Array | undefined = numFeatures === undefined ? undefined : new Uint32Array(0)
     if (since < model.version) {
       const log = (await store.modelChanges(since)).filter((c) => c.version <= model.version)
       // Versions are unique, ascending and above `since`: as many as versions in between means no gap.
       if (log.length !== model.version - since) return null
+      // A version recorded without its feature rows cannot be patched from: the whole model is the answer.
+      if (numFeatures !== undefined && log.some((c) => c.featureRows === undefined)) return null
       baseItems = log[0]!.baseItems
-      const changed = new Uint8Array(numItems)
-      for (const c of log) for (const row of c.rows) changed[row] = 1
-      const count = changed.reduce((n, c) => n + c, 0)
+      rowIds = union(
+        log.map((c) => c.rows),
+        numItems,
+      )
+      if (numFeatures !== undefined)
+        featureRowIds = union(
+          log.map((c) => c.featureRows!),
+          numFeatures,
+        )
       // 4 bytes of row id and 4 per float for each row, against the whole model's bytes.
-      if (count * 4 * (model.dim + 2) >= encoded.bytes.byteLength) return null
-      rowIds = new Uint32Array(count)
-      let at = 0
-      for (let row = 0; row < numItems; row++) if (changed[row]) rowIds[at++] = row
+      const rows = rowIds.length + (featureRowIds?.length ?? 0)
+      if (rows * 4 * (model.dim + 2) >= encoded.bytes.byteLength) return null
     }
     digest ??= new Uint8Array(createHash('sha256').update(encoded.bytes).digest())
     const bytes = encodeModelPatch(
-      createModelPatch(snapshotOf(model), { fromVersion: since, baseItemCount: baseItems, rowIds, digest }),
+      createModelPatch(snapshotOf(model), {
+        fromVersion: since,
+        baseItemCount: baseItems,
+        rowIds,
+        ...(featureRowIds ? { featureRowIds } : {}),
+        digest,
+      }),
     )
     return bytes.byteLength < encoded.bytes.byteLength ? bytes : null
   }
@@ -119,9 +146,14 @@ export function createModelPatches(store: AggregatorStore): ModelPatches {
   }
 }
 
-function snapshotOf(model: StoredModel): ModelSnapshot {
+/**
+ * The model as `GET /v1/model` encodes it: the item tensors, and with item features each item's feature rows
+ * and the feature tensors (model format 2).
+ * @example encodeModel(snapshotOf(s.model))
+ */
+export function snapshotOf(model: StoredModel): ModelSnapshot {
   const rows = model.itemIds.length
-  return {
+  const snapshot: ModelSnapshot = {
     modelVersion: model.version,
     round: model.round,
     itemIds: model.itemIds,
@@ -130,4 +162,23 @@ function snapshotOf(model: StoredModel): ModelSnapshot {
       { name: ITEM_BIAS, rows, cols: 1, values: model.itemBias },
     ],
   }
+  const f = model.features
+  if (f) {
+    snapshot.itemFeatures = f.items
+    snapshot.tensors.push(
+      { name: FEATURE_EMBEDDING, rows: f.table.rows, cols: model.dim, values: f.table.embedding },
+      { name: FEATURE_BIAS, rows: f.table.rows, cols: 1, values: f.table.bias },
+    )
+  }
+  return snapshot
+}
+
+/** The ascending union of ascending row lists, each row below `rows`. */
+function union(lists: readonly Uint32Array[], rows: number): Uint32Array {
+  const changed = new Uint8Array(rows)
+  for (const list of lists) for (const row of list) changed[row] = 1
+  const out = new Uint32Array(changed.reduce((n, c) => n + c, 0))
+  let at = 0
+  for (let row = 0; row < rows; row++) if (changed[row]) out[at++] = row
+  return out
 }

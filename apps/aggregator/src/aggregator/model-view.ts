@@ -1,7 +1,7 @@
 /** The published model as clients download it: encoded once per version, or as a patch from an older version. */
-import { encodeModel, ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
+import { encodeModel } from '@fedrec/protocol'
 import { AggregatorError } from './errors.ts'
-import { createModelPatches } from './model-patches.ts'
+import { createModelPatches, snapshotOf } from './model-patches.ts'
 import type { AggregatorState } from './state.ts'
 
 /**
@@ -21,15 +21,8 @@ export function createModelView(s: AggregatorState): ModelView {
   const model = (): { version: number; bytes: Uint8Array } => {
     const m = s.model
     if (encoded?.version !== m.version) {
-      const bytes = encodeModel({
-        modelVersion: m.version,
-        round: m.round,
-        itemIds: m.itemIds,
-        tensors: [
-          { name: ITEM_EMBEDDING, rows: m.itemIds.length, cols: m.dim, values: m.itemEmbedding },
-          { name: ITEM_BIAS, rows: m.itemIds.length, cols: 1, values: m.itemBias },
-        ],
-      })
+      // Format 2 with each item's feature rows and the feature tensors when the model has item features.
+      const bytes = encodeModel(snapshotOf(m))
       encoded = { version: m.version, bytes }
     }
     return encoded

@@ -1,6 +1,7 @@
 // The aggregator's settings and their defaults, shared by `createAggregator`, the CLI and the tests.
 import { DEFAULT_CLIENT_SETTINGS, type RowNormalization, type ServerOptimizerName } from '@fedrec/core/server'
 import type { SecAggConfig, UpdateDtype } from '@fedrec/protocol'
+import type { CatalogueEntry } from '../catalogue.ts'
 import type { NormPolicy } from './norm-bound.ts'
 
 /**
@@ -16,10 +17,16 @@ export interface AggregatorOptions {
    */
   createStore?: boolean
   /**
-   * Item ids. A fresh store's model starts with them; on an existing store, ids it does not know yet are
-   * queued and join the model when the current round closes.
+   * Item ids, or ids with their feature strings (parseCatalogue). A fresh store's model starts with them; on
+   * an existing store, ids it does not know yet are queued and join the model when the current round closes.
    */
-  catalogue?: readonly string[]
+  catalogue?: readonly CatalogueEntry[]
+  /**
+   * F: a fresh model gets an item-feature table of this many rows (core's DEFAULT_FEATURE_ROWS is a good
+   * start), and the catalogue's features hash into it; absent: an id-only model, features are ignored. An
+   * existing store must have the same if it is given.
+   */
+  featureRows?: number
   /** Embedding width of a fresh model (default 32); an existing store must have the same if it is given. */
   dim?: number
   /** Seed of the initialisation of a fresh model and of rows added later (default: random, kept in the store). */
@@ -110,9 +117,15 @@ export interface AggregatorOptions {
 
 /** The options with every default filled in. */
 export type ResolvedOptions = Required<
-  Omit<AggregatorOptions, 'catalogue' | 'dim' | 'seed' | 'serverLearningRate' | 'secureAggregation'>
+  Omit<
+    AggregatorOptions,
+    'catalogue' | 'dim' | 'featureRows' | 'seed' | 'serverLearningRate' | 'secureAggregation'
+  >
 > &
-  Pick<AggregatorOptions, 'catalogue' | 'dim' | 'seed' | 'serverLearningRate' | 'secureAggregation'>
+  Pick<
+    AggregatorOptions,
+    'catalogue' | 'dim' | 'featureRows' | 'seed' | 'serverLearningRate' | 'secureAggregation'
+  >
 
 /**
  * Default DP clip norm S: about the 90th percentile of client update norms on MovieLens-100K with the

@@ -9,10 +9,12 @@ import {
 } from '@fedrec/core/server'
 import { decodeUpdate } from '@fedrec/protocol'
 import createDebug from 'debug'
+import { splitCatalogue } from '../catalogue.ts'
 import { StartupError } from '../errors.ts'
 import { createSerial } from '../serial.ts'
 import type { AggregatorStore, OptimizerState, RoundRecord, StoredModel } from '../store/index.ts'
 import { newClientSalt } from './client-hash.ts'
+import { freshFeatureModel } from './model-features.ts'
 import { SERVER_TAU } from './next-model.ts'
 import type { ResolvedOptions } from './options.ts'
 import { dpConflict } from './privacy-ledger.ts'
@@ -42,6 +44,17 @@ export async function loadState(store: AggregatorStore, opts: ResolvedOptions): 
       `store ${store.path} holds a model of dim ${model.dim}; --dim ${opts.dim} was given`,
     )
   }
+  const numFeatures = model.features?.table.rows
+  if (opts.featureRows !== undefined && opts.featureRows !== numFeatures) {
+    throw new StartupError(
+      `store ${store.path} holds ${numFeatures === undefined ? 'an id-only model (no feature table)' : `a model with ${numFeatures} feature rows`}; --feature-rows ${opts.featureRows} was given`,
+    )
+  }
+  if (opts.secureAggregation && model.features) {
+    throw new StartupError(
+      `store ${store.path} holds a model with item features, and secure aggregation does not aggregate feature tables yet: start without --secure-aggregation, or with a store of an id-only model`,
+    )
+  }
   if (opts.seed !== undefined && opts.seed !== seed) {
     logModel('ignoring seed %d: the store was created with seed %d', opts.seed, seed)
   }
@@ -59,7 +72,8 @@ export async function loadState(store: AggregatorStore, opts: ResolvedOptions): 
     )
   }
   if (opts.catalogue) {
-    const added = await store.queueItems(opts.catalogue, iso(opts.now()))
+    const { itemIds, features } = splitCatalogue(opts.catalogue)
+    const added = await store.queueItems(itemIds, iso(opts.now()), features)
     if (added > 0)
       logModel('%d new catalogue items queued; they join the model when round %d closes', added, round.round)
   }
@@ -84,11 +98,13 @@ export async function loadState(store: AggregatorStore, opts: ResolvedOptions): 
 async function initialise(store: AggregatorStore, opts: ResolvedOptions, now: string): Promise<void> {
   const seed = opts.seed ?? randomInt(2 ** 31)
   const dim = opts.dim ?? DEFAULT_DIM
-  const itemIds = [...new Set(opts.catalogue ?? [])]
-  const weights =
-    itemIds.length > 0
-      ? initSharedWeights(itemIds.length, dim, createRng(seed))
-      : { itemEmbedding: new Float32Array(0), itemBias: new Float32Array(0) }
+  const { itemIds, features: strings } = splitCatalogue(opts.catalogue ?? [])
+  const weights: Pick<StoredModel, 'itemEmbedding' | 'itemBias' | 'features'> =
+    opts.featureRows !== undefined
+      ? freshFeatureModel(itemIds, strings, opts.featureRows, dim, createRng(seed))
+      : itemIds.length > 0
+        ? pickItemTensors(initSharedWeights(itemIds.length, dim, createRng(seed)))
+        : { itemEmbedding: new Float32Array(0), itemBias: new Float32Array(0) }
   await store.initialise({
     meta: {
       created_at: now,
@@ -105,17 +121,30 @@ async function initialise(store: AggregatorStore, opts: ResolvedOptions, now: st
       itemEmbedding: weights.itemEmbedding,
       itemBias: weights.itemBias,
       createdAt: now,
+      ...(weights.features ? { features: weights.features } : {}),
     },
     round: openRecord(0, 0, Date.parse(now), Math.round(opts.roundDeadlineSeconds * 1000)),
   })
   logModel(
-    'fresh store %s: model version 0 with %d items, dim %d, seed %d',
+    'fresh store %s: model version 0 with %d items, dim %d, seed %d, %s',
     store.path,
     itemIds.length,
     dim,
     seed,
+    weights.features ? `${weights.features.table.rows} feature rows` : 'no item features',
   )
 }
+
+const pickItemTensors = ({
+  itemEmbedding,
+  itemBias,
+}: {
+  itemEmbedding: Float32Array
+  itemBias: Float32Array
+}) => ({
+  itemEmbedding,
+  itemBias,
+})
 
 async function loadModel(store: AggregatorStore): Promise<StoredModel> {
   try {

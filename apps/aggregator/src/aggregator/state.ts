@@ -1,6 +1,6 @@
 /** The aggregator's one mutable state — model, open round, accumulator, optimizer moments — that every job file reads and writes. */
 import { type Accumulator, createAccumulator, type ServerOptimizer } from '@fedrec/core/server'
-import { ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
+import { FEATURE_BIAS, FEATURE_EMBEDDING, ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
 import type { SecAggCoordinator } from '../secagg/coordinator.ts'
 import type { Serial } from '../serial.ts'
 import type { AggregatorStore, OptimizerState, RoundRecord, StoredModel } from '../store/index.ts'
@@ -74,6 +74,13 @@ export function newAccumulator(model: StoredModel, opts: ResolvedOptions): Accum
     tensors: [
       { name: ITEM_EMBEDDING, rows, cols: model.dim },
       { name: ITEM_BIAS, rows, cols: 1 },
+      // The feature table is averaged row by row like the item table (core item-features.ts).
+      ...(model.features
+        ? [
+            { name: FEATURE_EMBEDDING, rows: model.features.table.rows, cols: model.dim },
+            { name: FEATURE_BIAS, rows: model.features.table.rows, cols: 1 },
+          ]
+        : []),
     ],
     rowNormalization: opts.rowNormalization,
     // DP-FedAvg: the fixed denominator is the quorum, the expected number of updates per round.

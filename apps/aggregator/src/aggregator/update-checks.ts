@@ -47,7 +47,12 @@ export async function checkUpdate(
       `the update is relative to model version ${update.modelVersion}; the current one is ${model.version}: fetch /v1/round and /v1/model, retrain, and send a new update`,
     )
   }
-  checkUpdateFits(update, { numItems: model.itemIds.length, dim: model.dim })
+  // A model with item features takes their deltas too, row ids below its F feature rows.
+  checkUpdateFits(update, {
+    numItems: model.itemIds.length,
+    dim: model.dim,
+    ...(model.features ? { numFeatures: model.features.table.rows } : {}),
+  })
   const rows = Math.max(0, ...update.tensors.map((t) => t.rowIds.length))
   if (rows === 0) {
     // It would count towards the quorum and dilute the honest updates (Σ n_k grows) while teaching nothing.

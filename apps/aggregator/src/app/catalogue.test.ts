@@ -73,4 +73,24 @@ describe('POST /v1/catalogue', () => {
     expect(embedding.slice(NUM_ITEMS * DIM).some((v) => v !== 0)).toBe(true)
     expect((await status(app)).numItems).toBe(8)
   })
+
+  it('refuses an entry with a bad feature (400 bad_feature naming it), queueing nothing of the request', async () => {
+    const { app } = await setup({ minClients: 1 })
+    expect(await (await send(app, { itemIds: ['kept-1'] }, TOKEN)).json()).toEqual({ added: 1, pending: 1 })
+    for (const bad of [
+      { id: 'bad-1', price: -1 },
+      { id: 'bad-1', category: { name: 'Kitchen' } },
+      { id: 'bad-1', brand: 7 },
+      { id: 'bad-1', title: 'x'.repeat(1001) },
+    ]) {
+      const res = await send(app, { itemIds: ['new-1', bad] }, TOKEN)
+      expect(res.status).toBe(400)
+      const body = (await res.json()) as { error: { code: string; message: string } }
+      expect(body.error.code).toBe('bad_feature')
+      expect(body.error.message).toMatch(/^itemIds\[1\] \(bad-1\): product /)
+    }
+    // Nothing of the refused requests was queued: the earlier queue and the model stand.
+    expect(await (await send(app, { itemIds: ['kept-1'] }, TOKEN)).json()).toEqual({ added: 0, pending: 1 })
+    expect((await model(app)).itemIds).toEqual(catalogueOf(NUM_ITEMS))
+  })
 })

@@ -1,14 +1,17 @@
 // The operator's route for adding products to the model's catalogue.
 import { Hono } from 'hono'
 import type { Aggregator } from '../aggregator/index.ts'
-import { parseItemIds } from '../catalogue.ts'
+import { parseCatalogue } from '../catalogue.ts'
 import { HttpError } from '../errors.ts'
 import { operatorAuth } from './operator-auth.ts'
 import { limitBody } from './updates.ts'
 
 /**
- * `POST /catalogue` (operator token) with `{ itemIds: string[] }` → `{ added, pending }`. New ids are
- * queued and join the model when the current round closes, so updates in flight stay valid.
+ * `POST /catalogue` (operator token) with `{ itemIds: [...] }` → `{ added, pending }`: ids, or objects with an
+ * `id` and optionally product features (`category`, `categories`, `brand`, `price`, `title`; parseCatalogue).
+ * New ids are queued with their features and join the model when the current round closes, so updates in
+ * flight stay valid. A bad entry refuses the whole request (400 `bad_item_id` or `bad_feature`, naming the
+ * entry and its id) and queues nothing.
  */
 export function catalogueRoutes(
   aggregator: Aggregator,
@@ -24,6 +27,6 @@ export function catalogueRoutes(
     if (typeof body !== 'object' || body === null || !('itemIds' in body)) {
       throw new HttpError(400, 'bad_message', 'the body must be an object with an itemIds array')
     }
-    return c.json(await aggregator.queueCatalogue(parseItemIds(body.itemIds, 'itemIds')))
+    return c.json(await aggregator.queueCatalogue(parseCatalogue(body.itemIds, 'itemIds')))
   })
 }

@@ -73,7 +73,7 @@ function classify(err: Error): { status: ContentfulStatusCode; code: string; mes
     return { status: AGGREGATOR_STATUS[err.code], code: err.code, message: err.message }
   if (err instanceof SecAggRefusal)
     return { status: SECAGG_STATUS[err.code], code: err.code, message: err.message }
-  if (err instanceof CatalogueError) return { status: 400, code: 'bad_item_id', message: err.message }
+  if (err instanceof CatalogueError) return { status: 400, code: err.code, message: err.message }
   if (err instanceof StoreLostError) return { status: 503, code: 'store_unavailable', message: err.message }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode

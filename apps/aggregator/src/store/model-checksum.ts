@@ -19,6 +19,13 @@ export function modelChecksum(model: StoredModel): string {
   for (const id of model.itemIds) hash.update(`${id.length}:${id}\n`)
   for (const values of [model.itemEmbedding, model.itemBias])
     hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+  // Item features (schema version 9) after everything else, so an id-only model's digest is what it was.
+  const f = model.features
+  if (f) {
+    hash.update(new Uint8Array(new Uint32Array([f.table.rows]).buffer))
+    for (const values of [f.table.embedding, f.table.bias, f.items.offsets, f.items.rows])
+      hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+  }
   return hash.digest('hex')
 }
 
@@ -27,12 +34,16 @@ export function modelChecksum(model: StoredModel): string {
  * answer every client with an error while uploads were still being acknowledged.
  * @throws StoreCorruptError naming the tensor and the first bad index
  */
-export function checkModelFinite(model: Pick<StoredModel, 'itemEmbedding' | 'itemBias'>): void {
+export function checkModelFinite(model: Pick<StoredModel, 'itemEmbedding' | 'itemBias' | 'features'>): void {
   for (const [name, values] of [
     ['model.item_embedding', model.itemEmbedding],
     ['model.item_bias', model.itemBias],
+    ['model.feature_embedding', model.features?.table.embedding ?? EMPTY],
+    ['model.feature_bias', model.features?.table.bias ?? EMPTY],
   ] as const) {
     const bad = values.findIndex((v) => !Number.isFinite(v))
     if (bad >= 0) throw new StoreCorruptError(`${name}: value ${values[bad]} at index ${bad} is not finite`)
   }
 }
+
+const EMPTY = new Float32Array(0)

@@ -11,6 +11,26 @@ export interface StoredModel {
   /** numItems. */
   itemBias: Float32Array
   createdAt: string
+  /** The item-feature table and each item's feature rows; absent: an id-only model. */
+  features?: StoredFeatures
+}
+
+/**
+ * A model's item features (see @fedrec/core item-features.ts): the shared table FEATURE_EMBEDDING [F × dim]
+ * with FEATURE_BIAS [F], and the rows each catalogue item's features hash to. Shaped like core's
+ * FeatureTable and ItemFeatures, so both pass to core as they are.
+ */
+export interface StoredFeatures {
+  table: {
+    /** F. */
+    rows: number
+    /** F × dim, row-major. */
+    embedding: Float32Array
+    /** F. */
+    bias: Float32Array
+  }
+  /** Item i's feature rows are `rows[offsets[i] .. offsets[i + 1]]`; `offsets` has one entry per item plus one. */
+  items: { numFeatures: number; offsets: Uint32Array; rows: Uint32Array }
 }
 
 /** The rows that changed from model version `version - 1` to `version`: what model patches are made of. */
@@ -20,6 +40,8 @@ export interface ModelChanges {
   baseItems: number
   /** Ascending row ids: rows whose values changed, and every added row. */
   rows: Uint32Array
+  /** Ascending rows of the item-feature table whose values changed; absent for an id-only model. */
+  featureRows?: Uint32Array
 }
 
 /** The model (only the current version is kept), its catalogue, and its change log. */

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { openRecord } from '../aggregator/round-records.ts'
+import { describeFeatureContract } from './feature-contract.ts'
 import type { RoundClosing, RoundRecord } from './rounds.ts'
 import { StoreCorruptError } from './rows.ts'
 import { SCHEMA_VERSION, STORE_FORMAT } from './sqlite/schema.ts'
@@ -289,4 +290,5 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
   })
 
   describeTableContract(name, fresh)
+  describeFeatureContract(name, fresh)
 }

@@ -1,5 +1,6 @@
 // Rows holding tensors (the model, its change log, the optimizer moments) read back into typed arrays and
 // checked, the same whichever driver returned them: both stores read them here.
+import { featuresFromRow, uintsFromBlob } from './feature-columns.ts'
 import type { ModelChanges, StoredModel } from './model.ts'
 import { checkModelFinite, modelChecksum } from './model-checksum.ts'
 import type { OptimizerState } from './optimizer-state.ts'
@@ -35,6 +36,8 @@ export function toStoredModel(
     itemBias: floatsFromBlob(blob(row, 'item_bias', 'model'), numItems, 'model.item_bias'),
     createdAt: text(row, 'created_at', 'model'),
   }
+  const features = featuresFromRow(row, numItems, dim)
+  if (features) model.features = features
   const stored = nullable(row, 'checksum', 'model', text)
   const actual = modelChecksum(model)
   if (stored !== null && stored !== actual)
@@ -46,21 +49,20 @@ export function toStoredModel(
 }
 
 /**
- * A `model_changes` row: the row ids are uint32 little-endian.
+ * A `model_changes` row: the row ids (and the feature-table row ids, NULL for an id-only model) are uint32
+ * little-endian.
  * @example const changes = rows.map(toModelChanges)
  */
 export function toModelChanges(input: unknown): ModelChanges {
   const row = asRow(input, 'model_changes')
-  const bytes = blob(row, 'rows', 'model_changes')
-  if (bytes.byteLength % 4 !== 0)
-    throw new StoreCorruptError(`model_changes.rows: ${bytes.byteLength} bytes is not a list of row ids`)
-  const rows = new Uint32Array(bytes.byteLength / 4)
-  new Uint8Array(rows.buffer).set(bytes)
-  return {
+  const changes: ModelChanges = {
     version: int(row, 'version', 'model_changes'),
     baseItems: int(row, 'base_items', 'model_changes'),
-    rows,
+    rows: uintsFromBlob(blob(row, 'rows', 'model_changes'), 'model_changes.rows'),
   }
+  const featureRows = nullable(row, 'feature_rows', 'model_changes', blob)
+  if (featureRows) changes.featureRows = uintsFromBlob(featureRows, 'model_changes.feature_rows')
+  return changes
 }
 
 /**

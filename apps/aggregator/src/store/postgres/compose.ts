@@ -13,7 +13,12 @@ import { postgresModel } from './model.ts'
 import { postgresOptimizerState } from './optimizer-state.ts'
 import { postgresRejections } from './rejections.ts'
 import { postgresRounds } from './rounds.ts'
-import { POSTGRES_SCHEMA_SQL, POSTGRES_SCHEMA_VERSION } from './schema.ts'
+import {
+  POSTGRES_FIRST_VERSION,
+  POSTGRES_MIGRATIONS,
+  POSTGRES_SCHEMA_SQL,
+  POSTGRES_SCHEMA_VERSION,
+} from './schema.ts'
 import { postgresSecAgg } from './secagg.ts'
 import { postgresUpdates } from './updates.ts'
 
@@ -69,6 +74,8 @@ export function composePostgres(shared: PgShared, isNew: boolean, storeId: strin
       const id = randomUUID()
       await inTransaction(shared, async (ctx) => {
         await ctx.query(POSTGRES_SCHEMA_SQL)
+        for (let v = POSTGRES_FIRST_VERSION; v < POSTGRES_SCHEMA_VERSION; v++)
+          await ctx.query(POSTGRES_MIGRATIONS[v] ?? '')
         const tx = groups(ctx, path)
         for (const [key, value] of Object.entries(init.meta)) await tx.setMeta(key, value)
         await tx.setMeta(STORE_ID_KEY, id)

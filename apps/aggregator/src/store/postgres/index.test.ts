@@ -3,10 +3,11 @@
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { StartupError, StoreLostError } from '../../errors.ts'
+import { contractFeatures } from '../feature-contract.ts'
 import type { RoundRecord } from '../rounds.ts'
 import { StoreCorruptError } from '../rows.ts'
 import type { Store } from '../store.ts'
-import { contractInit, update } from '../store-contract.ts'
+import { AT, contractInit, update } from '../store-contract.ts'
 import { openPostgresStore, StoreConflictError } from './index.ts'
 import { schemaInStep } from './schema.ts'
 import { startPostgres, type TestPostgres } from './test-postgres.ts'
@@ -91,12 +92,37 @@ describe('openPostgresStore', () => {
 
   it('refuses a newer schema version, and one older than any PostgreSQL store', async () => {
     const { url, store } = await initialised()
-    await store.setMeta('schema_version', '9')
+    await store.setMeta('schema_version', '10')
     await expect(open(url)).rejects.toThrow(
-      'has schema version "9"; this aggregator reads PostgreSQL stores of versions 8 to 8',
+      'has schema version "10"; this aggregator reads PostgreSQL stores of versions 8 to 9',
     )
     await store.setMeta('schema_version', '3')
     await expect(open(url)).rejects.toThrow('has schema version "3"')
+  })
+
+  it('migrates a version-8 store: its model loads id-only, then keeps features and queued strings', async () => {
+    const { url, store } = await initialised()
+    await store.queueItems(['q1'], AT)
+    await store.close()
+    // Back to the version-8 tables, as an aggregator before item features left them.
+    await sql(
+      url,
+      `ALTER TABLE model DROP COLUMN num_features, DROP COLUMN feature_embedding, DROP COLUMN feature_bias,
+         DROP COLUMN item_feature_offsets, DROP COLUMN item_feature_rows;
+       ALTER TABLE pending_items DROP COLUMN features;
+       ALTER TABLE model_changes DROP COLUMN feature_rows;
+       UPDATE meta SET value = '8' WHERE key = 'schema_version'`,
+    )
+    const migrated = await open(url, false)
+    expect(await migrated.meta('schema_version')).toBe('9')
+    const model = await migrated.loadModel()
+    expect(model.itemIds).toEqual(['i1', 'i2', 'i3'])
+    expect(model.features).toBeUndefined()
+    expect(await migrated.pendingItems()).toEqual(['q1'])
+    expect(await migrated.queueItems(['q2'], AT, new Map([['q2', ['cat:x']]]))).toBe(1)
+    expect(await migrated.pendingFeatures()).toEqual(new Map([['q2', ['cat:x']]]))
+    await migrated.saveModel({ ...model, version: 1, features: contractFeatures(3) })
+    expect(Array.from((await migrated.loadModel()).features?.items.rows ?? [])).toEqual([0, 2, 1, 2])
   })
 
   it('refuses a URL that is not PostgreSQL’s, and a server that does not answer', async () => {

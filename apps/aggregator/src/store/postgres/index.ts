@@ -25,7 +25,7 @@ import { STORE_FORMAT } from '../sqlite/schema.ts'
 import type { Store } from '../store.ts'
 import { composePostgres, STORE_ID_KEY } from './compose.ts'
 import type { PgShared } from './context.ts'
-import { POSTGRES_FIRST_VERSION, POSTGRES_SCHEMA_VERSION } from './schema.ts'
+import { POSTGRES_FIRST_VERSION, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from './schema.ts'
 
 export { StoreConflictError } from './errors.ts'
 
@@ -149,7 +149,8 @@ async function inspect(
       return { isNew: true, storeId: undefined }
     }
     const meta = await readMeta(client, tables)
-    checkFormat(path, meta)
+    const version = checkFormat(path, meta)
+    if (version < POSTGRES_SCHEMA_VERSION) await migrate(client, path, version)
     return { isNew: false, storeId: meta.get(STORE_ID_KEY) }
   } finally {
     client.release()
@@ -170,7 +171,8 @@ async function readMeta(client: pg.PoolClient, tables: unknown[]): Promise<Map<s
   return meta
 }
 
-function checkFormat(path: string, meta: ReadonlyMap<string, string>): void {
+/** Checks that `meta` is a fedrec store's of a version this aggregator reads; returns that version. */
+function checkFormat(path: string, meta: ReadonlyMap<string, string>): number {
   const format = meta.get('format')
   if (format !== STORE_FORMAT)
     throw new StartupError(
@@ -183,4 +185,31 @@ function checkFormat(path: string, meta: ReadonlyMap<string, string>): void {
     throw new StartupError(
       `store ${path} has schema version ${JSON.stringify(raw ?? null)}; this aggregator reads PostgreSQL stores of versions ${POSTGRES_FIRST_VERSION} to ${POSTGRES_SCHEMA_VERSION}`,
     )
+  return version
+}
+
+/**
+ * Runs the migrations from `from` to POSTGRES_SCHEMA_VERSION in one transaction: all of them or none. The
+ * version is re-read under a lock on `meta`, so two aggregators starting on one old store migrate it once.
+ */
+async function migrate(client: pg.PoolClient, path: string, from: number): Promise<void> {
+  await client.query('BEGIN')
+  try {
+    await client.query(`LOCK TABLE meta IN EXCLUSIVE MODE`)
+    const raw: unknown = (await client.query(`SELECT value FROM meta WHERE key = 'schema_version'`)).rows[0]
+      ?.value
+    for (let v = Number(raw); v < POSTGRES_SCHEMA_VERSION; v++) {
+      const sql = POSTGRES_MIGRATIONS[v]
+      if (sql === undefined) throw new StartupError(`no migration from schema version ${v}`)
+      await client.query(sql)
+    }
+    await client.query(`UPDATE meta SET value = $1 WHERE key = 'schema_version'`, [
+      String(POSTGRES_SCHEMA_VERSION),
+    ])
+    await client.query('COMMIT')
+    log('%s: migrated from schema version %d to %d', path, from, POSTGRES_SCHEMA_VERSION)
+  } catch (err) {
+    await client.query('ROLLBACK')
+    throw err
+  }
 }

@@ -1,5 +1,6 @@
 /** The tables `model`, `items` (its catalogue) and `model_changes` (its change log) on PostgreSQL. */
 import createDebug from 'debug'
+import { featureColumns, uintsToBlob } from '../feature-columns.ts'
 import type { ModelStore } from '../model.ts'
 import { checkModelFinite, modelChecksum } from '../model-checksum.ts'
 import { asRow, floatsToBlob, int, nullable, StoreCorruptError, text } from '../rows.ts'
@@ -68,23 +69,23 @@ export function postgresModel({ query, atomic }: PgContext, path: string): Model
           item_bias: floatsToBlob(model.itemBias),
           created_at: model.createdAt,
           checksum: modelChecksum(model),
+          ...featureColumns(model),
         })
       })
     },
 
-    async insertModelChanges({ version, baseItems, rows }) {
-      await query(`INSERT INTO model_changes (version, base_items, rows) VALUES ($1, $2, $3)`, [
-        version,
-        baseItems,
-        // Sent as its bytes (node-postgres sends any typed array as BYTEA): uint32, this machine's order,
-        // little-endian on every platform Node runs the aggregator on, as on SQLite.
-        rows,
-      ])
+    async insertModelChanges({ version, baseItems, rows, featureRows }) {
+      await query(
+        `INSERT INTO model_changes (version, base_items, rows, feature_rows) VALUES ($1, $2, $3, $4)`,
+        // Sent as their bytes: uint32, this machine's order, little-endian on every platform Node runs the
+        // aggregator on, as on SQLite.
+        [version, baseItems, uintsToBlob(rows), featureRows ? uintsToBlob(featureRows) : null],
+      )
     },
 
     async modelChanges(since) {
       const { rows } = await query(
-        `SELECT version, base_items, rows FROM model_changes WHERE version > $1 ORDER BY version`,
+        `SELECT version, base_items, rows, feature_rows FROM model_changes WHERE version > $1 ORDER BY version`,
         [since],
       )
       return rows.map(toModelChanges)

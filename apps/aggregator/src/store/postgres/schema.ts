@@ -1,19 +1,29 @@
-// The PostgreSQL store's tables: SQLite's (sqlite/schema.ts) at its SCHEMA_VERSION, in PostgreSQL types.
-import { SCHEMA_VERSION } from '../sqlite/schema.ts'
+// The PostgreSQL store's tables: SQLite's (sqlite/schema.ts) at version 8, in PostgreSQL types, and the
+// migrations since.
+import { featuresMigration, SCHEMA_VERSION } from '../sqlite/schema.ts'
 
 /**
  * The schema version these tables are: the same number as the SQLite store's, so `meta.schema_version` means
- * the same tables on both. A PostgreSQL store was first written at version 8, so it has no migrations yet;
- * the next change of the tables bumps SCHEMA_VERSION and adds its migration here too (a test fails until the
- * two agree).
+ * the same tables on both. A PostgreSQL store was first written at version 8 (POSTGRES_SCHEMA_SQL); every
+ * later change of the tables bumps SCHEMA_VERSION and adds its migration to POSTGRES_MIGRATIONS too (a test
+ * fails until the two agree).
  */
-export const POSTGRES_SCHEMA_VERSION = 8
+export const POSTGRES_SCHEMA_VERSION = 9
 
 /** The first schema version a PostgreSQL store was written at: an older number in one is not ours. */
 export const POSTGRES_FIRST_VERSION = 8
 
 /** Whether the two backends' table versions agree (checked by a test, so that a bump cannot forget this file). */
 export const schemaInStep = (): boolean => POSTGRES_SCHEMA_VERSION === SCHEMA_VERSION
+
+/**
+ * `POSTGRES_MIGRATIONS[v]` turns a store of schema version v into one of version v + 1, as MIGRATIONS does on
+ * SQLite. A fresh store runs POSTGRES_SCHEMA_SQL (version 8) and then every migration, so both paths end in
+ * the same tables.
+ */
+export const POSTGRES_MIGRATIONS: Readonly<Record<number, string>> = {
+  8: featuresMigration({ integer: 'BIGINT', blob: 'BYTEA' }),
+}
 
 // Differences from SQLite, each keeping what the aggregator reads back identical:
 // - every INTEGER is BIGINT (SQLite's are 64-bit); the pool parses BIGINT to a bigint, which rows.ts `int`
@@ -22,6 +32,7 @@ export const schemaInStep = (): boolean => POSTGRES_SCHEMA_VERSION === SCHEMA_VE
 // - `updates.seq` and `pending_items.seq` are identity columns: the acceptance and queue order that SQLite
 //   keeps in its rowid;
 // - times stay ISO-8601 TEXT, compared as text exactly as on SQLite.
+/** The tables of schema version 8, the first a PostgreSQL store was written at. */
 export const POSTGRES_SCHEMA_SQL = `
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,

@@ -1,6 +1,6 @@
 /** The `pending_items` table on SQLite (checked against the model's `items`). */
-import type { CatalogueStore } from '../catalogue.ts'
-import { text } from '../rows.ts'
+import { type CatalogueStore, featuresFromJson } from '../catalogue.ts'
+import { asRow, text } from '../rows.ts'
 import type { SyncGroup } from './async-groups.ts'
 import type { SqliteContext } from './statements.ts'
 
@@ -14,17 +14,32 @@ export function sqliteCatalogue({ db, sql }: SqliteContext): SyncGroup<Catalogue
         .map((item_id) => text({ item_id }, 'item_id', 'pending_items'))
     },
 
-    queueItems(itemIds, queuedAt) {
+    queueItems(itemIds, queuedAt, features) {
       const insert = sql(
-        `INSERT INTO pending_items (item_id, queued_at)
-         SELECT @id, @at WHERE NOT EXISTS (SELECT 1 FROM items WHERE item_id = @id)
+        `INSERT INTO pending_items (item_id, queued_at, features)
+         SELECT @id, @at, @features WHERE NOT EXISTS (SELECT 1 FROM items WHERE item_id = @id)
          ON CONFLICT (item_id) DO NOTHING`,
       )
       let added = 0
       db.transaction(() => {
-        for (const id of itemIds) added += insert.run({ id, at: queuedAt }).changes
+        for (const id of itemIds) {
+          const list = features?.get(id)
+          added += insert.run({ id, at: queuedAt, features: list ? JSON.stringify(list) : null }).changes
+        }
       })()
       return added
+    },
+
+    pendingFeatures() {
+      const out = new Map<string, string[]>()
+      for (const r of sql(
+        `SELECT item_id, features FROM pending_items WHERE features IS NOT NULL ORDER BY seq`,
+      ).all()) {
+        const row = asRow(r, 'pending_items')
+        const id = text(row, 'item_id', 'pending_items')
+        out.set(id, featuresFromJson(text(row, 'features', 'pending_items'), id))
+      }
+      return out
     },
 
     clearPendingItems() {

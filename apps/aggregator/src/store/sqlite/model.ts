@@ -1,5 +1,6 @@
 /** The tables `model`, `items` (its catalogue) and `model_changes` (its change log) on SQLite. */
 import createDebug from 'debug'
+import { FEATURE_COLUMNS, featureColumns, uintsToBlob } from '../feature-columns.ts'
 import type { ModelStore } from '../model.ts'
 import { checkModelFinite, modelChecksum } from '../model-checksum.ts'
 import { asRow, floatsToBlob, int, StoreCorruptError, text } from '../rows.ts'
@@ -43,9 +44,11 @@ export function sqliteModel({ sql }: SqliteContext, path: string): SyncGroup<Mod
       const insertItem = sql(`INSERT INTO items (row, item_id) VALUES (?, ?)`)
       for (let i = known; i < model.itemIds.length; i++) insertItem.run(i, model.itemIds[i])
       sql(`DELETE FROM model`).run()
+      const features = featureColumns(model)
       sql(
-        `INSERT INTO model (version, round, num_items, dim, item_embedding, item_bias, created_at, checksum)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO model (version, round, num_items, dim, item_embedding, item_bias, created_at, checksum,
+           ${FEATURE_COLUMNS.join(', ')})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${FEATURE_COLUMNS.map(() => '?').join(', ')})`,
       ).run(
         model.version,
         model.round,
@@ -55,19 +58,23 @@ export function sqliteModel({ sql }: SqliteContext, path: string): SyncGroup<Mod
         floatsToBlob(model.itemBias),
         model.createdAt,
         modelChecksum(model),
+        ...FEATURE_COLUMNS.map((c) => features[c]),
       )
     },
 
-    insertModelChanges({ version, baseItems, rows }) {
-      sql(`INSERT INTO model_changes (version, base_items, rows) VALUES (?, ?, ?)`).run(
+    insertModelChanges({ version, baseItems, rows, featureRows }) {
+      sql(`INSERT INTO model_changes (version, base_items, rows, feature_rows) VALUES (?, ?, ?, ?)`).run(
         version,
         baseItems,
-        Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength),
+        uintsToBlob(rows),
+        featureRows ? uintsToBlob(featureRows) : null,
       )
     },
 
     modelChanges(since) {
-      return sql(`SELECT version, base_items, rows FROM model_changes WHERE version > ? ORDER BY version`)
+      return sql(
+        `SELECT version, base_items, rows, feature_rows FROM model_changes WHERE version > ? ORDER BY version`,
+      )
         .all(since)
         .map(toModelChanges)
     },

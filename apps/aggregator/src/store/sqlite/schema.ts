@@ -7,7 +7,7 @@ export const STORE_FORMAT = 'fedrec-aggregator'
  * Bumped on every change of the tables below. A store of an older version is migrated at start by
  * MIGRATIONS (in one transaction); a store of a newer version is refused.
  */
-export const SCHEMA_VERSION = 8
+export const SCHEMA_VERSION = 9
 
 // STRICT tables: SQLite otherwise stores whatever it is given, and a float blob read back as text would
 // only show up as a wrong model much later.
@@ -74,6 +74,27 @@ CREATE TABLE pending_items (
   queued_at TEXT NOT NULL
 ) STRICT;
 `
+
+/**
+ * Version 9, item features (feature-columns.ts): the model's feature table and each item's feature rows, all
+ * NULL for an id-only model; and the feature strings of queued items (a JSON array, NULL: none). The same
+ * statements migrate a PostgreSQL store (its types differ: postgres/schema.ts).
+ */
+export const featuresMigration = (types: { integer: string; blob: string }): string => `
+-- Item features: the shared table FEATURE_EMBEDDING [F × dim] and FEATURE_BIAS [F], and the rows each item's
+-- features hash to (uint32 little-endian: offsets, one per item plus one, into rows). All NULL: id-only.
+ALTER TABLE model ADD COLUMN num_features ${types.integer};
+ALTER TABLE model ADD COLUMN feature_embedding ${types.blob};
+ALTER TABLE model ADD COLUMN feature_bias ${types.blob};
+ALTER TABLE model ADD COLUMN item_feature_offsets ${types.blob};
+ALTER TABLE model ADD COLUMN item_feature_rows ${types.blob};
+-- The feature strings of a queued item, a JSON array; hashed to rows when it joins the model.
+ALTER TABLE pending_items ADD COLUMN features TEXT;
+-- The rows of the feature table a version changed (uint32 little-endian, ascending); NULL: id-only model.
+ALTER TABLE model_changes ADD COLUMN feature_rows ${types.blob};
+`
+
+const FEATURES_MIGRATION = featuresMigration({ integer: 'INTEGER', blob: 'BLOB' })
 
 /**
  * `MIGRATIONS[v]` turns a store of schema version v into one of version v + 1. A fresh store runs
@@ -198,4 +219,5 @@ ALTER TABLE model ADD COLUMN checksum TEXT;
 ALTER TABLE evaluation_reports ADD COLUMN client_hash TEXT;
 CREATE UNIQUE INDEX evaluation_reports_client ON evaluation_reports (model_version, client_hash);
 `,
+  8: FEATURES_MIGRATION,
 }
