@@ -13,6 +13,11 @@ interface CategorySpec {
   color: string
   /** Style or series words that read well in front of every noun of the category. */
   adjectives: string[]
+  /**
+   * Makers: a product's brand follows its series (adjective i → brands[i mod n]), not the random stream, so
+   * adding brands left every other field of the catalogue byte for byte as it was.
+   */
+  brands: string[]
   /** Product kinds with their price range in whole currency units (prices end in .00, .50 or .99). */
   nouns: [noun: string, low: number, high: number][]
   /** Sentence templates; `{noun}` becomes the product's noun in lower case. */
@@ -25,6 +30,7 @@ const CATEGORIES: CategorySpec[] = [
   {
     name: 'Kitchen',
     color: '#c8553d',
+    brands: ['Hearthstone', 'Copper & Oak', 'Maison Verre'],
     adjectives: ['Farmhouse', 'Heritage', 'Nordic', 'Everyday', 'Hearth', 'Harbour', 'Bistro', 'Morning'],
     nouns: [
       ['Skillet', 25, 70],
@@ -46,6 +52,7 @@ const CATEGORIES: CategorySpec[] = [
   {
     name: 'Outdoor',
     color: '#2f7d6d',
+    brands: ['Northbound', 'Fjellvik', 'Trailcraft'],
     adjectives: [
       'Trailhead',
       'Alpine',
@@ -76,6 +83,7 @@ const CATEGORIES: CategorySpec[] = [
   {
     name: 'Books',
     color: '#6d4c7d',
+    brands: ['Lantern Press', 'Wren & Co.', 'Blue Fern Books'],
     adjectives: [
       'The Quiet',
       'The Northern',
@@ -106,6 +114,7 @@ const CATEGORIES: CategorySpec[] = [
   {
     name: 'Toys',
     color: '#c98a12',
+    brands: ['Tinker Tree', 'Popwood', 'Little Orbit'],
     adjectives: ['Rainbow', 'Woodland', 'Classic', 'Explorer', 'Sunny', 'Jumbo', 'Starlight', 'Meadow'],
     nouns: [
       ['Wooden Train Set', 30, 80],
@@ -127,6 +136,7 @@ const CATEGORIES: CategorySpec[] = [
   {
     name: 'Beauty',
     color: '#c2577f',
+    brands: ['Bloom Apothecary', 'Salt & Stem', 'Lumi'],
     adjectives: ['Rose', 'Oat', 'Sea Salt', 'Lavender', 'Citrus', 'Vanilla', 'Cedar', 'Aloe'],
     nouns: [
       ['Face Oil', 18, 48],
@@ -148,6 +158,7 @@ const CATEGORIES: CategorySpec[] = [
   {
     name: 'Garden',
     color: '#5b8c3a',
+    brands: ['Greenthumb', 'Hedge & Hollow', 'Potting Shed Co.'],
     adjectives: [
       'Cottage',
       'Allotment',
@@ -178,6 +189,7 @@ const CATEGORIES: CategorySpec[] = [
   {
     name: 'Electronics',
     color: '#35609c',
+    brands: ['Voltline', 'Sonora', 'Kestrel Audio'],
     adjectives: ['Aero', 'Pulse', 'Nova', 'Echo', 'Lumen', 'Orbit', 'Halo', 'Vertex'],
     nouns: [
       ['Headphones', 40, 280],
@@ -199,6 +211,7 @@ const CATEGORIES: CategorySpec[] = [
   {
     name: 'Sports',
     color: '#d4552b',
+    brands: ['Fieldhouse', 'Racer Nine', 'Kinetic'],
     adjectives: ['Sprint', 'Apex', 'Momentum', 'Stride', 'Core', 'Velocity', 'Tempo', 'Peak'],
     nouns: [
       ['Yoga Mat', 20, 70],
@@ -269,6 +282,8 @@ function generate(): Product[] {
           id: `sku-${slug}-${String(i + 1).padStart(3, '0')}`,
           name: `${adjective} ${noun}`,
           category: spec.name,
+          subcategory: noun,
+          brand: spec.brands[spec.adjectives.indexOf(adjective) % spec.brands.length]!,
           price: Math.round(priceIn(low, high, rng) * 100) / 100,
           description: pick(spec.blurbs, rng).replace('{noun}', noun.toLowerCase()),
           color: spec.color,

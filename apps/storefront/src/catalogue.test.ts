@@ -13,6 +13,18 @@ describe('parseCatalogue', () => {
     expect(catalogue.products).toHaveLength(240)
     expect(catalogue.categories).toHaveLength(8)
     expect(catalogue.byId('sku-kitchen-007')?.category).toBe('Kitchen')
+    // Every product carries the optional item features: a level below its category and a brand.
+    expect(catalogue.products.every((p) => p.subcategory && p.brand)).toBe(true)
+    expect(new Set(catalogue.products.map((p) => p.brand)).size).toBeGreaterThanOrEqual(16)
+  })
+
+  it('keeps the optional features when given and names a bad one', () => {
+    const featured = { ...item, subcategory: 'Skillet', brand: 'Hearthstone' }
+    expect(parseCatalogue([featured]).byId('sku-a')).toEqual(featured)
+    expect(parseCatalogue([item]).byId('sku-a')).toEqual(item)
+    expect(() => parseCatalogue([{ ...item, brand: 7 }])).toThrow(/catalogue\[0\].*brand/)
+    expect(() => parseCatalogue([{ ...item, subcategory: '' }])).toThrow(/catalogue\[0\].*subcategory/)
+    expect(() => parseCatalogue([{ ...item, brand: 'x'.repeat(201) }])).toThrow(/brand/)
   })
 
   it('names the entry that is wrong', () => {

@@ -5,6 +5,13 @@ export interface Product {
   id: string
   name: string
   category: string
+  /**
+   * Optional item features (see README, "Catalogue format"): the level below `category` and the maker. With
+   * `category`, `price` and `name` they become the product's feature strings (core's `itemFeatureStrings`),
+   * so a product added later is recommended by them before any shopper has touched it.
+   */
+  subcategory?: string
+  brand?: string
   price: number
   description: string
   /** Category tint for the generated placeholder image, '#rrggbb'. */
@@ -36,7 +43,7 @@ export function parseCatalogue(data: unknown): Catalogue {
   const index = new Map<string, Product>()
   data.forEach((entry: unknown, i) => {
     if (!isRecord(entry)) throw new CatalogueError(`catalogue[${i}] is not an object`)
-    const { id, name, category, price, description, color } = entry
+    const { id, name, category, subcategory, brand, price, description, color } = entry
     const fail = (what: string) => new CatalogueError(`catalogue[${i}] (${JSON.stringify(id)}): ${what}`)
     if (typeof id !== 'string' || id === '') throw fail('id must be a non-empty string')
     if (typeof name !== 'string' || name === '') throw fail('name must be a non-empty string')
@@ -45,7 +52,16 @@ export function parseCatalogue(data: unknown): Catalogue {
       throw fail('price must be a number ≥ 0')
     if (typeof description !== 'string') throw fail('description must be a string')
     if (typeof color !== 'string' || !/^#[0-9a-f]{6}$/i.test(color)) throw fail('color must be #rrggbb')
+    for (const [field, value] of [
+      ['subcategory', subcategory],
+      ['brand', brand],
+    ] as const) {
+      if (value !== undefined && (typeof value !== 'string' || value === '' || value.length > 200))
+        throw fail(`${field}, when given, must be a string of 1..200 characters`)
+    }
     const product: Product = { id, name, category, price, description, color }
+    if (typeof subcategory === 'string') product.subcategory = subcategory
+    if (typeof brand === 'string') product.brand = brand
     if (index.has(product.id)) throw fail('duplicate id')
     index.set(id, product)
     products.push(product)

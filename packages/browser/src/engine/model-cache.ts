@@ -1,6 +1,6 @@
 // The global model on this device: in memory, in IndexedDB, patched from the cached one, or downloaded whole.
-import { type SharedWeights, sharedWeightsFromSnapshot } from '@fedrec/core/client'
-import { decodeModel, type Meter, type ProtocolClient } from '@fedrec/protocol'
+import { itemTable, type SharedWeights, sharedWeightsFromSnapshot } from '@fedrec/core/client'
+import { decodeModel, type ItemFeatures, type Meter, type ProtocolClient } from '@fedrec/protocol'
 import createDebug from 'debug'
 import { type FedrecDatabase, isStoredModel, type StoredModel } from '../db.ts'
 import { FedrecError } from '../errors.ts'
@@ -11,7 +11,16 @@ const log = createDebug('fedrec:browser:model')
 /** The current model, decoded. */
 export interface LoadedModel {
   version: number
+  /** The model's tensors as trained: id rows and, with item features, the feature table. */
   weights: SharedWeights
+  /** Each item's feature rows, when the model has item features (model format 2). */
+  itemFeatures?: ItemFeatures
+  /**
+   * What scoring reads: every item's vector and bias with its pooled features added (core's `itemTable`), so
+   * an item nobody has trained yet — a product added to the catalogue since the last round — is scored by
+   * its features. The same arrays as `weights` for an id-only model.
+   */
+  scoring: SharedWeights
   itemIds: string[]
   rowOf: Map<string, number>
 }
@@ -65,10 +74,20 @@ export function createModelCache(
   function load(bytes: Uint8Array): LoadedModel {
     const snapshot = decodeModel(bytes)
     const weights = sharedWeightsFromSnapshot(snapshot)
+    const { itemFeatures } = snapshot
+    // Composed once per model rather than per call: 5,000 items × 7 features × d is a few million adds.
+    const scoring = itemTable(weights, itemFeatures)
     const rowOf = new Map<string, number>()
     for (const [row, id] of snapshot.itemIds.entries()) rowOf.set(id, row)
     onChange()
-    model = { version: snapshot.modelVersion, weights, itemIds: snapshot.itemIds, rowOf }
+    model = {
+      version: snapshot.modelVersion,
+      weights,
+      scoring,
+      itemIds: snapshot.itemIds,
+      rowOf,
+      ...(itemFeatures ? { itemFeatures } : {}),
+    }
     log('model v%d: %d items × %d', snapshot.modelVersion, weights.numItems, weights.dim)
     return model
   }

@@ -12,8 +12,10 @@ const log = createDebug('fedrec:browser:rerank')
 /**
  * The shop's list in this shopper's order (see `Recommender.rerank`). Only the model on this device is used —
  * a shopper with none yet gets the shop's order back (`kind: 'none'`) rather than a download on the
- * shop's search path. Scores are u·e_i + b_i as in `recommend`, computed with a plain loop over the listed
- * rows (at most 10,000 × dim), so no tfjs backend is needed and a failing GPU cannot cost the shop its list.
+ * shop's search path. Scores are u·v_i + c_i as in `recommend` (v_i: the id row plus, in a model with item
+ * features, the item's pooled feature rows — so a product no round has trained yet is ranked by them),
+ * computed with a plain loop over the listed rows (at most 10,000 × dim), so no tfjs backend is needed and a
+ * failing GPU cannot cost the shop its list.
  */
 export async function rerank(
   parts: ScoringParts,
@@ -32,7 +34,7 @@ export async function rerank(
   if (
     model === null ||
     model.version === 0 ||
-    (!hasHistory && !hasPopularitySignal(model.weights.itemBias))
+    (!hasHistory && !hasPopularitySignal(model.scoring.itemBias))
   ) {
     log('%s: %d ids in the shop order (no trained model here)', context, itemIds.length)
     const modelVersion = model?.version ?? -1
@@ -44,7 +46,7 @@ export async function rerank(
     }
   }
 
-  const { itemEmbedding, itemBias, dim } = model.weights
+  const { itemEmbedding, itemBias, dim } = model.scoring
   const query = hasHistory ? await personalQuery(parts, model, events) : new Float32Array(dim)
   const scoreOf = (itemId: string): number | undefined => {
     const row = model.rowOf.get(itemId)

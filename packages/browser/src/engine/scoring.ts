@@ -47,8 +47,8 @@ export async function personalQuery(
   }
   const profile = await parts.profile.read()
   const config = parts.lastConfig()
-  const keep = config?.privateVector === true && profile.userVector?.length === model.weights.dim
-  return sequenceQuery(model.weights, rows, {
+  const keep = config?.privateVector === true && profile.userVector?.length === model.scoring.dim
+  return sequenceQuery(model.scoring, rows, {
     settings: sequenceSettingsOf(config ?? {}),
     ...(parts.eventWeights ? { eventWeights: parts.eventWeights } : {}),
     ...(keep && profile.userVector ? { privateVector: profile.userVector } : {}),
@@ -74,7 +74,7 @@ export async function recommend(
     const row = model.rowOf.get(e.itemId)
     if (row !== undefined && LEAVE_OUT[leaveOut].includes(e.type)) skip.add(row)
   }
-  const top = await parts.guard.withScorer(model.weights, (s) => s.topK(query, k, skip))
+  const top = await parts.guard.withScorer(model.scoring, (s) => s.topK(query, k, skip))
   return top.map(({ row, score }) => ({ itemId: model.itemIds[row]!, score }))
 }
 
@@ -86,7 +86,7 @@ export async function recommend(
 export async function suggest(parts: ScoringParts, request: SuggestRequest): Promise<SuggestionSet> {
   const { mode = 'for-you', k = 10, itemId, exclude = [], leaveOut = 'carted' } = request
   const model = await parts.models.ready()
-  const { weights, itemIds, rowOf, version } = model
+  const { scoring: weights, itemIds, rowOf, version } = model
   const skip = new Set<number>()
   for (const id of exclude) {
     const row = rowOf.get(id)

@@ -1,9 +1,9 @@
 import '../register-backends.ts'
-import type { Fetch, RoundInfo, WireRequestInit, WireResponse } from '@fedrec/protocol'
+import type { Fetch, RoundInfo } from '@fedrec/protocol'
 import * as tf from '@tensorflow/tfjs-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openFedrecDB } from '../db.ts'
-import { seedCache } from '../test-model.ts'
+import { ack as ackFor, jsonResponse, scriptedAggregator, seedCache } from '../test-model.ts'
 import { Engine } from './index.ts'
 
 // A whole sync in a real page (real IndexedDB, real tfjs on the CPU backend) against a scripted aggregator:
@@ -29,34 +29,10 @@ const info = (round: number): RoundInfo => ({
   },
 })
 
-const json = (status: number, body: unknown): WireResponse =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
-
-/** The aggregator's side: the open round, and what each upload is answered. */
-function aggregator(round: number, uploads: ((body: Uint8Array) => WireResponse | Error)[]) {
-  const bodies: Uint8Array[] = []
-  const fetch: Fetch = async (url: string, init: WireRequestInit) => {
-    if (url.endsWith('/v1/round')) return json(200, info(round))
-    if (url.endsWith('/v1/updates') && init.body instanceof Uint8Array) {
-      bodies.push(init.body)
-      const answer = uploads.shift()?.(init.body) ?? new Error('no answer scripted')
-      if (answer instanceof Error) throw answer
-      return answer
-    }
-    throw new Error(`unexpected ${init.method ?? 'GET'} ${url}`)
-  }
-  return { fetch, bodies }
-}
-
-const ack = (round: number) =>
-  json(200, {
-    accepted: true,
-    round,
-    modelVersion: 3,
-    idempotencyKey: 'k',
-    duplicate: false,
-    participants: 1,
-  })
+const json = jsonResponse
+const aggregator = (round: number, uploads: Parameters<typeof scriptedAggregator>[1]) =>
+  scriptedAggregator(info(round), uploads)
+const ack = (round: number) => ackFor(round, 3)
 
 async function seed(dbName: string): Promise<void> {
   await seedCache(dbName, {

@@ -95,9 +95,7 @@ export async function runSync(
   }
   if (events.length === 0) return report(null)
 
-  const trained = await timed(phases, 'train', () =>
-    train(parts.training, info, model.weights, profile, events),
-  )
+  const trained = await timed(phases, 'train', () => train(parts.training, info, model, profile, events))
   // A history of one distinct item has no next item to learn from: nothing to upload this round.
   if (trained.result.sampleCount === 0) return report(null)
   const strategy = info.config.secureAggregation ? parts.secure : parts.plain

@@ -4,13 +4,13 @@ import {
   type EventWeights,
   initUserVector,
   type RowEvent,
-  type SharedWeights,
   trainClientRound,
 } from '@fedrec/core/client'
 import type { RoundInfo } from '@fedrec/protocol'
 import type * as tfjs from '@tensorflow/tfjs-core'
 import type { StoredProfile } from '../../db.ts'
 import type { BackendGuard } from '../backend-guard.ts'
+import type { LoadedModel } from '../model-cache.ts'
 
 /** What a round of local training gives: the update's deltas and the device's state to keep. */
 export interface Trained {
@@ -44,10 +44,11 @@ const isInputError = (err: unknown): boolean =>
 export async function train(
   parts: TrainParts,
   info: RoundInfo,
-  weights: SharedWeights,
+  model: Pick<LoadedModel, 'weights' | 'itemFeatures'>,
   profile: StoredProfile,
   events: RowEvent[],
 ): Promise<Trained> {
+  const { weights, itemFeatures } = model
   const [seed, newPadSeed] = crypto.getRandomValues(new Uint32Array(2))
   const rng = createRng(seed!)
   // Row padding's secret seed and pseudo-items are the device's, kept in the profile from round to round.
@@ -71,6 +72,8 @@ export async function train(
         padSeed,
         pseudoItems: profile.pseudoItems ?? [],
         ...(parts.eventWeights ? { eventWeights: parts.eventWeights } : {}),
+        // With item features the feature rows of the touched items train too, and travel in the update.
+        ...(itemFeatures ? { itemFeatures } : {}),
       })
       return { result, userVector: refitted, padSeed, pseudoItems, backend }
     },
