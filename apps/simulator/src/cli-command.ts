@@ -43,6 +43,13 @@ export function createCommand(): Command {
       '--items <file>',
       'item metadata (default: u.item beside u.data, items.csv beside a generic CSV, the Online Retail CSV itself)',
     )
+    .addOption(
+      new Option(
+        '--item-features <on|off>',
+        'item features (category, brand, price band, title words) in the model (default: on where item metadata is found, in-process)',
+      ).choices(['on', 'off']),
+    )
+    .option('--feature-rows <F>', 'rows of the hashed feature table', int(1), DEFAULTS.featureRows)
     .option('--rounds <n>', 'federated rounds', int(1), DEFAULTS.rounds)
     .option(
       '--clients-per-round <n>',

@@ -21,6 +21,8 @@ export function simulationOptionsOf(
     dataset,
     path,
     items: typeof o.items === 'string' ? o.items : undefined,
+    itemFeatures: o.itemFeatures === 'on' || o.itemFeatures === 'off' ? o.itemFeatures : undefined,
+    featureRows: Number(o.featureRows),
     rounds: Number(o.rounds),
     clientsPerRound: o.clientsPerRound === 'all' ? 'all' : Number(o.clientsPerRound),
     localEpochs: Number(o.localEpochs),
@@ -80,6 +82,10 @@ function checkCombinations(command: Command, options: SimulationOptions): void {
   if ((options.maxRowNorm ?? options.maxUpdateNorm) !== undefined && options.endpoint !== undefined)
     throw new InvalidArgumentError(
       '--max-row-norm and --max-update-norm are for in-process runs; over HTTP start the aggregator with them',
+    )
+  if (options.itemFeatures === 'on' && (options.endpoint !== undefined || options.secureAggregation))
+    throw new InvalidArgumentError(
+      '--item-features on is for in-process runs without --secure-aggregation (there the model is id-only)',
     )
   if (options.dpNoiseMultiplier !== undefined && options.endpoint !== undefined)
     throw new InvalidArgumentError(

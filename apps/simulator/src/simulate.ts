@@ -2,6 +2,7 @@
 import { type SharedWeights, sequenceSettingsOf } from '@fedrec/core/client'
 import type * as TF from '@tensorflow/tfjs-core'
 import { evaluateBaselines, popularityCounts, tuneCooccurrence } from './baselines.ts'
+import { runItemFeatures } from './catalogue-features.ts'
 import { trainCentralized } from './centralized.ts'
 import { itemsFileBeside, loadDataset, loadItemMeta } from './datasets/index.ts'
 import { SimulationError } from './errors.ts'
@@ -23,7 +24,12 @@ import { leaveOneOut, type SplitDataset } from './split.ts'
 
 /** The JSON results file. */
 export interface SimulationResults {
-  settings: SimulationOptions & { backend: string; mode: 'in-process' | 'http' }
+  settings: SimulationOptions & {
+    backend: string
+    mode: 'in-process' | 'http'
+    /** Whether the models had item features (`--item-features`, default on where metadata was found). */
+    featuresUsed: boolean
+  }
   dataset: SplitDataset['counts'] & { format: string; path: string; skipped: Record<string, number> }
   federated: FullMetrics & {
     rounds: RoundRecord[]
@@ -84,6 +90,7 @@ export async function simulate(
   const catalogue = itemsPath === undefined ? undefined : loadItemMeta(options.dataset, itemsPath)
   const split = leaveOneOut(data, { negatives: options.evalNegatives, seed: options.seed })
   const settings = sequenceSettingsOf(options)
+  const itemFeatures = runItemFeatures(options, catalogue, split.itemIds)
 
   progress.phase?.('baselines')
   const popularityRows = popularityCounts(split)
@@ -100,6 +107,7 @@ export async function simulate(
     dim: options.dim,
     seed: options.seed,
     settings,
+    itemFeatures,
   })
   const centralizedSeconds = (performance.now() - centralStarted) / 1000
 
@@ -108,7 +116,7 @@ export async function simulate(
   progress.phase?.('federated', options.endpoint ? undefined : options.rounds * perRound)
   const fed = options.endpoint
     ? await runFederatedHttp(tf, split, { ...options, endpoint: options.endpoint }, progress)
-    : await runFederated(tf, split, options, progress)
+    : await runFederated(tf, split, options, progress, { itemFeatures })
 
   progress.phase?.('full ranking')
   const modelScorer =
@@ -142,7 +150,12 @@ export async function simulate(
   const wallSeconds = (performance.now() - started) / 1000
   const { popularity, cooccurrence } = baselines
   return {
-    settings: { ...options, backend, mode: options.endpoint ? 'http' : 'in-process' },
+    settings: {
+      ...options,
+      backend,
+      mode: options.endpoint ? 'http' : 'in-process',
+      featuresUsed: itemFeatures !== undefined,
+    },
     dataset: { ...split.counts, format: data.format, path: data.path, skipped: data.skipped },
     federated: {
       ...federated,
