@@ -50,6 +50,16 @@ export function createCommand(): Command {
       ).choices(['on', 'off']),
     )
     .option('--feature-rows <F>', 'rows of the hashed feature table', int(1), DEFAULTS.featureRows)
+    .option(
+      '--cold-items <f>',
+      'new products: the latest-introduced fraction f of the items leaves training and is added after it (in-process; with item features: the cold-start table)',
+      (v: string) => {
+        const f = num(0, true)(v)
+        if (f >= 1) throw new InvalidArgumentError(`expected a fraction below 1, got ${JSON.stringify(v)}`)
+        return f
+      },
+    )
+    .option('--cold-listed', 'with --cold-items: list the new products during training (drawn as negatives)')
     .option('--rounds <n>', 'federated rounds', int(1), DEFAULTS.rounds)
     .option(
       '--clients-per-round <n>',

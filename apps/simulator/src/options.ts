@@ -21,6 +21,13 @@ export interface SimulationOptions {
   itemFeatures?: 'on' | 'off' | undefined
   /** Rows of the feature table features hash into (core's `DEFAULT_FEATURE_ROWS`). */
   featureRows?: number
+  /**
+   * New products: the latest-introduced fraction of the items (by first touch) loses its training events and
+   * is added after training (`cold-split.ts`); with item features the run adds the cold-start table. In-process.
+   */
+  coldItems?: number | undefined
+  /** With `coldItems`: list the new products during training (drawn as negatives, their id rows drift). */
+  coldListed?: boolean
   rounds: number
   /**
    * Shoppers sampled per round, or `'all'` (full participation). In-process only: over HTTP the aggregator's
