@@ -1,23 +1,29 @@
-// The simulator's item features: each model row's metadata (category path or genres, brand, price band,
-// title words, MovieLens's decade) as core's feature strings, hashed to rows of the model's feature table.
-import { DEFAULT_FEATURE_ROWS, featureRows, type ItemFeatures } from '@fedrec/core/client'
-import type { ItemCatalogue, ItemMeta } from './datasets/index.ts'
+// The simulator's item features: each model row's metadata (category path or genres, brand, price, title
+// words) through core's itemFeatureStrings, hashed to rows of the model's feature table.
+import { DEFAULT_FEATURE_ROWS, featureRows, type ItemFeatures, itemFeatureStrings } from '@fedrec/core/client'
+import type { CategoryKind, ItemCatalogue, ItemMeta } from './datasets/index.ts'
 import { SimulationError } from './errors.ts'
 import type { SimulationOptions } from './options.ts'
 
 /**
- * The feature strings of one item, `kind:value` as core's item-features.ts documents: every level of the
- * category path (or every genre) as `cat:`, `brand:`, `price:` (the catalogue's quintile band), each title
- * word as `tok:` and the release decade as `decade:`.
- * @example metaFeatureStrings({ categories: ['a', 'a.b'], brand: 'x', titleTokens: ['red'] }) // ['cat:a', 'cat:a.b', 'brand:x', 'tok:red']
+ * The feature strings of one item: its metadata as the product description core's `itemFeatureStrings`
+ * reads (the one way shop and simulator make features, so the rows agree): the finest category (a path
+ * `a.b.c` gives every level) or every genre, the brand, the price (core's fixed log-scale bands, not the
+ * simulator's catalogue quintiles) and the title words.
+ * @example metaFeatureStrings({ categories: ['a', 'a.b'], brand: 'x', titleTokens: ['red', 'mug'] }, 'path') // ['cat:a', 'cat:a.b', 'brand:x', 'tok:red', 'tok:mug']
  */
-export function metaFeatureStrings(meta: ItemMeta): string[] {
-  const out = meta.categories.map((c) => `cat:${c}`)
-  if (meta.brand) out.push(`brand:${meta.brand}`)
-  if (meta.priceBand) out.push(`price:${meta.priceBand}`)
-  for (const token of meta.titleTokens) out.push(`tok:${token}`)
-  if (meta.year !== undefined) out.push(`decade:${Math.floor(meta.year / 10) * 10}`)
-  return out
+export function metaFeatureStrings(meta: ItemMeta, kind: CategoryKind): string[] {
+  const finest = meta.categories[meta.categories.length - 1]
+  return itemFeatureStrings({
+    ...(kind === 'genres'
+      ? { categories: meta.categories }
+      : finest === undefined
+        ? {}
+        : { category: finest }),
+    ...(meta.brand === undefined ? {} : { brand: meta.brand }),
+    ...(meta.price === undefined ? {} : { price: meta.price }),
+    ...(meta.titleTokens.length > 0 ? { title: meta.titleTokens.join(' ') } : {}),
+  })
 }
 
 /**
@@ -33,7 +39,7 @@ export function catalogueFeatures(
   return featureRows(
     itemIds.map((id) => {
       const meta = catalogue.items.get(id)
-      return meta ? metaFeatureStrings(meta) : undefined
+      return meta ? metaFeatureStrings(meta, catalogue.categoryKind) : undefined
     }),
     numFeatures,
   )
