@@ -43,6 +43,23 @@ export function createCommand(): Command {
       '--items <file>',
       'item metadata (default: u.item beside u.data, items.csv beside a generic CSV, the Online Retail CSV itself)',
     )
+    .addOption(
+      new Option(
+        '--item-features <on|off>',
+        'item features (category, brand, price band, title words) in the model (default: on where item metadata is found, in-process)',
+      ).choices(['on', 'off']),
+    )
+    .option('--feature-rows <F>', 'rows of the hashed feature table', int(1), DEFAULTS.featureRows)
+    .option(
+      '--cold-items <f>',
+      'new products: the latest-introduced fraction f of the items leaves training and is added after it (in-process; with item features: the cold-start table)',
+      (v: string) => {
+        const f = num(0, true)(v)
+        if (f >= 1) throw new InvalidArgumentError(`expected a fraction below 1, got ${JSON.stringify(v)}`)
+        return f
+      },
+    )
+    .option('--cold-listed', 'with --cold-items: list the new products during training (drawn as negatives)')
     .option('--rounds <n>', 'federated rounds', int(1), DEFAULTS.rounds)
     .option(
       '--clients-per-round <n>',

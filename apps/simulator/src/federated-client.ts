@@ -58,6 +58,7 @@ export async function clientTurn(
     config,
     rng,
     ...shopperPadding(options, seed, index, pseudo[index]),
+    ...(run.itemFeatures ? { itemFeatures: run.itemFeatures } : {}),
   })
   tally.clientSeconds += (performance.now() - clientStarted) / 1000
   vectors[index] = userVector

@@ -45,6 +45,7 @@ export {
 export {
   DEFAULT_FEATURE_ROWS,
   featureRows,
+  featuresOf,
   fnv1a32,
   hashFeature,
   type ItemFeatures,
