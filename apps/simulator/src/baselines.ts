@@ -60,15 +60,19 @@ export function evaluateBaselines(
   const popularity = popularityCounts(split)
   // Ties broken by all-time popularity, far below one count, so "recent" never ranks below "never sold".
   const recent = split.recentCounts.map((c, row) => c + 1e-6 * popularity[row]!)
-  const random: CatalogueScores = (_, index, which) => {
-    const rng = createRng(mixSeed(seed, 0x7a4d, index, which === 'test' ? 1 : 2))
-    return Float64Array.from({ length: split.itemIds.length }, () => rng.next())
-  }
   return {
-    random: evaluateFull(split, random),
+    random: evaluateFull(split, randomScores(split, seed)),
     popularity: evaluateFull(split, () => popularity),
     recentPopularity: evaluateFull(split, () => recent),
     cooccurrence: { ...evaluateFull(split, tuned.scores), recency: tuned.recency },
+  }
+}
+
+/** The random order: every shopper and held-out item its own seeded shuffle of the catalogue. */
+export function randomScores(split: SplitDataset, seed: number): CatalogueScores {
+  return (_, index, which) => {
+    const rng = createRng(mixSeed(seed, 0x7a4d, index, which === 'test' ? 1 : 2))
+    return Float64Array.from({ length: split.itemIds.length }, () => rng.next())
   }
 }
 

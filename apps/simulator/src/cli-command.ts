@@ -1,5 +1,5 @@
 // The simulator's command-line flags: their parsers, help texts and defaults (commander).
-import { SERVER_OPTIMIZERS } from '@fedrec/core/server'
+import { DEFAULT_FEATURE_ROWS, SERVER_OPTIMIZERS } from '@fedrec/core/server'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { DATASET_FORMATS } from './datasets/index.ts'
 import { DEFAULTS } from './options.ts'
@@ -148,6 +148,16 @@ export function createCommand(): Command {
     .option(
       '--endpoint <url>',
       'a running aggregator: every shopper speaks the wire protocol (default: in-process)',
+    )
+    .option(
+      '--shops <rule>',
+      'two shops learning together (in-process): country (Online Retail), time[:share] or category:<family>; prints the shops table',
+    )
+    .option(
+      '--feature-rows <n>',
+      'rows of the hashed item-feature table (with --shops)',
+      int(1),
+      DEFAULT_FEATURE_ROWS,
     )
     .option(
       '--write-catalogue <file>',

@@ -1,5 +1,5 @@
 // The state of one in-process federated run: the global model, the server side and every device's keepsakes.
-import { createRng, initSharedWeights, type SharedWeights } from '@fedrec/core/client'
+import { createRng, type ItemFeatures, initSharedWeights, type SharedWeights } from '@fedrec/core/client'
 import {
   createAccumulator,
   createRdpAccountant,
@@ -7,7 +7,7 @@ import {
   type DpAggregation,
   type ServerOptimizerState,
 } from '@fedrec/core/server'
-import { ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
+import { FEATURE_BIAS, FEATURE_EMBEDDING, ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
 import { createAttackObserver } from './attack-observer.ts'
 import { DEFAULTS, type SimulationOptions } from './options.ts'
 import { mixSeed } from './seeds.ts'
@@ -17,17 +17,51 @@ import type { SplitDataset } from './split.ts'
 export type FederatedRun = ReturnType<typeof createFederatedRun>
 
 /**
+ * What a shopper's device holds when several shops federate through one aggregator (shops.ts): its own
+ * shop's model — the shop's id rows (a view into the union table) and the shared feature table — its shop's
+ * item features, and where the shop's rows start in the union table, so its upload lands on its shop's rows.
+ */
+export interface ShopView {
+  weights: SharedWeights
+  itemFeatures?: ItemFeatures
+  rowOffset: number
+}
+
+/** How a run starts other than from the seed alone. */
+export interface FederatedSetup {
+  /** The starting model; with a feature table, its rows train and federate like the item rows. */
+  weights?: SharedWeights
+  /** Several shops: each shopper's device's view of the model (absent: every device holds the whole model). */
+  shopOf?: (index: number) => ShopView
+}
+
+/**
  * The run's starting state: a fresh global model from the seed, the accumulator and server optimizer the
  * aggregator would use, the DP accountant, and no vector or pseudo-items on any device yet.
  * @example const run = createFederatedRun(split, options)
  */
-export function createFederatedRun(split: SplitDataset, options: SimulationOptions) {
+export function createFederatedRun(
+  split: SplitDataset,
+  options: SimulationOptions,
+  setup: FederatedSetup = {},
+) {
   const { dim, seed } = options
   const numItems = split.itemIds.length
-  const weights: SharedWeights = initSharedWeights(numItems, dim, createRng(seed))
+  const weights: SharedWeights = setup.weights ?? initSharedWeights(numItems, dim, createRng(seed))
+  if (weights.numItems !== numItems || weights.dim !== dim)
+    throw new Error(
+      `the starting model is ${weights.numItems} × ${weights.dim}, the run ${numItems} × ${dim}`,
+    )
+  const { features } = weights
   const params = new Map([
     [ITEM_EMBEDDING, weights.itemEmbedding],
     [ITEM_BIAS, weights.itemBias],
+    ...(features
+      ? ([
+          [FEATURE_EMBEDDING, features.embedding],
+          [FEATURE_BIAS, features.bias],
+        ] as const)
+      : []),
   ])
   // DP-FedAvg: clients clip to S, the accumulator clips again, weighs each update 1, adds N(0, σ²S²) to every
   // coordinate and divides by the fixed cohort size — the same core code as the aggregator's.
@@ -45,6 +79,12 @@ export function createFederatedRun(split: SplitDataset, options: SimulationOptio
     tensors: [
       { name: ITEM_EMBEDDING, rows: numItems, cols: dim },
       { name: ITEM_BIAS, rows: numItems, cols: 1 },
+      ...(features
+        ? [
+            { name: FEATURE_EMBEDDING, rows: features.rows, cols: dim },
+            { name: FEATURE_BIAS, rows: features.rows, cols: 1 },
+          ]
+        : []),
     ],
     rowNormalization: options.rowNormalization,
     ...(dp ? { dp } : {}),
@@ -58,6 +98,7 @@ export function createFederatedRun(split: SplitDataset, options: SimulationOptio
     options,
     numItems,
     weights,
+    shopOf: setup.shopOf,
     params,
     shoppers,
     cohort,

@@ -2,7 +2,7 @@
 import type { SharedWeights } from '@fedrec/core/client'
 import type * as TF from '@tensorflow/tfjs-core'
 import { federatedRound } from './federated-round.ts'
-import { createFederatedRun } from './federated-run.ts'
+import { createFederatedRun, type FederatedSetup } from './federated-run.ts'
 import type { SimulationOptions } from './options.ts'
 import type { Progress, RoundRecord } from './round-record.ts'
 import type { SplitDataset } from './split.ts'
@@ -32,8 +32,9 @@ export async function runFederated(
   split: SplitDataset,
   options: SimulationOptions,
   progress: Progress = {},
+  setup: FederatedSetup = {},
 ): Promise<FederatedResult> {
-  const run = createFederatedRun(split, options)
+  const run = createFederatedRun(split, options, setup)
   const rounds: RoundRecord[] = []
   for (let round = 0; round < options.rounds; round++) {
     const record = await federatedRound(tf, run, round, progress)
