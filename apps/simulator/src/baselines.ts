@@ -60,15 +60,16 @@ export function evaluateBaselines(
   const popularity = popularityCounts(split)
   // Ties broken by all-time popularity, far below one count, so "recent" never ranks below "never sold".
   const recent = split.recentCounts.map((c, row) => c + 1e-6 * popularity[row]!)
+  const random = randomScores(split, seed)
   return {
-    random: evaluateFull(split, randomScores(split, seed)),
+    random: evaluateFull(split, random),
     popularity: evaluateFull(split, () => popularity),
     recentPopularity: evaluateFull(split, () => recent),
     cooccurrence: { ...evaluateFull(split, tuned.scores), recency: tuned.recency },
   }
 }
 
-/** The random order: every shopper and held-out item its own seeded shuffle of the catalogue. */
+/** A random order of the catalogue per shopper and held-out item, seeded: chance. */
 export function randomScores(split: SplitDataset, seed: number): CatalogueScores {
   return (_, index, which) => {
     const rng = createRng(mixSeed(seed, 0x7a4d, index, which === 'test' ? 1 : 2))

@@ -3,7 +3,10 @@ import {
   buildSequenceSamples,
   createRng,
   type EventWeights,
+  featuresOf,
+  type ItemFeatures,
   initSharedWeights,
+  itemTable,
   type SequenceSamples,
   type SequenceSettings,
   type SharedWeights,
@@ -20,6 +23,10 @@ export interface CentralizedOptions {
   seed: number
   settings: SequenceSettings
   eventWeights?: EventWeights
+  /** Every row's item features: the model then has a feature table, trained like the id rows. */
+  itemFeatures?: ItemFeatures | undefined
+  /** Rows drawn as negatives (`0 .. listed − 1`; default all): the rest are products added after training. */
+  listed?: number
   /** Called after every epoch with its validation and test metrics. */
   onEpoch?: (epoch: number, result: { validation: Metrics; test: Metrics }) => void
 }
@@ -36,7 +43,7 @@ export interface CentralizedResult {
   /** The epoch with the best validation HR@10 (ties: the earlier); its test metrics are the baseline's. */
   bestEpoch: number
   test: Metrics
-  /** The item table of the best epoch. */
+  /** The item table of the best epoch, item features composed in (core's `itemTable`). */
   weights: SharedWeights
 }
 
@@ -52,12 +59,18 @@ export interface CentralizedResult {
  */
 export function trainCentralized(split: SplitDataset, options: CentralizedOptions): CentralizedResult {
   const { epochs, learningRate, negativesPerPositive, l2, dim, seed, settings, eventWeights } = options
+  const { itemFeatures } = options
   const numItems = split.itemIds.length
   const rng = createRng(seed)
-  const weights = initSharedWeights(numItems, dim, rng)
-  const adagrad = createAdagrad(weights, learningRate, l2)
+  const weights = initSharedWeights(
+    numItems,
+    dim,
+    rng,
+    itemFeatures ? { numFeatures: itemFeatures.numFeatures, itemFeatures } : {},
+  )
+  const adagrad = createAdagrad(weights, learningRate, l2, itemFeatures)
   const history: CentralizedEpoch[] = []
-  let best: { epoch: number; hr: number; test: Metrics; E: Float32Array; b: Float32Array } | undefined
+  let best: { epoch: number; hr: number; test: Metrics; table: SharedWeights } | undefined
   const order = Int32Array.from(split.users.keys())
   for (let epoch = 1; epoch <= epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
@@ -70,7 +83,7 @@ export function trainCentralized(split: SplitDataset, options: CentralizedOption
       const user = split.users[ui]!
       if (user.train.length === 0) continue
       const s = buildSequenceSamples(user.train, {
-        numItems,
+        numItems: options.listed ?? numItems,
         negativesPerTarget: negativesPerPositive,
         rng,
         settings,
@@ -78,13 +91,18 @@ export function trainCentralized(split: SplitDataset, options: CentralizedOption
       })
       for (let t = 0; t < s.targets.length; t++) trainTarget(adagrad, s, t)
     }
-    const { validation, test } = evaluateCentral(split, weights, settings)
+    const table = itemTable(weights, itemFeatures)
+    const { validation, test } = evaluateCentral(split, table, settings)
     const { lossSum, weightSum } = adagrad
     history.push({ epoch, loss: weightSum > 0 ? lossSum / weightSum : 0, validation, test })
     options.onEpoch?.(epoch, { validation, test })
     if (!best || validation.hr10 > best.hr) {
-      const { itemEmbedding, itemBias } = weights
-      best = { epoch, hr: validation.hr10, test, E: itemEmbedding.slice(), b: itemBias.slice() }
+      // With features `table` is a fresh composition; id-only it is `weights` itself, trained on in place.
+      const kept =
+        table === weights
+          ? { ...weights, itemEmbedding: table.itemEmbedding.slice(), itemBias: table.itemBias.slice() }
+          : table
+      best = { epoch, hr: validation.hr10, test, table: kept }
     }
   }
   if (!best) throw new Error('trainCentralized: epochs must be >= 1')
@@ -92,41 +110,69 @@ export function trainCentralized(split: SplitDataset, options: CentralizedOption
     epochs: history,
     bestEpoch: best.epoch,
     test: best.test,
-    weights: { numItems, dim, itemEmbedding: best.E, itemBias: best.b },
+    weights: best.table,
   }
 }
 
-/** Per-example Adagrad on the item table in place, with the epoch's running loss. */
+/**
+ * Per-example Adagrad on the item table (and the feature table, with item features) in place, with the
+ * epoch's running loss. An item's vector is its id row plus its pooled feature rows (core's item-features.ts):
+ * each gradient of the vector steps the id row, and each feature row scaled by the pooling weight.
+ */
 interface Adagrad {
   E: Float32Array
   b: Float32Array
+  /** The feature table and its biases (empty without item features). */
+  F: Float32Array
+  fb: Float32Array
+  itemFeatures: ItemFeatures | undefined
   dim: number
   learningRate: number
   l2: number
   /** Adagrad's sums of squared gradients, per coordinate of `E` and `b`. */
   sumE: Float64Array
   sumB: Float64Array
-  /** Scratch: one target's query and its gradient. */
+  sumF: Float64Array
+  sumFb: Float64Array
+  /** Scratch: one target's query and its gradient, the positive's and the negative's vectors, a row's gradient. */
   query: Float64Array
   dQuery: Float64Array
+  vP: Float64Array
+  vN: Float64Array
+  grad: Float64Array
   /** Σ w·ℓ and Σ w over the epoch's (target, negative) pairs. */
   lossSum: number
   weightSum: number
 }
 
-function createAdagrad(weights: SharedWeights, learningRate: number, l2: number): Adagrad {
+function createAdagrad(
+  weights: SharedWeights,
+  learningRate: number,
+  l2: number,
+  itemFeatures: ItemFeatures | undefined,
+): Adagrad {
   const { itemEmbedding: E, itemBias: b, dim } = weights
+  const F = weights.features?.embedding ?? new Float32Array(0)
+  const fb = weights.features?.bias ?? new Float32Array(0)
   return {
     E,
     b,
+    F,
+    fb,
+    itemFeatures,
     dim,
     learningRate,
     l2,
     // Adagrad's sums of squared gradients; the small start keeps the first steps finite.
     sumE: new Float64Array(E.length).fill(1e-8),
     sumB: new Float64Array(b.length).fill(1e-8),
+    sumF: new Float64Array(F.length).fill(1e-8),
+    sumFb: new Float64Array(fb.length).fill(1e-8),
     query: new Float64Array(dim),
     dQuery: new Float64Array(dim),
+    vP: new Float64Array(dim),
+    vN: new Float64Array(dim),
+    grad: new Float64Array(dim),
     lossSum: 0,
     weightSum: 0,
   }
@@ -134,47 +180,75 @@ function createAdagrad(weights: SharedWeights, learningRate: number, l2: number)
 
 /** One next-item example: its K (target, negative) pairs, then its context rows, each an Adagrad step. */
 function trainTarget(st: Adagrad, s: SequenceSamples, t: number): void {
-  const { E, b, dim, l2, sumE, sumB, query, dQuery } = st
-  const step = (params: Float32Array, sums: Float64Array, i: number, g: number) => {
-    sums[i]! += g * g
-    params[i] = params[i]! - (st.learningRate * g) / Math.sqrt(sums[i]!)
-  }
+  const { dim, query, dQuery, vP, vN, grad } = st
   const k = s.negativesPerTarget
   query.fill(0)
   for (let c = s.contextStart[t]!; c < s.contextStart[t + 1]!; c++) {
-    const base = s.contextRows[c]! * dim
-    const a = s.contextWeights[c]!
-    for (let d = 0; d < dim; d++) query[d]! += a * E[base + d]!
+    addVector(st, s.contextRows[c]!, s.contextWeights[c]!, query)
   }
   dQuery.fill(0)
   const p = s.targets[t]!
   const w = s.weights[t]!
   for (let n = 0; n < k; n++) {
     const neg = s.negatives[t * k + n]!
-    let sp = b[p]!
-    let sn = b[neg]!
+    vP.fill(0)
+    vN.fill(0)
+    let sp = addVector(st, p, 1, vP)
+    let sn = addVector(st, neg, 1, vN)
     for (let d = 0; d < dim; d++) {
-      sp += query[d]! * E[p * dim + d]!
-      sn += query[d]! * E[neg * dim + d]!
+      sp += query[d]! * vP[d]!
+      sn += query[d]! * vN[d]!
     }
     const margin = sn - sp
     st.lossSum += w * softplus(margin)
     st.weightSum += w
     // ℓ = softplus(s⁻ − s⁺): ∂ℓ/∂s⁻ = σ(margin) = −∂ℓ/∂s⁺ (sequence-gradients.ts in core).
     const g = sigmoid(margin) * w
-    for (let d = 0; d < dim; d++) {
-      dQuery[d]! += g * (E[neg * dim + d]! - E[p * dim + d]!)
-      const q = query[d]!
-      step(E, sumE, p * dim + d, -g * q + l2 * E[p * dim + d]!)
-      step(E, sumE, neg * dim + d, g * q + l2 * E[neg * dim + d]!)
-    }
-    step(b, sumB, p, -g)
-    step(b, sumB, neg, g)
+    for (let d = 0; d < dim; d++) dQuery[d]! += g * (vN[d]! - vP[d]!)
+    for (let d = 0; d < dim; d++) grad[d] = -g * query[d]!
+    stepItem(st, p, grad, -g)
+    for (let d = 0; d < dim; d++) grad[d] = g * query[d]!
+    stepItem(st, neg, grad, g)
   }
   for (let c = s.contextStart[t]!; c < s.contextStart[t + 1]!; c++) {
-    const base = s.contextRows[c]! * dim
     const a = s.contextWeights[c]!
-    for (let d = 0; d < dim; d++) step(E, sumE, base + d, a * dQuery[d]! + l2 * E[base + d]!)
+    for (let d = 0; d < dim; d++) grad[d] = a * dQuery[d]!
+    stepItem(st, s.contextRows[c]!, grad, undefined)
+  }
+}
+
+/** `out += scale · v_row` (id row plus pooled features) in float64; returns `scale · c_row`, its bias. */
+function addVector(st: Adagrad, row: number, scale: number, out: Float64Array): number {
+  const { E, b, F, fb, dim } = st
+  const base = row * dim
+  for (let d = 0; d < dim; d++) out[d]! += scale * E[base + d]!
+  let bias = scale * b[row]!
+  const { rows, weight } = featuresOf(st.itemFeatures, row)
+  for (const f of rows) {
+    const a = scale * weight
+    for (let d = 0; d < dim; d++) out[d]! += a * F[f * dim + d]!
+    bias += a * fb[f]!
+  }
+  return bias
+}
+
+/**
+ * Adagrad steps for the gradient `grad` of item `row`'s vector (and `gBias` of its bias, when given), with
+ * L2: on its id row, and on each of its feature rows through the pooling weight.
+ */
+function stepItem(st: Adagrad, row: number, grad: Float64Array, gBias: number | undefined): void {
+  const { E, b, F, fb, dim, l2, sumE, sumB, sumF, sumFb } = st
+  const step = (params: Float32Array, sums: Float64Array, i: number, g: number) => {
+    sums[i]! += g * g
+    params[i] = params[i]! - (st.learningRate * g) / Math.sqrt(sums[i]!)
+  }
+  const base = row * dim
+  for (let d = 0; d < dim; d++) step(E, sumE, base + d, grad[d]! + l2 * E[base + d]!)
+  if (gBias !== undefined) step(b, sumB, row, gBias)
+  const { rows, weight } = featuresOf(st.itemFeatures, row)
+  for (const f of rows) {
+    for (let d = 0; d < dim; d++) step(F, sumF, f * dim + d, weight * grad[d]! + l2 * F[f * dim + d]!)
+    if (gBias !== undefined) step(fb, sumFb, f, weight * gBias)
   }
 }
 

@@ -1,5 +1,5 @@
 // The simulator's command-line flags: their parsers, help texts and defaults (commander).
-import { DEFAULT_FEATURE_ROWS, SERVER_OPTIMIZERS } from '@fedrec/core/server'
+import { SERVER_OPTIMIZERS } from '@fedrec/core/server'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { DATASET_FORMATS } from './datasets/index.ts'
 import { DEFAULTS } from './options.ts'
@@ -43,6 +43,23 @@ export function createCommand(): Command {
       '--items <file>',
       'item metadata (default: u.item beside u.data, items.csv beside a generic CSV, the Online Retail CSV itself)',
     )
+    .addOption(
+      new Option(
+        '--item-features <on|off>',
+        'item features (category, brand, price band, title words) in the model (default: on where item metadata is found, in-process)',
+      ).choices(['on', 'off']),
+    )
+    .option('--feature-rows <F>', 'rows of the hashed feature table', int(1), DEFAULTS.featureRows)
+    .option(
+      '--cold-items <f>',
+      'new products: the latest-introduced fraction f of the items leaves training and is added after it (in-process; with item features: the cold-start table)',
+      (v: string) => {
+        const f = num(0, true)(v)
+        if (f >= 1) throw new InvalidArgumentError(`expected a fraction below 1, got ${JSON.stringify(v)}`)
+        return f
+      },
+    )
+    .option('--cold-listed', 'with --cold-items: list the new products during training (drawn as negatives)')
     .option('--rounds <n>', 'federated rounds', int(1), DEFAULTS.rounds)
     .option(
       '--clients-per-round <n>',
@@ -152,12 +169,6 @@ export function createCommand(): Command {
     .option(
       '--shops <rule>',
       'two shops learning together (in-process): country (Online Retail), time[:share] or category:<family>; prints the shops table',
-    )
-    .option(
-      '--feature-rows <n>',
-      'rows of the hashed item-feature table (with --shops)',
-      int(1),
-      DEFAULT_FEATURE_ROWS,
     )
     .option(
       '--write-catalogue <file>',

@@ -21,6 +21,10 @@ export function simulationOptionsOf(
     dataset,
     path,
     items: typeof o.items === 'string' ? o.items : undefined,
+    itemFeatures: o.itemFeatures === 'on' || o.itemFeatures === 'off' ? o.itemFeatures : undefined,
+    featureRows: Number(o.featureRows),
+    coldItems: o.coldItems === undefined ? undefined : Number(o.coldItems),
+    coldListed: o.coldListed === true,
     rounds: Number(o.rounds),
     clientsPerRound: o.clientsPerRound === 'all' ? 'all' : Number(o.clientsPerRound),
     localEpochs: Number(o.localEpochs),
@@ -81,6 +85,14 @@ function checkCombinations(command: Command, options: SimulationOptions): void {
     throw new InvalidArgumentError(
       '--max-row-norm and --max-update-norm are for in-process runs; over HTTP start the aggregator with them',
     )
+  if (options.itemFeatures === 'on' && (options.endpoint !== undefined || options.secureAggregation))
+    throw new InvalidArgumentError(
+      '--item-features on is for in-process runs without --secure-aggregation (there the model is id-only)',
+    )
+  if (options.coldItems !== undefined && options.endpoint !== undefined)
+    throw new InvalidArgumentError('--cold-items is for in-process runs')
+  if (options.coldListed && options.coldItems === undefined)
+    throw new InvalidArgumentError('--cold-listed needs --cold-items')
   if (options.dpNoiseMultiplier !== undefined && options.endpoint !== undefined)
     throw new InvalidArgumentError(
       '--dp-noise-multiplier is for in-process runs; over HTTP start the aggregator with its --dp-* flags',

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     `backend ${backend}; ${options.endpoint ? `aggregator ${options.endpoint}` : 'in-process aggregation'}`,
   )
   if (typeof o.shops === 'string') {
-    const shops = await simulateShops(tf, options, o.shops, Number(o.featureRows), report.progress)
+    const shops = await simulateShops(tf, options, o.shops, report.progress)
     report.stop()
     print(formatShops(shops).join('\n'))
     if (typeof o.out === 'string') {

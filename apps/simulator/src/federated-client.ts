@@ -54,6 +54,7 @@ export async function clientTurn(
   const clientStarted = performance.now()
   // With several shops the device holds its shop's model and trains on its shop's rows (shop-local events).
   const shop = run.shopOf?.(index)
+  const itemFeatures = shop ? shop.itemFeatures : run.itemFeatures
   const trained = await trainClientRound(tf, {
     weights: shop?.weights ?? run.weights,
     userVector: vectors[index] ?? initUserVector(dim, rng),
@@ -61,7 +62,7 @@ export async function clientTurn(
     config,
     rng,
     ...shopperPadding(options, seed, index, pseudo[index]),
-    ...(shop?.itemFeatures ? { itemFeatures: shop.itemFeatures } : {}),
+    ...(itemFeatures ? { itemFeatures } : {}),
   })
   const { userVector, pseudoItems } = trained
   const result = shop

@@ -4,7 +4,7 @@ import { applyRound } from '@fedrec/core/server'
 import type * as TF from '@tensorflow/tfjs-core'
 import { evaluateShoppers } from './evaluate-shoppers.ts'
 import { clientTurn, newRoundTally, type RoundTally } from './federated-client.ts'
-import type { FederatedRun } from './federated-run.ts'
+import { type FederatedRun, finalWeights } from './federated-run.ts'
 import type { Progress, RoundRecord } from './round-record.ts'
 import { sampleClients } from './sample-clients.ts'
 import { type SecureRoundStats, secureAggregateRound } from './secure-aggregation.ts'
@@ -36,7 +36,7 @@ export async function federatedRound(
   run.trainSeconds += (performance.now() - started) / 1000
   const { test, validation } = evaluateShoppers(
     run.split,
-    run.weights,
+    finalWeights(run),
     run.vectors,
     sequenceSettingsOf(run.config),
   )

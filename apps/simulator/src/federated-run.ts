@@ -1,5 +1,11 @@
 // The state of one in-process federated run: the global model, the server side and every device's keepsakes.
-import { createRng, type ItemFeatures, initSharedWeights, type SharedWeights } from '@fedrec/core/client'
+import {
+  createRng,
+  type ItemFeatures,
+  initSharedWeights,
+  itemTable,
+  type SharedWeights,
+} from '@fedrec/core/client'
 import {
   createAccumulator,
   createRdpAccountant,
@@ -16,10 +22,25 @@ import type { SplitDataset } from './split.ts'
 /** Everything that lasts from round to round of `runFederated`; the round and client steps update it. */
 export type FederatedRun = ReturnType<typeof createFederatedRun>
 
+/** What the federated model is made of beyond the options: its item features and the rows it lists. */
+export interface ModelPlan {
+  /** Every row's feature rows (all of `split.itemIds`); absent: the id-only model. */
+  itemFeatures?: ItemFeatures | undefined
+  /**
+   * The rows the model lists while it trains (`0 .. listed − 1`, drawn as negatives); the rows after them are
+   * products added once training is over (`--cold-items`). Default: every row.
+   */
+  listed?: number
+  /** The starting model (default: drawn from the seed); with a feature table, its rows train and federate. */
+  weights?: SharedWeights
+  /** Several shops (shops-run.ts): each shopper's device's view of the model; absent: the whole model. */
+  shopOf?: (index: number) => ShopView
+}
+
 /**
- * What a shopper's device holds when several shops federate through one aggregator (shops.ts): its own
- * shop's model — the shop's id rows (a view into the union table) and the shared feature table — its shop's
- * item features, and where the shop's rows start in the union table, so its upload lands on its shop's rows.
+ * What a shopper's device holds when several shops federate through one aggregator: its own shop's model —
+ * the shop's id rows (a view into the union table) and the shared feature table — its shop's item features,
+ * and where the shop's rows start in the union table, so its upload lands on its shop's rows.
  */
 export interface ShopView {
   weights: SharedWeights
@@ -27,42 +48,48 @@ export interface ShopView {
   rowOffset: number
 }
 
-/** How a run starts other than from the seed alone. */
-export interface FederatedSetup {
-  /** The starting model; with a feature table, its rows train and federate like the item rows. */
-  weights?: SharedWeights
-  /** Several shops: each shopper's device's view of the model (absent: every device holds the whole model). */
-  shopOf?: (index: number) => ShopView
-}
-
 /**
  * The run's starting state: a fresh global model from the seed, the accumulator and server optimizer the
- * aggregator would use, the DP accountant, and no vector or pseudo-items on any device yet.
- * @example const run = createFederatedRun(split, options)
+ * aggregator would use, the DP accountant, and no vector or pseudo-items on any device yet. The initial
+ * model covers every row; the rows past `plan.listed` are set aside as they were drawn (an id row of 0 for a
+ * product with features, a random one for a product without) and come back in {@link finalWeights}.
+ * @example const run = createFederatedRun(split, options, { itemFeatures })
  */
-export function createFederatedRun(
-  split: SplitDataset,
-  options: SimulationOptions,
-  setup: FederatedSetup = {},
-) {
+export function createFederatedRun(split: SplitDataset, options: SimulationOptions, plan: ModelPlan = {}) {
   const { dim, seed } = options
-  const numItems = split.itemIds.length
-  const weights: SharedWeights = setup.weights ?? initSharedWeights(numItems, dim, createRng(seed))
-  if (weights.numItems !== numItems || weights.dim !== dim)
-    throw new Error(
-      `the starting model is ${weights.numItems} × ${weights.dim}, the run ${numItems} × ${dim}`,
+  const { itemFeatures } = plan
+  const allItems = split.itemIds.length
+  const numItems = plan.listed ?? allItems
+  const initial: SharedWeights =
+    plan.weights ??
+    initSharedWeights(
+      allItems,
+      dim,
+      createRng(seed),
+      itemFeatures ? { numFeatures: itemFeatures.numFeatures, itemFeatures } : {},
     )
-  const { features } = weights
+  if (initial.numItems !== allItems || initial.dim !== dim)
+    throw new Error(
+      `the starting model is ${initial.numItems} × ${initial.dim}, the run ${allItems} × ${dim}`,
+    )
+  const weights: SharedWeights =
+    numItems === allItems
+      ? initial
+      : {
+          ...initial,
+          numItems,
+          itemEmbedding: initial.itemEmbedding.slice(0, numItems * dim),
+          itemBias: initial.itemBias.slice(0, numItems),
+        }
   const params = new Map([
     [ITEM_EMBEDDING, weights.itemEmbedding],
     [ITEM_BIAS, weights.itemBias],
-    ...(features
-      ? ([
-          [FEATURE_EMBEDDING, features.embedding],
-          [FEATURE_BIAS, features.bias],
-        ] as const)
-      : []),
   ])
+  const featureTable = weights.features
+  if (featureTable) {
+    params.set(FEATURE_EMBEDDING, featureTable.embedding)
+    params.set(FEATURE_BIAS, featureTable.bias)
+  }
   // DP-FedAvg: clients clip to S, the accumulator clips again, weighs each update 1, adds N(0, σ²S²) to every
   // coordinate and divides by the fixed cohort size — the same core code as the aggregator's.
   const shoppers = split.users.filter((u) => u.train.length > 0).length
@@ -79,10 +106,10 @@ export function createFederatedRun(
     tensors: [
       { name: ITEM_EMBEDDING, rows: numItems, cols: dim },
       { name: ITEM_BIAS, rows: numItems, cols: 1 },
-      ...(features
+      ...(featureTable
         ? [
-            { name: FEATURE_EMBEDDING, rows: features.rows, cols: dim },
-            { name: FEATURE_BIAS, rows: features.rows, cols: 1 },
+            { name: FEATURE_EMBEDDING, rows: featureTable.rows, cols: dim },
+            { name: FEATURE_BIAS, rows: featureTable.rows, cols: 1 },
           ]
         : []),
     ],
@@ -97,8 +124,10 @@ export function createFederatedRun(
     split,
     options,
     numItems,
+    itemFeatures,
+    initial,
     weights,
-    shopOf: setup.shopOf,
+    shopOf: plan.shopOf,
     params,
     shoppers,
     cohort,
@@ -137,4 +166,31 @@ function clientConfig(options: SimulationOptions, dp: DpAggregation | undefined)
     maxTargets: options.maxTargets,
     ...(dp ? { clipNorm: dp.clipNorm } : {}),
   }
+}
+
+/**
+ * The model as a shop would score with it after training: the trained rows, then the products added after
+ * training with their initial id rows, composed with the item features into one id-only item table
+ * (core's `itemTable`) over every row of the split.
+ * @example const table = finalWeights(run) // table.numItems === split.itemIds.length
+ */
+export function finalWeights(run: FederatedRun): SharedWeights {
+  const { weights, initial, itemFeatures } = run
+  const grown: SharedWeights =
+    weights.numItems === initial.numItems
+      ? weights
+      : {
+          ...weights,
+          numItems: initial.numItems,
+          itemEmbedding: concat(weights.itemEmbedding, initial.itemEmbedding, weights.numItems * weights.dim),
+          itemBias: concat(weights.itemBias, initial.itemBias, weights.numItems),
+        }
+  return itemTable(grown, itemFeatures)
+}
+
+/** `head`, then `all` from `at` on. */
+function concat(head: Float32Array, all: Float32Array, at: number): Float32Array {
+  const out = all.slice()
+  out.set(head.subarray(0, at))
+  return out
 }

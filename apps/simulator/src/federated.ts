@@ -2,7 +2,7 @@
 import type { SharedWeights } from '@fedrec/core/client'
 import type * as TF from '@tensorflow/tfjs-core'
 import { federatedRound } from './federated-round.ts'
-import { createFederatedRun, type FederatedSetup } from './federated-run.ts'
+import { createFederatedRun, finalWeights, type ModelPlan } from './federated-run.ts'
 import type { SimulationOptions } from './options.ts'
 import type { Progress, RoundRecord } from './round-record.ts'
 import type { SplitDataset } from './split.ts'
@@ -13,6 +13,10 @@ export { sampleClients } from './sample-clients.ts'
 /** What a federated run leaves: the per-round records, the final global model and each shopper's vector. */
 export interface FederatedResult {
   rounds: RoundRecord[]
+  /**
+   * The final model as an id-only item table over every row of the split: item features composed in, and
+   * the products added after training (`ModelPlan.listed`) appended.
+   */
   weights: SharedWeights
   /** Undefined for a shopper who never took part: the device then scores with a zero vector (by bias). */
   userVectors: (Float32Array | undefined)[]
@@ -32,15 +36,15 @@ export async function runFederated(
   split: SplitDataset,
   options: SimulationOptions,
   progress: Progress = {},
-  setup: FederatedSetup = {},
+  plan: ModelPlan = {},
 ): Promise<FederatedResult> {
-  const run = createFederatedRun(split, options, setup)
+  const run = createFederatedRun(split, options, plan)
   const rounds: RoundRecord[] = []
   for (let round = 0; round < options.rounds; round++) {
     const record = await federatedRound(tf, run, round, progress)
     rounds.push(record)
     progress.round?.(record)
   }
-  const { weights, vectors, shopperUpdates, trainSeconds } = run
-  return { rounds, weights, userVectors: vectors, shopperUpdates, trainSeconds }
+  const { vectors, shopperUpdates, trainSeconds } = run
+  return { rounds, weights: finalWeights(run), userVectors: vectors, shopperUpdates, trainSeconds }
 }

@@ -1,5 +1,5 @@
 // The knobs of one simulation run and their defaults, shared by the CLI, the in-process run and the HTTP run.
-import { DEFAULT_CLIENT_SETTINGS } from '@fedrec/core/client'
+import { DEFAULT_CLIENT_SETTINGS, DEFAULT_FEATURE_ROWS } from '@fedrec/core/client'
 import type { RowNormalization, ServerOptimizerName } from '@fedrec/core/server'
 import type { UpdateDtype } from '@fedrec/protocol'
 import type { DatasetFormat } from './datasets/index.ts'
@@ -13,6 +13,21 @@ export interface SimulationOptions {
    * the data, if it is there (`itemsFileBeside`). With categories, the run adds the re-ranking table.
    */
   items?: string | undefined
+  /**
+   * Item features (category, brand, price band, title words from the item metadata) in the federated model:
+   * 'on', 'off', or undefined: on where item metadata is found and the run is in-process without secure
+   * aggregation (the aggregator's HTTP model and the secure-aggregation masks are id-only here).
+   */
+  itemFeatures?: 'on' | 'off' | undefined
+  /** Rows of the feature table features hash into (core's `DEFAULT_FEATURE_ROWS`). */
+  featureRows?: number
+  /**
+   * New products: the latest-introduced fraction of the items (by first touch) loses its training events and
+   * is added after training (`cold-split.ts`); with item features the run adds the cold-start table. In-process.
+   */
+  coldItems?: number | undefined
+  /** With `coldItems`: list the new products during training (drawn as negatives, their id rows drift). */
+  coldListed?: boolean
   rounds: number
   /**
    * Shoppers sampled per round, or `'all'` (full participation). In-process only: over HTTP the aggregator's
@@ -100,6 +115,7 @@ export const DEFAULTS = {
   // The aggregator's default too: docs/privacy.md has the measurement.
   dpClipNorm: 100,
   dpDelta: 1e-5,
+  featureRows: DEFAULT_FEATURE_ROWS,
   padRatio: 0,
   padFresh: false,
   padUniform: false,

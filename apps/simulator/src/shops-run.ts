@@ -43,6 +43,8 @@ export type ShopModel = (typeof SHOP_MODELS)[number]
 export interface TransferGain {
   hr10: Interval
   recall20: Interval
+  /** Shoppers whose held-out item entered (better) or left (worse) the top 10 of the sampled ranking. */
+  hr10Changed: { better: number; worse: number }
 }
 
 export interface ShopResult {
@@ -162,6 +164,10 @@ export async function runShops(
       alone && {
         hr10: pairedGain(together.hr10, alone.hr10, mixSeed(options.seed, 0x9a17, k, salt, 1)),
         recall20: pairedGain(together.recall20, alone.recall20, mixSeed(options.seed, 0x9a17, k, salt, 2)),
+        hr10Changed: {
+          better: together.hr10.filter((x, i) => x > alone.hr10[i]!).length,
+          worse: together.hr10.filter((x, i) => x < alone.hr10[i]!).length,
+        },
       }
     const features = gain(togetherFeatures, aloneFeatures, 1)
     const idOnly = gain(togetherId, aloneId, 2)

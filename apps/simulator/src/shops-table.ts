@@ -40,7 +40,8 @@ function shopLines(shop: ShopResult): string[] {
 
 function gainText(g: TransferGain | undefined): string {
   if (!g) return 'not run'
-  return `HR@10 ${interval(g.hr10)}; Recall@20 ${interval(g.recall20)}`
+  const { better, worse } = g.hr10Changed
+  return `HR@10 ${interval(g.hr10)} (${better} shoppers better, ${worse} worse); Recall@20 ${interval(g.recall20)}`
 }
 
 function interval(i: Interval): string {

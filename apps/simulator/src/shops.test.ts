@@ -1,7 +1,6 @@
 import { createRng, DEFAULT_FEATURE_ROWS } from '@fedrec/core/client'
 import { describe, expect, it } from 'vitest'
 import type { Interaction, ItemCatalogue, LoadedDataset } from './datasets/index.ts'
-import { itemFeatureStringsOf } from './item-feature-strings.ts'
 import { useNodeBackend } from './node-backend.ts'
 import { DEFAULTS, type SimulationOptions } from './options.ts'
 import { parseShopRule, splitEachShop, splitShops, unionOfShops } from './shops.ts'
@@ -62,7 +61,7 @@ describe('shops learning together', () => {
   it('the small shop gains from the large one through shared category features, and not id-only', async () => {
     const { data, catalogue } = twoShopData()
     const shops = splitShops(data, parseShopRule(`time:${32 / 192}`), { catalogue })
-    const [large, small] = splitEachShop(shops, catalogue, itemFeatureStringsOf, { negatives: 99, seed: 1 })
+    const [large, small] = splitEachShop(shops, catalogue, { negatives: 99, seed: 1 })
     expect([large!.split.counts.users, small!.split.counts.users]).toEqual([160, 32])
     const r = await runShops(tf, [large!, small!], options, DEFAULT_FEATURE_ROWS)
     const s = r.shops[1]
@@ -155,7 +154,6 @@ describe('splitting a data set into shops', () => {
     const [large, small] = splitEachShop(
       splitShops(twoShoppers, { kind: 'time', smallShare: 0.5 }, {}),
       undefined,
-      itemFeatureStringsOf,
       { negatives: 1, seed: 1 },
     )
     expect(small!.features).toEqual([[], [], []])

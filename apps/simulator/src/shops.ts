@@ -1,5 +1,6 @@
 // Issue 18 part 4, the data side: one data set cut into two "shops" by a real attribute, each with its own
 // shoppers and its own item id table, sharing only the feature strings of their items.
+import { metaFeatureStrings } from './catalogue-features.ts'
 import type { ItemCatalogue, LoadedDataset } from './datasets/index.ts'
 import { SimulationError } from './errors.ts'
 import { leaveOneOut, type SplitDataset } from './split.ts'
@@ -27,7 +28,7 @@ export interface Shop {
 /** A shop after leave-one-out: its split (its own rows) and each row's feature strings. */
 export interface SplitShop extends Shop {
   split: SplitDataset
-  /** Row r's feature strings ({@link itemFeatureStringsOf}); empty for an item without metadata. */
+  /** Row r's feature strings (`metaFeatureStrings`, core's `itemFeatureStrings`); empty without metadata. */
   features: string[][]
 }
 
@@ -108,19 +109,18 @@ function assign(data: LoadedDataset, rule: ShopRule, { countryOf, catalogue }: S
 /**
  * Each shop split leave-one-out on its own (its negatives drawn from its own catalogue), with its rows'
  * feature strings from the shared item metadata.
- * @example const shops = splitEachShop(splitShops(data, rule, attrs), catalogue, itemFeatureStringsOf, { negatives: 99, seed: 1 })
+ * @example const shops = splitEachShop(splitShops(data, rule, attrs), catalogue, { negatives: 99, seed: 1 })
  */
 export function splitEachShop(
   shops: readonly Shop[],
   catalogue: ItemCatalogue | undefined,
-  featureStrings: (meta: NonNullable<ReturnType<ItemCatalogue['items']['get']>>) => string[],
   options: { negatives: number; seed: number },
 ): SplitShop[] {
   return shops.map((shop) => {
     const split = leaveOneOut(shop.data, options)
     const features = split.itemIds.map((id) => {
       const meta = catalogue?.items.get(id)
-      return meta ? featureStrings(meta) : []
+      return meta && catalogue ? metaFeatureStrings(meta, catalogue.categoryKind) : []
     })
     return { ...shop, split, features }
   })

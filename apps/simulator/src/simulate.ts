@@ -1,8 +1,11 @@
 // One simulator run, from data set to results (the JSON the CLI writes), shared by the CLI and the library.
 import { type SharedWeights, sequenceSettingsOf } from '@fedrec/core/client'
 import type * as TF from '@tensorflow/tfjs-core'
-import { evaluateBaselines, popularityCounts, tuneCooccurrence } from './baselines.ts'
+import { evaluateBaselines, popularityCounts, randomScores, tuneCooccurrence } from './baselines.ts'
+import { runItemFeatures } from './catalogue-features.ts'
 import { trainCentralized } from './centralized.ts'
+import { type ColdStartResults, evaluateColdStart } from './cold-eval.ts'
+import { coldStartSplit } from './cold-split.ts'
 import { itemsFileBeside, loadDataset, loadItemMeta } from './datasets/index.ts'
 import { SimulationError } from './errors.ts'
 import {
@@ -23,7 +26,12 @@ import { leaveOneOut, type SplitDataset } from './split.ts'
 
 /** The JSON results file. */
 export interface SimulationResults {
-  settings: SimulationOptions & { backend: string; mode: 'in-process' | 'http' }
+  settings: SimulationOptions & {
+    backend: string
+    mode: 'in-process' | 'http'
+    /** Whether the models had item features (`--item-features`, default on where metadata was found). */
+    featuresUsed: boolean
+  }
   dataset: SplitDataset['counts'] & { format: string; path: string; skipped: Record<string, number> }
   federated: FullMetrics & {
     rounds: RoundRecord[]
@@ -40,6 +48,8 @@ export interface SimulationResults {
   cooccurrence: FullMetrics & { recency: number }
   /** The item metadata read (absent when the data set has none beside it and `--items` was not given). */
   items?: ItemSummary
+  /** New products (`--cold-items` with item features): the cold-start table. */
+  coldStart?: ColdStartResults
   /** The held-out item in its category's list, in the shop's orders and re-ranked (data with categories). */
   rerank?: RerankResults
   ratios: {
@@ -82,8 +92,13 @@ export async function simulate(
   const data = loadDataset(options.dataset, options.path)
   const itemsPath = options.items ?? itemsFileBeside(options.dataset, options.path)
   const catalogue = itemsPath === undefined ? undefined : loadItemMeta(options.dataset, itemsPath)
-  const split = leaveOneOut(data, { negatives: options.evalNegatives, seed: options.seed })
+  const loo = leaveOneOut(data, { negatives: options.evalNegatives, seed: options.seed })
+  const cold = options.coldItems === undefined ? undefined : coldStartSplit(data, loo, options.coldItems)
+  const split: SplitDataset = cold ?? loo
+  // Rows the models list while training: without --cold-listed the new products are added after it.
+  const listed = cold && !options.coldListed ? cold.coldFrom : undefined
   const settings = sequenceSettingsOf(options)
+  const itemFeatures = runItemFeatures(options, catalogue, split.itemIds)
 
   progress.phase?.('baselines')
   const popularityRows = popularityCounts(split)
@@ -100,6 +115,8 @@ export async function simulate(
     dim: options.dim,
     seed: options.seed,
     settings,
+    itemFeatures,
+    ...(listed === undefined ? {} : { listed }),
   })
   const centralizedSeconds = (performance.now() - centralStarted) / 1000
 
@@ -108,7 +125,7 @@ export async function simulate(
   progress.phase?.('federated', options.endpoint ? undefined : options.rounds * perRound)
   const fed = options.endpoint
     ? await runFederatedHttp(tf, split, { ...options, endpoint: options.endpoint }, progress)
-    : await runFederated(tf, split, options, progress)
+    : await runFederated(tf, split, options, progress, { itemFeatures, ...(listed ? { listed } : {}) })
 
   progress.phase?.('full ranking')
   const modelScorer =
@@ -135,6 +152,26 @@ export async function simulate(
       { seed: options.seed },
     )
 
+  // New products: the same federated run without item features beside the one with them.
+  let coldStart: ColdStartResults | undefined
+  if (cold && itemFeatures) {
+    progress.phase?.('federated, id-only (cold start)', options.rounds * perRound)
+    const idOnly = await runFederated(tf, split, options, progress, listed ? { listed } : {})
+    progress.phase?.('cold start')
+    coldStart = evaluateColdStart(
+      cold,
+      options.coldItems!,
+      listed === undefined,
+      {
+        random: randomScores(split, options.seed),
+        popularity: () => popularityRows,
+        'id-only': modelScorer(idOnly.weights, options.privateVector ? idOnly.userVectors : undefined),
+        features: federatedScores,
+      },
+      options.seed,
+    )
+  }
+
   const last = fed.rounds[fed.rounds.length - 1]!
   const best = fed.rounds.reduce((a, r) => (r.validation.hr10 > a.validation.hr10 ? r : a), fed.rounds[0]!)
   const federated = { ...federatedFull, hr10: last.hr10, ndcg10: last.ndcg10 }
@@ -142,7 +179,12 @@ export async function simulate(
   const wallSeconds = (performance.now() - started) / 1000
   const { popularity, cooccurrence } = baselines
   return {
-    settings: { ...options, backend, mode: options.endpoint ? 'http' : 'in-process' },
+    settings: {
+      ...options,
+      backend,
+      mode: options.endpoint ? 'http' : 'in-process',
+      featuresUsed: itemFeatures !== undefined,
+    },
     dataset: { ...split.counts, format: data.format, path: data.path, skipped: data.skipped },
     federated: {
       ...federated,
@@ -163,6 +205,7 @@ export async function simulate(
     ...baselines,
     ...(catalogue ? { items: summariseItems(catalogue, split) } : {}),
     ...(rerank ? { rerank } : {}),
+    ...(coldStart ? { coldStart } : {}),
     ratios: {
       federatedOverCentralized: ratio(federated.hr10, centralized.hr10),
       federatedOverPopularity: ratio(federated.hr10, popularity.hr10),

@@ -1,7 +1,7 @@
 // Test support only: small generated data sets (tests never read the real files in ../shared/data).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { createRng } from '@fedrec/core/client'
 import { afterAll } from 'vitest'
 
@@ -88,5 +88,50 @@ function writeScratch(name: string, text: string): string {
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
   const path = join(dir, name)
   writeFileSync(path, text)
+  return path
+}
+
+/**
+ * A shop whose newest products only their features can place: `groups` categories of `oldPerGroup` old and
+ * `newPerGroup` new items. Every shopper stays in one category: it touches `perUser` of its old items early,
+ * then one of its new items (first touched after every old item was). `items` is the matching items CSV:
+ * the category is the group, the brand and price are drawn at random (they say nothing).
+ * @example const { csv, items } = newProductsShop({ groups: 8, oldPerGroup: 10, newPerGroup: 5, usersPerGroup: 10, perUser: 6, seed: 1 })
+ */
+export function newProductsShop(o: {
+  groups: number
+  oldPerGroup: number
+  newPerGroup: number
+  usersPerGroup: number
+  perUser: number
+  seed: number
+}): { csv: string; items: string } {
+  const rng = createRng(o.seed)
+  const lines = ['user,item,type,timestamp']
+  for (let u = 0; u < o.groups * o.usersPerGroup; u++) {
+    const group = u % o.groups
+    const old = Array.from({ length: o.oldPerGroup }, (_, i) => i)
+    for (let j = 0; j < o.perUser; j++) {
+      const k = j + rng.int(old.length - j)
+      ;[old[j], old[k]] = [old[k]!, old[j]!]
+      lines.push(`u${u},g${group}-old${old[j]},click,${1000 + j * 10 + rng.int(5)}`)
+    }
+    const fresh = Math.floor(u / o.groups) % o.newPerGroup
+    lines.push(`u${u},g${group}-new${fresh},click,${5000 + rng.int(100)}`)
+  }
+  const itemLines: string[] = []
+  for (let g = 0; g < o.groups; g++) {
+    const row = (id: string) => `${id},cat${g},brand${rng.int(5)},${1 + rng.int(50)},`
+    for (let i = 0; i < o.oldPerGroup; i++) itemLines.push(row(`g${g}-old${i}`))
+    for (let i = 0; i < o.newPerGroup; i++) itemLines.push(row(`g${g}-new${i}`))
+  }
+  return { csv: `${lines.join('\n')}\n`, items: `item,category,brand,price,title\n${itemLines.join('\n')}\n` }
+}
+
+/** `newProductsShop` as `shop.csv` and `items.csv` in a fresh temporary folder; returns the shop's path. */
+export function newProductsFile(o: Parameters<typeof newProductsShop>[0]): string {
+  const { csv, items } = newProductsShop(o)
+  const path = writeScratch('shop.csv', csv)
+  writeFileSync(join(dirname(path), 'items.csv'), items)
   return path
 }

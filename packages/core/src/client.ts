@@ -35,8 +35,17 @@ export {
   isEventType,
 } from './events.ts'
 export {
+  itemFeatureStrings,
+  MAX_TITLE_TOKENS,
+  PRICE_BAND_EDGES,
+  type ProductDescription,
+  priceBand,
+  STOP_WORDS,
+} from './item-feature-strings.ts'
+export {
   DEFAULT_FEATURE_ROWS,
   featureRows,
+  featuresOf,
   fnv1a32,
   hashFeature,
   type ItemFeatures,

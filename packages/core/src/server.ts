@@ -14,6 +14,14 @@
 export * from './aggregation/index.ts'
 export { DEFAULT_CLIENT_SETTINGS } from './client-round.ts'
 export { ModelError, type ModelErrorCode } from './errors.ts'
+export {
+  itemFeatureStrings,
+  MAX_TITLE_TOKENS,
+  PRICE_BAND_EDGES,
+  type ProductDescription,
+  priceBand,
+  STOP_WORDS,
+} from './item-feature-strings.ts'
 export { DEFAULT_FEATURE_ROWS, featureRows, type ItemFeatures } from './item-features.ts'
 export {
   addGaussianNoise,
