@@ -4,6 +4,7 @@ import type { Interaction, ItemCatalogue, LoadedDataset } from './datasets/index
 import { useNodeBackend } from './node-backend.ts'
 import { DEFAULTS, type SimulationOptions } from './options.ts'
 import { parseShopRule, splitEachShop, splitShops, unionOfShops } from './shops.ts'
+import { simulateShops } from './shops-cli.ts'
 import { runShops } from './shops-run.ts'
 
 const { tf } = await useNodeBackend()
@@ -166,5 +167,18 @@ describe('splitting a data set into shops', () => {
       ['l:a', [3], 4, 5],
     ])
     expect(split.evalUsers).toEqual([0, 1])
+  })
+
+  it('refuses flags the shops run does not support, before reading the data', async () => {
+    const base = { ...options, path: '/nonexistent/data.csv' }
+    for (const [o, flag] of [
+      [{ ...base, endpoint: 'http://127.0.0.1:1/' }, '--endpoint'],
+      [{ ...base, attack: true }, '--attack'],
+      [{ ...base, secureAggregation: true }, '--secure-aggregation'],
+      [{ ...base, dpNoiseMultiplier: 1 }, '--dp-noise-multiplier'],
+      [{ ...base, itemFeatures: 'off' as const }, '--item-features off'],
+    ] as const)
+      await expect(simulateShops(tf, o, 'time'), flag).rejects.toThrow(flag)
+    await expect(simulateShops(tf, base, 'nope')).rejects.toThrow(/--shops "nope"/)
   })
 })
