@@ -23,6 +23,7 @@ function shopLines(shop: ShopResult): string[] {
   const c = shop.counts
   return [
     `${shop.name}: ${c.users} shoppers (${c.evalUsers} evaluated), ${c.items} items (${shop.featuredItems} with features), ${c.interactions} interactions`,
+    '',
     '| model | HR@10 | NDCG@10 | Recall@20 | MRR@20 |',
     '| --- | --- | --- | --- | --- |',
     ...SHOP_MODELS.flatMap((name) => {
@@ -33,8 +34,10 @@ function shopLines(shop: ShopResult): string[] {
           ]
         : []
     }),
+    '',
     `together − alone, with features (transfer): ${gainText(shop.gain.features)}`,
     `together − alone, id only (control): ${gainText(shop.gain.idOnly)}`,
+    '',
   ]
 }
 
