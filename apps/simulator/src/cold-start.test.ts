@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { coldStartSplit } from './cold-split.ts'
+import { formatColdStart } from './cold-table.ts'
 import { loadDataset } from './datasets/index.ts'
 import { useNodeBackend } from './node-backend.ts'
 import { DEFAULTS, type SimulationOptions } from './options.ts'
@@ -77,6 +78,9 @@ describe('simulate --cold-items', () => {
     // Nobody bought a new product in training: the bestseller list ranks them last.
     expect(popularity!.hr10).toBe(0)
     expect(c.targets.atLeastTwiceRandom && c.targets.atLeastPopularity).toBe(true)
+    const printed = formatColdStart(c).join('\n')
+    expect(printed).toContain('| **federated, item features** |')
+    expect(printed).toContain('40 of 120')
   })
 
   it('without item features the run has no cold-start table', async () => {

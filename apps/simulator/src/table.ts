@@ -1,4 +1,5 @@
 // What the simulator CLI prints: the per-round table and the closing summary.
+import { formatColdStart } from './cold-table.ts'
 import type { FullMetrics } from './evaluate.ts'
 import { formatRerank } from './rerank-table.ts'
 import type { RoundRecord } from './round-record.ts'
@@ -62,6 +63,7 @@ export function formatSummary(res: SimulationResults): string {
     ...res.warnings.map((w) => `WARNING: ${w}`),
     ...attackLines(res),
     ...(res.rerank ? formatRerank(res.rerank) : []),
+    ...(res.coldStart ? formatColdStart(res.coldStart) : []),
     `wall time ${timing.wallSeconds.toFixed(1)} s (federated ${timing.federatedSeconds.toFixed(1)} s, centralized ${timing.centralizedSeconds.toFixed(1)} s); ${timing.shopperUpdates} shopper updates, ${timing.shopperUpdatesPerSecond.toFixed(1)} shopper-updates/s`,
   ].join('\n')
 }
