@@ -167,6 +167,10 @@ export function createCommand(): Command {
       'a running aggregator: every shopper speaks the wire protocol (default: in-process)',
     )
     .option(
+      '--shops <rule>',
+      'two shops learning together (in-process): country (Online Retail), time[:share] or category:<family>; prints the shops table',
+    )
+    .option(
       '--write-catalogue <file>',
       "write the data set's item ids as an aggregator --catalogue file, then exit",
     )

@@ -8,6 +8,8 @@ import { simulationOptionsOf } from './cli-options.ts'
 import { createCliReport } from './cli-report.ts'
 import { isDatasetFormat, loadDataset } from './datasets/index.ts'
 import { useNodeBackend } from './node-backend.ts'
+import { simulateShops } from './shops-cli.ts'
+import { formatShops } from './shops-table.ts'
 import { simulate } from './simulate.ts'
 import { leaveOneOut } from './split.ts'
 import { formatSummary } from './table.ts'
@@ -31,6 +33,16 @@ async function main(): Promise<void> {
   print(
     `backend ${backend}; ${options.endpoint ? `aggregator ${options.endpoint}` : 'in-process aggregation'}`,
   )
+  if (typeof o.shops === 'string') {
+    const shops = await simulateShops(tf, options, o.shops, report.progress)
+    report.stop()
+    print(formatShops(shops).join('\n'))
+    if (typeof o.out === 'string') {
+      writeFileSync(o.out, `${JSON.stringify({ settings: options, ...shops }, null, 2)}\n`)
+      print(`results: ${o.out}`)
+    }
+    return
+  }
   const results = await simulate(tf, backend, options, report.progress)
   report.stop()
   print('')

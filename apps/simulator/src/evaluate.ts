@@ -106,6 +106,14 @@ export const means = (s: MetricSums): Metrics => ({
  */
 export type CatalogueScores = (user: SplitUser, index: number, which: HeldOut) => Float64Array
 
+/** Each evaluated shopper's metrics (0/1 hits, NDCG, reciprocal rank), in `split.evalUsers` order. */
+export interface PerShopperMetrics {
+  hr10: Float64Array
+  ndcg10: Float64Array
+  recall20: Float64Array
+  mrr20: Float64Array
+}
+
 /**
  * Sampled HR@10 / NDCG@10 (the held-out item against the shopper's 99 fixed negatives) and full-ranking
  * Recall@20 / MRR@20 (against every item the shopper had not touched before it — the items the device knew
@@ -117,33 +125,53 @@ export function evaluateFull(
   scores: CatalogueScores,
   which: HeldOut = 'test',
 ): FullMetrics {
-  let users = 0
-  let hits = 0
-  let ndcg = 0
-  let recall = 0
-  let mrr = 0
+  const each = evaluatePerShopper(split, scores, which)
+  const mean = (x: Float64Array) => (x.length > 0 ? x.reduce((a, b) => a + b, 0) / x.length : 0)
+  return {
+    hr10: mean(each.hr10),
+    ndcg10: mean(each.ndcg10),
+    recall20: mean(each.recall20),
+    mrr20: mean(each.mrr20),
+  }
+}
+
+/**
+ * {@link evaluateFull}'s metrics per evaluated shopper (those with the held-out item `which`), for paired
+ * comparisons of two models on the same shoppers (bootstrap.ts).
+ * @example const gain = bootstrapMean(a.hr10.map((x, i) => x - b.hr10[i]!), { seed: 1 })
+ */
+export function evaluatePerShopper(
+  split: SplitDataset,
+  scores: CatalogueScores,
+  which: HeldOut = 'test',
+): PerShopperMetrics {
+  const hr10: number[] = []
+  const ndcg10: number[] = []
+  const recall20: number[] = []
+  const mrr20: number[] = []
   for (const index of split.evalUsers) {
     const user = split.users[index]!
     const target = which === 'test' ? user.test : user.validation
     if (target === undefined) continue
     const s = scores(user, index, which)
     const sampled = evaluateOne((row) => s[row]!, target, user.negatives)
-    users += 1
-    hits += sampled.hit
-    ndcg += sampled.ndcg
+    hr10.push(sampled.hit)
+    ndcg10.push(sampled.ndcg)
     const known = new Set(contextOf(user, which).map((e) => e.row))
     const mine = s[target]!
     let rank = 0
     for (let row = 0; row < s.length && rank < 20; row++) {
       if (row !== target && !known.has(row) && !(s[row]! < mine)) rank++
     }
-    if (rank < 20) {
-      recall += 1
-      mrr += 1 / (rank + 1)
-    }
+    recall20.push(rank < 20 ? 1 : 0)
+    mrr20.push(rank < 20 ? 1 / (rank + 1) : 0)
   }
-  const mean = (x: number) => (users > 0 ? x / users : 0)
-  return { hr10: mean(hits), ndcg10: mean(ndcg), recall20: mean(recall), mrr20: mean(mrr) }
+  return {
+    hr10: Float64Array.from(hr10),
+    ndcg10: Float64Array.from(ndcg10),
+    recall20: Float64Array.from(recall20),
+    mrr20: Float64Array.from(mrr20),
+  }
 }
 
 /** Every row's score under a model: the shopper's query against the item table. */

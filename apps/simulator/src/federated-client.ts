@@ -5,10 +5,11 @@ import {
   deltasNorm,
   initUserVector,
   type LocalTrainingResult,
+  type RowEvent,
   trainClientRound,
 } from '@fedrec/core/client'
 import { clipRows } from '@fedrec/core/server'
-import { decodeUpdate, encodeUpdate, type TensorDelta } from '@fedrec/protocol'
+import { decodeUpdate, encodeUpdate, ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
 import type * as TF from '@tensorflow/tfjs-core'
 import type { FederatedRun } from './federated-run.ts'
 import { DEFAULTS } from './options.ts'
@@ -46,20 +47,27 @@ export async function clientTurn(
   round: number,
   index: number,
 ): Promise<void> {
-  const { options, split, weights, vectors, pseudo, config, dp } = run
+  const { options, split, vectors, pseudo, config, dp } = run
   const { dim, seed } = options
   const user = split.users[index]!
   const rng = createRng(mixSeed(seed, round, index))
   const clientStarted = performance.now()
-  const { result, userVector, pseudoItems } = await trainClientRound(tf, {
-    weights,
+  // With several shops the device holds its shop's model and trains on its shop's rows (shop-local events).
+  const shop = run.shopOf?.(index)
+  const itemFeatures = shop ? shop.itemFeatures : run.itemFeatures
+  const trained = await trainClientRound(tf, {
+    weights: shop?.weights ?? run.weights,
     userVector: vectors[index] ?? initUserVector(dim, rng),
-    events: user.train,
+    events: shop ? shiftEvents(user.train, -shop.rowOffset) : user.train,
     config,
     rng,
     ...shopperPadding(options, seed, index, pseudo[index]),
-    ...(run.itemFeatures ? { itemFeatures: run.itemFeatures } : {}),
+    ...(itemFeatures ? { itemFeatures } : {}),
   })
+  const { userVector, pseudoItems } = trained
+  const result = shop
+    ? { ...trained.result, deltas: shiftItemRows(trained.result.deltas, shop.rowOffset) }
+    : trained.result
   tally.clientSeconds += (performance.now() - clientStarted) / 1000
   vectors[index] = userVector
   pseudo[index] = pseudoItems
@@ -106,4 +114,16 @@ function uploadPlain(
   if (options.maxRowNorm !== undefined) counted = clipRows(counted, options.maxRowNorm).deltas
   if (options.maxUpdateNorm !== undefined) counted = clipDeltas(counted, options.maxUpdateNorm).deltas
   accumulator.add({ sampleCount: result.sampleCount, tensors: counted })
+}
+
+/** The events with every row moved by `offset` (a shop's rows in the union table and back). */
+function shiftEvents(events: readonly RowEvent[], offset: number): RowEvent[] {
+  return events.map((e) => ({ ...e, row: e.row + offset }))
+}
+
+/** The item tensors' row ids moved by `offset` (a shop's rows into the union table); feature rows stay. */
+function shiftItemRows(deltas: readonly TensorDelta[], offset: number): TensorDelta[] {
+  return deltas.map((d) =>
+    d.name === ITEM_EMBEDDING || d.name === ITEM_BIAS ? { ...d, rowIds: d.rowIds.map((r) => r + offset) } : d,
+  )
 }

@@ -31,6 +31,21 @@ export interface ModelPlan {
    * products added once training is over (`--cold-items`). Default: every row.
    */
   listed?: number
+  /** The starting model (default: drawn from the seed); with a feature table, its rows train and federate. */
+  weights?: SharedWeights
+  /** Several shops (shops-run.ts): each shopper's device's view of the model; absent: the whole model. */
+  shopOf?: (index: number) => ShopView
+}
+
+/**
+ * What a shopper's device holds when several shops federate through one aggregator: its own shop's model —
+ * the shop's id rows (a view into the union table) and the shared feature table — its shop's item features,
+ * and where the shop's rows start in the union table, so its upload lands on its shop's rows.
+ */
+export interface ShopView {
+  weights: SharedWeights
+  itemFeatures?: ItemFeatures
+  rowOffset: number
 }
 
 /**
@@ -45,12 +60,18 @@ export function createFederatedRun(split: SplitDataset, options: SimulationOptio
   const { itemFeatures } = plan
   const allItems = split.itemIds.length
   const numItems = plan.listed ?? allItems
-  const initial: SharedWeights = initSharedWeights(
-    allItems,
-    dim,
-    createRng(seed),
-    itemFeatures ? { numFeatures: itemFeatures.numFeatures, itemFeatures } : {},
-  )
+  const initial: SharedWeights =
+    plan.weights ??
+    initSharedWeights(
+      allItems,
+      dim,
+      createRng(seed),
+      itemFeatures ? { numFeatures: itemFeatures.numFeatures, itemFeatures } : {},
+    )
+  if (initial.numItems !== allItems || initial.dim !== dim)
+    throw new Error(
+      `the starting model is ${initial.numItems} × ${initial.dim}, the run ${allItems} × ${dim}`,
+    )
   const weights: SharedWeights =
     numItems === allItems
       ? initial
@@ -106,6 +127,7 @@ export function createFederatedRun(split: SplitDataset, options: SimulationOptio
     itemFeatures,
     initial,
     weights,
+    shopOf: plan.shopOf,
     params,
     shoppers,
     cohort,
