@@ -53,7 +53,7 @@ describe('parseCatalogue', () => {
     expect(
       parseCatalogue([
         'sku-1',
-        { id: 'sku-2', name: 'Mug', color: '#fff' },
+        { id: 'sku-2', description: 'A mug', color: '#fff' },
         { id: 'sku-3', category: 'Kitchen.Mugs', brand: 'Acme', price: 12, title: 'Stoneware mug' },
         { id: 'sku-4', categories: [['Drama'], 'Comedy'], price: null },
         { id: 'sku-3', brand: 'Other' },
@@ -69,7 +69,21 @@ describe('parseCatalogue', () => {
     ])
   })
 
+  it('reads a storefront export as it is: `name` as the title, `subcategory` as the level below `category`', () => {
+    const demo = { id: 's', name: 'Farmhouse Mug Set', category: 'Kitchen', subcategory: 'Mugs', price: 20 }
+    expect(parseCatalogue([demo])).toEqual([
+      {
+        id: 's',
+        features: ['cat:kitchen', 'cat:kitchen.mugs', 'price:3', 'tok:farmhouse', 'tok:mug', 'tok:set'],
+      },
+    ])
+    // The same as core's itemFeatureStrings with the fields spelled its way; `title` wins over `name`.
+    expect(parseCatalogue([{ id: 't', name: 'ignored', title: 'Mug' }])[0]?.features).toEqual(['tok:mug'])
+  })
+
   it.each([
+    [{ id: 'p', category: 'Kitchen', subcategory: 7 }, /\(p\): product subcategory must be a string, got 7/],
+    [{ id: 'p', subcategory: 'Mugs' }, /\(p\): product subcategory needs a category/],
     [
       { id: 'p', category: 42 },
       /itemIds\[1\] \(p\): product category must be a string or an array of strings, got 42/,

@@ -51,14 +51,14 @@ export function splitCatalogue(entries: readonly CatalogueEntry[]): {
 
 const utf8 = new TextEncoder()
 
-/** The entry fields that are product features: what core's itemFeatureStrings reads. */
+/** The entry fields that are product features: what core's itemFeatureStrings reads (and `name`, `subcategory`). */
 const FEATURE_FIELDS = ['category', 'categories', 'brand', 'price', 'title'] as const
 
 /**
  * Checks a catalogue from outside (a request body or a file): item-id strings of 1..256 UTF-8 bytes, or
  * objects with such an `id` and optionally a product description — `category` (a path: 'kitchen.mugs' or
- * ['Kitchen', 'Mugs']), `categories`, `brand`, `price` (≥ 0), `title` — turned into feature strings by
- * core's itemFeatureStrings. Other fields are ignored. Returns the items in order without repeated ids (the
+ * ['Kitchen', 'Mugs']; a `subcategory` is its next level), `categories`, `brand`, `price` (≥ 0), `title` (or
+ * `name`) — turned into feature strings by core's itemFeatureStrings. Other fields are ignored. Returns the items in order without repeated ids (the
  * first entry of an id wins).
  * @throws CatalogueError naming the first bad entry (and its id, for a bad feature)
  * @example parseCatalogue(['sku-1', { id: 'sku-2', category: 'kitchen.mugs', price: 12 }])
@@ -97,14 +97,29 @@ export function parseItemIds(input: unknown, what = 'catalogue'): string[] {
   return parseCatalogue(input, what).map((item) => item.id)
 }
 
-/** The feature strings of one catalogue entry; `where` names it in the error. */
+/**
+ * The feature strings of one catalogue entry; `where` names it in the error. A storefront's own export
+ * reads as it is: `name` is the title when there is no `title`, and `subcategory` is the level below a
+ * `category` (the demo shop's catalogue.json has both).
+ */
 function featuresOf(entry: Record<string, unknown>, where: string): string[] {
   const product: ProductDescription = {}
+  const given = (field: string): unknown => (entry[field] === null ? undefined : entry[field])
   for (const field of FEATURE_FIELDS) {
-    if (entry[field] !== undefined && entry[field] !== null) Object.assign(product, { [field]: entry[field] })
+    if (given(field) !== undefined) Object.assign(product, { [field]: given(field) })
   }
-  if (Object.keys(product).length === 0) return []
+  if (product.title === undefined && given('name') !== undefined)
+    Object.assign(product, { title: given('name') })
+  const subcategory = given('subcategory')
   try {
+    if (subcategory !== undefined) {
+      if (typeof subcategory !== 'string')
+        throw new Error(`product subcategory must be a string, got ${JSON.stringify(subcategory)}`)
+      if (typeof product.category !== 'string')
+        throw new Error('product subcategory needs a category (a string) to sit under')
+      product.category = [product.category, subcategory]
+    }
+    if (Object.keys(product).length === 0) return []
     return itemFeatureStrings(product)
   } catch (err) {
     throw new CatalogueError(`${where}: ${err instanceof Error ? err.message : String(err)}`, 'bad_feature')
