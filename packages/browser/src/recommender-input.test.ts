@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isFedrecError } from './errors.ts'
-import { parseEndpoint, parseFolderUrl } from './recommender-input.ts'
+import { checkShop, parseEndpoint, parseFolderUrl } from './recommender-input.ts'
 
 const failure = (run: () => unknown) => {
   try {
@@ -29,6 +29,35 @@ describe('folder URL options (endpoint, assetBase)', () => {
     expect(failure(() => parseFolderUrl('assetBase', '/static'))).toEqual({
       code: 'bad_option',
       message: 'assetBase "/static" is not a URL',
+    })
+  })
+})
+
+describe('the shop option', () => {
+  it('takes a namespace of letters, digits, _ and -', () => {
+    expect(checkShop('bramble')).toBe('bramble')
+    expect(checkShop('Shop_2-b')).toBe('Shop_2-b')
+  })
+
+  it('refuses a value that is not a string', () => {
+    expect(failure(() => checkShop(7))).toEqual({
+      code: 'bad_option',
+      message: 'shop must be a string, got 7',
+    })
+  })
+
+  it('refuses an empty name', () => {
+    expect(failure(() => checkShop(''))).toMatchObject({ code: 'bad_option', message: /got ""$/ })
+  })
+
+  it("refuses a ':' (it separates the shop from the id in the shared model)", () => {
+    expect(failure(() => checkShop('a:b'))).toMatchObject({ code: 'bad_option', message: /got "a:b"$/ })
+  })
+
+  it('refuses a name longer than 32 characters', () => {
+    expect(failure(() => checkShop('s'.repeat(33)))).toMatchObject({
+      code: 'bad_option',
+      message: /^shop must be 1 to 32 letters/,
     })
   })
 })

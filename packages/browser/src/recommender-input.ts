@@ -29,6 +29,24 @@ export function parseEndpoint(endpoint: unknown): string {
   return parseFolderUrl('endpoint', endpoint).toString()
 }
 
+/** What a shop's namespace may be: 1..32 letters, digits, `_` or `-` (the aggregator's `--catalogue a=…` takes the same). */
+const SHOP_NAME = /^[A-Za-z0-9_-]{1,32}$/
+
+/**
+ * The `shop` option: the shop's namespace in a model several shops share, checked.
+ * @example checkShop('bramble') // 'bramble'
+ */
+export function checkShop(shop: unknown): string {
+  if (typeof shop !== 'string')
+    throw new FedrecError('bad_option', `shop must be a string, got ${describe(shop)}`)
+  if (!SHOP_NAME.test(shop))
+    throw new FedrecError(
+      'bad_option',
+      `shop must be 1 to 32 letters, digits, '_' or '-' (the prefix of its ids in the shared model, as in 'bramble:sku-1'), got ${describe(shop)}`,
+    )
+  return shop
+}
+
 /** A tracked event as stored, its fields checked. */
 export function checkEvent(event: unknown): TrackEvent {
   if (typeof event !== 'object' || event === null)

@@ -19,6 +19,7 @@ import { createLearningSwitch, type LearningSwitch } from './learning-switch.ts'
 import {
   checkEvent,
   checkRerank,
+  checkShop,
   checkSuggestRequest,
   parseEndpoint,
   parseFolderUrl,
@@ -47,6 +48,16 @@ export interface RecommenderOptions {
    * @example createRecommender({ endpoint, assetBase: 'https://cdn.example/fedrec/0.1.0/' })
    */
   assetBase?: string
+  /**
+   * The shop's namespace when several shops share one model through one aggregator (each with its own
+   * catalogue, sharing the feature vocabulary): the model's ids of this shop are `<shop>:<id>`. The shop
+   * keeps using its own ids — `track({ itemId: 'sku-1' })` trains row `<shop>:sku-1`, and `recommend`,
+   * `suggest` and `rerank` answer with `sku-1` — and everything this device ranks or trains against,
+   * negatives included, is this shop's items only. 1 to 32 letters, digits, `_` or `-`. Absent: the
+   * model's ids are the shop's, as they are.
+   * @example createRecommender({ endpoint, shop: 'bramble' })
+   */
+  shop?: string
   /** A worker to use instead of the bundled one (tests, custom bundling). */
   worker?: Worker
 }
@@ -129,6 +140,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   const endpoint = parseEndpoint(options.endpoint)
   const assetBase =
     options.assetBase === undefined ? undefined : parseFolderUrl('assetBase', options.assetBase)
+  const shop = options.shop === undefined ? undefined : checkShop(options.shop)
   const dbName = options.dbName ?? DEFAULT_DB_NAME
   let db: FedrecDatabase
   try {
@@ -148,6 +160,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
         backends: options.backends ?? DEFAULT_BACKENDS,
         ...(options.eventWeights ? { eventWeights: options.eventWeights } : {}),
         ...(options.retry ? { retry: options.retry } : {}),
+        ...(shop === undefined ? {} : { shop }),
       },
     )
   } catch (err) {

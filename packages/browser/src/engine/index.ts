@@ -40,6 +40,8 @@ export interface EngineOptions {
   backends: BackendName[]
   eventWeights?: EventWeights
   retry?: RetryPolicy
+  /** The shop's namespace in a model several shops share (see `RecommenderOptions.shop`). */
+  shop?: string
 }
 
 /**
@@ -67,7 +69,7 @@ export class Engine {
     })
     let lastConfig: RoundConfig | null = null
     const guard = createBackendGuard(tf, [...options.backends])
-    const models = createModelCache(db, client, () => guard.dropScorer())
+    const models = createModelCache(db, client, () => guard.dropScorer(), options.shop)
     const profile = createProfileStore(db)
     const { eventWeights } = options
     this.guard = guard

@@ -5,6 +5,7 @@ import createDebug from 'debug'
 import { type FedrecDatabase, isStoredModel, type StoredModel } from '../db.ts'
 import { FedrecError } from '../errors.ts'
 import { persist } from './persist.ts'
+import { shopView } from './shop-view.ts'
 
 const log = createDebug('fedrec:browser:model')
 
@@ -21,8 +22,14 @@ export interface LoadedModel {
    * its features. The same arrays as `weights` for an id-only model.
    */
   scoring: SharedWeights
+  /** The items' ids as the shop uses them (with a `shop`, without its `<shop>:` prefix). */
   itemIds: string[]
   rowOf: Map<string, number>
+  /**
+   * With a `shop`: row i here is row `sharedRows[i]` of the model several shops share, which holds other
+   * shops' items too (see ./shop-view.ts). Absent: the rows are the model's.
+   */
+  sharedRows?: Uint32Array
 }
 
 /** See {@link createModelCache}. */
@@ -41,13 +48,16 @@ export interface ModelCache {
 
 /**
  * The model of one device: from memory, from IndexedDB, as a patch on an older cached model (only what
- * changed), or downloaded whole. `onChange` hears of every new model in memory (to drop its scorer).
+ * changed), or downloaded whole. `onChange` hears of every new model in memory (to drop its scorer). With a
+ * `shop`, the model in memory is that shop's part of the shared model (./shop-view.ts); the cache keeps the
+ * whole model's bytes, which patches apply to.
  * @example const models = createModelCache(db, client, () => guard.dropScorer())
  */
 export function createModelCache(
   db: FedrecDatabase,
   client: ProtocolClient,
   onChange: () => void,
+  shop?: string,
 ): ModelCache {
   let model: LoadedModel | null = null
   /** The encoded form of the cached model (see `cached`). */
@@ -73,20 +83,24 @@ export function createModelCache(
 
   function load(bytes: Uint8Array): LoadedModel {
     const snapshot = decodeModel(bytes)
-    const weights = sharedWeightsFromSnapshot(snapshot)
-    const { itemFeatures } = snapshot
+    const shared = sharedWeightsFromSnapshot(snapshot)
+    const view = shop === undefined ? null : shopView(shared, snapshot.itemFeatures, snapshot.itemIds, shop)
+    const weights = view ? view.weights : shared
+    const itemFeatures = view ? view.itemFeatures : snapshot.itemFeatures
+    const itemIds = view ? view.itemIds : snapshot.itemIds
     // Composed once per model rather than per call: 5,000 items × 7 features × d is a few million adds.
     const scoring = itemTable(weights, itemFeatures)
     const rowOf = new Map<string, number>()
-    for (const [row, id] of snapshot.itemIds.entries()) rowOf.set(id, row)
+    for (const [row, id] of itemIds.entries()) rowOf.set(id, row)
     onChange()
     model = {
       version: snapshot.modelVersion,
       weights,
       scoring,
-      itemIds: snapshot.itemIds,
+      itemIds,
       rowOf,
       ...(itemFeatures ? { itemFeatures } : {}),
+      ...(view ? { sharedRows: view.sharedRows } : {}),
     }
     log('model v%d: %d items × %d', snapshot.modelVersion, weights.numItems, weights.dim)
     return model

@@ -6,6 +6,7 @@ import { type FedrecDatabase, readEvents } from '../../db.ts'
 import type { BackendGuard } from '../backend-guard.ts'
 import type { ModelCache } from '../model-cache.ts'
 import type { ProfileStore } from '../profile.ts'
+import { toSharedRows } from '../shop-view.ts'
 import type { PlainUpload } from './plain-upload.ts'
 import { newPhases, type SyncReport, timed } from './report.ts'
 import { type TrainParts, train } from './train.ts'
@@ -95,7 +96,14 @@ export async function runSync(
   }
   if (events.length === 0) return report(null)
 
-  const trained = await timed(phases, 'train', () => train(parts.training, info, model, profile, events))
+  const local = await timed(phases, 'train', () => train(parts.training, info, model, profile, events))
+  // A shop's part of a shared model trained on its own rows: the update names the shared model's.
+  const trained = model.sharedRows
+    ? {
+        ...local,
+        result: { ...local.result, deltas: toSharedRows(local.result.deltas, model.sharedRows) },
+      }
+    : local
   // A history of one distinct item has no next item to learn from: nothing to upload this round.
   if (trained.result.sampleCount === 0) return report(null)
   const strategy = info.config.secureAggregation ? parts.secure : parts.plain
