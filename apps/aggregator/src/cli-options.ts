@@ -52,7 +52,7 @@ const serveOptions = (): Option[] => [
   ),
   opt(
     '--catalogue <file>',
-    'JSON array of item ids (or of objects with an "id" and optionally category, brand, price, title: the item features); new ids are added to the model',
+    'JSON array of item ids (or of objects with an "id" and optionally category, brand, price, title: the item features); new ids are added to the model. Several shops sharing the model: a=shop-a.json,b=shop-b.json (their ids become a:<id>, b:<id>)',
     'FEDREC_CATALOGUE',
   ),
   opt('--dim <n>', 'embedding width of a fresh model', 'FEDREC_DIM').default(32).argParser(int(1, 4096)),

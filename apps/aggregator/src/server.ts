@@ -6,7 +6,8 @@ import createDebug from 'debug'
 import type { Hono } from 'hono'
 import { type Aggregator, type AggregatorOptions, createAggregator } from './aggregator/index.ts'
 import { type AppOptions, createApp } from './app/index.ts'
-import { type CatalogueEntry, readCatalogueFile } from './catalogue.ts'
+import type { CatalogueEntry } from './catalogue.ts'
+import { readCatalogueSpec } from './catalogue-shops.ts'
 import { logError } from './error-log.ts'
 
 const log = createDebug('fedrec:aggregator:server')
@@ -19,7 +20,7 @@ export interface ServerOptions extends Omit<AggregatorOptions, 'catalogue'>, App
   host: string
   /** 0 picks a free port. */
   port: number
-  /** JSON catalogue file read at start (see readCatalogueFile). */
+  /** JSON catalogue file read at start, or several shops' as `a=fileA.json,b=fileB.json` (see readCatalogueSpec). */
   catalogueFile?: string | undefined
   catalogue?: readonly CatalogueEntry[]
 }
@@ -44,7 +45,7 @@ export interface RunningServer {
  * await server.close()
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const catalogue = options.catalogueFile ? readCatalogueFile(options.catalogueFile) : options.catalogue
+  const catalogue = options.catalogueFile ? readCatalogueSpec(options.catalogueFile) : options.catalogue
   let app: Hono | undefined
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
     (resolve, reject) => {
