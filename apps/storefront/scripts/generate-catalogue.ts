@@ -4,8 +4,14 @@
  * so ids must stay stable: regenerate only when the catalogue is meant to change.
  *
  *   npx tsx apps/storefront/scripts/generate-catalogue.ts
+ *
+ * A second demo shop (public/catalogue-b.json, for shops sharing one model): other products and ids from
+ * the same categories, nouns and brands — the same feature vocabulary —
+ *
+ *   npx tsx apps/storefront/scripts/generate-catalogue.ts --seed 7 --id-prefix item --per-category 12 --out public/catalogue-b.json
  */
 import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
 import type { Product } from '../src/catalogue.ts'
 
 interface CategorySpec {
@@ -24,7 +30,22 @@ interface CategorySpec {
   blurbs: string[]
 }
 
-const PER_CATEGORY = 30
+const { values: args } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '20240601' },
+    'id-prefix': { type: 'string', default: 'sku' },
+    'per-category': { type: 'string', default: '30' },
+    out: { type: 'string', default: 'public/catalogue.json' },
+  },
+})
+const SEED = Number(args.seed)
+const ID_PREFIX = args['id-prefix']
+const PER_CATEGORY = Number(args['per-category'])
+if (!Number.isInteger(SEED) || SEED < 0) throw new Error(`--seed must be an integer ≥ 0, got ${args.seed}`)
+if (!/^[a-z0-9-]+$/.test(ID_PREFIX))
+  throw new Error(`--id-prefix must be lower-case letters, digits or -, got ${ID_PREFIX}`)
+if (!Number.isInteger(PER_CATEGORY) || PER_CATEGORY < 1)
+  throw new Error(`--per-category must be a positive integer, got ${args['per-category']}`)
 
 const CATEGORIES: CategorySpec[] = [
   {
@@ -267,7 +288,7 @@ function priceIn(low: number, high: number, rng: () => number): number {
 }
 
 function generate(): Product[] {
-  const rng = createRng(20_240_601)
+  const rng = createRng(SEED)
   const products: Product[] = []
   for (const spec of CATEGORIES) {
     const combos = spec.adjectives.flatMap((adjective) =>
@@ -279,7 +300,7 @@ function generate(): Product[] {
       .slice(0, PER_CATEGORY)
       .forEach(({ adjective, noun, low, high }, i) => {
         products.push({
-          id: `sku-${slug}-${String(i + 1).padStart(3, '0')}`,
+          id: `${ID_PREFIX}-${slug}-${String(i + 1).padStart(3, '0')}`,
           name: `${adjective} ${noun}`,
           category: spec.name,
           subcategory: noun,
@@ -293,7 +314,7 @@ function generate(): Product[] {
   return products
 }
 
-const out = new URL('../public/catalogue.json', import.meta.url)
+const out = new URL(`../${args.out}`, import.meta.url)
 const products = generate()
 writeFileSync(out, `${JSON.stringify(products, null, 2)}\n`)
 console.info(`wrote ${products.length} products to ${out.pathname}`)

@@ -18,6 +18,18 @@ describe('parseCatalogue', () => {
     expect(new Set(catalogue.products.map((p) => p.brand)).size).toBeGreaterThanOrEqual(16)
   })
 
+  it("accepts the second demo shop's catalogue: other ids, the same categories and brands", () => {
+    const read = (file: string) =>
+      parseCatalogue(JSON.parse(readFileSync(new URL(`../public/${file}`, import.meta.url), 'utf8')))
+    const a = read('catalogue.json')
+    const b = read('catalogue-b.json')
+    expect(b.products).toHaveLength(96)
+    expect(b.categories).toEqual(a.categories)
+    expect(b.products.some((p) => a.byId(p.id))).toBe(false)
+    const brandsOfA = new Set(a.products.map((p) => p.brand))
+    expect(b.products.every((p) => brandsOfA.has(p.brand))).toBe(true)
+  })
+
   it('keeps the optional features when given and names a bad one', () => {
     const featured = { ...item, subcategory: 'Skillet', brand: 'Hearthstone' }
     expect(parseCatalogue([featured]).byId('sku-a')).toEqual(featured)

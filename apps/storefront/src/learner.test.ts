@@ -50,6 +50,7 @@ const settings = (over: Partial<StorefrontSettings> = {}): StorefrontSettings =>
   endpoint: 'http://agg.test/',
   syncEverySeconds: 0,
   syncAfterEvents: 3,
+  catalogueUrl: 'http://shop.test/catalogue.json',
   ...over,
 })
 
@@ -60,6 +61,20 @@ afterEach(() => {
 })
 
 describe('createLearner', () => {
+  it("hands the page's shop setting to the library, and none when there is none", async () => {
+    const options: unknown[] = []
+    const create = async (o: unknown) => {
+      options.push(o)
+      return fakeRecommender().rec
+    }
+    await createLearner(settings({ shop: 'fjord' }), { create }).ready
+    await createLearner(settings(), { create }).ready
+    expect(options).toEqual([
+      { endpoint: 'http://agg.test/', shop: 'fjord' },
+      { endpoint: 'http://agg.test/' },
+    ])
+  })
+
   it('syncs in the background after every `syncAfterEvents` events and reports the round', async () => {
     const { rec, calls } = fakeRecommender()
     const learner = createLearner(settings(), { create: async () => rec })

@@ -32,6 +32,7 @@ export function createLearner(
     created: create({
       endpoint: settings.endpoint,
       ...(settings.backends ? { backends: settings.backends } : {}),
+      ...(settings.shop ? { shop: settings.shop } : {}),
     }),
   })
   startRecommender(state)

@@ -19,7 +19,11 @@ import { privacyView } from './views/privacy.ts'
 import { productView } from './views/product.ts'
 import { searchView } from './views/search.ts'
 
-const { settings, warnings } = parseSettings(location.search, import.meta.env, location.href)
+const { settings, warnings } = parseSettings(
+  location.search,
+  import.meta.env,
+  new URL(import.meta.env.BASE_URL, location.href).toString(),
+)
 for (const warning of warnings) console.warn(`[storefront] ${warning}`)
 
 const storage = safeLocalStorage()
@@ -32,7 +36,7 @@ const root = document.getElementById('app')
 if (!root) throw new Error('index.html has no #app element')
 const shell = createShell(root, cart, learner)
 
-loadCatalogue(`${import.meta.env.BASE_URL}catalogue.json`).then(start, (err: unknown) => {
+loadCatalogue(settings.catalogueUrl).then(start, (err: unknown) => {
   console.error('[storefront] could not load the catalogue:', err)
   shell.main.replaceChildren(
     h(

@@ -6,7 +6,12 @@ const BASE = 'http://shop.test/'
 describe('parseSettings', () => {
   it('uses the defaults when nothing is set', () => {
     expect(parseSettings('', {}, BASE)).toEqual({
-      settings: { endpoint: DEFAULT_ENDPOINT, syncEverySeconds: 60, syncAfterEvents: 5 },
+      settings: {
+        endpoint: DEFAULT_ENDPOINT,
+        syncEverySeconds: 60,
+        syncAfterEvents: 5,
+        catalogueUrl: 'http://shop.test/catalogue.json',
+      },
       warnings: [],
     })
   })
@@ -52,5 +57,23 @@ describe('parseSettings', () => {
     const { settings, warnings } = parseSettings('?backends=webgpu', {}, BASE)
     expect(settings.backends).toBeUndefined()
     expect(warnings).toHaveLength(1)
+  })
+
+  it('reads the shop of a shared model from ?shop=, else VITE_FEDREC_SHOP, else none', () => {
+    expect(parseSettings('?shop=fjord', { VITE_FEDREC_SHOP: 'env' }, BASE).settings.shop).toBe('fjord')
+    expect(parseSettings('', { VITE_FEDREC_SHOP: 'env' }, BASE).settings.shop).toBe('env')
+    expect(parseSettings('?shop=', {}, BASE).settings.shop).toBeUndefined()
+  })
+
+  it('reads the catalogue URL against the app, and ignores one that is not http(s)', () => {
+    expect(parseSettings('?catalogue=catalogue-b.json', {}, BASE).settings.catalogueUrl).toBe(
+      'http://shop.test/catalogue-b.json',
+    )
+    expect(
+      parseSettings('', { VITE_FEDREC_CATALOGUE: 'https://cdn.test/c.json' }, BASE).settings.catalogueUrl,
+    ).toBe('https://cdn.test/c.json')
+    const { settings, warnings } = parseSettings('?catalogue=javascript:alert(1)', {}, BASE)
+    expect(settings.catalogueUrl).toBe('http://shop.test/catalogue.json')
+    expect(warnings).toEqual(['?catalogue= "javascript:alert(1)" is not an http(s) URL; ignored'])
   })
 })

@@ -15,6 +15,10 @@ export interface StorefrontSettings {
   syncAfterEvents: number
   /** tfjs backends to try in order (QA: force the WASM or CPU fallback); undefined = the library's default. */
   backends?: BackendName[]
+  /** The shop's namespace in a model several shops share (the library's `shop`); undefined = none. */
+  shop?: string
+  /** Where the products come from, absolute (default: catalogue.json beside the app). */
+  catalogueUrl: string
 }
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:8787/'
@@ -27,17 +31,22 @@ export interface ParsedSettings {
   warnings: string[]
 }
 
+/** The build-time variables the settings fall back to. */
+export interface SettingsEnv {
+  VITE_FEDREC_ENDPOINT?: string | undefined
+  VITE_FEDREC_SHOP?: string | undefined
+  VITE_FEDREC_CATALOGUE?: string | undefined
+}
+
 /**
- * Reads `?endpoint=`, `?syncEvery=` (seconds), `?syncAfter=` (events) and `?backends=` (e.g. `wasm,cpu`)
- * from a query string. The endpoint
- * falls back to `VITE_FEDREC_ENDPOINT`, then to the local aggregator. Pure, so it is tested in Node.
+ * Reads `?endpoint=`, `?syncEvery=` (seconds), `?syncAfter=` (events), `?backends=` (e.g. `wasm,cpu`),
+ * `?shop=` and `?catalogue=` from a query string. The endpoint falls back to `VITE_FEDREC_ENDPOINT`, then to
+ * the local aggregator; the shop to `VITE_FEDREC_SHOP`, then none (the library refuses a bad name, and says
+ * why); the catalogue to `VITE_FEDREC_CATALOGUE`, then catalogue.json beside the app (`base`: the app's URL).
+ * Pure, so it is tested in Node.
  * @example parseSettings('?endpoint=http://agg.test/&syncEvery=0', {}, 'http://shop.test/').settings
  */
-export function parseSettings(
-  search: string,
-  env: { VITE_FEDREC_ENDPOINT?: string | undefined },
-  base: string,
-): ParsedSettings {
+export function parseSettings(search: string, env: SettingsEnv, base: string): ParsedSettings {
   const params = new URLSearchParams(search)
   const warnings: string[] = []
 
@@ -65,11 +74,31 @@ export function parseSettings(
     return fallback
   }
 
+  let catalogueUrl = new URL('catalogue.json', base).toString()
+  const catalogues: [source: string, value: string | null | undefined][] = [
+    ['?catalogue=', params.get('catalogue')],
+    ['VITE_FEDREC_CATALOGUE', env.VITE_FEDREC_CATALOGUE],
+  ]
+  for (const [source, value] of catalogues) {
+    if (value === null || value === undefined || value.trim() === '') continue
+    const url = parseHttpUrl(value.trim(), base)
+    if (url) {
+      catalogueUrl = url
+      break
+    }
+    warnings.push(`${source} ${JSON.stringify(value)} is not an http(s) URL; ignored`)
+  }
+
   const settings: StorefrontSettings = {
     endpoint,
     syncEverySeconds: count('syncEvery', DEFAULT_SYNC_EVERY_SECONDS),
     syncAfterEvents: Math.floor(count('syncAfter', DEFAULT_SYNC_AFTER_EVENTS)),
+    catalogueUrl,
   }
+  const shop = [params.get('shop'), env.VITE_FEDREC_SHOP].find(
+    (v) => v !== null && v !== undefined && v !== '',
+  )
+  if (shop) settings.shop = shop
   const backends = params.get('backends')
   if (backends !== null && backends.trim() !== '') {
     const names = backends.split(',').map((b) => b.trim())
