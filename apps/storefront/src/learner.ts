@@ -41,6 +41,7 @@ export function createLearner(
 
   return {
     endpoint: settings.endpoint,
+    ...(settings.shop ? { shop: settings.shop } : {}),
     ready: state.ready.then(() => undefined),
     recommender,
     status: () => ({ ...status }),

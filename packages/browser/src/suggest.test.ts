@@ -50,4 +50,30 @@ describe('popularity and "why this?" without tfjs', () => {
       items: [],
     })
   })
+
+  it("reads one shop's popular items from a model several shops share, under the shop's own ids", () => {
+    const shared = (bias: Float32Array) =>
+      decodeModel(
+        encodeModel({
+          modelVersion: 3,
+          round: 3,
+          itemIds: ['a:x', 'b:x', 'a:y', 'b:y', 'a:z'],
+          tensors: [
+            { name: ITEM_EMBEDDING, rows: 5, cols: 1, values: Float32Array.of(1, 2, 3, 4, 5) },
+            { name: ITEM_BIAS, rows: 5, cols: 1, values: bias },
+          ],
+        }),
+      )
+    // Shop b's items are the most popular of the model; shop a sees its own, best first, minus the excluded.
+    const model = shared(Float32Array.of(0.1, 0.9, 0.3, 0.8, 0.2))
+    expect(popularFromSnapshot(model, 5, new Set(), 'a').items.map((i) => i.itemId)).toEqual(['y', 'z', 'x'])
+    expect(popularFromSnapshot(model, 5, new Set(['z']), 'a').items.map((i) => i.itemId)).toEqual(['y', 'x'])
+    expect(popularFromSnapshot(model, 5, new Set(), 'c')).toEqual({
+      kind: 'none',
+      modelVersion: 3,
+      items: [],
+    })
+    // Popularity is the shop's own: equal biases among a's items are no signal, whatever b's are.
+    expect(popularFromSnapshot(shared(Float32Array.of(0, 1, 0, 2, 0)), 5, new Set(), 'a').kind).toBe('none')
+  })
 })

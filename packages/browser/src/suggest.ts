@@ -122,21 +122,27 @@ function norm(values: Float32Array, offset: number, dim: number): number {
 }
 
 /**
- * Popular items straight from a decoded model (the widget's degraded mode, on the main thread).
+ * Popular items straight from a decoded model (the widget's degraded mode, on the main thread). With a
+ * `shop`, the model is one several shops share: only ids `<shop>:…` count, returned without the prefix.
  * @example popularFromSnapshot(decodeModel(bytes), 8, new Set(['sku-1']))
  */
 export function popularFromSnapshot(
   snapshot: ModelSnapshot,
   k: number,
   exclude: ReadonlySet<string> = new Set(),
+  shop?: string,
 ): SuggestionSet {
-  const bias = snapshot.tensors.find((t) => t.name === ITEM_BIAS)?.values
-  if (!bias || !hasPopularitySignal(bias))
+  const prefix = shop === undefined ? '' : `${shop}:`
+  const own = (row: number) => snapshot.itemIds[row]!.startsWith(prefix)
+  const idOf = (row: number) => snapshot.itemIds[row]!.slice(prefix.length)
+  const all = snapshot.tensors.find((t) => t.name === ITEM_BIAS)?.values
+  const bias = all && shop !== undefined ? all.filter((_, row) => own(row)) : all
+  if (!all || !bias || !hasPopularitySignal(bias))
     return { kind: 'none', modelVersion: snapshot.modelVersion, items: [] }
-  const rows = topByBias(bias, k, (row) => exclude.has(snapshot.itemIds[row]!))
+  const rows = topByBias(all, k, (row) => !own(row) || exclude.has(idOf(row)))
   return {
     kind: 'popular',
     modelVersion: snapshot.modelVersion,
-    items: rows.map(({ row, score }) => ({ itemId: snapshot.itemIds[row]!, score, because: null })),
+    items: rows.map(({ row, score }) => ({ itemId: idOf(row), score, because: null })),
   }
 }

@@ -33,6 +33,8 @@ export type LearnerChange = 'status' | 'recommendations'
 export interface Learner {
   /** The aggregator's base URL (the widget's degraded mode reads popular items from it directly). */
   readonly endpoint: string
+  /** The shop's name in a model several shops share (`?shop=`), for the widget's degraded mode too. */
+  readonly shop?: string
   /** Resolves once the recommender exists; rejects (handled) if this browser cannot run it. */
   readonly ready: Promise<void>
   /**

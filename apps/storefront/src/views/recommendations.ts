@@ -28,6 +28,7 @@ export function recommendations(
   const el = document.createElement('fedrec-recommendations')
   el.className = 'rec-row'
   el.setAttribute('endpoint', app.learner.endpoint)
+  if (app.learner.shop) el.setAttribute('shop', app.learner.shop)
   el.setAttribute('heading', heading)
   el.setAttribute('count', String(count))
   el.setAttribute('mode', mode)

@@ -64,6 +64,7 @@ describe('the widget attributes', () => {
       exclude: 'sku-1 sku-2',
       heading: 'Because you viewed sku-8',
       'item-url': '/p/{id}',
+      shop: 'bramble',
     }
     expect(readAttributes((name) => attrs[name] ?? null, 'https://shop.example/')).toEqual({
       endpoint: 'https://shop.example/agg/',
@@ -75,6 +76,7 @@ describe('the widget attributes', () => {
       exclude: ['sku-1', 'sku-2'],
       leaveOut: 'carted',
       itemUrl: '/p/{id}',
+      shop: 'bramble',
     })
     expect(readAttributes(() => null, 'https://shop.example/')).toEqual({
       endpoint: null,

@@ -22,6 +22,8 @@ export interface WidgetAttributes {
   leaveOut: LeaveOut
   /** `item-url` with its `{id}` placeholder, or null. */
   itemUrl: string | null
+  /** `shop`: the shop's name in a model several shops share (the library's `shop` option checks it). */
+  shop?: string
 }
 
 /**
@@ -39,6 +41,7 @@ export function readAttributes(get: (name: string) => string | null, base: strin
     exclude: parseExclude(get('exclude')),
     leaveOut: parseLeaveOut(get('leave-out')),
     itemUrl: get('item-url'),
+    ...(get('shop') ? { shop: get('shop')! } : {}),
   }
 }
 

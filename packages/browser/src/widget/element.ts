@@ -53,6 +53,7 @@ export class FedrecRecommendations extends Base {
     'exclude',
     'leave-out',
     'item-url',
+    'shop',
   ]
 
   #recommenderProp: Recommender | Promise<Recommender> | null = null
@@ -173,9 +174,9 @@ export class FedrecRecommendations extends Base {
 
   #recommender(): Promise<Recommender> {
     if (this.#recommenderProp) return Promise.resolve(this.#recommenderProp)
-    const { endpoint, dbName } = this.#attrs
+    const { endpoint, dbName, shop } = this.#attrs
     if (!endpoint) return Promise.reject(new Error('<fedrec-recommendations> needs an endpoint attribute'))
-    return sharedRecommender(endpoint, dbName)
+    return sharedRecommender(endpoint, dbName, shop)
   }
 
   async #load(): Promise<void> {
@@ -196,6 +197,7 @@ export class FedrecRecommendations extends Base {
       itemId: attrs.item,
       endpoint: attrs.endpoint,
       dbName,
+      ...(attrs.shop ? { shop: attrs.shop } : {}),
       warn: (key, message, err) => this.#warn(key, message, err),
     })
     if (generation !== this.#generation) return

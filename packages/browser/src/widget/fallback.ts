@@ -9,6 +9,7 @@ const snapshots = new Map<string, Promise<ModelSnapshot>>()
 /**
  * Popular items without the worker (no Worker, no tfjs backend, or the recommender failed to start): the
  * cached model from IndexedDB when that works, else `GET /v1/model`; ranked by item bias on the main thread.
+ * With a `shop`, only that shop's items of a model several shops share, under the shop's own ids.
  * No tfjs is involved, only the binary decoder. Rejects when neither source is reachable.
  * @example const { kind, items } = await degradedPopular('https://agg.example/', 'fedrec', 8, new Set())
  */
@@ -17,6 +18,7 @@ export async function degradedPopular(
   dbName: string,
   k: number,
   exclude: ReadonlySet<string>,
+  shop?: string,
 ): Promise<SuggestionSet> {
   const key = `${endpoint}|${dbName}`
   let snapshot = snapshots.get(key)
@@ -26,7 +28,7 @@ export async function degradedPopular(
     // A failure is not cached: the next refresh tries again.
     snapshot.catch(() => snapshots.delete(key))
   }
-  return popularFromSnapshot(await snapshot, k, exclude)
+  return popularFromSnapshot(await snapshot, k, exclude, shop)
 }
 
 async function loadSnapshot(endpoint: string, dbName: string): Promise<ModelSnapshot> {

@@ -22,6 +22,8 @@ export interface SuggestionsRequest {
   /** Needed for the page's own fallback; null means there is none. */
   endpoint: string | null
   dbName: string
+  /** The shop's name in a model several shops share: the fallback shows this shop's items only. */
+  shop?: string
   warn: Warn
 }
 
@@ -60,7 +62,7 @@ export async function loadSuggestions(request: SuggestionsRequest): Promise<{
     try {
       if (!request.endpoint) throw err
       return {
-        set: await degradedPopular(request.endpoint, request.dbName, k, new Set(exclude)),
+        set: await degradedPopular(request.endpoint, request.dbName, k, new Set(exclude), request.shop),
         degraded: true,
       }
     } catch (fallbackErr) {
