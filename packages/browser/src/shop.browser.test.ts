@@ -127,6 +127,23 @@ describe('a shop in a model several shops share', () => {
     expect(reranked.items.find((i) => i.itemId === 'b:k1')).toMatchObject({ reason: 'unknown' })
   })
 
+  it('answers a shop the model has no items of with empty lists rather than an error', async () => {
+    const dbName = `s-${crypto.randomUUID()}`
+    await seedShared(dbName)
+    const rec = await createRecommender({
+      endpoint: 'http://127.0.0.1:9/',
+      dbName,
+      shop: 'c',
+      retry: { retries: 0, baseDelayMs: 1 },
+    })
+    open.push(rec)
+    await rec.track({ type: 'click', itemId: 'k1' })
+    expect(await rec.recommend({ k: 5 })).toEqual([])
+    expect(await rec.suggest({ k: 5 })).toMatchObject({ kind: 'none', items: [] })
+    expect(await rec.suggest({ mode: 'similar', itemId: 'k1', k: 5 })).toMatchObject({ items: [] })
+    expect((await rec.rerank(['k1', 'k2'])).items.map((i) => i.itemId)).toEqual(['k1', 'k2'])
+  })
+
   it('refuses a bad shop name before starting anything', async () => {
     await expect(createRecommender({ endpoint: 'http://127.0.0.1:9/', shop: 'a:b' })).rejects.toMatchObject({
       code: 'bad_option',
