@@ -42,6 +42,8 @@ const listedLater = [...new Set(shopB.products.map((p) => p.category))].map((cat
   return { ...rest, id: `${id}-new` }
 })
 const newKitchen = listedLater.find((p) => p.category === CATEGORY)!
+// The same description under another id: with no id row trained yet, only its features can score it.
+listedLater.push({ ...newKitchen, id: `${newKitchen.id}-twin` })
 
 let agg: RunningAggregator | undefined
 let siteB: StaticServer | undefined
@@ -210,14 +212,21 @@ test('two shops on two origins train the shared feature rows through one aggrega
   expect((await model()).itemIds).toContain(`b:${newKitchen.id}`)
   await b.page.evaluate(() => window.fedrec.sync())
 
-  // Nobody has bought any of them; the shop b shopper's order puts the Kitchen one first, from its features
-  // alone (category, subcategory, brand, price band, title words), which both shops' shoppers trained.
+  // Nobody has bought any of them; the shop b shopper's model scores each from its features alone (category,
+  // subcategory, brand, price band, title words), which both shops' shoppers trained: every one is scored,
+  // the two with one description score the same, and the descriptions tell the products apart. Which comes
+  // first is a question of model quality, measured by the simulator (docs/simulator.md) and asserted on a
+  // deterministic model in packages/browser/src/item-features.browser.test.ts — not here, after three rounds
+  // of two shoppers.
   const list = listedLater.map((p) => p.id)
   const ranked = await b.page.evaluate((ids) => window.fedrec.rerank(ids, { leaveOut: 'none' }), list)
   expect(ranked.kind).toBe('personal')
   const order = ranked.items.map((i) => `${i.itemId} ${i.score?.toFixed(4)}`).join(', ')
   test.info().annotations.push({ type: 'new products in the shop b shopper’s order', description: order })
-  expect(ranked.items[0]!.itemId, order).toBe(newKitchen.id)
+  expect(ranked.items.filter((i) => i.reason !== 'personal' || i.score === null)).toEqual([])
+  const scoreOf = (id: string) => ranked.items.find((i) => i.itemId === id)!.score
+  expect(scoreOf(`${newKitchen.id}-twin`), order).toBe(scoreOf(newKitchen.id))
+  expect(new Set(ranked.items.map((i) => i.score)).size, order).toBe(listedLater.length - 1)
   // Shop a's shopper does not see shop b's new products: they are not among a's items.
   const seenByA = await a.page.evaluate((ids) => window.fedrec.rerank(ids), list)
   expect(seenByA.items.every((i) => i.reason === 'unknown')).toBe(true)
