@@ -13,28 +13,38 @@ export interface ReplicaResults {
   loadAverageAfter: number[]
   /** Why the PostgreSQL rows are missing, when they are. */
   skipped: string | null
-  configurations: {
-    store: string
-    replicas: number
-    idleRssMiB: number[]
-    checkpoints: {
-      clients: number
-      updatesPerSecond: number
-      p50Ms: number
-      p99Ms: number
-      rssMiB: number[]
-      aggregatorCpuMsPerUpdate: number
-      postgresCpuMsPerUpdate: number | null
-      clientCpuMsPerUpdate: number
-      statementsPerUpdate: number | null
-      transactionsPerUpdate: number | null
-      storeMiB: number
-    }[]
-    failures: number
-    failureSamples: string[]
-    statements: { query: string; perUpdate: number; meanMs: number }[]
-    stderr: string[]
-  }[]
+  configurations: Configuration[]
+}
+
+/** One checkpoint of one configuration. */
+export interface Checkpoint {
+  clients: number
+  updatesPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  /** Resident memory of each aggregator process, MiB. */
+  rssMiB: number[]
+  aggregatorCpuMsPerUpdate: number
+  postgresCpuMsPerUpdate: number | null
+  clientCpuMsPerUpdate: number
+  statementsPerUpdate: number | null
+  transactionsPerUpdate: number | null
+  /** The store's size on disk: the SQLite file and its WAL, or the PostgreSQL database (pg_database_size). */
+  storeMiB: number
+}
+
+/** One configuration's run. */
+export interface Configuration {
+  store: 'SQLite' | 'PostgreSQL'
+  replicas: number
+  idleRssMiB: number[]
+  checkpoints: Checkpoint[]
+  failures: number
+  failureSamples: string[]
+  /** Statements per upload over the whole run, most frequent first (PostgreSQL with pg_stat_statements). */
+  statements: { query: string; perUpdate: number; meanMs: number }[]
+  /** Each replica's stderr when a request failed (its own account of the failure). */
+  stderr: string[]
 }
 
 const f = (n: number | null, digits = 1): string => (n === null || Number.isNaN(n) ? '—' : n.toFixed(digits))

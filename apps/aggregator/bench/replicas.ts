@@ -29,7 +29,7 @@ import {
   type UpdateShape,
 } from './load-kit.ts'
 import { type PostgresProbe, probePostgres, type Statement, statementsBetween } from './postgres-probe.ts'
-import { replicaReport } from './replicas-report.ts'
+import { type Configuration, replicaReport } from './replicas-report.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -63,37 +63,6 @@ writeFileSync(catalogue, JSON.stringify(Array.from({ length: SHAPE.items }, (_, 
 const COMMON = ['--port', '0', '--catalogue', catalogue, '--dim', String(SHAPE.dim)]
 COMMON.push('--min-clients', String(CLIENTS + 1), '--round-deadline', '86400')
 COMMON.push('--client-rate', '0', '--ip-rate', '0', '--max-update-norm', '1000')
-
-/** One checkpoint of one configuration. */
-export interface Checkpoint {
-  clients: number
-  updatesPerSecond: number
-  p50Ms: number
-  p99Ms: number
-  /** Resident memory of each aggregator process, MiB. */
-  rssMiB: number[]
-  aggregatorCpuMsPerUpdate: number
-  postgresCpuMsPerUpdate: number | null
-  clientCpuMsPerUpdate: number
-  statementsPerUpdate: number | null
-  transactionsPerUpdate: number | null
-  /** The store's size on disk: the SQLite file and its WAL, or the PostgreSQL database (pg_database_size). */
-  storeMiB: number
-}
-
-/** One configuration's run. */
-export interface Configuration {
-  store: 'SQLite' | 'PostgreSQL'
-  replicas: number
-  idleRssMiB: number[]
-  checkpoints: Checkpoint[]
-  failures: number
-  failureSamples: string[]
-  /** Statements per upload over the whole run, most frequent first (PostgreSQL with pg_stat_statements). */
-  statements: { query: string; perUpdate: number; meanMs: number }[]
-  /** Each replica's stderr when a request failed (its own account of the failure). */
-  stderr: string[]
-}
 
 const log = (line: string): void => {
   process.stderr.write(`· ${line}\n`)
