@@ -1,6 +1,7 @@
 /** Federated evaluation: a report on a recent model version, counted once per participating client and version. */
 import type { EvaluationReport } from '@fedrec/protocol'
 import createDebug from 'debug'
+import { StoreConflictError } from '../store/index.ts'
 import { hashClientId } from './client-hash.ts'
 import { AggregatorError } from './errors.ts'
 import { type AggregatorState, iso } from './state.ts'
@@ -51,15 +52,8 @@ export async function evaluate(
   }
   await store.checkPresent()
   const clientHash = hashClientId(s.salt, report.clientId)
-  const prior = await store.findEvaluation(report.idempotencyKey)
-  if (prior) {
-    if (prior.clientHash !== clientHash)
-      throw new AggregatorError(
-        'idempotency_conflict',
-        'this idempotency key was used before by another report; use a fresh random key per report',
-      )
-    return { accepted: true, modelVersion: prior.modelVersion, duplicate: true }
-  }
+  const retried = await answerRetry(s, report, clientHash)
+  if (retried) return retried
   // Anyone can post a report; only a client that trained with the others may say how good the model is.
   if (!(await tookPart(s, clientHash, report.modelVersion))) {
     throw new AggregatorError(
@@ -67,15 +61,44 @@ export async function evaluate(
       `this client has no accepted update in round ${report.modelVersion - 1} or ${report.modelVersion} (the rounds that published and trained on model version ${report.modelVersion}): only clients that took part may report; send the client id of your accepted upload, after its ack`,
     )
   }
-  if (await store.hasClientEvaluated(report.modelVersion, clientHash)) {
-    throw new AggregatorError(
+  const alreadyEvaluated = () =>
+    new AggregatorError(
       'already_evaluated',
       `this client has already reported on model version ${report.modelVersion}: one report per client and version (a retry must reuse its idempotency key)`,
     )
+  if (await store.hasClientEvaluated(report.modelVersion, clientHash)) {
+    // Replicas: another replica may have stored this very report since the lookup above.
+    const late = store.shared ? await answerRetry(s, report, clientHash) : undefined
+    if (late) return late
+    throw alreadyEvaluated()
   }
-  await store.insertEvaluation({ ...report, clientHash, receivedAt: iso(opts.now()) })
+  try {
+    await store.insertEvaluation({ ...report, clientHash, receivedAt: iso(opts.now()) })
+  } catch (err) {
+    // Replicas: another replica stored this report, or another of this client for this version, first.
+    if (!(err instanceof StoreConflictError)) throw err
+    const late = await answerRetry(s, report, clientHash)
+    if (late) return late
+    throw alreadyEvaluated()
+  }
   logModel('evaluation report for model version %d: %d users', report.modelVersion, report.users)
   return { accepted: true, modelVersion: report.modelVersion, duplicate: false }
+}
+
+/** The answer to a report key seen before, or undefined for a new key. */
+async function answerRetry(
+  s: AggregatorState,
+  report: EvaluationReport,
+  clientHash: string,
+): Promise<{ accepted: true; modelVersion: number; duplicate: true } | undefined> {
+  const prior = await s.store.findEvaluation(report.idempotencyKey)
+  if (!prior) return undefined
+  if (prior.clientHash !== clientHash)
+    throw new AggregatorError(
+      'idempotency_conflict',
+      'this idempotency key was used before by another report; use a fresh random key per report',
+    )
+  return { accepted: true, modelVersion: prior.modelVersion, duplicate: true }
 }
 
 /**

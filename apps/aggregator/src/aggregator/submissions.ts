@@ -146,7 +146,18 @@ async function enqueue(
   }
   const { accumulator, round, opts } = s
   if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
-  await checkUpdate(s, update, clientHash)
+  try {
+    await checkUpdate(s, update, clientHash)
+  } catch (err) {
+    // Replicas: another replica may have committed this very update (the same key, sent to both at once)
+    // between answerRetry's lookup and this check; then it is a retry, answered with that replica's ack.
+    const late =
+      s.store.shared && err instanceof AggregatorError && err.code === 'already_submitted'
+        ? await answerRetry(s, batch, update, clientHash, tag)
+        : undefined
+    if (late) return late
+    throw err
+  }
   if (batch.clients.has(clientHash)) {
     throw new AggregatorError(
       'already_submitted',
