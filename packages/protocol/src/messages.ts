@@ -181,6 +181,8 @@ export const PublicStatusSchema = v.object({
   modelVersion: count,
   numItems: count,
   dim: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  /** Rows F of the model's hashed item-feature table; absent for an id-only model. */
+  featureRows: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   modelBytes: count,
   serverOptimizer: v.string(),
   config: RoundConfigSchema,

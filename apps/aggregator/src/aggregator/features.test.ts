@@ -64,7 +64,11 @@ const kitchen = featureRows([['cat:kitchen']], F).rows[0]!
 
 describe('an aggregator with item features', () => {
   it('creates a model with an F-row feature table, each item’s hashed rows, and zero id rows for items with features', async () => {
-    await stop(await start())
+    const a = await start()
+    // Operators and clients read F from the status, with and without the token.
+    expect((await a.status()).featureRows).toBe(F)
+    expect((await a.publicStatus()).featureRows).toBe(F)
+    await stop(a)
     const model = await stored()
     const expected = featureRows([['cat:kitchen', 'brand:acme'], undefined, ['cat:kitchen']], F)
     expect(model.features?.table.rows).toBe(F)
@@ -184,6 +188,7 @@ describe('an aggregator with item features', () => {
     await expect(a.submit(update.bytes)).rejects.toThrow(
       'unknown tensor "feature_bias"; the model has item_embedding, item_bias',
     )
+    expect(await a.status()).not.toHaveProperty('featureRows')
   })
 
   it('refuses a --feature-rows that contradicts the store, and secure aggregation of a model with features', async () => {

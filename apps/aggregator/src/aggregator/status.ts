@@ -45,6 +45,10 @@ const history = async (s: AggregatorState, ledger: PrivacyLedger): Promise<Round
     return epsilon === undefined ? toSummary(r) : { ...toSummary(r), epsilon }
   })
 
+/** F of the model's feature table, when it has one. */
+const featureRows = (s: AggregatorState): { featureRows?: number } =>
+  s.model.features ? { featureRows: s.model.features.table.rows } : {}
+
 /** `GET /v1/status` with the operator token. */
 export async function status(s: AggregatorState, from: StatusSources): Promise<Status> {
   const { model, round, store, opts } = s
@@ -56,6 +60,7 @@ export async function status(s: AggregatorState, from: StatusSources): Promise<S
     samples: tally.samples,
     numItems: model.itemIds.length,
     dim: model.dim,
+    ...featureRows(s),
     modelBytes: from.modelBytes(),
     serverOptimizer: opts.serverOptimizer,
     config: config(s),
@@ -77,6 +82,7 @@ export async function publicStatus(s: AggregatorState, from: StatusSources): Pro
     modelVersion: model.version,
     numItems: model.itemIds.length,
     dim: model.dim,
+    ...featureRows(s),
     modelBytes: from.modelBytes(),
     serverOptimizer: opts.serverOptimizer,
     config: config(s),
