@@ -50,6 +50,12 @@ export function createCommand(): Command {
       ).choices(['on', 'off']),
     )
     .option('--feature-rows <F>', 'rows of the hashed feature table', int(1), DEFAULTS.featureRows)
+    .addOption(
+      new Option(
+        '--negative-id-rows <on|off>',
+        "with item features: 'on' (default) a sampled negative pushes down its own id row and bias too (plain BPR; untouched products drift down every round); 'off': negatives train the feature rows only",
+      ).choices(['on', 'off']),
+    )
     .option(
       '--cold-items <f>',
       'new products: the latest-introduced fraction f of the items leaves training and is added after it (in-process; with item features: the cold-start table)',

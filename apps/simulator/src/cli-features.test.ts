@@ -18,10 +18,13 @@ describe('the item-feature and cold-start flags', () => {
     expect(
       optionsOf('--item-features', 'off', '--feature-rows', '512', '--cold-items', '0.2', '--cold-listed'),
     ).toMatchObject({ itemFeatures: 'off', featureRows: 512, coldItems: 0.2, coldListed: true })
+    expect(optionsOf()).toMatchObject({ negativeIdRows: true })
+    expect(optionsOf('--negative-id-rows', 'off')).toMatchObject({ negativeIdRows: false })
   })
 
   it('refuse what makes no sense, each with its reason', () => {
     expect(() => optionsOf('--item-features', 'maybe')).toThrow('Allowed choices are on, off')
+    expect(() => optionsOf('--negative-id-rows', 'no')).toThrow('Allowed choices are on, off')
     expect(() => optionsOf('--cold-items', '1')).toThrow('expected a fraction below 1')
     expect(() => optionsOf('--cold-items', '0')).toThrow('expected a number > 0')
     expect(() => optionsOf('--cold-listed')).toThrow('--cold-listed needs --cold-items')

@@ -23,6 +23,7 @@ export function simulationOptionsOf(
     items: typeof o.items === 'string' ? o.items : undefined,
     itemFeatures: o.itemFeatures === 'on' || o.itemFeatures === 'off' ? o.itemFeatures : undefined,
     featureRows: Number(o.featureRows),
+    negativeIdRows: o.negativeIdRows !== 'off',
     coldItems: o.coldItems === undefined ? undefined : Number(o.coldItems),
     coldListed: o.coldListed === true,
     rounds: Number(o.rounds),

@@ -62,7 +62,7 @@ export async function clientTurn(
     config,
     rng,
     ...shopperPadding(options, seed, index, pseudo[index]),
-    ...(itemFeatures ? { itemFeatures } : {}),
+    ...(itemFeatures ? { itemFeatures, negativesOnFeatures: options.negativeIdRows === false } : {}),
   })
   const { userVector, pseudoItems } = trained
   const result = shop

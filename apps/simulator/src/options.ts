@@ -22,6 +22,11 @@ export interface SimulationOptions {
   /** Rows of the feature table features hash into (core's `DEFAULT_FEATURE_ROWS`). */
   featureRows?: number
   /**
+   * With item features: true (default) lets a sampled negative train its own id row and bias too (the plain
+   * BPR gradient); false: negatives train the feature rows only (core's `negativesOnFeatures`).
+   */
+  negativeIdRows?: boolean
+  /**
    * New products: the latest-introduced fraction of the items (by first touch) loses its training events and
    * is added after training (`cold-split.ts`); with item features the run adds the cold-start table. In-process.
    */

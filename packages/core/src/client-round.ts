@@ -87,6 +87,8 @@ export interface ClientRoundOptions {
    * row plus their pooled features, and the feature rows of the shopper's slice train and upload along.
    */
   itemFeatures?: ItemFeatures
+  /** With item features: `SequenceTrainingOptions.negativesOnFeatures` (absent: false, plain BPR). */
+  negativesOnFeatures?: boolean
 }
 
 export interface ClientRoundResult {
@@ -155,6 +157,9 @@ export async function trainClientRound(
     mu: config.mu,
     ...(keepVector ? { privateVector: userVector } : {}),
     ...(itemFeatures ? { itemFeatures } : {}),
+    ...(options.negativesOnFeatures === undefined
+      ? {}
+      : { negativesOnFeatures: options.negativesOnFeatures }),
   })
   // DP-FedAvg clips on the device too, so an honest client's update is already what the server counts.
   const upload =

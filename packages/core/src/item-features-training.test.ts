@@ -88,6 +88,41 @@ describeWithBackends('training with item features', NODE_BACKENDS, () => {
     expect(b.result.loss).toBe(a.result.loss)
   })
 
+  it('with negativesOnFeatures, leaves the id row and bias of an item that was only a negative untouched, and trains its feature rows', async () => {
+    const weights = initSharedWeights(NUM_ITEMS, DIM, createRng(7), { numFeatures: F, itemFeatures })
+    const touched = new Set(events.map((e) => e.row))
+    const round = (negativesOnFeatures: boolean) =>
+      trainClientRound(tf, {
+        weights,
+        userVector: new Float32Array(DIM),
+        events,
+        config: { ...config, padRatio: 0 },
+        rng: createRng(8),
+        itemFeatures,
+        negativesOnFeatures,
+      })
+    // Per delta tensor, the values of the rows the shopper never touched (only drawn as negatives).
+    const ofNegatives = async (negativesOnFeatures: boolean) => {
+      const [embedding, bias, featureEmbedding] = (await round(negativesOnFeatures)).result.deltas
+      const values = (d: typeof embedding, width: number) =>
+        [...d!.rowIds].flatMap((row, i) =>
+          touched.has(row) ? [] : [...d!.values.subarray(i * width, (i + 1) * width)],
+        )
+      return {
+        rows: [...embedding!.rowIds].filter((r) => !touched.has(r)),
+        id: [...values(embedding, DIM), ...values(bias, 1)],
+        features: [...featureEmbedding!.values],
+      }
+    }
+    const kept = await ofNegatives(true)
+    const plain = await ofNegatives(false)
+    expect(kept.rows.length).toBeGreaterThan(0)
+    expect(kept.rows).toEqual(plain.rows)
+    expect(kept.id.every((v) => v === 0)).toBe(true)
+    expect(plain.id.some((v) => v !== 0)).toBe(true)
+    expect(kept.features.some((v) => v !== 0)).toBe(true)
+  })
+
   it('scores items never trained and items newer than the model by their features', async () => {
     const weights = initSharedWeights(NUM_ITEMS, DIM, createRng(5), { numFeatures: F, itemFeatures })
     // A catalogue grown by two products after the model: one of category 1, one without features.

@@ -32,6 +32,11 @@ export interface SequenceStepInputs {
   globalBias?: TF.Tensor2D
   /** With item features: the slice's feature rows, which the slice items' vectors add (`FeatureCut.mix`). */
   features?: FeatureStepInputs
+  /**
+   * With item features, true: a negative's gradient reaches the shared feature rows only, not the item's own
+   * id row and bias, so an item's own parameters learn only from the shoppers who touched it.
+   */
+  negativesOnFeatures?: boolean
 }
 
 /** A step's feature inputs: item s's vector is `embedding[s] + mix[s] · features.embedding`, its bias likewise. */
@@ -93,13 +98,30 @@ export function sequenceGradients(tf: typeof TF, x: SequenceStepInputs) {
     ),
   ])
   const readRows = tf.concat([x.positives, x.negatives])
-  const summed = sumRows(tf, readGradients, readRows, rows, x)
+  // Negatives kept off the id rows: the same reads a second time beside the first, the negatives' zeroed,
+  // summed in the same pass (columns d + 1 … 2d + 1).
+  const split = f !== undefined && x.negativesOnFeatures === true
+  const summed = sumRows(
+    tf,
+    split
+      ? tf.concat(
+          [readGradients, tf.concat([tf.slice(readGradients, 0, targets), tf.zeros([targets * k, dim + 1])])],
+          1,
+        )
+      : readGradients,
+    readRows,
+    rows,
+    x,
+  )
   // The context rows' share: ∂J/∂V += poolᵀ · ∂J/∂q.
-  const dTable = tf.add(tf.slice(summed, [0, 0], [rows, dim]), tf.matMul(x.poolT, dQuery))
+  const contextShare = tf.matMul(x.poolT, dQuery)
+  const dTable = tf.add(tf.slice(summed, [0, 0], [rows, dim]), contextShare)
   const dBias = tf.slice(summed, [0, dim], [rows, 1])
+  const dOwnTable = split ? tf.add(tf.slice(summed, [0, dim + 1], [rows, dim]), contextShare) : dTable
+  const dOwnBias = split ? tf.slice(summed, [0, 2 * dim + 1], [rows, 1]) : dBias
   const { l2, mu } = x
-  const embedding = regularised(tf, dTable, x.embedding, l2, mu, x.globalEmbedding)
-  const bias = regularised(tf, dBias, x.bias, 0, mu, x.globalBias)
+  const embedding = regularised(tf, dOwnTable, x.embedding, l2, mu, x.globalEmbedding)
+  const bias = regularised(tf, dOwnBias, x.bias, 0, mu, x.globalBias)
   const features = f && {
     embedding: regularised(tf, tf.matMul(f.mixT, dTable), f.embedding, l2, mu, f.globalEmbedding),
     bias: regularised(tf, tf.matMul(f.mixT, dBias), f.bias, 0, mu, f.globalBias),

@@ -19,12 +19,16 @@ export interface StepContext {
   mu: number
   /** The slice's global values, for FedProx (mu > 0). */
   global?: { globalEmbedding: TF.Tensor2D; globalBias: TF.Tensor2D } | undefined
-  /** With item features: how the slice's items mix its feature rows, and their global values for FedProx. */
+  /**
+   * With item features: how the slice's items mix its feature rows, their global values for FedProx, and
+   * whether negatives train the feature rows only (`SequenceStepInputs.negativesOnFeatures`).
+   */
   features?:
     | {
         mix: TF.Tensor2D
         mixT: TF.Tensor2D
         global?: { globalEmbedding: TF.Tensor2D; globalBias: TF.Tensor2D } | undefined
+        negativesOnFeatures: boolean
       }
     | undefined
 }
@@ -66,6 +70,7 @@ export function sequenceStep(
       ...(features &&
         featureParts && {
           features: { ...featureParts, mix: features.mix, mixT: features.mixT, ...features.global },
+          negativesOnFeatures: features.negativesOnFeatures,
         }),
     })
     // The gradient laid out like the variable: embedding | bias | feature embedding | feature bias | user.

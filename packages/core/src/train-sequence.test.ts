@@ -39,9 +39,12 @@ function objectiveValue(
     b0: tf.Tensor
     /** The table the scores read, when it is not `embedding`/`bias` (item features: E + M·F, b + M·g). */
     scored?: { embedding: tf.Tensor; bias: tf.Tensor }
+    /** The table the negatives' scores read, when it is not the positives' one. */
+    negativesScored?: { embedding: tf.Tensor; bias: tf.Tensor }
   },
 ): tf.Scalar {
   const read = v.scored ?? v
+  const readNegatives = v.negativesScored ?? read
   const dense = c.pos.flatMap((_, t) => {
     const row = new Array<number>(S).fill(0)
     c.ctx[t]!.forEach((r, j) => {
@@ -50,12 +53,15 @@ function objectiveValue(
     return row
   })
   const query = tf.add(tf.matMul(tf.tensor2d(dense, [c.pos.length, S]), read.embedding), v.user)
-  const scores = tf.add(tf.matMul(query, read.embedding, false, true), tf.reshape(read.bias, [1, S]))
-  const cell = (t: number, r: number) => tf.reshape(tf.slice(scores, [t, r], [1, 1]), [])
+  const scoresOf = (table: { embedding: tf.Tensor; bias: tf.Tensor }) =>
+    tf.add(tf.matMul(query, table.embedding, false, true), tf.reshape(table.bias, [1, S]))
+  const [scores, negativeScores] = [scoresOf(read), scoresOf(readNegatives)]
+  const cell = (of: tf.Tensor, t: number, r: number) => tf.reshape(tf.slice(of, [t, r], [1, 1]), [])
   const losses: tf.Tensor[] = []
   c.pos.forEach((p, t) => {
     for (const n of c.neg[t]!) {
-      losses.push(tf.mul(tf.neg(tf.log(tf.sigmoid(tf.sub(cell(t, p), cell(t, n))))), c.weights[t]!))
+      const margin = tf.sub(cell(scores, t, p), cell(negativeScores, t, n))
+      losses.push(tf.mul(tf.neg(tf.log(tf.sigmoid(margin))), c.weights[t]!))
     }
   })
   const total = c.weights.reduce((a, b) => a + b, 0) * c.neg[0]!.length
@@ -147,81 +153,96 @@ describe('sequenceGradients', () => {
     },
   )
 
-  it('with item features, equals tf.grads of the objective on V = E + M·F, c = b + M·g', () => {
-    const rng = createRng(8)
-    const [S, Sf, d] = [5, 3, 2]
-    const normal = (n: number) => Array.from({ length: n }, () => rng.normal() * 0.5)
-    const c: Case = {
-      pos: [0, 1],
-      neg: [
-        [3, 4],
-        [2, 0],
-      ],
-      ctx: [[1, 2], [3]],
-      alpha: [[0.4, 0.6], [1]],
-      weights: [1, 2],
-    }
-    const pool = [0, 0.4, 0.6, 0, 0, 0, 0, 0, 1, 0]
-    // Item 0: features 0 and 2 (mean); item 1: feature 1; items 2, 4: none; item 3: feature 2.
-    const mix = tf.tensor2d([0.5, 0, 0.5, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0], [S, Sf])
-    const [l2, mu] = [0.1, 0.3]
-    const v = {
-      embedding: tf.tensor2d(normal(S * d), [S, d]),
-      bias: tf.tensor2d(normal(S), [S, 1]),
-      user: tf.tensor2d(normal(d), [1, d]),
-      e0: tf.tensor2d(normal(S * d), [S, d]),
-      b0: tf.tensor2d(normal(S), [S, 1]),
-    }
-    const f = {
-      embedding: tf.tensor2d(normal(Sf * d), [Sf, d]),
-      bias: tf.tensor2d(normal(Sf), [Sf, 1]),
-      globalEmbedding: tf.tensor2d(normal(Sf * d), [Sf, d]),
-      globalBias: tf.tensor2d(normal(Sf), [Sf, 1]),
-    }
-    const mine = sequenceGradients(tf, {
-      embedding: v.embedding,
-      bias: v.bias,
-      user: v.user,
-      positives: tf.tensor1d(c.pos, 'int32'),
-      negatives: tf.tensor1d(c.neg.flat(), 'int32'),
-      pool: tf.tensor2d(pool, [2, S]),
-      poolT: tf.transpose(tf.tensor2d(pool, [2, S])) as tf.Tensor2D,
-      weights: tf.tensor2d(c.weights, [2, 1]),
-      totalWeight: 2 * 3,
-      lookup: 'scatter',
-      l2,
-      mu,
-      globalEmbedding: v.e0,
-      globalBias: v.b0,
-      features: { ...f, mix, mixT: tf.transpose(mix) as tf.Tensor2D },
-    })
-    const half = (t: tf.Tensor, k: number) => tf.mul(tf.sum(tf.square(t)), k / 2)
-    const grads = tf.grads(
-      (embedding: tf.Tensor, bias: tf.Tensor, fe: tf.Tensor, fb: tf.Tensor) =>
-        tf.addN([
-          objectiveValue(c, S, {
-            ...v,
-            embedding,
-            bias,
-            l2,
-            mu,
-            scored: {
-              embedding: tf.add(embedding, tf.matMul(mix, fe)),
-              bias: tf.add(bias, tf.matMul(mix, fb)),
-            },
-          }),
-          half(fe, l2),
-          half(tf.sub(fe, f.globalEmbedding), mu),
-          half(tf.sub(fb, f.globalBias), mu),
-        ]) as tf.Scalar,
-    )([v.embedding, v.bias, f.embedding, f.bias])
-    close(mine.embedding, grads[0]!)
-    close(mine.bias, grads[1]!)
-    close(mine.features!.embedding, grads[2]!)
-    close(mine.features!.bias, grads[3]!)
-    // Not trivially equal: feature 1 is read only through item 1, and its gradient is not zero.
-    expect(Math.abs(mine.features!.embedding.dataSync()[2]!)).toBeGreaterThan(0)
-  })
+  it.each([
+    [false, 'V = E + M·F, c = b + M·g'],
+    [true, 'V = E + M·F, c = b + M·g, the negatives reading E and b as constants'],
+  ])(
+    'with item features and negativesOnFeatures %s, equals tf.grads of the objective on %s',
+    (negativesOnFeatures) => {
+      const rng = createRng(8)
+      const [S, Sf, d] = [5, 3, 2]
+      const normal = (n: number) => Array.from({ length: n }, () => rng.normal() * 0.5)
+      const c: Case = {
+        pos: [0, 1],
+        neg: [
+          [3, 4],
+          [2, 0],
+        ],
+        ctx: [[1, 2], [3]],
+        alpha: [[0.4, 0.6], [1]],
+        weights: [1, 2],
+      }
+      const pool = [0, 0.4, 0.6, 0, 0, 0, 0, 0, 1, 0]
+      // Item 0: features 0 and 2 (mean); item 1: feature 1; items 2, 4: none; item 3: feature 2.
+      const mix = tf.tensor2d([0.5, 0, 0.5, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0], [S, Sf])
+      const [l2, mu] = [0.1, 0.3]
+      const v = {
+        embedding: tf.tensor2d(normal(S * d), [S, d]),
+        bias: tf.tensor2d(normal(S), [S, 1]),
+        user: tf.tensor2d(normal(d), [1, d]),
+        e0: tf.tensor2d(normal(S * d), [S, d]),
+        b0: tf.tensor2d(normal(S), [S, 1]),
+      }
+      const f = {
+        embedding: tf.tensor2d(normal(Sf * d), [Sf, d]),
+        bias: tf.tensor2d(normal(Sf), [Sf, 1]),
+        globalEmbedding: tf.tensor2d(normal(Sf * d), [Sf, d]),
+        globalBias: tf.tensor2d(normal(Sf), [Sf, 1]),
+      }
+      const mine = sequenceGradients(tf, {
+        embedding: v.embedding,
+        bias: v.bias,
+        user: v.user,
+        positives: tf.tensor1d(c.pos, 'int32'),
+        negatives: tf.tensor1d(c.neg.flat(), 'int32'),
+        pool: tf.tensor2d(pool, [2, S]),
+        poolT: tf.transpose(tf.tensor2d(pool, [2, S])) as tf.Tensor2D,
+        weights: tf.tensor2d(c.weights, [2, 1]),
+        totalWeight: 2 * 3,
+        lookup: 'scatter',
+        l2,
+        mu,
+        globalEmbedding: v.e0,
+        globalBias: v.b0,
+        features: { ...f, mix, mixT: tf.transpose(mix) as tf.Tensor2D },
+        negativesOnFeatures,
+      })
+      // The negatives' E and b as constants: copies tf.grads does not differentiate by.
+      const [fixedE, fixedB] = [tf.clone(v.embedding), tf.clone(v.bias)]
+      const half = (t: tf.Tensor, k: number) => tf.mul(tf.sum(tf.square(t)), k / 2)
+      const grads = tf.grads(
+        (embedding: tf.Tensor, bias: tf.Tensor, fe: tf.Tensor, fb: tf.Tensor) =>
+          tf.addN([
+            objectiveValue(c, S, {
+              ...v,
+              embedding,
+              bias,
+              l2,
+              mu,
+              scored: {
+                embedding: tf.add(embedding, tf.matMul(mix, fe)),
+                bias: tf.add(bias, tf.matMul(mix, fb)),
+              },
+              ...(negativesOnFeatures && {
+                negativesScored: {
+                  embedding: tf.add(fixedE, tf.matMul(mix, fe)),
+                  bias: tf.add(fixedB, tf.matMul(mix, fb)),
+                },
+              }),
+            }),
+            half(fe, l2),
+            half(tf.sub(fe, f.globalEmbedding), mu),
+            half(tf.sub(fb, f.globalBias), mu),
+          ]) as tf.Scalar,
+      )([v.embedding, v.bias, f.embedding, f.bias])
+      close(mine.embedding, grads[0]!)
+      close(mine.bias, grads[1]!)
+      close(mine.features!.embedding, grads[2]!)
+      close(mine.features!.bias, grads[3]!)
+      // Not trivially equal: feature 1 is read only through item 1, and its gradient is not zero.
+      expect(Math.abs(mine.features!.embedding.dataSync()[2]!)).toBeGreaterThan(0)
+    },
+  )
 })
 
 const GROUPS = 8

@@ -45,6 +45,17 @@ export interface SequenceTrainingOptions {
    * Absent: the id-only model.
    */
   itemFeatures?: ItemFeatures
+  /**
+   * With item features, true: a sampled negative trains the shared feature rows only, not the item's own id
+   * row and bias (`SequenceStepInputs.negativesOnFeatures`), so an item's own parameters move only for
+   * shoppers who touched it, and a product nobody touched keeps the score its features give it however many
+   * rounds it has been listed. False (the default): the plain BPR gradient, where every round a product is
+   * drawn as a negative pushes its own row and bias down. Measured both ways (docs/simulator.md, "The drift
+   * of untouched rows"): true serves the shoppers of established products better and loses the lift new
+   * products get over the drifted untouched ones. It also uploads zero id-row deltas for exactly the
+   * negatives, so the aggregator could tell the shopper's items from the cover: for measurements only.
+   */
+  negativesOnFeatures?: boolean
 }
 
 /**
@@ -114,7 +125,10 @@ export async function trainSequence(
       l2,
       mu,
       global,
-      features: cut.features && featureInputs(tf, cut.features, dim, mu, own),
+      features: cut.features && {
+        ...featureInputs(tf, cut.features, dim, mu, own),
+        negativesOnFeatures: options.negativesOnFeatures === true,
+      },
     }
     const at = (row: number) => cut.local.get(row)!
     const order = Int32Array.from({ length: plan.targetCount }, (_, i) => i)
@@ -164,7 +178,7 @@ function featureInputs(
   dim: number,
   mu: number,
   own: <T extends TF.Tensor>(t: T) => T,
-): NonNullable<StepContext['features']> {
+): Omit<NonNullable<StepContext['features']>, 'negativesOnFeatures'> {
   const s = cut.mix.length / cut.paddedRows
   const sf = cut.paddedRows
   return {
