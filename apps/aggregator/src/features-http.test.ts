@@ -88,9 +88,20 @@ async function roundTrip(a: Running, b: Running): Promise<void> {
   const added = await fetch(`${a.url}/v1/catalogue`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` },
-    body: JSON.stringify({ itemIds: [{ id: 'jug', category: 'Kitchen.Mugs', brand: 'Acme' }] }),
+    body: JSON.stringify({
+      itemIds: [
+        { id: 'jug', category: 'Kitchen.Mugs', brand: 'Acme' },
+        // The shop's whole catalogue again, the mug's price changed: it keeps its price band, and is named.
+        { ...PRODUCTS[0], price: 120 },
+        PRODUCTS[1],
+      ],
+    }),
   })
-  expect(await added.json()).toEqual({ added: 1, pending: 1 })
+  expect(await added.json()).toEqual({
+    added: 1,
+    pending: 1,
+    featuresIgnored: { count: 1, itemIds: ['mug'] },
+  })
 
   // An update with a feature row outside the table is refused with a clear error, and not counted.
   const outside = makeUpdate({

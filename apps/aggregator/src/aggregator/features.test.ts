@@ -126,6 +126,44 @@ describe('an aggregator with item features', () => {
     expect(after.itemEmbedding.slice(4 * DIM, 5 * DIM).some((v) => v !== 0)).toBe(true)
   })
 
+  it('keeps the features an item joined with, and names the items whose new features it ignored', async () => {
+    const a = await start()
+    // Model items: 'mug' offered with the features it has (in another order), 'bowl' with new ones, 'plain'
+    // with its first ones, 'mug' again as a plain id; 'jug' is new.
+    const answer = await a.queueCatalogue([
+      { id: 'mug', features: ['brand:acme', 'cat:kitchen'] },
+      { id: 'bowl', features: ['cat:garden'] },
+      { id: 'plain', features: ['cat:toys'] },
+      { id: 'jug', features: ['cat:kitchen'] },
+    ])
+    expect(answer).toEqual({
+      added: 1,
+      pending: 1,
+      featuresIgnored: { count: 2, itemIds: ['bowl', 'plain'] },
+    })
+    // Queued items alike: 'jug' again with its features, then with others.
+    expect(await a.queueCatalogue([{ id: 'jug', features: ['cat:kitchen'] }, 'mug'])).toEqual({
+      added: 0,
+      pending: 1,
+    })
+    expect(await a.queueCatalogue([{ id: 'jug', features: ['cat:lamps'] }])).toEqual({
+      added: 0,
+      pending: 1,
+      featuresIgnored: { count: 1, itemIds: ['jug'] },
+    })
+    await stop(a)
+    const model = await stored()
+    const rowsOf = (item: number) =>
+      Array.from(
+        model.features!.items.rows.subarray(
+          model.features!.items.offsets[item]!,
+          model.features!.items.offsets[item + 1]!,
+        ),
+      )
+    expect(rowsOf(2)).toEqual([kitchen])
+    expect(rowsOf(1)).toEqual([])
+  })
+
   it('counts an acknowledged feature update once across a restart (replayed into the feature sums)', async () => {
     await stop(await start())
     const before = await stored()

@@ -20,6 +20,7 @@ import type { AggregatorStore } from '../store/index.ts'
 import { isPostgresLocation, openStoreAt } from '../store/open.ts'
 import { type CloseWrite, closeRound } from './close-round.ts'
 import { evaluate } from './evaluations.ts'
+import { ignoredFeatureChanges } from './model-features.ts'
 import { createModelView } from './model-view.ts'
 import { type AggregatorOptions, type ResolvedOptions, resolveOptions } from './options.ts'
 import { createPrivacyLedger } from './privacy-ledger.ts'
@@ -43,6 +44,25 @@ export { parseSettingsPatch, type RoundSettings } from './settings.ts'
 
 const logRound = createDebug('fedrec:aggregator:round')
 const logModel = createDebug('fedrec:aggregator:model')
+
+/** Ids `CatalogueAnswer.featuresIgnored` lists at most (its count has them all). */
+export const FEATURES_IGNORED_SHOWN = 20
+
+/**
+ * What `POST /v1/catalogue` answers.
+ * @example { added: 2, pending: 5, featuresIgnored: { count: 1, itemIds: ['sku-7'] } }
+ */
+export interface CatalogueAnswer {
+  /** Ids new to the catalogue, queued now. */
+  added: number
+  /** Ids waiting to join the model when the round closes (0 when they joined at once: an empty model). */
+  pending: number
+  /**
+   * Items already in the catalogue (the model or the queue) offered with other features than they have:
+   * an item keeps the features it joined with, so these changed nothing. Absent when there are none.
+   */
+  featuresIgnored?: { count: number; itemIds: string[] }
+}
 
 /**
  * What an operator reset answers (`POST /v1/round/reset`).
@@ -141,7 +161,7 @@ export interface Aggregator {
    * Queues items (ids, or ids with feature strings) for the catalogue; they join the model when the current
    * round closes.
    */
-  queueCatalogue(entries: readonly CatalogueEntry[]): Promise<{ added: number; pending: number }>
+  queueCatalogue(entries: readonly CatalogueEntry[]): Promise<CatalogueAnswer>
   /** Closes (or extends) the round if its deadline has passed. The deadline timer calls it. */
   checkDeadline(): Promise<void>
   /** Writes what is queued, stops the timers and closes the store (after the state change under way). */
@@ -241,15 +261,30 @@ async function start(store: AggregatorStore, opts: ResolvedOptions): Promise<Agg
       s.serial('catalogue queue', async () => {
         await refresh()
         const { itemIds, features } = splitCatalogue(entries)
+        const queuedStrings = await store.pendingFeatures()
+        const queued = new Map((await store.pendingItems()).map((id) => [id, queuedStrings.get(id) ?? []]))
+        const ignored = ignoredFeatureChanges(s.model, queued, features)
         const added = await store.queueItems(itemIds, iso(opts.now()), features)
         const pending = (await store.pendingItems()).length
         logModel('catalogue: %d ids offered, %d queued, %d pending', itemIds.length, added, pending)
+        if (ignored.length > 0)
+          logModel(
+            'catalogue: new features of %d items already in the catalogue ignored: %s',
+            ignored.length,
+            ignored.slice(0, FEATURES_IGNORED_SHOWN).join(', '),
+          )
+        const report = {
+          added,
+          ...(ignored.length > 0 && {
+            featuresIgnored: { count: ignored.length, itemIds: ignored.slice(0, FEATURES_IGNORED_SHOWN) },
+          }),
+        }
         // With no items nobody can be training, so no in-flight update can be invalidated: publish now.
         if (s.model.itemIds.length === 0 && pending > 0) {
           await close('deadline')
-          return { added, pending: 0 }
+          return { ...report, pending: 0 }
         }
-        return { added, pending }
+        return { ...report, pending }
       }),
 
     checkDeadline: timers.checkDeadline,

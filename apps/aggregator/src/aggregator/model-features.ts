@@ -63,3 +63,39 @@ export function growFeatures(
   grownRows.set(fresh.rows, rows.length)
   return { table: features.table, items: { numFeatures, offsets: grownOffsets, rows: grownRows } }
 }
+
+/**
+ * The ids among `offered` the catalogue already holds (in the model, or queued with `pending` strings) with
+ * other features than offered: an item keeps the features it joined with (a model item's rows are part of
+ * every model and patch since), so these offers change nothing, and the caller says so. Compared as hashed
+ * rows for model items (the model keeps rows, not strings) and as string sets for queued ones; an entry
+ * offered without features is a plain id and changes nothing either.
+ * @example const ignored = ignoredFeatureChanges(model, pendingStrings, offered) // ['sku-7']
+ */
+export function ignoredFeatureChanges(
+  model: { itemIds: readonly string[]; features?: StoredFeatures | undefined },
+  pending: ReadonlyMap<string, readonly string[]>,
+  offered: ReadonlyMap<string, readonly string[]>,
+): string[] {
+  const f = model.features
+  if (!f || offered.size === 0) return []
+  const indexOf = new Map(model.itemIds.map((id, i) => [id, i]))
+  const sorted = (rows: ArrayLike<number>) =>
+    Array.from(rows)
+      .sort((a, b) => a - b)
+      .join(',')
+  const ignored: string[] = []
+  for (const [id, strings] of offered) {
+    const item = indexOf.get(id)
+    if (item !== undefined) {
+      const held = f.items.rows.subarray(f.items.offsets[item]!, f.items.offsets[item + 1]!)
+      if (sorted(held) !== sorted(featureRows([strings], f.items.numFeatures).rows)) ignored.push(id)
+      continue
+    }
+    const queued = pending.get(id)
+    if (queued === undefined) continue
+    const key = (list: readonly string[]) => [...new Set(list)].sort().join('\n')
+    if (key(queued) !== key(strings)) ignored.push(id)
+  }
+  return ignored
+}

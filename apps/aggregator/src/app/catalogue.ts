@@ -7,10 +7,11 @@ import { operatorAuth } from './operator-auth.ts'
 import { limitBody } from './updates.ts'
 
 /**
- * `POST /catalogue` (operator token) with `{ itemIds: [...] }` → `{ added, pending }`: ids, or objects with an
+ * `POST /catalogue` (operator token) with `{ itemIds: [...] }` → `CatalogueAnswer`: ids, or objects with an
  * `id` and optionally product features (`category`, `categories`, `brand`, `price`, `title`; parseCatalogue).
  * New ids are queued with their features and join the model when the current round closes, so updates in
- * flight stay valid. A bad entry refuses the whole request (400 `bad_item_id` or `bad_feature`, naming the
+ * flight stay valid; items already in the catalogue keep their features (`featuresIgnored` names those
+ * offered with others). A bad entry refuses the whole request (400 `bad_item_id` or `bad_feature`, naming the
  * entry and its id) and queues nothing.
  */
 export function catalogueRoutes(
