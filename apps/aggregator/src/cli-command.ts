@@ -63,6 +63,7 @@ export function parseCommandLine(
           ? DEFAULT_FEATURE_ROWS
           : undefined,
     seed: given('seed') ? Number(o.seed) : undefined,
+    negativeIdRows: o.negativeIdRows !== 'off',
     minClients: Number(o.minClients),
     roundDeadlineSeconds: Number(o.roundDeadline),
     mu: Number(o.mu),

@@ -67,6 +67,13 @@ const serveOptions = (): Option[] => [
     'FEDREC_FEATURE_ROWS',
   ).argParser(int(1, 2 ** 24)),
   opt(
+    '--negative-id-rows <on|off>',
+    "with item features: 'off' has clients train sampled negatives into the feature rows only, not their own id rows and biases — better for established products and for shops learning together, worse for products nobody has touched yet (docs/simulator.md)",
+    'FEDREC_NEGATIVE_ID_ROWS',
+  )
+    .default('on')
+    .choices(['on', 'off']),
+  opt(
     '--seed <n>',
     'seed of the initial weights (default: random, kept in the store)',
     'FEDREC_SEED',

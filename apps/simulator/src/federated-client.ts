@@ -62,7 +62,7 @@ export async function clientTurn(
     config,
     rng,
     ...shopperPadding(options, seed, index, pseudo[index]),
-    ...(itemFeatures ? { itemFeatures, negativesOnFeatures: options.negativeIdRows === false } : {}),
+    ...(itemFeatures ? { itemFeatures } : {}),
   })
   const { userVector, pseudoItems } = trained
   const result = shop

@@ -164,6 +164,7 @@ function clientConfig(options: SimulationOptions, dp: DpAggregation | undefined)
     recency: options.recency,
     privateVector: options.privateVector,
     maxTargets: options.maxTargets,
+    ...(options.negativeIdRows === false ? { negativesOnFeatures: true } : {}),
     ...(dp ? { clipNorm: dp.clipNorm } : {}),
   }
 }

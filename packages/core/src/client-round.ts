@@ -50,6 +50,11 @@ export interface ClientRoundConfig {
   privateVector?: boolean
   /** At most this many next-item examples a round, drawn at random (absent: `DEFAULT_CLIENT_SETTINGS`). */
   maxTargets?: number
+  /**
+   * With item features: sampled negatives train the feature rows only, not their own id rows and biases
+   * (`SequenceTrainingOptions.negativesOnFeatures`; absent: false, the plain BPR gradient).
+   */
+  negativesOnFeatures?: boolean
 }
 
 export interface ClientRoundOptions {
@@ -87,8 +92,6 @@ export interface ClientRoundOptions {
    * row plus their pooled features, and the feature rows of the shopper's slice train and upload along.
    */
   itemFeatures?: ItemFeatures
-  /** With item features: `SequenceTrainingOptions.negativesOnFeatures` (absent: false, plain BPR). */
-  negativesOnFeatures?: boolean
 }
 
 export interface ClientRoundResult {
@@ -157,9 +160,7 @@ export async function trainClientRound(
     mu: config.mu,
     ...(keepVector ? { privateVector: userVector } : {}),
     ...(itemFeatures ? { itemFeatures } : {}),
-    ...(options.negativesOnFeatures === undefined
-      ? {}
-      : { negativesOnFeatures: options.negativesOnFeatures }),
+    negativesOnFeatures: config.negativesOnFeatures === true,
   })
   // DP-FedAvg clips on the device too, so an honest client's update is already what the server counts.
   const upload =

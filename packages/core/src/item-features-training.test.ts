@@ -96,10 +96,9 @@ describeWithBackends('training with item features', NODE_BACKENDS, () => {
         weights,
         userVector: new Float32Array(DIM),
         events,
-        config: { ...config, padRatio: 0 },
+        config: { ...config, padRatio: 0, negativesOnFeatures },
         rng: createRng(8),
         itemFeatures,
-        negativesOnFeatures,
       })
     // Per delta tensor, the values of the rows the shopper never touched (only drawn as negatives).
     const ofNegatives = async (negativesOnFeatures: boolean) => {

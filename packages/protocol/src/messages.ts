@@ -31,6 +31,11 @@ export const RoundConfigSchema = v.object({
   privateVector: v.optional(v.boolean()),
   /** At most this many next-item examples per client round, drawn at random (absent: the library's default). */
   maxTargets: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /**
+   * With item features, true: a sampled negative trains the shared feature rows only, not its own id row and
+   * bias (absent: false, the plain gradient; the aggregator's `--negative-id-rows off`).
+   */
+  negativesOnFeatures: v.optional(v.boolean()),
   /** Row padding: pseudo-items per real item in every upload (absent or 0: none; docs/privacy.md). */
   padRatio: v.optional(positive),
   /** DP-FedAvg (present only when the aggregator runs it): clip the update's L2 norm to this before upload. */

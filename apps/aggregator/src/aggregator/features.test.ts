@@ -214,6 +214,17 @@ describe('an aggregator with item features', () => {
     expect(await a.status()).toMatchObject({ participants: 0 })
   })
 
+  it('hands clients negativesOnFeatures with --negative-id-rows off, and refuses it for an id-only model', async () => {
+    const a = await start({ negativeIdRows: false })
+    expect(a.roundInfo().config.negativesOnFeatures).toBe(true)
+    await stop(a)
+    const b = await start()
+    expect(b.roundInfo().config).not.toHaveProperty('negativesOnFeatures')
+    await expect(
+      start({ featureRows: undefined, negativeIdRows: false, store: join(dir, 'id-only.sqlite') }),
+    ).rejects.toThrow('holds an id-only model: --negative-id-rows off needs item features')
+  })
+
   it('refuses feature deltas sent to an id-only model', async () => {
     const a = await start({ featureRows: undefined, store: join(dir, 'id-only.sqlite') })
     const update = makeUpdate({

@@ -27,6 +27,12 @@ export interface AggregatorOptions {
    * existing store must have the same if it is given.
    */
   featureRows?: number
+  /**
+   * With item features: false hands clients `negativesOnFeatures` in the round config, so a sampled negative
+   * trains the shared feature rows only, not its own id row and bias (default true: the plain gradient). The
+   * store's model must have a feature table.
+   */
+  negativeIdRows?: boolean
   /** Embedding width of a fresh model (default 32); an existing store must have the same if it is given. */
   dim?: number
   /** Seed of the initialisation of a fresh model and of rows added later (default: random, kept in the store). */
@@ -156,6 +162,7 @@ export const DEFAULTS = {
   batchSize: DEFAULT_CLIENT_SETTINGS.batchSize,
   maxSampleCount: 100_000,
   padRatio: 0,
+  negativeIdRows: true,
   updateDtype: 'f16',
   maxEvaluationUsers: 1,
   maxUpdateNorm: DEFAULT_MAX_UPDATE_NORM,

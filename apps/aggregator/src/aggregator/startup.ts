@@ -50,6 +50,11 @@ export async function loadState(store: AggregatorStore, opts: ResolvedOptions): 
       `store ${store.path} holds ${numFeatures === undefined ? 'an id-only model (no feature table)' : `a model with ${numFeatures} feature rows`}; --feature-rows ${opts.featureRows} was given`,
     )
   }
+  if (!opts.negativeIdRows && !model.features) {
+    throw new StartupError(
+      `store ${store.path} holds an id-only model: --negative-id-rows off needs item features (a fresh store with --item-features), since without them a negative would train nothing`,
+    )
+  }
   if (opts.secureAggregation && model.features) {
     throw new StartupError(
       `store ${store.path} holds a model with item features, and secure aggregation does not aggregate feature tables yet: start without --secure-aggregation, or with a store of an id-only model`,

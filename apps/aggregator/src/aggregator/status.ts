@@ -24,6 +24,7 @@ const config = (s: AggregatorState): RoundConfig => ({
   minClients: s.opts.minClients,
   ...(s.opts.dpNoiseMultiplier === null ? {} : { clipNorm: s.opts.dpClipNorm }),
   ...(s.opts.secureAggregation ? { secureAggregation: s.opts.secureAggregation } : {}),
+  ...(s.opts.negativeIdRows ? {} : { negativesOnFeatures: true }),
 })
 
 /** `GET /v1/round`. */
