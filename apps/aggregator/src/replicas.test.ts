@@ -4,7 +4,7 @@
 import { newRandomId, parseErrorBody, parseUpdateAck, type UpdateAck } from '@fedrec/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPostgres, type TestPostgres } from './store/postgres/test-postgres.ts'
-import { operatorStatus, postUpdate, useScratchDir } from './test-process.ts'
+import { operatorStatus, postUpdate, start, useScratchDir } from './test-process.ts'
 import {
   DIM,
   expectSameModel,
@@ -54,6 +54,20 @@ describe('three aggregator replicas on one PostgreSQL store', () => {
         expect.objectContaining({ round: 0, participants: N, closedBy: 'quorum' }),
       ])
     }
+  })
+
+  it('starts two replicas given --init at once on an empty database: one creates the store, the other opens it', async () => {
+    const url = await server.schema()
+    const args = ['--store', url, '--init', ...replicaArgs(inDir('c.json'), 2)]
+    const both = await Promise.all([start(args), start(args)])
+    const created = both.filter((r) => r.stderr().includes('created a fresh store'))
+    expect(created, both.map((r) => r.stderr()).join('\n---\n')).toHaveLength(1)
+    const [a, b] = await Promise.all(both.map((r) => modelOf(r.url)))
+    expect(a!.etag).toBe('"v0"')
+    expect(b!.bytes).toEqual(a!.bytes)
+    // One store: an update through either counts at both.
+    await postUpdate(both[1]!.url, roundUpdates(1)[0]!.bytes)
+    for (const r of both) expect(await operatorStatus(r.url)).toMatchObject({ round: 0, participants: 1 })
   })
 
   it('answers a retry at any replica with the first ack, and refuses a second update of a client at any replica, also when they arrive at once', async () => {

@@ -130,6 +130,8 @@ async function initialise(store: AggregatorStore, opts: ResolvedOptions, now: st
     },
     round: openRecord(0, 0, Date.parse(now), Math.round(opts.roundDeadlineSeconds * 1000)),
   })
+  // Replicas started with --init at once: another one created the store first, and this one opened it.
+  if (!store.isNew) return
   logModel(
     'fresh store %s: model version 0 with %d items, dim %d, seed %d, %s',
     store.path,

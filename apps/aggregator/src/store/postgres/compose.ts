@@ -1,5 +1,6 @@
 /** The PostgreSQL store over an open pool: every table group on a context, transactions, identity checks. */
 import { randomUUID } from 'node:crypto'
+import createDebug from 'debug'
 import { logError } from '../../error-log.ts'
 import { StoreLostError } from '../../errors.ts'
 import { asRow, text } from '../rows.ts'
@@ -21,6 +22,8 @@ import {
 } from './schema.ts'
 import { postgresSecAgg } from './secagg.ts'
 import { postgresUpdates } from './updates.ts'
+
+const log = createDebug('fedrec:aggregator:store')
 
 /** The meta key of the random id a store gets at `initialise()`: a database restored as another one differs. */
 export const STORE_ID_KEY = 'store_id'
@@ -45,7 +48,8 @@ function groups(ctx: PgContext, path: string): StoreGroups {
  * `initialise`). Closing ends the pool.
  * @example const store = composePostgres(shared, isNew, storeId)
  */
-export function composePostgres(shared: PgShared, isNew: boolean, storeId: string | undefined): Store {
+export function composePostgres(shared: PgShared, created: boolean, storeId: string | undefined): Store {
+  let isNew = created
   const { pool, path } = shared
   let opened = storeId
   let identityLogged = false
@@ -66,13 +70,24 @@ export function composePostgres(shared: PgShared, isNew: boolean, storeId: strin
 
   return {
     path,
-    isNew,
+    get isNew() {
+      return isNew
+    },
     shared: true,
     ...groups(poolContext(shared), path),
 
     async initialise(init) {
       const id = randomUUID()
-      await inTransaction(shared, async (ctx) => {
+      const created = await inTransaction(shared, async (ctx) => {
+        // Replicas started with --init at once all found the database empty: one creates the store under
+        // this lock, the others find it made when they get the lock and open it as it is.
+        await ctx.query(
+          `SELECT pg_advisory_xact_lock(hashtext('fedrec store creation: ' || current_schema()))`,
+        )
+        const made = await ctx.query(
+          `SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'meta'`,
+        )
+        if (made.rows.length > 0) return false
         await ctx.query(POSTGRES_SCHEMA_SQL)
         for (let v = POSTGRES_FIRST_VERSION; v < POSTGRES_SCHEMA_VERSION; v++)
           await ctx.query(POSTGRES_MIGRATIONS[v] ?? '')
@@ -84,8 +99,18 @@ export function composePostgres(shared: PgShared, isNew: boolean, storeId: strin
         await tx.setMeta('format', STORE_FORMAT)
         await tx.saveModel(init.model)
         await tx.insertRound(init.round)
+        return true
       })
-      opened = id
+      if (created) {
+        opened = id
+        return
+      }
+      const { rows } = await poolContext(shared).query(`SELECT value FROM meta WHERE key = $1`, [
+        STORE_ID_KEY,
+      ])
+      opened = text(asRow(rows[0], 'meta'), 'value', `meta.${STORE_ID_KEY}`)
+      isNew = false
+      log('%s: another aggregator created the store meanwhile; opened it', path)
     },
 
     transaction(fn) {
