@@ -47,7 +47,8 @@ export function catalogueFeatures(
 
 /**
  * The run's item features, or undefined for the id-only model: `--item-features off`, no item metadata, or
- * (unless asked for) a run whose model the aggregator or secure aggregation keeps id-only.
+ * (unless asked for) a run over the aggregator, whose store decides, or with secure aggregation, whose masked
+ * vector the feature table would grow by 4·F·(2 + d) bytes.
  * @throws SimulationError when `on` is asked for and there is no item metadata
  * @example const features = runItemFeatures(options, catalogue, split.itemIds)
  */

@@ -46,7 +46,7 @@ export function createCommand(): Command {
     .addOption(
       new Option(
         '--item-features <on|off>',
-        'item features (category, brand, price band, title words) in the model (default: on where item metadata is found, in-process)',
+        'item features (category, brand, price band, title words) in the model (default: on where item metadata is found, in-process, without --secure-aggregation)',
       ).choices(['on', 'off']),
     )
     .option('--feature-rows <F>', 'rows of the hashed feature table', int(1), DEFAULTS.featureRows)

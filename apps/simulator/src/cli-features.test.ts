@@ -31,9 +31,16 @@ describe('the item-feature and cold-start flags', () => {
     expect(() => optionsOf('--cold-items', '0.2', '--endpoint', 'http://127.0.0.1:1/')).toThrow(
       '--cold-items is for in-process runs',
     )
-    expect(() => optionsOf('--item-features', 'on', '--secure-aggregation')).toThrow(
-      '--item-features on is for in-process runs without --secure-aggregation',
+    expect(() => optionsOf('--item-features', 'on', '--endpoint', 'http://127.0.0.1:1/')).toThrow(
+      '--item-features on is for in-process runs',
     )
+  })
+
+  it('--item-features on with --secure-aggregation: accepted, the masks carry the feature table', () => {
+    expect(optionsOf('--item-features', 'on', '--secure-aggregation')).toMatchObject({
+      itemFeatures: 'on',
+      secureAggregation: true,
+    })
   })
 
   it('--item-features on without item metadata stops the run; by default the model is then id-only', () => {

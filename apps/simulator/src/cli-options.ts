@@ -86,9 +86,9 @@ function checkCombinations(command: Command, options: SimulationOptions): void {
     throw new InvalidArgumentError(
       '--max-row-norm and --max-update-norm are for in-process runs; over HTTP start the aggregator with them',
     )
-  if (options.itemFeatures === 'on' && (options.endpoint !== undefined || options.secureAggregation))
+  if (options.itemFeatures === 'on' && options.endpoint !== undefined)
     throw new InvalidArgumentError(
-      '--item-features on is for in-process runs without --secure-aggregation (there the model is id-only)',
+      "--item-features on is for in-process runs (over --endpoint the aggregator's store decides the model)",
     )
   if (options.coldItems !== undefined && options.endpoint !== undefined)
     throw new InvalidArgumentError('--cold-items is for in-process runs')

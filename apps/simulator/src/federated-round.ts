@@ -73,6 +73,7 @@ async function secureRound(run: FederatedRun, tally: RoundTally, round: number):
     seed: options.seed,
     numItems: run.numItems,
     dim: options.dim,
+    numFeatures: run.weights.features?.rows,
     uploads: tally.secureUploads,
     accumulator: run.accumulator,
     dropout: options.secaggDropout ?? 0,

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { REPORTED_ATTACKS } from './attack-observer.ts'
 import { useNodeBackend } from './node-backend.ts'
@@ -7,6 +9,18 @@ import { tasteGroupsFile } from './test-data.ts'
 
 const { tf, backend } = await useNodeBackend()
 const path = tasteGroupsFile({ users: 48, groups: 4, itemsPerGroup: 12, perUser: 8, seed: 3 })
+
+// The same shoppers with item metadata beside them (as in simulate-items.test.ts), in a directory of their
+// own so the other runs here stay id-only: category k(i mod 3), a brand per taste group.
+const featuredPath = tasteGroupsFile({ users: 48, groups: 4, itemsPerGroup: 12, perUser: 8, seed: 3 })
+const itemLines = Array.from({ length: 48 }, (_, n) => {
+  const [g, i] = [Math.floor(n / 12), n % 12]
+  return `g${g}-i${i},shop.k${i % 3},brand${g},${1 + n},`
+})
+writeFileSync(
+  join(dirname(featuredPath), 'items.csv'),
+  `item,category,brand,price,title\n${itemLines.join('\n')}\n`,
+)
 
 const options: SimulationOptions = {
   ...DEFAULTS,
@@ -41,6 +55,29 @@ describe('simulate with --secure-aggregation', () => {
         expect(r.bytesUp).toBeGreaterThan(4 * (1 + 48 * 10))
       }
       expect(Math.abs(secure.federated.hr10 - plain.federated.hr10)).toBeLessThan(0.05)
+    },
+    HANG_GUARD_MS,
+  )
+
+  it(
+    'with --item-features on: the masks carry the feature table, and the rounds equal the plain ones up to quantisation',
+    async () => {
+      const featured = {
+        ...options,
+        path: featuredPath,
+        rounds: 2,
+        itemFeatures: 'on' as const,
+        featureRows: 64,
+      }
+      const plain = await simulate(tf, backend, featured)
+      const secure = await simulate(tf, backend, { ...featured, secureAggregation: true })
+      for (const [i, r] of secure.federated.rounds.entries()) {
+        const p = plain.federated.rounds[i]!
+        expect(r.participants).toBe(p.participants)
+        // The norm of the applied update spans the feature table too: left out, it would not match.
+        expect(Math.abs(r.updateNorm! - p.updateNorm!)).toBeLessThan(1e-3 * p.updateNorm!)
+        expect(r.secureAggregation).toMatchObject({ aborted: 0, aggregated: 48, clipped: 0 })
+      }
     },
     HANG_GUARD_MS,
   )

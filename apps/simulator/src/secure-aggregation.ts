@@ -29,6 +29,8 @@ export interface SecureRoundOptions {
   seed: number
   numItems: number
   dim: number
+  /** Rows of the model's feature table; absent for an id-only model. */
+  numFeatures?: number
   uploads: readonly SecureUpload[]
   accumulator: Accumulator
   /** Probability that a participant drops out after sharing its keys; half of them before, half after upload. */
@@ -66,7 +68,7 @@ export interface SecureRoundStats {
  * @example const stats = await secureAggregateRound({ round, seed, numItems, dim, uploads, accumulator, dropout: 0.1 })
  */
 export async function secureAggregateRound(options: SecureRoundOptions): Promise<SecureRoundStats> {
-  const { round, seed, numItems, dim, uploads, accumulator, dropout } = options
+  const { round, seed, numItems, dim, numFeatures, uploads, accumulator, dropout } = options
   const rng = createRng(mixSeed(seed, 0x5ec, round))
   const stats: SecureRoundStats = {
     cohorts: 0,
@@ -95,6 +97,7 @@ export async function secureAggregateRound(options: SecureRoundOptions): Promise
         weight: upload.weight,
         numItems,
         dim,
+        numFeatures,
         rng: createRng(mixSeed(seed, 0x9e, round, upload.client)),
       })
       stats.clipped += clipped
@@ -117,7 +120,7 @@ export async function secureAggregateRound(options: SecureRoundOptions): Promise
           ...(options.model ? { model: options.model } : {}),
         })
       }
-      const decoded = decodeSecAggSum(report.result.sum, { numItems, dim })
+      const decoded = decodeSecAggSum(report.result.sum, { numItems, dim, numFeatures })
       accumulator.addSum(secAggAggregate(decoded, report.result.survivors.length))
       stats.aggregated += report.result.survivors.length
       stats.droppedBeforeUpload += report.result.dropped.length
@@ -139,8 +142,9 @@ export async function secureAggregateRound(options: SecureRoundOptions): Promise
 }
 
 /**
- * A masked vector in the layout of a plain upload — every row present, values read as fixed point — so the
- * attacks run on exactly what the aggregator receives.
+ * A masked vector's item part in the layout of a plain upload — every row present, values read as fixed
+ * point — so the attacks run on exactly what the aggregator receives of the item rows (they read no others;
+ * the feature part, when there is one, follows the item part and does not move it).
  */
 export function maskedAsDeltas(masked: Uint32Array, numItems: number, dim: number): TensorDelta[] {
   const signed = new Int32Array(masked.buffer, masked.byteOffset, masked.length)

@@ -1,5 +1,5 @@
 /** Secure-aggregated rounds: the coordinator of cohorts, whose unmasked sum closes the open round. */
-import { decodeSecAggSum } from '@fedrec/core/server'
+import { decodeSecAggSum, secAggAggregate } from '@fedrec/core/server'
 import type { SecAggConfig } from '@fedrec/protocol'
 import { createSecAggCoordinator, type SecAggCoordinator } from '../secagg/coordinator.ts'
 import type { CloseWrite } from './close-round.ts'
@@ -24,20 +24,18 @@ export async function startSecureAggregation(
       modelVersion: s.model.version,
       numItems: s.model.itemIds.length,
       dim: s.model.dim,
+      numFeatures: s.model.features?.table.rows,
     }),
     async complete(sum, count, write) {
       const { accumulator, model } = s
       if (!accumulator) throw new AggregatorError('empty_catalogue', 'the model has no items yet')
-      const decoded = decodeSecAggSum(sum, { numItems: model.itemIds.length, dim: model.dim })
-      accumulator.addSum({
-        participants: count,
-        samples: decoded.weight,
-        tensors: decoded.tensors.map(({ name, weighted }) => ({
-          name,
-          weighted,
-          rowWeights: decoded.rowWeights,
-        })),
+      // The feature table's sums come with their own row weights, as plain updates' do (newAccumulator).
+      const decoded = decodeSecAggSum(sum, {
+        numItems: model.itemIds.length,
+        dim: model.dim,
+        numFeatures: model.features?.table.rows,
       })
+      accumulator.addSum(secAggAggregate(decoded, count))
       try {
         await closeRound('quorum', write)
       } catch (err) {

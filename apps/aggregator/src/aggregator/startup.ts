@@ -55,11 +55,6 @@ export async function loadState(store: AggregatorStore, opts: ResolvedOptions): 
       `store ${store.path} holds an id-only model: --negative-id-rows off needs item features (a fresh store with --item-features), since without them a negative would train nothing`,
     )
   }
-  if (opts.secureAggregation && model.features) {
-    throw new StartupError(
-      `store ${store.path} holds a model with item features, and secure aggregation does not aggregate feature tables yet: start without --secure-aggregation, or with a store of an id-only model`,
-    )
-  }
   if (opts.seed !== undefined && opts.seed !== seed) {
     logModel('ignoring seed %d: the store was created with seed %d', opts.seed, seed)
   }

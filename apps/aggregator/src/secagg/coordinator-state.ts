@@ -35,8 +35,11 @@ export interface SecAggHost {
   now: () => number
   /** Phase deadlines on a timer (default true); tests may call `checkDeadline()` instead. */
   timers: boolean
-  /** The open round: what its cohort trains on and the dense layout of its vectors. */
-  current(): { round: number; modelVersion: number; numItems: number; dim: number }
+  /**
+   * The open round: what its cohort trains on and the dense layout of its vectors (`numFeatures`: the rows
+   * of the model's feature table, absent for an id-only model).
+   */
+  current(): { round: number; modelVersion: number; numItems: number; dim: number; numFeatures?: number }
   /**
    * Adds the cohort's unmasked sum (of `participants` clients) to the round and closes it, running `write`
    * inside the closing transaction (the cohort's end commits with the round or not at all).
@@ -87,9 +90,9 @@ export const ended = (c: CohortRecord): boolean => c.phase === 'done' || c.phase
 
 /** The length of the open round's secure-aggregation vectors. */
 export const vectorLength = (host: SecAggHost): number => {
-  const { numItems, dim } = host.current()
+  const { numItems, dim, numFeatures } = host.current()
   // With an empty catalogue nobody can join (see join); the cohort still needs a valid length.
-  return numItems === 0 ? 1 : secAggVectorLength(numItems, dim)
+  return numItems === 0 ? 1 : secAggVectorLength(numItems, dim, numFeatures)
 }
 
 /** A fresh protocol state for the cohort `c`. */

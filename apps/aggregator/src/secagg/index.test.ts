@@ -1,5 +1,14 @@
 import { writeFileSync } from 'node:fs'
-import { decodeModel, newRandomId } from '@fedrec/protocol'
+import {
+  decodeModel,
+  encodeUpdate,
+  FEATURE_BIAS,
+  FEATURE_EMBEDDING,
+  ITEM_BIAS,
+  ITEM_EMBEDDING,
+  type ModelUpdate,
+  newRandomId,
+} from '@fedrec/protocol'
 import { describe, expect, it } from 'vitest'
 import { getJson, launch, operatorStatus, postUpdate, start, stop, useScratchDir } from '../test-process.ts'
 import { catalogueOf, randomUpdate } from '../test-support.ts'
@@ -20,6 +29,8 @@ import {
 const NUM_ITEMS = 12
 const DIM = 4
 const SEED = 7
+/** Feature rows of the model with item features. */
+const F = 16
 
 describe('secure aggregation against a real aggregator process', () => {
   const inDir = useScratchDir('fedrec-secagg-')
@@ -135,6 +146,66 @@ describe('secure aggregation against a real aggregator process', () => {
     const next = await secAggState(agg.url)
     expect(next).toMatchObject({ round: 1, phase: 'advertise', members: 0 })
     expect(next.cohort).toBeGreaterThan(members[0]!.cohort)
+  })
+
+  it('secure-aggregates a model with item features: its feature rows are the plain FedAvg of the same updates', async () => {
+    // The five updates with two feature rows each besides their item rows; rows 2 and 3 are touched twice.
+    const featured = updates.map(({ update }, i) => {
+      const rowIds = Uint32Array.from(new Set([i % F, (5 * i + 3) % F])).sort()
+      const wave = (k: number) => Math.sin(7 * i + k) / 10
+      const full: ModelUpdate = {
+        ...update,
+        tensors: [
+          ...update.tensors,
+          {
+            name: FEATURE_EMBEDDING,
+            cols: DIM,
+            rowIds,
+            values: Float32Array.from({ length: rowIds.length * DIM }, (_, k) => wave(k)),
+          },
+          { name: FEATURE_BIAS, cols: 1, rowIds, values: Float32Array.from(rowIds, (_, k) => wave(100 + k)) },
+        ],
+      }
+      return { update: full, bytes: encodeUpdate(full) }
+    })
+    const features = ['--feature-rows', String(F)]
+    const agg = await start(secure('features.sqlite', features))
+    const before = await model(agg.url)
+    const members: TestMember[] = []
+    for (let i = 0; i < 5; i++) members.push(await joinCohort(agg.url, { numFeatures: F }))
+    await Promise.all(members.map((m) => postShares(agg.url, m)))
+    await Promise.all(
+      members.map((m, i) => {
+        const { tensors, sampleCount } = featured[i]!.update
+        return postMasked(agg.url, m, secAggVector(tensors, sampleCount, NUM_ITEMS, DIM, F))
+      }),
+    )
+    await Promise.all(members.map((m) => postUnmask(agg.url, m)))
+    const status = await operatorStatus(agg.url)
+    expect(status.modelVersion).toBe(1)
+    expect(status.history[0]).toMatchObject({ participants: 5, samples: 3 + 4 + 5 + 6 + 7 })
+    const secureModel = await model(agg.url)
+
+    const reference = await start(args('features-plain.sqlite', [...features, '--min-clients', '5']))
+    for (const u of featured) expect((await postUpdate(reference.url, u.bytes)).status).toBe(200)
+    expect((await operatorStatus(reference.url)).modelVersion).toBe(1)
+    const plainModel = await model(reference.url)
+    const values = (m: typeof plainModel, name: string) => m.tensors.find((t) => t.name === name)!.values
+    for (const name of [ITEM_EMBEDDING, ITEM_BIAS, FEATURE_EMBEDDING, FEATURE_BIAS]) {
+      const a = values(secureModel, name)
+      const b = values(plainModel, name)
+      expect(a.length, name).toBe(b.length)
+      let worst = 0
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
+      // As above: < 1/256 per summand, a row divided by the n_k (≥ 3) of the clients that touched it.
+      expect(worst, name).toBeLessThan(1 / (256 * 3))
+    }
+    // The touched feature rows moved, the others did not.
+    const moved = values(secureModel, FEATURE_BIAS).map((v, r) =>
+      v === values(before, FEATURE_BIAS)[r] ? 0 : 1,
+    )
+    const touched = new Set(featured.flatMap((u) => Array.from(u.update.tensors[3]!.rowIds)))
+    expect(Array.from(moved)).toEqual(Array.from({ length: F }, (_, r) => (touched.has(r) ? 1 : 0)))
   })
 
   it('refuses flags that do not fit together, saying which', async () => {

@@ -49,9 +49,13 @@ export const secAggState = (url: string) => clientOf(url).secagg.state()
 
 /**
  * Joins the forming cohort of the open round with a fresh core client (AdvertiseKeys); draws another id if
- * the drawn one is taken.
+ * the drawn one is taken. `numFeatures`: the feature rows of the model, when it has a feature table (a
+ * browser reads them from the model it downloaded).
  */
-export async function joinCohort(url: string, options: { clientId?: string } = {}): Promise<TestMember> {
+export async function joinCohort(
+  url: string,
+  options: { clientId?: string; numFeatures?: number } = {},
+): Promise<TestMember> {
   const api = clientOf(url)
   const state = await api.secagg.state()
   const round = await api.roundInfo()
@@ -60,7 +64,7 @@ export async function joinCohort(url: string, options: { clientId?: string } = {
     const client = await createSecAggClient({
       sessionId: state.sessionId,
       id,
-      vectorLength: secAggVectorLength(round.numItems, round.dim),
+      vectorLength: secAggVectorLength(round.numItems, round.dim, options.numFeatures),
       minClients: state.config.minCohort,
     })
     const keys = await client.advertiseKeys()
@@ -120,14 +124,15 @@ export async function postShares(url: string, m: TestMember): Promise<SecAggAck>
   return clientOf(url).secagg.postShares(m.cohort, m.token, { seedCommitment, shares })
 }
 
-/** Quantises a plain update as the layout wants it (weight n_k, touched rows, n_k·Δ). */
+/** Quantises a plain update as the layout wants it (weight n_k, touched rows, n_k·Δ; feature rows after F). */
 export function secAggVector(
   deltas: readonly TensorDelta[],
   sampleCount: number,
   numItems: number,
   dim: number,
+  numFeatures?: number,
 ): Uint32Array {
-  return encodeSecAggVector({ deltas, weight: sampleCount, numItems, dim }).vector
+  return encodeSecAggVector({ deltas, weight: sampleCount, numItems, dim, numFeatures }).vector
 }
 
 /** The masked input of `vector`, from the member's inbox (waits for the mask phase). */

@@ -1,6 +1,12 @@
 // How a sparse model update becomes a secure-aggregation vector and back: fixed-point quantisation whose
 // cohort sum cannot wrap, and the decoding of the unmasked sum into an aggregate.
-import { ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
+import {
+  FEATURE_BIAS,
+  FEATURE_EMBEDDING,
+  ITEM_BIAS,
+  ITEM_EMBEDDING,
+  type TensorDelta,
+} from '@fedrec/protocol'
 import type { AggregateSum } from '../aggregation/accumulator-types.ts'
 import type { Rng } from '../rng.ts'
 import { SecAggError } from './errors.ts'
@@ -30,11 +36,46 @@ export const DEFAULT_SECAGG_QUANTIZATION: SecAggQuantization = Object.freeze({
 })
 
 /**
- * Length of the dense u32 vector for a catalogue: [weight | row weights | item biases | item embeddings].
- * @example secAggVectorLength(1682, 32) // 57189
+ * Length of the dense u32 vector for a catalogue: [weight | row weights | item biases | item embeddings], then,
+ * for a model with a feature table of `numFeatures` rows, [feature row weights | feature biases | feature
+ * embeddings]. Without `numFeatures` the layout is the id-only one.
+ * @example
+ * secAggVectorLength(1682, 32) // 57189
+ * secAggVectorLength(1682, 32, 4096) // 57189 + 4096 · 34 = 196453
  */
-export function secAggVectorLength(numItems: number, dim: number): number {
-  return 1 + numItems * (2 + dim)
+export function secAggVectorLength(numItems: number, dim: number, numFeatures?: number): number {
+  return 1 + (numItems + (numFeatures ?? 0)) * (2 + dim)
+}
+
+/** Where one table (the items, or the feature rows) sits in the vector: its row weights, biases, embeddings. */
+interface TableLayout {
+  rows: number
+  /** What a row out of range is called in errors: "items" or "feature rows". */
+  unit: string
+  rowWeights: number
+  bias: number
+  embedding: number
+}
+
+/** The tables of a vector: the items always, the feature rows when `numFeatures` is given. */
+function layoutOf(
+  numItems: number,
+  dim: number,
+  numFeatures: number | undefined,
+): { items: TableLayout; features: TableLayout | undefined } {
+  checkLayout(numItems, dim, numFeatures)
+  const table = (start: number, rows: number, unit: string): TableLayout => ({
+    rows,
+    unit,
+    rowWeights: start,
+    bias: start + rows,
+    embedding: start + 2 * rows,
+  })
+  return {
+    items: table(1, numItems, 'items'),
+    features:
+      numFeatures === undefined ? undefined : table(1 + numItems * (2 + dim), numFeatures, 'feature rows'),
+  }
 }
 
 /** Options of {@link encodeSecAggVector}. */
@@ -45,6 +86,8 @@ export interface EncodeSecAggVectorOptions {
   weight: number
   numItems: number
   dim: number
+  /** F, the rows of the model's feature table; absent for an id-only model (then feature deltas are refused). */
+  numFeatures?: number
   quantization?: SecAggQuantization
   /** Stochastic rounding; default `crypto.getRandomValues` (the rounding is hidden by the masks anyway). */
   rng?: Rng
@@ -53,8 +96,10 @@ export interface EncodeSecAggVectorOptions {
 /**
  * Lays a client's sparse update out densely and in fixed point, ready to be masked:
  * `[0]` weight w; `[1+r]` w if row r was touched else 0 (Σ = what `'touched'` normalisation divides by);
- * then q(w·Δ) of item_bias (numItems) and item_embedding (numItems·dim, row-major). Rounding is stochastic,
- * so the quantised sum is unbiased; `clipped` counts values that hit ±clip.
+ * then q(w·Δ) of item_bias (numItems) and item_embedding (numItems·dim, row-major); with `numFeatures` the
+ * same three parts again for the feature table, its row weights counted apart from the items' (a feature row
+ * is averaged over the clients that touched it, as the plain path does). Rounding is stochastic, so the
+ * quantised sum is unbiased; `clipped` counts values that hit ±clip.
  * @example
  * const { vector } = encodeSecAggVector({ deltas: result.deltas, weight: result.sampleCount, numItems, dim })
  * const message = await client.maskInput(inbox, vector)
@@ -63,19 +108,17 @@ export function encodeSecAggVector(options: EncodeSecAggVectorOptions): {
   vector: Uint32Array
   clipped: number
 } {
-  const { deltas, weight, numItems, dim } = options
+  const { deltas, weight, numItems, dim, numFeatures } = options
   const q = options.quantization ?? DEFAULT_SECAGG_QUANTIZATION
   checkQuantization(q)
-  checkLayout(numItems, dim)
+  const layout = layoutOf(numItems, dim, numFeatures)
   const maxWeight = Math.floor(0xffffffff / q.maxClients)
   if (!Number.isSafeInteger(weight) || weight < 1 || weight > maxWeight) {
     throw new SecAggError('overflow', `weight must be an integer in 1..${maxWeight}, got ${weight}`)
   }
   const uniform = options.rng ? () => options.rng!.next() : cryptoUniform()
-  const vector = new Uint32Array(secAggVectorLength(numItems, dim))
+  const vector = new Uint32Array(secAggVectorLength(numItems, dim, numFeatures))
   vector[0] = weight
-  const biasBase = 1 + numItems
-  const embeddingBase = 1 + 2 * numItems
   let clipped = 0
   const quantize = (x: number): number => {
     let v = weight * x
@@ -95,9 +138,9 @@ export function encodeSecAggVector(options: EncodeSecAggVectorOptions): {
   for (const delta of deltas) {
     if (seen.has(delta.name)) throw new SecAggError('bad_message', `tensor "${delta.name}" appears twice`)
     seen.add(delta.name)
-    const base = delta.name === ITEM_BIAS ? biasBase : delta.name === ITEM_EMBEDDING ? embeddingBase : -1
-    const cols = delta.name === ITEM_BIAS ? 1 : dim
-    if (base < 0) throw new SecAggError('bad_message', `unknown tensor "${delta.name}"`)
+    const { table, isBias } = tableOf(delta.name, layout)
+    const cols = isBias ? 1 : dim
+    const base = isBias ? table.bias : table.embedding
     if (delta.cols !== cols || delta.values.length !== delta.rowIds.length * cols) {
       throw new SecAggError(
         'vector_length',
@@ -106,9 +149,12 @@ export function encodeSecAggVector(options: EncodeSecAggVectorOptions): {
     }
     for (let i = 0; i < delta.rowIds.length; i++) {
       const row = delta.rowIds[i]!
-      if (row >= numItems)
-        throw new SecAggError('vector_length', `row ${row} of "${delta.name}" is outside ${numItems} items`)
-      vector[1 + row] = weight
+      if (row >= table.rows)
+        throw new SecAggError(
+          'vector_length',
+          `row ${row} of "${delta.name}" is outside ${table.rows} ${table.unit}`,
+        )
+      vector[table.rowWeights + row] = weight
       for (let c = 0; c < cols; c++) {
         const x = delta.values[i * cols + c]!
         if (!Number.isFinite(x))
@@ -120,51 +166,75 @@ export function encodeSecAggVector(options: EncodeSecAggVectorOptions): {
   return { vector, clipped }
 }
 
-/**
- * The decoded cohort sum: Σ w, Σ w per touched row, and Σ w·Δ per tensor (dense, row-major) — exactly the
- * running sums the accumulator keeps, so `accumulator.addSum` can take it as one aggregate.
- */
-export interface SecAggSum {
-  weight: number
-  rowWeights: Float64Array
-  tensors: { name: string; cols: number; weighted: Float64Array }[]
+/** The table a tensor belongs to, and whether it is that table's bias (else its embedding). */
+function tableOf(
+  name: string,
+  layout: { items: TableLayout; features: TableLayout | undefined },
+): { table: TableLayout; isBias: boolean } {
+  if (name === ITEM_BIAS || name === ITEM_EMBEDDING)
+    return { table: layout.items, isBias: name === ITEM_BIAS }
+  if (name !== FEATURE_BIAS && name !== FEATURE_EMBEDDING)
+    throw new SecAggError('bad_message', `unknown tensor "${name}"`)
+  if (layout.features === undefined)
+    throw new SecAggError(
+      'bad_message',
+      `tensor "${name}" needs a vector with feature rows: pass numFeatures (the model's feature table rows)`,
+    )
+  return { table: layout.features, isBias: name === FEATURE_BIAS }
 }
 
 /**
- * Decodes the unmasked sum of a cohort's vectors back to floats.
+ * The decoded cohort sum: Σ w, and per tensor Σ w·Δ (dense, row-major) with Σ w per touched row of its table
+ * — exactly the running sums the accumulator keeps, so `secAggAggregate` hands it over as one aggregate. The
+ * item tensors share one `rowWeights` array, the feature tensors another.
+ */
+export interface SecAggSum {
+  weight: number
+  tensors: { name: string; cols: number; weighted: Float64Array; rowWeights: Float64Array }[]
+}
+
+/**
+ * Decodes the unmasked sum of a cohort's vectors back to floats; `numFeatures` as the clients encoded with.
  * @example
  * const { sum } = await server.finish()
- * const decoded = decodeSecAggSum(sum, { numItems, dim })
- * accumulator.addSum({ participants: survivors.length, samples: decoded.weight, tensors: decoded.tensors.map((t) => ({ ...t, rowWeights: decoded.rowWeights })) })
+ * const decoded = decodeSecAggSum(sum, { numItems, dim, numFeatures: model.features?.table.rows })
+ * accumulator.addSum(secAggAggregate(decoded, survivors.length))
  */
 export function decodeSecAggSum(
   sum: Uint32Array,
-  options: { numItems: number; dim: number; quantization?: SecAggQuantization },
+  options: {
+    numItems: number
+    dim: number
+    numFeatures?: number
+    quantization?: SecAggQuantization
+  },
 ): SecAggSum {
-  const { numItems, dim } = options
+  const { numItems, dim, numFeatures } = options
   const q = options.quantization ?? DEFAULT_SECAGG_QUANTIZATION
   checkQuantization(q)
-  checkLayout(numItems, dim)
-  if (sum.length !== secAggVectorLength(numItems, dim)) {
-    throw new SecAggError(
-      'vector_length',
-      `the sum has ${sum.length} elements, expected ${secAggVectorLength(numItems, dim)}`,
-    )
+  const layout = layoutOf(numItems, dim, numFeatures)
+  const length = secAggVectorLength(numItems, dim, numFeatures)
+  if (sum.length !== length) {
+    throw new SecAggError('vector_length', `the sum has ${sum.length} elements, expected ${length}`)
   }
-  const rowWeights = new Float64Array(numItems)
-  for (let r = 0; r < numItems; r++) rowWeights[r] = sum[1 + r]!
   const signed = new Int32Array(sum.buffer, sum.byteOffset, sum.length)
-  const bias = new Float64Array(numItems)
-  for (let r = 0; r < numItems; r++) bias[r] = signed[1 + numItems + r]! / q.scale
-  const embedding = new Float64Array(numItems * dim)
-  const base = 1 + 2 * numItems
-  for (let i = 0; i < embedding.length; i++) embedding[i] = signed[base + i]! / q.scale
+  const decodeTable = (table: TableLayout, biasName: string, embeddingName: string) => {
+    const rowWeights = Float64Array.from(sum.subarray(table.rowWeights, table.rowWeights + table.rows))
+    const bias = Float64Array.from(signed.subarray(table.bias, table.bias + table.rows), (v) => v / q.scale)
+    const embedding = Float64Array.from(
+      signed.subarray(table.embedding, table.embedding + table.rows * dim),
+      (v) => v / q.scale,
+    )
+    return [
+      { name: biasName, cols: 1, weighted: bias, rowWeights },
+      { name: embeddingName, cols: dim, weighted: embedding, rowWeights },
+    ]
+  }
   return {
     weight: sum[0]!,
-    rowWeights,
     tensors: [
-      { name: ITEM_BIAS, cols: 1, weighted: bias },
-      { name: ITEM_EMBEDDING, cols: dim, weighted: embedding },
+      ...decodeTable(layout.items, ITEM_BIAS, ITEM_EMBEDDING),
+      ...(layout.features ? decodeTable(layout.features, FEATURE_BIAS, FEATURE_EMBEDDING) : []),
     ],
   }
 }
@@ -186,11 +256,17 @@ function checkQuantization(q: SecAggQuantization): void {
   }
 }
 
-function checkLayout(numItems: number, dim: number): void {
+function checkLayout(numItems: number, dim: number, numFeatures: number | undefined): void {
   if (!Number.isSafeInteger(numItems) || numItems < 1 || !Number.isSafeInteger(dim) || dim < 1) {
     throw new SecAggError(
       'bad_parameters',
       `numItems and dim must be positive integers, got ${numItems}, ${dim}`,
+    )
+  }
+  if (numFeatures !== undefined && !(Number.isSafeInteger(numFeatures) && numFeatures >= 1)) {
+    throw new SecAggError(
+      'bad_parameters',
+      `numFeatures must be a positive integer or absent, got ${numFeatures}`,
     )
   }
 }
@@ -210,18 +286,14 @@ function cryptoUniform(): () => number {
 }
 
 /**
- * The accumulator's view of a decoded cohort sum: both tensors share the row weights (a touched row is
- * touched in bias and embedding alike).
+ * The accumulator's view of a decoded cohort sum: each tensor with its table's row weights (a touched row is
+ * touched in bias and embedding alike; item and feature rows are counted apart).
  * @example accumulator.addSum(secAggAggregate(decodeSecAggSum(sum, { numItems, dim }), survivors.length))
  */
 export function secAggAggregate(decoded: SecAggSum, participants: number): AggregateSum {
   return {
     participants,
     samples: decoded.weight,
-    tensors: decoded.tensors.map(({ name, weighted }) => ({
-      name,
-      weighted,
-      rowWeights: decoded.rowWeights,
-    })),
+    tensors: decoded.tensors.map(({ name, weighted, rowWeights }) => ({ name, weighted, rowWeights })),
   }
 }

@@ -107,7 +107,8 @@ export async function runSync(
   // A history of one distinct item has no next item to learn from: nothing to upload this round.
   if (trained.result.sampleCount === 0) return report(null)
   const strategy = info.config.secureAggregation ? parts.secure : parts.plain
-  return settled(() => strategy.upload({ info, profile, trained, phases, meter }), {
+  const numFeatures = model.weights.features?.rows
+  return settled(() => strategy.upload({ info, profile, trained, numFeatures, phases, meter }), {
     backend: trained.backend,
   })
 }

@@ -12,7 +12,14 @@ import type { Uploaded, UploadInput, UploadStrategy } from './upload.ts'
  */
 export function createSecureUpload(client: ProtocolClient, profile: ProfileStore): UploadStrategy {
   return {
-    async upload({ info, profile: record, trained, phases, meter }: UploadInput): Promise<Uploaded> {
+    async upload({
+      info,
+      profile: record,
+      trained,
+      numFeatures,
+      phases,
+      meter,
+    }: UploadInput): Promise<Uploaded> {
       const config = info.config.secureAggregation
       if (!config) throw new Error('the secure upload needs a round with secureAggregation')
       const own = newMeter()
@@ -23,6 +30,7 @@ export function createSecureUpload(client: ProtocolClient, profile: ProfileStore
           config,
           clientId: record.clientId,
           deltas: trained.result.deltas,
+          numFeatures,
           // Under DP-FedAvg every update weighs 1 (the server cannot reweight a masked one itself).
           sampleCount:
             info.config.clipNorm === undefined

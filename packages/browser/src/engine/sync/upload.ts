@@ -9,6 +9,8 @@ export interface UploadInput {
   info: RoundInfo
   profile: StoredProfile
   trained: Trained
+  /** Rows of the feature table of the model trained on; absent for an id-only model (the secagg layout). */
+  numFeatures?: number
   phases: SyncPhases
   /** The bytes of this sync so far; the strategy adds what it sent and received once it succeeded. */
   meter: Meter

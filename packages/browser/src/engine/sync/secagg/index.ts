@@ -30,6 +30,11 @@ export interface SecureSyncOptions {
   clientId: string
   /** The plain deltas and n_k of this round: they never leave this function unmasked. */
   deltas: readonly TensorDelta[]
+  /**
+   * Rows of the model's feature table (the downloaded model's); absent for an id-only model. The round info
+   * does not carry it, and every member of a cohort must lay its vector out alike.
+   */
+  numFeatures?: number
   sampleCount: number
   /** Counts the request bodies sent and the answers received. */
   meter: Meter
@@ -50,15 +55,16 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * @example const cohort = await secureSync({ requests: client.secagg, info, config, clientId, deltas, sampleCount, meter })
  */
 export async function secureSync(options: SecureSyncOptions): Promise<number> {
-  const { requests, info, config, deltas, sampleCount, meter } = options
+  const { requests, info, config, deltas, sampleCount, numFeatures, meter } = options
   const until = performance.now() + (options.timeoutMs ?? config.phaseTimeoutSeconds * 6000)
   const pollMs = options.pollMs ?? 250
-  const vectorLength = secAggVectorLength(info.numItems, info.dim)
+  const vectorLength = secAggVectorLength(info.numItems, info.dim, numFeatures)
   const { vector } = encodeSecAggVector({
     deltas,
     weight: sampleCount,
     numItems: info.numItems,
     dim: info.dim,
+    numFeatures,
   })
   recordForQa(info.round, sampleCount, deltas, vector)
   const timeLeft = (): boolean => performance.now() < until
