@@ -16,6 +16,11 @@ export { expect, type Population, type Qa, test } from './fixtures.ts'
 export { type HistoryEvent, type ShopperProfile, tasteProfiles } from './histories.ts'
 export { type QaOptions, readQaOptions } from './options.ts'
 export { expectOnlyProtocolTraffic } from './privacy.ts'
-export { openAggregator, type QaAggregator, type QaAggregatorOptions } from './qa-aggregator.ts'
+export {
+  openAggregator,
+  type QaAggregator,
+  type QaAggregatorOptions,
+  type QaCatalogueEntry,
+} from './qa-aggregator.ts'
 export { type RoundRecord, type RunSummary, runRound } from './run.ts'
 export { type BackendName, openShopper, type Shopper, type SyncOutcome, type Traffic } from './shopper.ts'

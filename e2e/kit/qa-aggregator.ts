@@ -1,16 +1,27 @@
 // The aggregator side of a QA scenario, built on e2e/aggregator.ts: what a scenario does with it beyond
 // starting it.
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { ProductDescription } from '@fedrec/core/client'
 import { parseStatus, type Status } from '@fedrec/protocol'
 import { type RunningAggregator, startAggregator } from '../aggregator.ts'
 
+/**
+ * One entry of a catalogue a scenario writes: an item id, or an id with the product features the aggregator
+ * hashes into the rows of its item-feature table (docs/aggregator.md, "Item features").
+ * @example { id: 'sku-kitchen-001', category: 'Kitchen.Mugs', brand: 'Acme', price: 12 }
+ */
+export type QaCatalogueEntry = string | ({ id: string } & ProductDescription)
+
 /** How to start the aggregator of a scenario; `args` are its command-line flags (see its `--help`). */
 export interface QaAggregatorOptions {
-  /** Catalogue file (`--catalogue`); default: the storefront's 240 items. */
-  catalogue?: string
+  /**
+   * Catalogue (`--catalogue`): a file, or entries written to a file in the aggregator's folder; default: the
+   * storefront's 240 items.
+   */
+  catalogue?: string | readonly QaCatalogueEntry[]
   /** Quorum (`--min-clients`). */
   minClients: number
   /** Seconds (`--round-deadline`); default 600, so only quorum closes a round unless a scenario wants otherwise. */
@@ -65,12 +76,18 @@ export async function openAggregator(options: QaAggregatorOptions): Promise<QaAg
   const given = options.args?.indexOf('--operator-token') ?? -1
   const operatorToken =
     (given === -1 ? undefined : options.args?.[given + 1]) ?? randomBytes(18).toString('base64url')
+  let catalogue = options.catalogue
+  if (catalogue !== undefined && typeof catalogue !== 'string') {
+    const file = join(dir, 'catalogue.json')
+    writeFileSync(file, JSON.stringify(catalogue))
+    catalogue = file
+  }
   const flags = [
     '--min-clients',
     String(options.minClients),
     '--round-deadline',
     String(options.roundDeadline ?? 600),
-    ...(options.catalogue ? ['--catalogue', options.catalogue] : []),
+    ...(catalogue ? ['--catalogue', catalogue] : []),
     ...(options.seed === undefined ? [] : ['--seed', String(options.seed)]),
     ...(options.args ?? []),
     ...(given === -1 ? ['--operator-token', operatorToken] : []),
