@@ -102,19 +102,34 @@ function contains(hay: Uint8Array, needle: Uint8Array): boolean {
   return Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).includes(Buffer.from(needle))
 }
 
-/** The `--secure-aggregation` flags of a cohort of exactly `n` shoppers. */
-function secureArgs(n: number, threshold: number, phaseTimeout: number): string[] {
-  return [
-    '--secure-aggregation',
-    '--secagg-min-cohort',
-    String(n),
-    '--secagg-max-cohort',
-    String(n),
-    '--secagg-threshold',
-    String(threshold),
-    '--secagg-phase-timeout',
-    String(phaseTimeout),
-  ]
+/**
+ * An aggregator whose rounds are secure-aggregated by one cohort of exactly `n` shoppers, and its status
+ * once it has said so in its round config.
+ */
+async function startCohortAggregator(
+  qa: Qa,
+  cohort: { n: number; threshold: number; phaseTimeout: number },
+  options: { catalogue: string | readonly QaCatalogueEntry[]; args?: string[] },
+) {
+  const { n, threshold, phaseTimeout } = cohort
+  const agg = await qa.aggregator({
+    minClients: n,
+    catalogue: options.catalogue,
+    args: [
+      '--secure-aggregation',
+      ...['--secagg-min-cohort', String(n), '--secagg-max-cohort', String(n)],
+      ...['--secagg-threshold', String(threshold), '--secagg-phase-timeout', String(phaseTimeout)],
+      ...(options.args ?? []),
+    ],
+  })
+  const before = await agg.status()
+  expect(before.config.secureAggregation).toEqual({
+    minCohort: n,
+    maxCohort: n,
+    threshold,
+    phaseTimeoutSeconds: phaseTimeout,
+  })
+  return { agg, before }
 }
 
 /** The model an aggregator serves now (`GET /v1/model`), decoded. */
@@ -275,18 +290,11 @@ test('secure aggregation: five shoppers, one drops before uploading and one befo
   const n = 5
   const population = qa.population(n)
   const phaseTimeout = 10
-  const agg = await qa.aggregator({
-    minClients: n,
-    catalogue: population.catalogue,
-    args: secureArgs(n, 3, phaseTimeout),
-  })
-  const before = await agg.status()
-  expect(before.config.secureAggregation).toEqual({
-    minCohort: n,
-    maxCohort: n,
-    threshold: 3,
-    phaseTimeoutSeconds: phaseTimeout,
-  })
+  const { agg, before } = await startCohortAggregator(
+    qa,
+    { n, threshold: 3, phaseTimeout },
+    { catalogue: population.catalogue },
+  )
   const globalBefore = await fetchModel(agg)
   const shoppers = await qa.shoppers(agg, population.profiles)
   const readers = await Promise.all(shoppers.map((s) => recordPlainInputs(s.page)))
@@ -368,19 +376,12 @@ test('secure aggregation with item features: three shoppers of a model with a 64
     }
   })
   const features = ['--feature-rows', String(numFeatures)]
-  const phaseTimeout = 60 // nobody drops out here: a phase ends when every member has answered
-  const agg = await qa.aggregator({
-    minClients: n,
-    catalogue,
-    args: [...secureArgs(n, 2, phaseTimeout), ...features],
-  })
-  const before = await agg.status()
-  expect(before.config.secureAggregation).toEqual({
-    minCohort: n,
-    maxCohort: n,
-    threshold: 2,
-    phaseTimeoutSeconds: phaseTimeout,
-  })
+  // Nobody drops out here: a phase ends when every member has answered, long before 60 s.
+  const { agg, before } = await startCohortAggregator(
+    qa,
+    { n, threshold: 2, phaseTimeout: 60 },
+    { catalogue, args: features },
+  )
   expect(before.featureRows).toBe(numFeatures)
   const globalBefore = await fetchModel(agg)
   expect(globalBefore.itemFeatures?.numFeatures).toBe(numFeatures)

@@ -22,7 +22,7 @@ export {
   priceBand,
   STOP_WORDS,
 } from './item-feature-strings.ts'
-export { DEFAULT_FEATURE_ROWS, featureRows, type ItemFeatures } from './item-features.ts'
+export { DEFAULT_FEATURE_ROWS, featureRows, featuresOf, type ItemFeatures } from './item-features.ts'
 export {
   addGaussianNoise,
   classicRdpToEpsilon,

@@ -52,8 +52,9 @@ export interface SequenceTrainingOptions {
    * rounds it has been listed. False (the default): the plain BPR gradient, where every round a product is
    * drawn as a negative pushes its own row and bias down. Measured both ways (docs/simulator.md, "The drift
    * of untouched rows"): true serves the shoppers of established products better and loses the lift new
-   * products get over the drifted untouched ones. It also uploads zero id-row deltas for exactly the
-   * negatives, so the aggregator could tell the shopper's items from the cover: for measurements only.
+   * products get over the drifted untouched ones. The aggregator turns it on for its devices with
+   * `--negative-id-rows off` (round config `negativesOnFeatures`); what the zero id-row deltas of the
+   * negatives reveal is in docs/privacy.md.
    */
   negativesOnFeatures?: boolean
 }
@@ -125,10 +126,14 @@ export async function trainSequence(
       l2,
       mu,
       global,
-      features: cut.features && {
-        ...featureInputs(tf, cut.features, dim, mu, own),
-        negativesOnFeatures: options.negativesOnFeatures === true,
-      },
+      features:
+        cut.features &&
+        featureInputs(
+          tf,
+          cut.features,
+          { dim, mu, negativesOnFeatures: options.negativesOnFeatures === true },
+          own,
+        ),
     }
     const at = (row: number) => cut.local.get(row)!
     const order = Int32Array.from({ length: plan.targetCount }, (_, i) => i)
@@ -171,14 +176,16 @@ export async function trainSequence(
   }
 }
 
-/** The mixing matrices of the slice's feature rows (and their global values for FedProx), kept by `own`. */
+/**
+ * The mixing matrices of the slice's feature rows (and their global values for FedProx), kept by `own`, with
+ * the rule for negatives.
+ */
 function featureInputs(
   tf: typeof TF,
   cut: FeatureCut,
-  dim: number,
-  mu: number,
+  { dim, mu, negativesOnFeatures }: { dim: number; mu: number; negativesOnFeatures: boolean },
   own: <T extends TF.Tensor>(t: T) => T,
-): Omit<NonNullable<StepContext['features']>, 'negativesOnFeatures'> {
+): NonNullable<StepContext['features']> {
   const s = cut.mix.length / cut.paddedRows
   const sf = cut.paddedRows
   return {
@@ -191,6 +198,7 @@ function featureInputs(
             globalBias: own(tf.tensor2d(cut.bias, [sf, 1])),
           }
         : undefined,
+    negativesOnFeatures,
   }
 }
 

@@ -1,5 +1,5 @@
 /** A model's item features as the aggregator grows them: the rows of catalogue items' feature strings, hashed once, when the items join. */
-import { featureRows, initSharedWeights, type Rng } from '@fedrec/core/server'
+import { featureRows, featuresOf, initSharedWeights, type Rng } from '@fedrec/core/server'
 import type { StoredFeatures } from '../store/index.ts'
 
 /**
@@ -84,17 +84,17 @@ export function ignoredFeatureChanges(
     Array.from(rows)
       .sort((a, b) => a - b)
       .join(',')
+  const key = (list: readonly string[]) => [...new Set(list)].sort().join('\n')
   const ignored: string[] = []
   for (const [id, strings] of offered) {
     const item = indexOf.get(id)
     if (item !== undefined) {
-      const held = f.items.rows.subarray(f.items.offsets[item]!, f.items.offsets[item + 1]!)
+      const held = featuresOf(f.items, item).rows
       if (sorted(held) !== sorted(featureRows([strings], f.items.numFeatures).rows)) ignored.push(id)
       continue
     }
     const queued = pending.get(id)
     if (queued === undefined) continue
-    const key = (list: readonly string[]) => [...new Set(list)].sort().join('\n')
     if (key(queued) !== key(strings)) ignored.push(id)
   }
   return ignored

@@ -50,7 +50,10 @@ export type StoreTransaction = StoreGroups
 export interface Store extends StoreGroups {
   /** Where the store is (a file path, `':memory:'`, or a database URL without its password), for messages. */
   readonly path: string
-  /** True when the store had no fedrec tables yet: call `initialise()` before anything else. */
+  /**
+   * True when the store had no fedrec tables yet: call `initialise()` before anything else. On a shared store
+   * it turns false in `initialise()` when another aggregator created the store first (that one is opened).
+   */
   readonly isNew: boolean
   /**
    * True when other processes may write the same store at once (PostgreSQL: aggregator replicas), so what a
