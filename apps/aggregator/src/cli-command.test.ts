@@ -34,6 +34,7 @@ describe('parseCommandLine', () => {
       serverLearningRate: undefined,
       // Not given: 'touched', or 'all' when DP is on (resolved by createAggregator).
       rowNormalization: undefined,
+      itemRowFloor: 50,
       corsOrigins: ['*'],
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       operatorTokenGenerated: true,
@@ -71,6 +72,20 @@ describe('parseCommandLine', () => {
         .configureOutput({ writeErr: () => {} })
         .parse(argv('--pad-ratio', '-1')),
     ).toThrow(/expected a number ≥ 0/)
+  })
+
+  it('reads the item-row floor from --item-row-floor or FEDREC_ITEM_ROW_FLOOR and refuses a negative one', () => {
+    expect(parseCommandLine(argv('--item-row-floor', '0')).itemRowFloor).toBe(0)
+    vi.stubEnv('FEDREC_ITEM_ROW_FLOOR', '12.5')
+    expect(parseCommandLine(argv()).itemRowFloor).toBe(12.5)
+    for (const bad of ['-1', 'many']) {
+      expect(() =>
+        createCommand()
+          .exitOverride()
+          .configureOutput({ writeErr: () => {} })
+          .parse(argv('--item-row-floor', bad)),
+      ).toThrow(/expected a number ≥ 0/)
+    }
   })
 
   it('creates an explicit --store only with --init', () => {

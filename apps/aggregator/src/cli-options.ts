@@ -171,6 +171,13 @@ const aggregationOptions = (): Option[] => [
   )
     .default(DEFAULTS.rowNormalization, `${DEFAULTS.rowNormalization}; all with DP`)
     .choices(['all', 'touched']),
+  opt(
+    '--item-row-floor <clients>',
+    "under 'touched': divide an item row by no less than this many mean clients' weight, so a product one or two shoppers touched moves by a share of their delta (0: plain 'touched'; docs/simulator.md)",
+    'FEDREC_ITEM_ROW_FLOOR',
+  )
+    .default(DEFAULTS.itemRowFloor)
+    .argParser(num(0)),
 ]
 
 /** DP-FedAvg and secure aggregation. */

@@ -71,8 +71,8 @@ describe("bounding one client's influence (default settings)", () => {
   })
 
   it('caps what the attack can do once it claims what one row justifies: the default norm bound clips it', async () => {
-    // Rows ÷ all, so the attacker's share of the row is its share of the samples. With the default rows ÷
-    // touched a row only the attacker touched takes its whole clipped delta (500): see the next test.
+    // Rows ÷ all, so the attacker's share of the row is its share of the samples. Rows ÷ touched without the
+    // item-row floor gives a row only the attacker touched its whole clipped delta (500): see the next test.
     const server = await start(launchArgs('--min-clients', '3', '--row-normalization', 'all'))
     const before = await biases(server)
     await accept(server, honest(1).bytes)
@@ -87,15 +87,25 @@ describe("bounding one client's influence (default settings)", () => {
     expect(status.history[0]).toMatchObject({ participants: 3, clipped: 1 })
   })
 
-  it('with rows ÷ touched (the default), a row only the attacker touched moves by its whole clipped delta', async () => {
-    const server = await start(launchArgs('--min-clients', '3'))
-    const before = await biases(server)
-    await accept(server, honest(1).bytes)
-    await accept(server, honest(2).bytes)
-    await accept(server, attack(4).bytes)
-    const after = await biases(server)
-    // The honest shoppers never touched the target: it is divided by the attacker's samples alone.
-    expect(after[TARGET]! - before[TARGET]!).toBeCloseTo(500, 3)
+  it("with rows ÷ touched, the default item-row floor shares a row only the attacker touched like 'all'; without the floor it takes the whole clipped delta", async () => {
+    let servers = 0
+    const moved = async (...flags: string[]) => {
+      // One store each (the last --store wins).
+      const store = inDir(`floor-${++servers}.sqlite`)
+      const server = await start(launchArgs('--min-clients', '3', ...flags, '--store', store))
+      const before = await biases(server)
+      await accept(server, honest(1).bytes)
+      await accept(server, honest(2).bytes)
+      await accept(server, attack(4).bytes)
+      return (await biases(server))[TARGET]! - before[TARGET]!
+    }
+    // The honest shoppers never touched the target. The default floor (50 mean clients) is above the quorum of
+    // 3, so the target is divided by all 84 samples, as with rows ÷ all: 500 · 4/84.
+    expect(await moved()).toBeCloseTo((500 * 4) / 84, 3)
+    // --item-row-floor 0 is plain 'touched': divided by the attacker's samples alone.
+    expect(await moved('--item-row-floor', '0')).toBeCloseTo(500, 3)
+    // A floor of 1.5 mean clients (1.5 · 84/3 = 42 samples) sits between the two: 500 · 4/42.
+    expect(await moved('--item-row-floor', '1.5')).toBeCloseTo((500 * 4) / 42, 3)
   })
 
   it('refuses an update that carries no row: it would count towards the quorum and teach nothing', async () => {

@@ -111,6 +111,12 @@ export function createCommand(): Command {
         .choices(['all', 'touched'])
         .default(DEFAULTS.rowNormalization),
     )
+    .option(
+      '--item-row-floor <clients>',
+      "under 'touched': divide an item row by no less than this many mean shoppers' weight, so a product one or two shoppers touched moves by a share of their delta (0: plain 'touched')",
+      num(0, false),
+      DEFAULTS.itemRowFloor,
+    )
     .option('--dim <n>', 'embedding dimension', int(1), DEFAULTS.dim)
     .option(
       '--eval-negatives <n>',

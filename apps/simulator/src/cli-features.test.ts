@@ -20,11 +20,14 @@ describe('the item-feature and cold-start flags', () => {
     ).toMatchObject({ itemFeatures: 'off', featureRows: 512, coldItems: 0.2, coldListed: true })
     expect(optionsOf()).toMatchObject({ negativeIdRows: true })
     expect(optionsOf('--negative-id-rows', 'off')).toMatchObject({ negativeIdRows: false })
+    expect(optionsOf()).toMatchObject({ itemRowFloor: 50 })
+    expect(optionsOf('--item-row-floor', '0')).toMatchObject({ itemRowFloor: 0 })
   })
 
   it('refuse what makes no sense, each with its reason', () => {
     expect(() => optionsOf('--item-features', 'maybe')).toThrow('Allowed choices are on, off')
     expect(() => optionsOf('--negative-id-rows', 'no')).toThrow('Allowed choices are on, off')
+    expect(() => optionsOf('--item-row-floor', '-5')).toThrow('expected a number ≥ 0')
     expect(() => optionsOf('--cold-items', '1')).toThrow('expected a fraction below 1')
     expect(() => optionsOf('--cold-items', '0')).toThrow('expected a number > 0')
     expect(() => optionsOf('--cold-listed')).toThrow('--cold-listed needs --cold-items')

@@ -46,6 +46,7 @@ export function simulationOptionsOf(
       (o.dpNoiseMultiplier !== undefined && command.getOptionValueSource('rowNormalization') === 'default')
         ? 'all'
         : 'touched',
+    itemRowFloor: Number(o.itemRowFloor),
     dim: Number(o.dim),
     evalNegatives: Number(o.evalNegatives),
     seed: Number(o.seed),

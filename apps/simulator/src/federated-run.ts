@@ -114,6 +114,10 @@ export function createFederatedRun(split: SplitDataset, options: SimulationOptio
         : []),
     ],
     rowNormalization: options.rowNormalization,
+    // The floor damps rarely touched item rows; under 'all' every row is divided by all samples already.
+    ...(options.rowNormalization === 'touched' && options.itemRowFloor > 0
+      ? { rowFloor: { tensors: [ITEM_EMBEDDING, ITEM_BIAS], clients: options.itemRowFloor } }
+      : {}),
     ...(dp ? { dp } : {}),
   })
   const optimizer = createServerOptimizer({

@@ -59,6 +59,12 @@ export interface SimulationOptions {
   /** Undefined: the optimizer's own default (1 for fedavg/fedavgm, 0.01 for the adaptive ones). */
   serverLearningRate: number | undefined
   rowNormalization: RowNormalization
+  /**
+   * Under 'touched': an item row (id embedding and bias) is divided by no less than this many mean shoppers'
+   * weight (core's `RowFloor`), so a product one or two shoppers touched moves by a share of their delta.
+   * 0: plain 'touched'. No effect under 'all'. In-process only (an `--endpoint` aggregator has its own flag).
+   */
+  itemRowFloor: number
   dim: number
   /** Negatives each held-out item is ranked against (99 in the NCF protocol). */
   evalNegatives: number
@@ -112,6 +118,7 @@ export const DEFAULTS = {
   serverOptimizer: 'fedavg',
   serverLearningRate: undefined,
   rowNormalization: 'touched',
+  itemRowFloor: 50,
   dim: 32,
   evalNegatives: 99,
   seed: 1,

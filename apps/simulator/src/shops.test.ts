@@ -67,13 +67,17 @@ describe('shops learning together', () => {
     const r = await runShops(tf, [large!, small!], options, DEFAULT_FEATURE_ROWS)
     const s = r.shops[1]
     expect(r.featureStrings).toEqual({ large: 8, small: 8, shared: 8 })
-    // Together with features: the category rows the large shop trained rank the small shop's items by taste.
-    expect(s.gain.features!.hr10.low).toBeGreaterThan(0)
-    expect(s.models['together, features']!.hr10).toBeGreaterThan(s.models.popularity!.hr10)
+    // Within a group the items are interchangeable by construction: what the features can carry is which
+    // group comes next, so the measure is whether that group's 15 items reach the top 20 of the whole
+    // catalogue (Recall@20), not the held-out item's rank among 99 sampled negatives, where about 12 of its
+    // interchangeable group mates compete with it (HR@10 caps near 10/13 and is noise within the group).
+    // Together with features: the category rows the large shop trained bring the next group up.
+    expect(s.gain.features!.recall20.low).toBeGreaterThan(0)
+    expect(s.models['together, features']!.recall20).toBeGreaterThan(s.models.popularity!.recall20)
     // Id-only, the shops share nothing: together is the small shop alone.
-    expect(s.gain.idOnly!.hr10.low).toBeLessThanOrEqual(0)
-    expect(s.gain.idOnly!.hr10.high).toBeGreaterThanOrEqual(0)
-    expect(Math.abs(s.gain.idOnly!.hr10.mean)).toBeLessThan(0.05)
+    expect(s.gain.idOnly!.recall20.low).toBeLessThanOrEqual(0)
+    expect(s.gain.idOnly!.recall20.high).toBeGreaterThanOrEqual(0)
+    expect(Math.abs(s.gain.idOnly!.recall20.mean)).toBeLessThan(0.05)
   }, 300_000)
 })
 

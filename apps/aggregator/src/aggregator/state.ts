@@ -83,6 +83,10 @@ export function newAccumulator(model: StoredModel, opts: ResolvedOptions): Accum
         : []),
     ],
     rowNormalization: opts.rowNormalization,
+    // The floor damps rarely touched item rows; under 'all' every row is divided by all samples already.
+    ...(opts.rowNormalization === 'touched' && opts.itemRowFloor > 0
+      ? { rowFloor: { tensors: [ITEM_EMBEDDING, ITEM_BIAS], clients: opts.itemRowFloor } }
+      : {}),
     // DP-FedAvg: the fixed denominator is the quorum, the expected number of updates per round.
     ...(opts.dpNoiseMultiplier === null
       ? {}

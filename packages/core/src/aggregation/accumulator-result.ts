@@ -16,14 +16,16 @@ export function meanDeltas(state: AccumulatorState): Map<string, Float32Array> {
     throw new AggregationError('no_updates', 'no update was added, the mean delta is undefined')
   }
   const out = new Map<string, Float32Array>()
-  for (const [name, { shape, weighted, rowWeights }] of sums) {
+  for (const [name, { shape, weighted, rowWeights, floorClients }] of sums) {
     const mean = new Float32Array(weighted.length)
     if (rowWeights === undefined) {
       for (let i = 0; i < weighted.length; i++) mean[i] = weighted[i]! / samples
     } else {
+      // Capped at 'all': a floor never divides by more than the round's samples.
+      const floor = Math.min((floorClients * samples) / participants, samples)
       for (let r = 0; r < shape.rows; r++) {
-        const w = rowWeights[r]!
-        if (w === 0) continue
+        if (rowWeights[r] === 0) continue
+        const w = Math.max(rowWeights[r]!, floor)
         const base = r * shape.cols
         for (let c = 0; c < shape.cols; c++) mean[base + c] = weighted[base + c]! / w
       }

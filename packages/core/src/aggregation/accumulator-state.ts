@@ -1,5 +1,11 @@
 // The accumulator's state: its options, the per-tensor running sums and the round's counters, in one object.
-import type { AccumulatorOptions, DpAggregation, RowNormalization, TensorShape } from './accumulator-types.ts'
+import type {
+  AccumulatorOptions,
+  DpAggregation,
+  RowFloor,
+  RowNormalization,
+  TensorShape,
+} from './accumulator-types.ts'
 import { AggregationError } from './errors.ts'
 
 /** @internal One tensor's running sums. */
@@ -9,6 +15,8 @@ export interface TensorSums {
   readonly weighted: Float64Array
   /** Σ n_k of the clients that touched each row; only for 'touched'. */
   readonly rowWeights: Float64Array | undefined
+  /** The {@link RowFloor}'s `clients` when it names this tensor, else 0. */
+  readonly floorClients: number
 }
 
 /** Everything one accumulator holds; the buffers are allocated once and reused round after round. */
@@ -39,6 +47,8 @@ export function createAccumulatorState(options: AccumulatorOptions): Accumulator
   }
   const dp = options.dp
   if (dp !== undefined) checkDp(dp, rowNormalization)
+  const rowFloor = options.rowFloor
+  if (rowFloor !== undefined) checkRowFloor(rowFloor, rowNormalization, options.tensors)
   const sums = new Map<string, TensorSums>()
   for (const shape of options.tensors) {
     if (sums.has(shape.name)) {
@@ -54,6 +64,7 @@ export function createAccumulatorState(options: AccumulatorOptions): Accumulator
       shape: { name: shape.name, rows: shape.rows, cols: shape.cols },
       weighted: new Float64Array(shape.rows * shape.cols),
       rowWeights: rowNormalization === 'touched' ? new Float64Array(shape.rows) : undefined,
+      floorClients: rowFloor?.tensors.includes(shape.name) === true ? rowFloor.clients : 0,
     })
   }
   return { rowNormalization, dp, sums, participants: 0, samples: 0, clipped: 0 }
@@ -73,6 +84,26 @@ export function resetState(state: AccumulatorState): void {
 /** A safe integer > 0: a sample count, a participant count, a tensor dimension. */
 export function isPositiveInteger(x: number): boolean {
   return Number.isSafeInteger(x) && x > 0
+}
+
+function checkRowFloor(
+  floor: RowFloor,
+  rowNormalization: RowNormalization,
+  tensors: readonly TensorShape[],
+): void {
+  if (rowNormalization !== 'touched') {
+    throw new AggregationError('bad_option', "rowFloor needs rowNormalization 'touched'")
+  }
+  if (!(Number.isFinite(floor.clients) && floor.clients >= 0)) {
+    throw new AggregationError(
+      'bad_option',
+      `rowFloor.clients must be a finite number ≥ 0, got ${String(floor.clients)}`,
+    )
+  }
+  const unknown = floor.tensors.filter((name) => !tensors.some((t) => t.name === name))
+  if (unknown.length > 0) {
+    throw new AggregationError('bad_option', `rowFloor names unknown tensors: ${unknown.join(', ')}`)
+  }
 }
 
 function checkDp(dp: DpAggregation, rowNormalization: RowNormalization): void {

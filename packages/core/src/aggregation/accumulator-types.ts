@@ -14,6 +14,22 @@ import type { RandomWords } from '../privacy/gaussian-noise.ts'
 export type RowNormalization = 'all' | 'touched'
 
 /**
+ * A lower bound on a row's divisor under `'touched'`, for the named tensors: a row is divided by the weight
+ * of the clients that touched it, but by no less than `clients` times the round's mean client weight
+ * (Σ n_k / participants). A row one or two shoppers touched then moves by a share of their delta instead of
+ * all of it, while a row many touched is averaged over them as under `'touched'`. `clients: 0` is
+ * `'touched'`; `clients` ≥ the round's participants is `'all'` for those tensors.
+ * @example
+ * const acc = createAccumulator({ tensors, rowNormalization: 'touched', rowFloor: { tensors: ['item_bias'], clients: 50 } })
+ */
+export interface RowFloor {
+  /** The tensors it applies to (the others keep their normalisation). */
+  tensors: readonly string[]
+  /** A finite number ≥ 0 of mean clients. */
+  clients: number
+}
+
+/**
  * The dense shape of one shared tensor of the global model.
  * @example
  * const shape: TensorShape = { name: 'item_embedding', rows: 5000, cols: 32 }
@@ -54,6 +70,8 @@ export interface AccumulatorOptions {
   tensors: readonly TensorShape[]
   /** Default `'all'` (the seed's FedAvg). */
   rowNormalization?: RowNormalization
+  /** Needs `rowNormalization: 'touched'`. */
+  rowFloor?: RowFloor
   /** DP-FedAvg: clip, weight 1, noise, fixed divisor. Needs `rowNormalization: 'all'`. */
   dp?: DpAggregation
 }

@@ -45,6 +45,42 @@ describe('createAccumulator', () => {
     expect(Array.from(touched.result().get('bias')!)).toEqual([5, 0, 8])
   })
 
+  it("divides a floored tensor's rows by no less than `clients` mean client weights, and leaves the others 'touched'", () => {
+    // Four clients (n = 1, 1, 3, 3: 8 samples, a mean client weight of 2). Row 0 is touched by all of them,
+    // row 1 by client A alone, row 2 by nobody; the same updates go to `item` (floored) and `feat` (not).
+    const values = [1, 1, 3, 3]
+    const shapes = [
+      { name: 'item', rows: 3, cols: 1 },
+      { name: 'feat', rows: 3, cols: 1 },
+    ]
+    const floored = (clients: number) =>
+      createAccumulator({
+        tensors: shapes,
+        rowNormalization: 'touched',
+        rowFloor: { tensors: ['item'], clients },
+      })
+    const results = [0, 1.5, 3, 4, 10].map((clients) => {
+      const acc = floored(clients)
+      values.forEach((n, k) => {
+        const rows = k === 0 ? [0, 1] : [0]
+        const vals = k === 0 ? [4, 6] : [4]
+        acc.add({ sampleCount: n, tensors: [delta('item', 1, rows, vals), delta('feat', 1, rows, vals)] })
+      })
+      return snapshot(acc.result())
+    })
+    // row 0: Σ n·4 / 8 = 4 under every floor ≤ 4 mean clients (8 samples). Row 1: 1·6 divided by
+    // max(1, clients·2) capped at 8: clients 0 → 6, 1.5 → 6/3 = 2, 3 → 6/6 = 1, 4 → 6/8 ('all'), 10 → 6/8 too.
+    expect(results.map((r) => r.item)).toEqual([
+      [4, 6, 0],
+      [4, 2, 0],
+      [4, 1, 0],
+      [4, 0.75, 0],
+      [4, 0.75, 0],
+    ])
+    // The tensor the floor does not name stays 'touched': row 1 = 6 / 1.
+    for (const r of results) expect(r.feat).toEqual([4, 6, 0])
+  })
+
   it('weights several tensors independently and returns dense zeros for rows nobody sent', () => {
     const acc = createAccumulator({
       tensors: [
@@ -171,5 +207,21 @@ describe('createAccumulator', () => {
     expect(() => createAccumulator({ tensors: [{ name: 'a', rows: 2, cols: 1.5 }] })).toThrow(
       expect.objectContaining({ code: 'bad_option' }),
     )
+  })
+
+  it('rejects a row floor without touched normalisation, with a bad count, or naming an unknown tensor', () => {
+    const tensors = [{ name: 'a', rows: 2, cols: 1 }]
+    const floor = (clients: number, names = ['a']) => ({ tensors: names, clients })
+    expect(() => createAccumulator({ tensors, rowFloor: floor(5) })).toThrow(
+      /needs rowNormalization 'touched'/,
+    )
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => createAccumulator({ tensors, rowNormalization: 'touched', rowFloor: floor(bad) })).toThrow(
+        expect.objectContaining({ code: 'bad_option', message: expect.stringContaining(String(bad)) }),
+      )
+    }
+    expect(() =>
+      createAccumulator({ tensors, rowNormalization: 'touched', rowFloor: floor(5, ['a', 'b']) }),
+    ).toThrow(/unknown tensors: b/)
   })
 })

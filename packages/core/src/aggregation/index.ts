@@ -14,6 +14,7 @@ export type {
   AccumulatorOptions,
   AggregateSum,
   DpAggregation,
+  RowFloor,
   RowNormalization,
   TensorShape,
 } from './accumulator-types.ts'
