@@ -34,7 +34,8 @@ describe('parseCommandLine', () => {
       serverLearningRate: undefined,
       // Not given: 'touched', or 'all' when DP is on (resolved by createAggregator).
       rowNormalization: undefined,
-      itemRowFloor: 50,
+      // Not given: 50 with item features, 0 without (resolved with the model).
+      itemRowFloor: undefined,
       corsOrigins: ['*'],
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       operatorTokenGenerated: true,

@@ -85,7 +85,7 @@ export function parseCommandLine(
     serverOptimizer,
     serverLearningRate: o.serverLr === undefined ? undefined : Number(o.serverLr),
     rowNormalization,
-    itemRowFloor: Number(o.itemRowFloor),
+    itemRowFloor: o.itemRowFloor === undefined ? undefined : Number(o.itemRowFloor),
     dpNoiseMultiplier: o.dpNoiseMultiplier === undefined ? null : Number(o.dpNoiseMultiplier),
     dpClipNorm: Number(o.dpClipNorm),
     dpDelta: Number(o.dpDelta),

@@ -1,5 +1,5 @@
 /** The CLI's options in groups (serving, rounds, aggregation, privacy, service), in the order --help lists them. */
-import { DEFAULT_FEATURE_ROWS, SERVER_OPTIMIZERS } from '@fedrec/core/server'
+import { DEFAULT_FEATURE_ROWS, DEFAULT_ITEM_ROW_FLOOR, SERVER_OPTIMIZERS } from '@fedrec/core/server'
 import { SECAGG_MAX_COHORT } from '@fedrec/protocol'
 import { InvalidArgumentError, Option } from 'commander'
 import { DEFAULTS } from './aggregator/index.ts'
@@ -173,11 +173,9 @@ const aggregationOptions = (): Option[] => [
     .choices(['all', 'touched']),
   opt(
     '--item-row-floor <clients>',
-    "under 'touched': divide an item row by no less than this many mean clients' weight, so a product one or two shoppers touched moves by a share of their delta (0: plain 'touched'; docs/simulator.md)",
+    `under 'touched': divide an item row by no less than this many mean clients' weight, so a product one or two shoppers touched moves by a share of their delta (default ${DEFAULT_ITEM_ROW_FLOOR} with item features, 0 — plain 'touched' — without; docs/simulator.md)`,
     'FEDREC_ITEM_ROW_FLOOR',
-  )
-    .default(DEFAULTS.itemRowFloor)
-    .argParser(num(0)),
+  ).argParser(num(0)),
 ]
 
 /** DP-FedAvg and secure aggregation. */

@@ -87,7 +87,7 @@ describe("bounding one client's influence (default settings)", () => {
     expect(status.history[0]).toMatchObject({ participants: 3, clipped: 1 })
   })
 
-  it("with rows ÷ touched, the default item-row floor shares a row only the attacker touched like 'all'; without the floor it takes the whole clipped delta", async () => {
+  it('with rows ÷ touched, a row only the attacker touched takes its whole clipped delta in an id-only model; the item-row floor shares it', async () => {
     let servers = 0
     const moved = async (...flags: string[]) => {
       // One store each (the last --store wins).
@@ -99,11 +99,12 @@ describe("bounding one client's influence (default settings)", () => {
       await accept(server, attack(4).bytes)
       return (await biases(server))[TARGET]! - before[TARGET]!
     }
-    // The honest shoppers never touched the target. The default floor (50 mean clients) is above the quorum of
-    // 3, so the target is divided by all 84 samples, as with rows ÷ all: 500 · 4/84.
-    expect(await moved()).toBeCloseTo((500 * 4) / 84, 3)
-    // --item-row-floor 0 is plain 'touched': divided by the attacker's samples alone.
-    expect(await moved('--item-row-floor', '0')).toBeCloseTo(500, 3)
+    // The honest shoppers never touched the target. Id-only (no floor by default): divided by the attacker's
+    // samples alone.
+    expect(await moved()).toBeCloseTo(500, 3)
+    // With item features the default floor is 50 mean clients, above the quorum of 3: the target is divided by
+    // all 84 samples, as with rows ÷ all.
+    expect(await moved('--item-features')).toBeCloseTo((500 * 4) / 84, 3)
     // A floor of 1.5 mean clients (1.5 · 84/3 = 42 samples) sits between the two: 500 · 4/42.
     expect(await moved('--item-row-floor', '1.5')).toBeCloseTo((500 * 4) / 42, 3)
   })

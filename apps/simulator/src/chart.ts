@@ -20,7 +20,7 @@ export function renderChart(results: SimulationResults, { width = 900, height = 
       backgroundColor: '#ffffff',
       title: {
         text: `fedrec simulator — ${d.format}: ${d.users} shoppers, ${d.items} items`,
-        subtext: `${s.mode}, ${s.clientsPerRound} clients/round, ${s.localEpochs} epochs, lr ${s.learningRate}, μ ${s.mu}, ${s.serverOptimizer}, rows ÷ ${s.rowNormalization}${s.rowNormalization === 'touched' && s.itemRowFloor > 0 ? ` (item rows ≥ ${s.itemRowFloor} shoppers)` : ''}, d ${s.dim}, seed ${s.seed}`,
+        subtext: `${s.mode}, ${s.clientsPerRound} clients/round, ${s.localEpochs} epochs, lr ${s.learningRate}, μ ${s.mu}, ${s.serverOptimizer}, rows ÷ ${s.rowNormalization}${s.itemRowFloorUsed ? ` (item rows ≥ ${s.itemRowFloorUsed} shoppers)` : ''}, d ${s.dim}, seed ${s.seed}`,
         left: 'center',
       },
       legend: { bottom: 0 },

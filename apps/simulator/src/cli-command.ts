@@ -1,5 +1,5 @@
 // The simulator's command-line flags: their parsers, help texts and defaults (commander).
-import { SERVER_OPTIMIZERS } from '@fedrec/core/server'
+import { DEFAULT_ITEM_ROW_FLOOR, SERVER_OPTIMIZERS } from '@fedrec/core/server'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { DATASET_FORMATS } from './datasets/index.ts'
 import { DEFAULTS } from './options.ts'
@@ -113,9 +113,8 @@ export function createCommand(): Command {
     )
     .option(
       '--item-row-floor <clients>',
-      "under 'touched': divide an item row by no less than this many mean shoppers' weight, so a product one or two shoppers touched moves by a share of their delta (0: plain 'touched')",
+      `under 'touched': divide an item row by no less than this many mean shoppers' weight, so a product one or two shoppers touched moves by a share of their delta (default ${DEFAULT_ITEM_ROW_FLOOR} with item features, 0 — plain 'touched' — id-only)`,
       num(0, false),
-      DEFAULTS.itemRowFloor,
     )
     .option('--dim <n>', 'embedding dimension', int(1), DEFAULTS.dim)
     .option(

@@ -20,7 +20,7 @@ describe('the item-feature and cold-start flags', () => {
     ).toMatchObject({ itemFeatures: 'off', featureRows: 512, coldItems: 0.2, coldListed: true })
     expect(optionsOf()).toMatchObject({ negativeIdRows: true })
     expect(optionsOf('--negative-id-rows', 'off')).toMatchObject({ negativeIdRows: false })
-    expect(optionsOf()).toMatchObject({ itemRowFloor: 50 })
+    expect(optionsOf()).toMatchObject({ itemRowFloor: undefined })
     expect(optionsOf('--item-row-floor', '0')).toMatchObject({ itemRowFloor: 0 })
   })
 

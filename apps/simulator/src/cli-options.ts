@@ -46,7 +46,7 @@ export function simulationOptionsOf(
       (o.dpNoiseMultiplier !== undefined && command.getOptionValueSource('rowNormalization') === 'default')
         ? 'all'
         : 'touched',
-    itemRowFloor: Number(o.itemRowFloor),
+    itemRowFloor: o.itemRowFloor === undefined ? undefined : Number(o.itemRowFloor),
     dim: Number(o.dim),
     evalNegatives: Number(o.evalNegatives),
     seed: Number(o.seed),

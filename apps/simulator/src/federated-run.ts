@@ -11,6 +11,7 @@ import {
   createRdpAccountant,
   createServerOptimizer,
   type DpAggregation,
+  modelAccumulatorOptions,
   type ServerOptimizerState,
 } from '@fedrec/core/server'
 import { FEATURE_BIAS, FEATURE_EMBEDDING, ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
@@ -102,24 +103,16 @@ export function createFederatedRun(split: SplitDataset, options: SimulationOptio
           noiseMultiplier: options.dpNoiseMultiplier,
           denominator: cohort,
         }
-  const accumulator = createAccumulator({
-    tensors: [
-      { name: ITEM_EMBEDDING, rows: numItems, cols: dim },
-      { name: ITEM_BIAS, rows: numItems, cols: 1 },
-      ...(featureTable
-        ? [
-            { name: FEATURE_EMBEDDING, rows: featureTable.rows, cols: dim },
-            { name: FEATURE_BIAS, rows: featureTable.rows, cols: 1 },
-          ]
-        : []),
-    ],
-    rowNormalization: options.rowNormalization,
-    // The floor damps rarely touched item rows; under 'all' every row is divided by all samples already.
-    ...(options.rowNormalization === 'touched' && options.itemRowFloor > 0
-      ? { rowFloor: { tensors: [ITEM_EMBEDDING, ITEM_BIAS], clients: options.itemRowFloor } }
-      : {}),
-    ...(dp ? { dp } : {}),
-  })
+  const accumulator = createAccumulator(
+    modelAccumulatorOptions({
+      numItems,
+      dim,
+      featureRows: featureTable?.rows,
+      rowNormalization: options.rowNormalization,
+      itemRowFloor: options.itemRowFloor,
+      dp,
+    }),
+  )
   const optimizer = createServerOptimizer({
     name: options.serverOptimizer,
     ...(options.serverLearningRate === undefined ? {} : { learningRate: options.serverLearningRate }),

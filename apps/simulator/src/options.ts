@@ -62,9 +62,10 @@ export interface SimulationOptions {
   /**
    * Under 'touched': an item row (id embedding and bias) is divided by no less than this many mean shoppers'
    * weight (core's `RowFloor`), so a product one or two shoppers touched moves by a share of their delta.
-   * 0: plain 'touched'. No effect under 'all'. In-process only (an `--endpoint` aggregator has its own flag).
+   * 0: plain 'touched'. Undefined: core's `DEFAULT_ITEM_ROW_FLOOR` (50) with item features, 0 id-only. No
+   * effect under 'all'. In-process only (an `--endpoint` aggregator has its own flag).
    */
-  itemRowFloor: number
+  itemRowFloor: number | undefined
   dim: number
   /** Negatives each held-out item is ranked against (99 in the NCF protocol). */
   evalNegatives: number
@@ -118,7 +119,7 @@ export const DEFAULTS = {
   serverOptimizer: 'fedavg',
   serverLearningRate: undefined,
   rowNormalization: 'touched',
-  itemRowFloor: 50,
+  itemRowFloor: undefined,
   dim: 32,
   evalNegatives: 99,
   seed: 1,

@@ -1,5 +1,6 @@
 // One simulator run, from data set to results (the JSON the CLI writes), shared by the CLI and the library.
 import { type SharedWeights, sequenceSettingsOf } from '@fedrec/core/client'
+import { itemRowFloorOf } from '@fedrec/core/server'
 import type * as TF from '@tensorflow/tfjs-core'
 import { evaluateBaselines, popularityCounts, randomScores, tuneCooccurrence } from './baselines.ts'
 import { runItemFeatures } from './catalogue-features.ts'
@@ -31,6 +32,8 @@ export interface SimulationResults {
     mode: 'in-process' | 'http'
     /** Whether the models had item features (`--item-features`, default on where metadata was found). */
     featuresUsed: boolean
+    /** The item-row floor the in-process aggregation used (`--item-row-floor`); null over HTTP. */
+    itemRowFloorUsed: number | null
   }
   dataset: SplitDataset['counts'] & { format: string; path: string; skipped: Record<string, number> }
   federated: FullMetrics & {
@@ -184,6 +187,13 @@ export async function simulate(
       backend,
       mode: options.endpoint ? 'http' : 'in-process',
       featuresUsed: itemFeatures !== undefined,
+      itemRowFloorUsed: options.endpoint
+        ? null
+        : itemRowFloorOf({
+            featureRows: itemFeatures === undefined ? undefined : options.featureRows,
+            rowNormalization: options.rowNormalization,
+            itemRowFloor: options.itemRowFloor,
+          }),
     },
     dataset: { ...split.counts, format: data.format, path: data.path, skipped: data.skipped },
     federated: {

@@ -114,9 +114,10 @@ export interface AggregatorOptions {
    * Under 'touched': an item row (id embedding and bias) is divided by no less than this many mean clients'
    * weight of the round (core's `RowFloor`), so a product one or two shoppers touched moves by a share of
    * their delta, not all of it; with a quorum below it, item rows are averaged over every client ('all').
-   * 0: plain 'touched'. No effect under 'all'. Default 50 (docs/simulator.md "Damping rarely touched rows").
+   * 0: plain 'touched'. No effect under 'all'. Default: core's `DEFAULT_ITEM_ROW_FLOOR` (50) for a model with
+   * item features, 0 for an id-only one (docs/simulator.md "Damping rarely touched rows").
    */
-  itemRowFloor?: number
+  itemRowFloor?: number | undefined
   /**
    * Secure aggregation (Bonawitz et al. 2017): rounds close through cohorts of clients whose masked inputs
    * only reveal their sum; plain updates are refused. Default: off.
@@ -132,12 +133,12 @@ export interface AggregatorOptions {
 export type ResolvedOptions = Required<
   Omit<
     AggregatorOptions,
-    'catalogue' | 'dim' | 'featureRows' | 'seed' | 'serverLearningRate' | 'secureAggregation'
+    'catalogue' | 'dim' | 'featureRows' | 'seed' | 'serverLearningRate' | 'secureAggregation' | 'itemRowFloor'
   >
 > &
   Pick<
     AggregatorOptions,
-    'catalogue' | 'dim' | 'featureRows' | 'seed' | 'serverLearningRate' | 'secureAggregation'
+    'catalogue' | 'dim' | 'featureRows' | 'seed' | 'serverLearningRate' | 'secureAggregation' | 'itemRowFloor'
   >
 
 /**
@@ -179,7 +180,6 @@ export const DEFAULTS = {
   modelLogVersions: 32,
   serverOptimizer: 'fedavg',
   rowNormalization: 'touched',
-  itemRowFloor: 50,
   dpNoiseMultiplier: null,
   dpClipNorm: DP_CLIP_NORM,
   dpDelta: 1e-5,

@@ -1,6 +1,10 @@
 /** The aggregator's one mutable state — model, open round, accumulator, optimizer moments — that every job file reads and writes. */
-import { type Accumulator, createAccumulator, type ServerOptimizer } from '@fedrec/core/server'
-import { FEATURE_BIAS, FEATURE_EMBEDDING, ITEM_BIAS, ITEM_EMBEDDING } from '@fedrec/protocol'
+import {
+  type Accumulator,
+  createAccumulator,
+  modelAccumulatorOptions,
+  type ServerOptimizer,
+} from '@fedrec/core/server'
 import type { SecAggCoordinator } from '../secagg/coordinator.ts'
 import type { Serial } from '../serial.ts'
 import type { AggregatorStore, OptimizerState, RoundRecord, StoredModel } from '../store/index.ts'
@@ -70,32 +74,22 @@ export function newAccumulator(model: StoredModel, opts: ResolvedOptions): Accum
   const rows = model.itemIds.length
   // The accumulator needs at least one row; with an empty catalogue there is nothing to train.
   if (rows === 0) return undefined
-  return createAccumulator({
-    tensors: [
-      { name: ITEM_EMBEDDING, rows, cols: model.dim },
-      { name: ITEM_BIAS, rows, cols: 1 },
-      // The feature table is averaged row by row like the item table (core item-features.ts).
-      ...(model.features
-        ? [
-            { name: FEATURE_EMBEDDING, rows: model.features.table.rows, cols: model.dim },
-            { name: FEATURE_BIAS, rows: model.features.table.rows, cols: 1 },
-          ]
-        : []),
-    ],
-    rowNormalization: opts.rowNormalization,
-    // The floor damps rarely touched item rows; under 'all' every row is divided by all samples already.
-    ...(opts.rowNormalization === 'touched' && opts.itemRowFloor > 0
-      ? { rowFloor: { tensors: [ITEM_EMBEDDING, ITEM_BIAS], clients: opts.itemRowFloor } }
-      : {}),
-    // DP-FedAvg: the fixed denominator is the quorum, the expected number of updates per round.
-    ...(opts.dpNoiseMultiplier === null
-      ? {}
-      : {
-          dp: {
-            clipNorm: opts.dpClipNorm,
-            noiseMultiplier: opts.dpNoiseMultiplier,
-            denominator: opts.minClients,
-          },
-        }),
-  })
+  return createAccumulator(
+    modelAccumulatorOptions({
+      numItems: rows,
+      dim: model.dim,
+      featureRows: model.features?.table.rows,
+      rowNormalization: opts.rowNormalization,
+      itemRowFloor: opts.itemRowFloor,
+      // DP-FedAvg: the fixed denominator is the quorum, the expected number of updates per round.
+      dp:
+        opts.dpNoiseMultiplier === null
+          ? undefined
+          : {
+              clipNorm: opts.dpClipNorm,
+              noiseMultiplier: opts.dpNoiseMultiplier,
+              denominator: opts.minClients,
+            },
+    }),
+  )
 }

@@ -23,6 +23,12 @@ export { clipRows } from './clip-rows.ts'
 export type { AggregationErrorCode } from './errors.ts'
 export { AggregationError } from './errors.ts'
 export { l2Norm } from './l2-norm.ts'
+export type { ModelAccumulatorSettings } from './model-accumulator.ts'
+export {
+  DEFAULT_ITEM_ROW_FLOOR,
+  itemRowFloorOf,
+  modelAccumulatorOptions,
+} from './model-accumulator.ts'
 export type {
   ServerOptimizer,
   ServerOptimizerName,
