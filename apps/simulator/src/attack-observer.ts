@@ -1,6 +1,6 @@
 // Turns the attacks into the privacy figures the simulator reports each round, including one that links a
 // client's rounds.
-import { ABSENT, ATTACKS, type ObservedUpload, scoreUpload } from './attack.ts'
+import { ABSENT, ATTACKS, type ObservedUpload, scoreFeatureRows, scoreUpload } from './attack.ts'
 import { type AttackMetrics, attackMetrics } from './attack-metrics.ts'
 
 /**
@@ -11,9 +11,13 @@ import { type AttackMetrics, attackMetrics } from './attack-metrics.ts'
 export const REPORTED_ATTACKS = [...ATTACKS, 'linked'] as const
 export type ReportedAttack = (typeof REPORTED_ATTACKS)[number]
 
-/** The per-round means over the observed clients, per attack, and the attack with the highest mean AUC. */
+/**
+ * The per-round means over the observed clients, per attack, and the attack with the highest mean AUC;
+ * `features` (the feature-row attack) only when the uploads carried item-feature rows.
+ */
 export type AttackReport = Record<ReportedAttack, AttackMetrics> & {
-  best: AttackMetrics & { attack: ReportedAttack }
+  features?: AttackMetrics
+  best: AttackMetrics & { attack: ReportedAttack | 'features' }
   clients: number
 }
 
@@ -29,10 +33,17 @@ export type AttackReport = Record<ReportedAttack, AttackMetrics> & {
 export function createAttackObserver() {
   const linked = new Map<number, Float32Array>()
   let sums = emptySums()
+  let features = { precision: 0, auc: 0 }
+  let featureClients = 0
   let clients = 0
   return {
     observe(client: number, observed: ObservedUpload, history: ReadonlySet<number>): void {
       for (const attack of ATTACKS) add(sums[attack], attackMetrics(scoreUpload(observed, attack), history))
+      const byFeatures = scoreFeatureRows(observed)
+      if (byFeatures) {
+        add(features, attackMetrics(byFeatures, history))
+        featureClients++
+      }
       const { numItems } = observed
       const bias = scoreUpload(observed, 'bias')
       // Grown when the catalogue grew since this client's last upload (over HTTP, new items join the model).
@@ -56,9 +67,23 @@ export function createAttackObserver() {
           { precision: sums[a].precision / clients, auc: sums[a].auc / clients },
         ]),
       ) as Record<ReportedAttack, AttackMetrics>
+      const byFeatures =
+        featureClients === 0
+          ? undefined
+          : { precision: features.precision / featureClients, auc: features.auc / featureClients }
       const best = REPORTED_ATTACKS.reduce((a, b) => (means[b].auc > means[a].auc ? b : a))
-      const report = { ...means, best: { attack: best, ...means[best] }, clients }
+      const report: AttackReport = {
+        ...means,
+        ...(byFeatures ? { features: byFeatures } : {}),
+        best:
+          byFeatures && byFeatures.auc > means[best].auc
+            ? { attack: 'features', ...byFeatures }
+            : { attack: best, ...means[best] },
+        clients,
+      }
       sums = emptySums()
+      features = { precision: 0, auc: 0 }
+      featureClients = 0
       clients = 0
       return report
     },

@@ -1,7 +1,7 @@
 // The privacy attacks of the simulator: what an honest-but-curious aggregator can infer about a shopper's
 // history from one upload.
-import { createRng, type SharedWeights } from '@fedrec/core/client'
-import { ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
+import { createRng, featuresOf, type ItemFeatures, type SharedWeights } from '@fedrec/core/client'
+import { FEATURE_BIAS, ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
 import { SimulationError } from './errors.ts'
 
 /**
@@ -19,6 +19,11 @@ export interface ObservedUpload {
    * need it (without it they fall back to `bias`).
    */
   model?: SharedWeights
+  /**
+   * The catalogue's item features (the shop publishes them; the aggregator hashes them into the model), for
+   * the feature-row attack. Absent: that attack is not run.
+   */
+  itemFeatures?: ItemFeatures | undefined
 }
 
 /**
@@ -89,6 +94,39 @@ export function scoreUpload(observed: ObservedUpload, attack: AttackName): Float
       throw new SimulationError('bad_option', `unknown attack ${String(never)}`)
     }
   }
+}
+
+/**
+ * The feature-row attack: what the item-feature rows of an upload alone say about the shopper's items. An
+ * item scores the sum of the feature-bias deltas of its feature rows in the upload (BPR raises the features
+ * of a positive and lowers those of a negative, so the shopper's categories, brands and price bands rise);
+ * an item none of whose feature rows is in the upload is {@link ABSENT}. Undefined when the upload carries no
+ * feature rows or the observer has no item features (an id-only model, or masked uploads).
+ * @example
+ * const scores = scoreFeatureRows({ numItems, tensors: update.tensors, itemFeatures })
+ */
+export function scoreFeatureRows(observed: ObservedUpload): Float32Array | undefined {
+  const { numItems, itemFeatures } = observed
+  const t = observed.tensors.find((x) => x.name === FEATURE_BIAS)
+  if (!itemFeatures || !t) return undefined
+  const bias = findTensor(observed, FEATURE_BIAS, 1)
+  const delta = new Map<number, number>()
+  bias.rowIds.forEach((row, i) => {
+    delta.set(row, bias.values[i]!)
+  })
+  const scores = new Float32Array(numItems).fill(ABSENT)
+  for (let item = 0; item < numItems; item++) {
+    let sum = 0
+    let present = false
+    for (const row of featuresOf(itemFeatures, item).rows) {
+      const d = delta.get(row)
+      if (d === undefined) continue
+      sum += d
+      present = true
+    }
+    if (present) scores[item] = sum
+  }
+  return scores
 }
 
 /**

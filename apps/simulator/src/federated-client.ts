@@ -107,7 +107,11 @@ function uploadPlain(
   tally.bytesUp += body.byteLength
   const sent = decodeUpdate(body).tensors
   if (observer)
-    observer.observe(index, { numItems, tensors: sent, model: weights }, run.split.users[index]!.trainRows)
+    observer.observe(
+      index,
+      { numItems, tensors: sent, model: weights, itemFeatures: run.itemFeatures },
+      run.split.users[index]!.trainRows,
+    )
   tally.norms.push(deltasNorm(sent))
   // The aggregator's bounds, in its order: each row first, then the whole update.
   let counted: readonly TensorDelta[] = sent

@@ -78,6 +78,7 @@ async function secureRound(run: FederatedRun, tally: RoundTally, round: number):
     accumulator: run.accumulator,
     dropout: options.secaggDropout ?? 0,
     model: run.weights,
+    itemFeatures: run.itemFeatures,
     ...(observer
       ? {
           observe: (client, observed) => observer.observe(client, observed, split.users[client]!.trainRows),

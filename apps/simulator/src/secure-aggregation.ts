@@ -8,7 +8,14 @@ import {
   type SharedWeights,
 } from '@fedrec/core/client'
 import { type Accumulator, decodeSecAggSum, runSecAggCohort, secAggAggregate } from '@fedrec/core/server'
-import { ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
+import {
+  FEATURE_BIAS,
+  FEATURE_EMBEDDING,
+  ITEM_BIAS,
+  ITEM_EMBEDDING,
+  type ItemFeatures,
+  type TensorDelta,
+} from '@fedrec/protocol'
 import type { ObservedUpload } from './attack.ts'
 import { mixSeed } from './seeds.ts'
 
@@ -39,6 +46,8 @@ export interface SecureRoundOptions {
   observe?: (client: number, observed: ObservedUpload) => void
   /** The round's global model, handed to the observer as the aggregator knows it. */
   model?: SharedWeights
+  /** The catalogue's item features, for the observer's feature-row attack. */
+  itemFeatures?: ItemFeatures | undefined
 }
 
 /** What the secure aggregation of one round did and cost. */
@@ -116,8 +125,9 @@ export async function secureAggregateRound(options: SecureRoundOptions): Promise
       for (const [id, masked] of report.masked) {
         options.observe?.(clientOf.get(id)!, {
           numItems,
-          tensors: maskedAsDeltas(masked, numItems, dim),
+          tensors: maskedAsDeltas(masked, numItems, dim, numFeatures),
           ...(options.model ? { model: options.model } : {}),
+          ...(options.itemFeatures ? { itemFeatures: options.itemFeatures } : {}),
         })
       }
       const decoded = decodeSecAggSum(report.result.sum, { numItems, dim, numFeatures })
@@ -142,19 +152,31 @@ export async function secureAggregateRound(options: SecureRoundOptions): Promise
 }
 
 /**
- * A masked vector's item part in the layout of a plain upload — every row present, values read as fixed
- * point — so the attacks run on exactly what the aggregator receives of the item rows (they read no others;
- * the feature part, when there is one, follows the item part and does not move it).
+ * A masked vector in the layout of a plain upload — every row present, values read as fixed point — so the
+ * attacks run on exactly what the aggregator receives: the item rows, and with `numFeatures` the feature
+ * rows too (core's vector layout: [1 | item row weights | item biases | item embeddings | feature row weights
+ * | feature biases | feature embeddings]).
  */
-export function maskedAsDeltas(masked: Uint32Array, numItems: number, dim: number): TensorDelta[] {
+export function maskedAsDeltas(
+  masked: Uint32Array,
+  numItems: number,
+  dim: number,
+  numFeatures?: number,
+): TensorDelta[] {
   const signed = new Int32Array(masked.buffer, masked.byteOffset, masked.length)
   const scale = DEFAULT_SECAGG_QUANTIZATION.scale
-  const rowIds = Uint32Array.from({ length: numItems }, (_, r) => r)
-  const bias = Float32Array.from({ length: numItems }, (_, r) => signed[1 + numItems + r]! / scale)
-  const base = 1 + 2 * numItems
-  const embedding = Float32Array.from({ length: numItems * dim }, (_, i) => signed[base + i]! / scale)
-  return [
-    { name: ITEM_BIAS, cols: 1, rowIds, values: bias },
-    { name: ITEM_EMBEDDING, cols: dim, rowIds, values: embedding },
-  ]
+  /** One table's biases and embeddings, its row weights at `start`. */
+  const table = (start: number, rows: number, biasName: string, embeddingName: string): TensorDelta[] => {
+    const rowIds = Uint32Array.from({ length: rows }, (_, r) => r)
+    const bias = Float32Array.from({ length: rows }, (_, r) => signed[start + rows + r]! / scale)
+    const base = start + 2 * rows
+    const embedding = Float32Array.from({ length: rows * dim }, (_, i) => signed[base + i]! / scale)
+    return [
+      { name: biasName, cols: 1, rowIds, values: bias },
+      { name: embeddingName, cols: dim, rowIds, values: embedding },
+    ]
+  }
+  const items = table(1, numItems, ITEM_BIAS, ITEM_EMBEDDING)
+  if (numFeatures === undefined) return items
+  return [...items, ...table(1 + numItems * (2 + dim), numFeatures, FEATURE_BIAS, FEATURE_EMBEDDING)]
 }
