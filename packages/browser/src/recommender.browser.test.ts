@@ -154,6 +154,35 @@ describe('createRecommender in a real browser', () => {
     })
   })
 
+  it('notices a worker that fails while createRecommender is still reading the database', async () => {
+    const dbName = `t-${crypto.randomUUID()}`
+    // Another connection keeps a write transaction on the settings open, so createRecommender's read of its
+    // pause switch waits; the worker fails meanwhile, before anything talks to it.
+    const holder = await openFedrecDB(dbName)
+    const tx = holder.transaction('settings', 'readwrite')
+    let hold = true
+    const spinning = (async () => {
+      while (hold) await tx.store.get('learning')
+    })()
+    const script = URL.createObjectURL(
+      new Blob(['throw new Error("no worker here")'], { type: 'text/javascript' }),
+    )
+    const worker = new Worker(script)
+    const failed = new Promise((resolve) => worker.addEventListener('error', resolve, { once: true }))
+    const pending = createRecommender({ endpoint: 'http://127.0.0.1:9/', dbName, worker }).catch(
+      (e: unknown) => e,
+    )
+    await failed
+    hold = false
+    await spinning
+    await tx.done
+    holder.close()
+    const err = await pending
+    URL.revokeObjectURL(script)
+    expect(isFedrecError(err) && err.code).toBe('internal')
+    expect(String((err as Error).message)).toMatch(/worker failed to start/)
+  })
+
   it('a pause set by another tab (another recommender on the same database) holds at once', async () => {
     const dbName = `t-${crypto.randomUUID()}`
     await seedModel(dbName)

@@ -26,7 +26,7 @@ import {
 } from './recommender-input.ts'
 import type { RerankOptions, RerankResult } from './rerank.ts'
 import type { SuggestionSet, SuggestRequest } from './suggest.ts'
-import { connectWorker, type WorkerConnection } from './worker-connection.ts'
+import { connectWorker, type WorkerConnection, watchStart } from './worker-connection.ts'
 import { startWorker } from './worker-start.ts'
 
 /** Options of `createRecommender`. Only `endpoint` is required. */
@@ -58,7 +58,11 @@ export interface RecommenderOptions {
    * @example createRecommender({ endpoint, shop: 'bramble' })
    */
   shop?: string
-  /** A worker to use instead of the bundled one (tests, custom bundling). */
+  /**
+   * A worker to use instead of the bundled one (tests, custom bundling). Hand it over in the task that
+   * created it: a start failure is noticed from the call on, so one whose script already failed earlier
+   * cannot be told from a slow one.
+   */
   worker?: Worker
 }
 
@@ -142,18 +146,29 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     options.assetBase === undefined ? undefined : parseFolderUrl('assetBase', options.assetBase)
   const shop = options.shop === undefined ? undefined : checkShop(options.shop)
   const dbName = options.dbName ?? DEFAULT_DB_NAME
+  // A worker the page made may already be failing: watch it before the first await (worker-connection.ts).
+  const given = options.worker ? { worker: options.worker, release: () => undefined } : undefined
+  const watch = given ? watchStart(given.worker) : undefined
   let db: FedrecDatabase
   try {
     db = await openFedrecDB(dbName)
   } catch (cause) {
+    watch?.stop()
     throw new FedrecError('storage', `cannot open IndexedDB "${dbName}": ${String(cause)}`, { cause })
   }
   const learning = createLearningSwitch(db)
-  await learning.read()
+  try {
+    await learning.read()
+  } catch (err) {
+    watch?.stop()
+    db.close()
+    throw err
+  }
   let connection: WorkerConnection
   try {
+    const started = given ?? startWorker(assetBase)
     connection = await connectWorker(
-      options.worker ? { worker: options.worker, release: () => undefined } : startWorker(assetBase),
+      started,
       {
         endpoint,
         dbName,
@@ -162,6 +177,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
         ...(options.retry ? { retry: options.retry } : {}),
         ...(shop === undefined ? {} : { shop }),
       },
+      watch ?? watchStart(started.worker),
     )
   } catch (err) {
     db.close()

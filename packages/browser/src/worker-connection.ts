@@ -25,6 +25,7 @@ export interface WorkerConnection {
 export async function connectWorker(
   started: StartedWorker,
   options: EngineOptions,
+  watch: StartWatch = watchStart(started.worker),
 ): Promise<WorkerConnection> {
   const { worker } = started
   registerErrorTransfer()
@@ -52,23 +53,44 @@ export async function connectWorker(
       started.release()
     },
   }
-  let onWorkerError: (event: Event) => void = () => undefined
-  const workerFailed = new Promise<never>((_, reject) => {
-    onWorkerError = (event) => {
-      const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : ''
-      reject(new FedrecError('internal', `the recommender worker failed to start${detail}`))
-    }
-  })
-  worker.addEventListener('error', onWorkerError)
   try {
-    await Promise.race([connection.call(() => remote.init(options)), workerFailed])
+    await Promise.race([connection.call(() => remote.init(options)), watch.failed])
   } catch (err) {
     remote[Comlink.releaseProxy]()
     worker.terminate()
     started.release()
     throw err
   } finally {
-    worker.removeEventListener('error', onWorkerError)
+    watch.stop()
   }
   return connection
+}
+
+/** A worker's start being watched: {@link watchStart}. */
+export interface StartWatch {
+  /** Rejects with an `internal` FedrecError on the worker's first error event; never resolves. */
+  failed: Promise<never>
+  /** Stops listening. */
+  stop(): void
+}
+
+/**
+ * Listens for the worker's error event from now on. A script that throws at start fires it once, in a task
+ * after the one that created the worker, so whoever is handed a worker must start watching before its first
+ * `await` — `createRecommender` opens IndexedDB before it talks to the worker, and an error fired meanwhile
+ * would otherwise be missed and the start would wait for ever.
+ * @example const watch = watchStart(worker); await openDatabase(); await connectWorker(started, options, watch)
+ */
+export function watchStart(worker: Worker): StartWatch {
+  let onError: (event: Event) => void = () => undefined
+  const failed = new Promise<never>((_, reject) => {
+    onError = (event) => {
+      const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : ''
+      reject(new FedrecError('internal', `the recommender worker failed to start${detail}`))
+    }
+  })
+  // Nobody may be racing it yet (or ever, when opening the database fails first): not an unhandled rejection.
+  failed.catch(() => undefined)
+  worker.addEventListener('error', onError)
+  return { failed, stop: () => worker.removeEventListener('error', onError) }
 }
