@@ -71,8 +71,53 @@ describe('secure aggregation against a real aggregator process', () => {
   )
   const vectorOf = (i: number) =>
     secAggVector(updates[i]!.update.tensors, updates[i]!.update.sampleCount, NUM_ITEMS, DIM)
+  // The five updates with two feature rows each besides their item rows; rows 2 and 3 are touched twice.
+  const featured = updates.map(({ update }, i) => {
+    const rowIds = Uint32Array.from(new Set([i % F, (5 * i + 3) % F])).sort()
+    const wave = (k: number) => Math.sin(7 * i + k) / 10
+    const full: ModelUpdate = {
+      ...update,
+      tensors: [
+        ...update.tensors,
+        {
+          name: FEATURE_EMBEDDING,
+          cols: DIM,
+          rowIds,
+          values: Float32Array.from({ length: rowIds.length * DIM }, (_, k) => wave(k)),
+        },
+        { name: FEATURE_BIAS, cols: 1, rowIds, values: Float32Array.from(rowIds, (_, k) => wave(100 + k)) },
+      ],
+    }
+    return { update: full, bytes: encodeUpdate(full) }
+  })
   const model = async (url: string) =>
     decodeModel(new Uint8Array(await (await fetch(`${url}/v1/model`)).arrayBuffer()))
+  /**
+   * The five `featured` updates through a cohort of five on one aggregator and as plain uploads to another,
+   * both started with `flags` and `--feature-rows F`: the models before and after each.
+   */
+  const secureAndPlain = async (name: string, flags: string[]) => {
+    const withFeatures = [...flags, '--feature-rows', String(F)]
+    const agg = await start(secure(`${name}.sqlite`, withFeatures))
+    const before = await model(agg.url)
+    const members: TestMember[] = []
+    for (let i = 0; i < 5; i++) members.push(await joinCohort(agg.url, { numFeatures: F }))
+    await Promise.all(members.map((m) => postShares(agg.url, m)))
+    await Promise.all(
+      members.map((m, i) => {
+        const { tensors, sampleCount } = featured[i]!.update
+        return postMasked(agg.url, m, secAggVector(tensors, sampleCount, NUM_ITEMS, DIM, F))
+      }),
+    )
+    await Promise.all(members.map((m) => postUnmask(agg.url, m)))
+    const status = await operatorStatus(agg.url)
+    expect(status.modelVersion).toBe(1)
+    expect(status.history[0]).toMatchObject({ participants: 5, samples: 3 + 4 + 5 + 6 + 7 })
+    const reference = await start(args(`${name}-plain.sqlite`, [...withFeatures, '--min-clients', '5']))
+    for (const u of featured) expect((await postUpdate(reference.url, u.bytes)).status).toBe(200)
+    expect((await operatorStatus(reference.url)).modelVersion).toBe(1)
+    return { before, secureModel: await model(agg.url), plainModel: await model(reference.url) }
+  }
 
   it('closes the round with the sum of the survivors although one member drops before and one after uploading; the model is the plain aggregation of the survivors', async () => {
     const agg = await start(secure('secure.sqlite'))
@@ -149,47 +194,7 @@ describe('secure aggregation against a real aggregator process', () => {
   })
 
   it('secure-aggregates a model with item features: its feature rows are the plain FedAvg of the same updates', async () => {
-    // The five updates with two feature rows each besides their item rows; rows 2 and 3 are touched twice.
-    const featured = updates.map(({ update }, i) => {
-      const rowIds = Uint32Array.from(new Set([i % F, (5 * i + 3) % F])).sort()
-      const wave = (k: number) => Math.sin(7 * i + k) / 10
-      const full: ModelUpdate = {
-        ...update,
-        tensors: [
-          ...update.tensors,
-          {
-            name: FEATURE_EMBEDDING,
-            cols: DIM,
-            rowIds,
-            values: Float32Array.from({ length: rowIds.length * DIM }, (_, k) => wave(k)),
-          },
-          { name: FEATURE_BIAS, cols: 1, rowIds, values: Float32Array.from(rowIds, (_, k) => wave(100 + k)) },
-        ],
-      }
-      return { update: full, bytes: encodeUpdate(full) }
-    })
-    const features = ['--feature-rows', String(F)]
-    const agg = await start(secure('features.sqlite', features))
-    const before = await model(agg.url)
-    const members: TestMember[] = []
-    for (let i = 0; i < 5; i++) members.push(await joinCohort(agg.url, { numFeatures: F }))
-    await Promise.all(members.map((m) => postShares(agg.url, m)))
-    await Promise.all(
-      members.map((m, i) => {
-        const { tensors, sampleCount } = featured[i]!.update
-        return postMasked(agg.url, m, secAggVector(tensors, sampleCount, NUM_ITEMS, DIM, F))
-      }),
-    )
-    await Promise.all(members.map((m) => postUnmask(agg.url, m)))
-    const status = await operatorStatus(agg.url)
-    expect(status.modelVersion).toBe(1)
-    expect(status.history[0]).toMatchObject({ participants: 5, samples: 3 + 4 + 5 + 6 + 7 })
-    const secureModel = await model(agg.url)
-
-    const reference = await start(args('features-plain.sqlite', [...features, '--min-clients', '5']))
-    for (const u of featured) expect((await postUpdate(reference.url, u.bytes)).status).toBe(200)
-    expect((await operatorStatus(reference.url)).modelVersion).toBe(1)
-    const plainModel = await model(reference.url)
+    const { before, secureModel, plainModel } = await secureAndPlain('features', [])
     const values = (m: typeof plainModel, name: string) => m.tensors.find((t) => t.name === name)!.values
     for (const name of [ITEM_EMBEDDING, ITEM_BIAS, FEATURE_EMBEDDING, FEATURE_BIAS]) {
       const a = values(secureModel, name)
@@ -206,6 +211,47 @@ describe('secure aggregation against a real aggregator process', () => {
     )
     const touched = new Set(featured.flatMap((u) => Array.from(u.update.tensors[3]!.rowIds)))
     expect(Array.from(moved)).toEqual(Array.from({ length: F }, (_, r) => (touched.has(r) ? 1 : 0)))
+  })
+
+  it('secure-aggregates two shops on one aggregator (--catalogue a=…,b=…, item features) as plain FedAvg does', async () => {
+    // Each shop's six products with a category both shops use; in the union table shop a's are rows 0–5 and
+    // shop b's rows 6–11, so the five updates (random rows of all twelve, two feature rows each) are uploads
+    // of both shops' shoppers.
+    const shopFile = (shop: string) => {
+      const file = inDir(`shop-${shop}.json`)
+      const items = Array.from({ length: NUM_ITEMS / 2 }, (_, i) => ({
+        id: `sku-${i}`,
+        category: i % 2 === 0 ? 'home' : 'garden',
+      }))
+      writeFileSync(file, JSON.stringify(items))
+      return file
+    }
+    const shops = ['--catalogue', `a=${shopFile('a')},b=${shopFile('b')}`]
+    const { before, secureModel, plainModel } = await secureAndPlain('shops', shops)
+    const ids = secureModel.itemIds
+    expect(ids.slice(0, 2)).toEqual(['a:sku-0', 'a:sku-1'])
+    expect(ids.slice(6, 8)).toEqual(['b:sku-0', 'b:sku-1'])
+    expect(plainModel.itemIds).toEqual(ids)
+    for (const name of [ITEM_EMBEDDING, ITEM_BIAS, FEATURE_EMBEDDING, FEATURE_BIAS]) {
+      const a = secureModel.tensors.find((t) => t.name === name)!.values
+      const b = plainModel.tensors.find((t) => t.name === name)!.values
+      let worst = 0
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
+      // < 1/256 per summand, divided by at least the smallest n_k (3).
+      expect(worst, name).toBeLessThan(1 / (256 * 3))
+    }
+    // Both shops' item rows and the shared feature rows moved: the round reached every part of the table.
+    const bias = (m: typeof before, name: string) => m.tensors.find((t) => t.name === name)!.values
+    const moved = (name: string, rows: number[]) =>
+      rows.some((r) => bias(secureModel, name)[r] !== bias(before, name)[r])
+    expect([
+      moved(ITEM_BIAS, [0, 1, 2, 3, 4, 5]),
+      moved(ITEM_BIAS, [6, 7, 8, 9, 10, 11]),
+      moved(
+        FEATURE_BIAS,
+        Array.from({ length: F }, (_, r) => r),
+      ),
+    ]).toEqual([true, true, true])
   })
 
   it('refuses flags that do not fit together, saying which', async () => {
