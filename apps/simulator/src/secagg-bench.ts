@@ -5,10 +5,19 @@
 //
 //   npx tsx apps/simulator/src/secagg-bench.ts                         # 1,682 items × n 10/50/100; 50,000 × n 10
 //   npx tsx apps/simulator/src/secagg-bench.ts --items 50000 --clients 20 --rows 100 --dim 32
+//   npx tsx apps/simulator/src/secagg-bench.ts --feature-rows 4096  # a model with item features: each update
+//                                                                  # also touches 3 feature rows per item row
 import { parseArgs } from 'node:util'
 import { createRng, encodeSecAggVector, secAggVectorLength } from '@fedrec/core/client'
 import { runSecAggCohort } from '@fedrec/core/server'
-import { encodeUpdate, ITEM_BIAS, ITEM_EMBEDDING, type TensorDelta } from '@fedrec/protocol'
+import {
+  encodeUpdate,
+  FEATURE_BIAS,
+  FEATURE_EMBEDDING,
+  ITEM_BIAS,
+  ITEM_EMBEDDING,
+  type TensorDelta,
+} from '@fedrec/protocol'
 
 const { values: args } = parseArgs({
   options: {
@@ -16,10 +25,15 @@ const { values: args } = parseArgs({
     clients: { type: 'string' },
     rows: { type: 'string', default: '100' },
     dim: { type: 'string', default: '32' },
+    'feature-rows': { type: 'string' },
   },
 })
 const dim = Number(args.dim)
 const rows = Number(args.rows)
+/** F of a model with item features; undefined: id-only vectors. */
+const numFeatures = args['feature-rows'] === undefined ? undefined : Number(args['feature-rows'])
+/** Feature rows an update touches per item row (a category path, a brand, a price band), at most F. */
+const FEATURES_PER_ROW = 3
 const cases: [number, number][] =
   args.items !== undefined
     ? [[Number(args.items), Number(args.clients ?? 10)]]
@@ -32,24 +46,30 @@ const cases: [number, number][] =
 
 function sparseUpdate(numItems: number, seed: number): { sampleCount: number; deltas: TensorDelta[] } {
   const rng = createRng(seed)
-  const chosen = new Set<number>()
-  while (chosen.size < Math.min(rows, numItems)) chosen.add(rng.int(numItems))
-  const rowIds = Uint32Array.from([...chosen].sort((a, b) => a - b))
-  return {
-    sampleCount: 5 * rowIds.length,
-    deltas: [
-      { name: ITEM_BIAS, cols: 1, rowIds, values: Float32Array.from(rowIds, () => rng.normal() * 0.02) },
+  const table = (name: string, biasName: string, count: number, of: number): TensorDelta[] => {
+    const chosen = new Set<number>()
+    while (chosen.size < Math.min(count, of)) chosen.add(rng.int(of))
+    const rowIds = Uint32Array.from([...chosen].sort((a, b) => a - b))
+    return [
+      { name: biasName, cols: 1, rowIds, values: Float32Array.from(rowIds, () => rng.normal() * 0.02) },
       {
-        name: ITEM_EMBEDDING,
+        name,
         cols: dim,
         rowIds,
         values: Float32Array.from({ length: rowIds.length * dim }, () => rng.normal() * 0.02),
       },
-    ],
+    ]
   }
+  const items = table(ITEM_EMBEDDING, ITEM_BIAS, rows, numItems)
+  const features =
+    numFeatures === undefined
+      ? []
+      : table(FEATURE_EMBEDDING, FEATURE_BIAS, FEATURES_PER_ROW * rows, numFeatures)
+  return { sampleCount: 5 * items[0]!.rowIds.length, deltas: [...items, ...features] }
 }
 
 const print = (line: string) => process.stdout.write(`${line}\n`)
+print(`feature rows: ${numFeatures ?? 'none (id-only)'}`)
 print(
   'items  | clients | dropped | vector u32 | bytes up/client | plain FRUP bytes | ratio | encode ms | client ms (mean) | server ms',
 )
@@ -59,7 +79,16 @@ for (const [numItems, n] of cases) {
   const encodeStart = performance.now()
   for (let id = 1; id <= n; id++) {
     const u = sparseUpdate(numItems, id)
-    inputs.set(id, encodeSecAggVector({ deltas: u.deltas, weight: u.sampleCount, numItems, dim }).vector)
+    inputs.set(
+      id,
+      encodeSecAggVector({
+        deltas: u.deltas,
+        weight: u.sampleCount,
+        numItems,
+        dim,
+        ...(numFeatures === undefined ? {} : { numFeatures }),
+      }).vector,
+    )
     plainBytes = encodeUpdate({
       round: 0,
       modelVersion: 0,
@@ -85,7 +114,7 @@ for (const [numItems, n] of cases) {
       String(numItems).padEnd(6),
       String(n).padStart(7),
       String(dropped.size).padStart(7),
-      String(secAggVectorLength(numItems, dim)).padStart(10),
+      String(secAggVectorLength(numItems, dim, numFeatures)).padStart(10),
       String(Math.round(bytesUp)).padStart(15),
       String(plainBytes).padStart(16),
       (bytesUp / plainBytes).toFixed(1).padStart(5),
