@@ -107,8 +107,7 @@ export function scoreUpload(observed: ObservedUpload, attack: AttackName): Float
  */
 export function scoreFeatureRows(observed: ObservedUpload): Float32Array | undefined {
   const { numItems, itemFeatures } = observed
-  const t = observed.tensors.find((x) => x.name === FEATURE_BIAS)
-  if (!itemFeatures || !t) return undefined
+  if (!itemFeatures || !observed.tensors.some((x) => x.name === FEATURE_BIAS)) return undefined
   const bias = findTensor(observed, FEATURE_BIAS, 1)
   const delta = new Map<number, number>()
   bias.rowIds.forEach((row, i) => {

@@ -5,7 +5,9 @@ import {
   DEFAULT_SECAGG_QUANTIZATION,
   encodeSecAggVector,
   SecAggError,
+  type SecAggTableLayout,
   type SharedWeights,
+  secAggLayout,
 } from '@fedrec/core/client'
 import { type Accumulator, decodeSecAggSum, runSecAggCohort, secAggAggregate } from '@fedrec/core/server'
 import {
@@ -154,8 +156,7 @@ export async function secureAggregateRound(options: SecureRoundOptions): Promise
 /**
  * A masked vector in the layout of a plain upload — every row present, values read as fixed point — so the
  * attacks run on exactly what the aggregator receives: the item rows, and with `numFeatures` the feature
- * rows too (core's vector layout: [1 | item row weights | item biases | item embeddings | feature row weights
- * | feature biases | feature embeddings]).
+ * rows too (core's `secAggLayout`).
  */
 export function maskedAsDeltas(
   masked: Uint32Array,
@@ -165,18 +166,18 @@ export function maskedAsDeltas(
 ): TensorDelta[] {
   const signed = new Int32Array(masked.buffer, masked.byteOffset, masked.length)
   const scale = DEFAULT_SECAGG_QUANTIZATION.scale
-  /** One table's biases and embeddings, its row weights at `start`. */
-  const table = (start: number, rows: number, biasName: string, embeddingName: string): TensorDelta[] => {
-    const rowIds = Uint32Array.from({ length: rows }, (_, r) => r)
-    const bias = Float32Array.from({ length: rows }, (_, r) => signed[start + rows + r]! / scale)
-    const base = start + 2 * rows
-    const embedding = Float32Array.from({ length: rows * dim }, (_, i) => signed[base + i]! / scale)
+  const layout = secAggLayout(numItems, dim, numFeatures)
+  /** One table's biases and embeddings, read where core's layout puts them. */
+  const table = (t: SecAggTableLayout, biasName: string, embeddingName: string): TensorDelta[] => {
+    const rowIds = Uint32Array.from({ length: t.rows }, (_, r) => r)
+    const bias = Float32Array.from({ length: t.rows }, (_, r) => signed[t.bias + r]! / scale)
+    const embedding = Float32Array.from({ length: t.rows * dim }, (_, i) => signed[t.embedding + i]! / scale)
     return [
       { name: biasName, cols: 1, rowIds, values: bias },
       { name: embeddingName, cols: dim, rowIds, values: embedding },
     ]
   }
-  const items = table(1, numItems, ITEM_BIAS, ITEM_EMBEDDING)
-  if (numFeatures === undefined) return items
-  return [...items, ...table(1 + numItems * (2 + dim), numFeatures, FEATURE_BIAS, FEATURE_EMBEDDING)]
+  const items = table(layout.items, ITEM_BIAS, ITEM_EMBEDDING)
+  if (!layout.features) return items
+  return [...items, ...table(layout.features, FEATURE_BIAS, FEATURE_EMBEDDING)]
 }

@@ -46,6 +46,8 @@ export {
   encodeSecAggVector,
   type SecAggQuantization,
   type SecAggSum,
+  type SecAggTableLayout,
   secAggAggregate,
+  secAggLayout,
   secAggVectorLength,
 } from './vector.ts'

@@ -48,7 +48,7 @@ export function secAggVectorLength(numItems: number, dim: number, numFeatures?: 
 }
 
 /** Where one table (the items, or the feature rows) sits in the vector: its row weights, biases, embeddings. */
-interface TableLayout {
+export interface SecAggTableLayout {
   rows: number
   /** What a row out of range is called in errors: "items" or "feature rows". */
   unit: string
@@ -57,14 +57,18 @@ interface TableLayout {
   embedding: number
 }
 
-/** The tables of a vector: the items always, the feature rows when `numFeatures` is given. */
-function layoutOf(
+/**
+ * The tables of a vector: the items always, the feature rows when `numFeatures` is given; each table's
+ * offsets into the vector.
+ * @example secAggLayout(1682, 32, 4096).features!.bias // 1 + 1682 · 34 + 4096
+ */
+export function secAggLayout(
   numItems: number,
   dim: number,
   numFeatures: number | undefined,
-): { items: TableLayout; features: TableLayout | undefined } {
+): { items: SecAggTableLayout; features: SecAggTableLayout | undefined } {
   checkLayout(numItems, dim, numFeatures)
-  const table = (start: number, rows: number, unit: string): TableLayout => ({
+  const table = (start: number, rows: number, unit: string): SecAggTableLayout => ({
     rows,
     unit,
     rowWeights: start,
@@ -111,7 +115,7 @@ export function encodeSecAggVector(options: EncodeSecAggVectorOptions): {
   const { deltas, weight, numItems, dim, numFeatures } = options
   const q = options.quantization ?? DEFAULT_SECAGG_QUANTIZATION
   checkQuantization(q)
-  const layout = layoutOf(numItems, dim, numFeatures)
+  const layout = secAggLayout(numItems, dim, numFeatures)
   const maxWeight = Math.floor(0xffffffff / q.maxClients)
   if (!Number.isSafeInteger(weight) || weight < 1 || weight > maxWeight) {
     throw new SecAggError('overflow', `weight must be an integer in 1..${maxWeight}, got ${weight}`)
@@ -169,8 +173,8 @@ export function encodeSecAggVector(options: EncodeSecAggVectorOptions): {
 /** The table a tensor belongs to, and whether it is that table's bias (else its embedding). */
 function tableOf(
   name: string,
-  layout: { items: TableLayout; features: TableLayout | undefined },
-): { table: TableLayout; isBias: boolean } {
+  layout: { items: SecAggTableLayout; features: SecAggTableLayout | undefined },
+): { table: SecAggTableLayout; isBias: boolean } {
   if (name === ITEM_BIAS || name === ITEM_EMBEDDING)
     return { table: layout.items, isBias: name === ITEM_BIAS }
   if (name !== FEATURE_BIAS && name !== FEATURE_EMBEDDING)
@@ -212,13 +216,13 @@ export function decodeSecAggSum(
   const { numItems, dim, numFeatures } = options
   const q = options.quantization ?? DEFAULT_SECAGG_QUANTIZATION
   checkQuantization(q)
-  const layout = layoutOf(numItems, dim, numFeatures)
+  const layout = secAggLayout(numItems, dim, numFeatures)
   const length = secAggVectorLength(numItems, dim, numFeatures)
   if (sum.length !== length) {
     throw new SecAggError('vector_length', `the sum has ${sum.length} elements, expected ${length}`)
   }
   const signed = new Int32Array(sum.buffer, sum.byteOffset, sum.length)
-  const decodeTable = (table: TableLayout, biasName: string, embeddingName: string) => {
+  const decodeTable = (table: SecAggTableLayout, biasName: string, embeddingName: string) => {
     const rowWeights = Float64Array.from(sum.subarray(table.rowWeights, table.rowWeights + table.rows))
     const bias = Float64Array.from(signed.subarray(table.bias, table.bias + table.rows), (v) => v / q.scale)
     const embedding = Float64Array.from(
